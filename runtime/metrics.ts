@@ -1,0 +1,28 @@
+/** Prometheus metrics for tool calls (served at /metrics over HTTP). */
+import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+export interface Metrics {
+  registry: Registry;
+  observeCall(tool: string, outcome: 'ok' | 'error' | 'rate_limited', seconds: number): void;
+}
+
+export function createMetrics(enabled: boolean): Metrics {
+  const registry = new Registry();
+  if (!enabled) return { registry, observeCall: () => undefined };
+  collectDefaultMetrics({ register: registry });
+  const calls = new Counter({ name: 'mcp_tool_calls_total', help: 'Tool calls by tool and outcome', labelNames: ['tool', 'outcome'], registers: [registry] });
+  const duration = new Histogram({
+    name: 'mcp_tool_call_duration_seconds',
+    help: 'Tool call latency',
+    labelNames: ['tool'],
+    buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    registers: [registry],
+  });
+  return {
+    registry,
+    observeCall(tool, outcome, seconds) {
+      calls.inc({ tool, outcome });
+      duration.observe({ tool }, seconds);
+    },
+  };
+}

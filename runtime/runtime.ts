@@ -1,0 +1,62 @@
+/** Shared state of one server process: logger, metrics, rate limiter, lazily opened connections. */
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ToolError } from './errors.js';
+import { callHttp, type HttpToolDefinition } from './http-client.js';
+import { createLogger, type Logger, parseLogLevel } from './logger.js';
+import { createMetrics, type Metrics } from './metrics.js';
+import { createRateLimiter, type RateLimiter } from './rate-limit.js';
+import type { ServerSettings } from './settings.js';
+import { openDatabase, runSql, type SqlDatabase, type SqlToolDefinition } from './sql.js';
+
+export interface Runtime {
+  settings: ServerSettings;
+  log: Logger;
+  metrics: Metrics;
+  limiter: RateLimiter;
+  projectRoot: string;
+  db(name: string): SqlDatabase;
+  sql(def: SqlToolDefinition, args: Record<string, unknown>, signal?: AbortSignal): Promise<unknown>;
+  http(def: HttpToolDefinition, args: Record<string, unknown>, signal?: AbortSignal): Promise<unknown>;
+  close(): Promise<void>;
+}
+
+/** The folder that holds package.json: the bundle lives in dist/, sources in src/runtime/. */
+function findProjectRoot(): string {
+  const here = dirname(fileURLToPath(import.meta.url));
+  return here.endsWith('runtime') ? resolve(here, '../..') : resolve(here, '..');
+}
+
+export function createRuntime(settings: ServerSettings): Runtime {
+  const log = createLogger(parseLogLevel(process.env.LOG_LEVEL, settings.logLevel), { server: settings.name });
+  const projectRoot = process.env.MCP_PROJECT_ROOT || findProjectRoot();
+  const databases = new Map<string, SqlDatabase>();
+  const db = (name: string): SqlDatabase => {
+    let handle = databases.get(name);
+    if (!handle) {
+      const config = settings.sqlConnections.find((c) => c.name === name);
+      if (!config) throw new ToolError(`unknown database connection "${name}"`);
+      handle = openDatabase(config, projectRoot);
+      databases.set(name, handle);
+    }
+    return handle;
+  };
+  return {
+    settings,
+    log,
+    metrics: createMetrics(settings.metrics),
+    limiter: createRateLimiter(settings.rateLimit),
+    projectRoot,
+    db,
+    sql: (def, args, signal) => runSql(db(def.connection), def, args, signal),
+    http(def, args, signal) {
+      const conn = settings.httpConnections.find((c) => c.name === def.connection);
+      if (!conn) throw new ToolError(`unknown http connection "${def.connection}"`);
+      return callHttp(conn, def, args, { signal, retry: settings.retries, userAgent: `${settings.name}/${settings.version}` });
+    },
+    async close() {
+      await Promise.allSettled([...databases.values()].map((d) => d.close()));
+      databases.clear();
+    },
+  };
+}

@@ -1,0 +1,21 @@
+import type { HttpConnectionConfig } from './http-client.js';
+import type { LogLevel } from './logger.js';
+import type { SqlConnectionConfig } from './sql.js';
+
+/** Everything the generated server knows from its spec, as plain data. */
+export interface ServerSettings {
+  name: string;
+  version: string;
+  title?: string;
+  description?: string;
+  defaultTransport: 'stdio' | 'http';
+  http: { host: string; port: number; path: string; allowedHosts: string[]; allowedOrigins: string[] };
+  auth: { type: 'none' } | { type: 'api_key'; header: string; envVar: string } | { type: 'bearer'; envVar: string };
+  logLevel: LogLevel;
+  metrics: boolean;
+  rateLimit?: { requests: number; windowSeconds: number };
+  timeoutMs: number;
+  retries: { max: number; backoffMs: number };
+  sqlConnections: SqlConnectionConfig[];
+  httpConnections: HttpConnectionConfig[];
+}

@@ -1,0 +1,79 @@
+/** Wraps every tool implementation: rate limit, timeout, logging, metrics, and errors as `isError` results. */
+import type { CallToolResult } from '@modelcontextprotocol/server';
+import { requireEnv, ToolError } from './errors.js';
+import { isPlainObject, toJsonSafe } from './json.js';
+import type { Logger } from './logger.js';
+import type { Runtime } from './runtime.js';
+import type { SqlDatabase } from './sql.js';
+
+/** What a `code` tool body receives besides its arguments. */
+export interface ToolContext {
+  log: Logger;
+  signal: AbortSignal;
+  /** A SQL connection declared in the spec. */
+  db(name: string): SqlDatabase;
+  /** An environment variable that must be set (throws a clear tool error otherwise). */
+  env(name: string): string;
+}
+
+export interface ToolOptions {
+  name: string;
+  timeoutMs: number;
+  /** How the value maps to structuredContent: as is (object schema), wrapped in {result}, or not at all. */
+  output: 'object' | 'wrap' | 'none';
+  /** Parameter defaults, applied to arguments the client left out. */
+  defaults?: Record<string, unknown>;
+}
+
+export function toolHandler(
+  rt: Runtime,
+  options: ToolOptions,
+  impl: (args: Record<string, unknown>, ctx: ToolContext) => Promise<unknown> | unknown,
+): (args: unknown) => Promise<CallToolResult> {
+  const log = rt.log.child({ tool: options.name });
+  return async (rawArgs) => {
+    const started = performance.now();
+    const wait = rt.limiter.take();
+    if (wait > 0) {
+      rt.metrics.observeCall(options.name, 'rate_limited', 0);
+      return errorResult(`rate limit exceeded; retry in ${Math.ceil(wait / 1000)} s`);
+    }
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(new ToolError(`tool timed out after ${options.timeoutMs} ms`)), options.timeoutMs);
+    const args = { ...options.defaults, ...(isPlainObject(rawArgs) ? rawArgs : {}) } as Record<string, unknown>;
+    const ctx: ToolContext = { log, signal: controller.signal, db: rt.db, env: requireEnv };
+    try {
+      const value = await Promise.race([
+        Promise.resolve().then(() => impl(args, ctx)),
+        new Promise<never>((_, reject) => controller.signal.addEventListener('abort', () => reject(controller.signal.reason), { once: true })),
+      ]);
+      const seconds = (performance.now() - started) / 1000;
+      rt.metrics.observeCall(options.name, 'ok', seconds);
+      log.info('tool call', { outcome: 'ok', ms: Math.round(seconds * 1000) });
+      return successResult(toJsonSafe(value), options.output);
+    } catch (error) {
+      const seconds = (performance.now() - started) / 1000;
+      rt.metrics.observeCall(options.name, 'error', seconds);
+      const message = error instanceof ToolError ? error.message : `internal error: ${(error as Error)?.message ?? String(error)}`;
+      log.warn('tool call failed', { outcome: 'error', ms: Math.round(seconds * 1000), error: message });
+      return errorResult(message);
+    } finally {
+      clearTimeout(timer);
+    }
+  };
+}
+
+export function successResult(value: unknown, output: ToolOptions['output']): CallToolResult {
+  const text = typeof value === 'string' ? value : JSON.stringify(value ?? null, null, 2);
+  const result: CallToolResult = { content: [{ type: 'text', text }] };
+  if (output === 'wrap') result.structuredContent = { result: value ?? null };
+  else if (output === 'object' || (output === 'none' && isPlainObject(value))) {
+    if (isPlainObject(value)) result.structuredContent = value;
+    else throw new ToolError('the tool returned a value that is not an object, but its output schema is an object');
+  }
+  return result;
+}
+
+export function errorResult(message: string): CallToolResult {
+  return { content: [{ type: 'text', text: message }], isError: true };
+}

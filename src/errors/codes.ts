@@ -1,0 +1,143 @@
+/**
+ * Every user-facing error code MCP Factory can report, with its meaning and a default hint.
+ * docs/errors.md is generated from this table; test/errors.test.ts keeps the two in sync.
+ */
+export const ERROR_CODES = {
+  SPEC_READ_FAILED: {
+    kind: 'user',
+    summary: 'The spec file could not be read.',
+    hint: 'Check the path and that the file is readable.',
+  },
+  SPEC_TOO_LARGE: {
+    kind: 'user',
+    summary: 'The spec document is larger than the accepted maximum.',
+    hint: 'Split the server into several specs, or move large texts into resources served from files.',
+  },
+  SPEC_SYNTAX: {
+    kind: 'user',
+    summary: 'The document is not valid YAML or JSON.',
+    hint: 'Fix the syntax at the reported line and column.',
+  },
+  SPEC_NOT_OBJECT: {
+    kind: 'user',
+    summary: 'The document root must be a mapping (an object).',
+    hint: 'Start the spec with `name:`, `version:` and `tools:` keys.',
+  },
+  SPEC_UNKNOWN_FIELD: {
+    kind: 'user',
+    summary: 'A field is not part of the spec model.',
+    hint: 'Remove the field or fix its spelling; see schema/mcp-spec.schema.json for the allowed fields.',
+  },
+  SPEC_INVALID_TYPE: {
+    kind: 'user',
+    summary: 'A value has the wrong type.',
+    hint: 'Use the type named in the message.',
+  },
+  SPEC_INVALID_VALUE: {
+    kind: 'user',
+    summary: 'A value is not allowed here.',
+    hint: 'Use one of the allowed values or formats named in the message.',
+  },
+  SPEC_MISSING_FIELD: {
+    kind: 'user',
+    summary: 'A required field is missing.',
+    hint: 'Add the field named in the message.',
+  },
+  SPEC_INVALID_NAME: {
+    kind: 'user',
+    summary: 'A name does not match the allowed pattern.',
+    hint: 'Tool, resource and prompt names use 1-128 characters of A-Z a-z 0-9 _ . - ; server names are lower-case.',
+  },
+  SPEC_DUPLICATE_NAME: {
+    kind: 'user',
+    summary: 'Two items share one name.',
+    hint: 'Rename one of them; names must be unique within tools, resources, prompts and connections.',
+  },
+  SPEC_UNDEFINED_REFERENCE: {
+    kind: 'user',
+    summary: 'A reference points to something that is not defined.',
+    hint: 'Define the referenced connection, tool or parameter, or fix the reference.',
+  },
+  SPEC_LITERAL_SECRET: {
+    kind: 'user',
+    summary: 'A secret is written literally in the spec.',
+    hint: 'Put the secret in an environment variable and reference it, e.g. `envVar: API_TOKEN` or `{ env: API_TOKEN }`.',
+  },
+  SPEC_WRONG_CONNECTION_KIND: {
+    kind: 'user',
+    summary: 'An implementation uses a connection of the wrong kind.',
+    hint: 'sql implementations need a postgresql, mysql, mariadb or sqlite connection; http ones an http connection.',
+  },
+  SPEC_INVALID_TEMPLATE: {
+    kind: 'user',
+    summary: 'A `{{…}}` template is malformed or names an unknown parameter.',
+    hint: 'Use `{{param}}` with a declared parameter name.',
+  },
+  SPEC_INVALID_SQL: {
+    kind: 'user',
+    summary: 'A SQL statement is unsafe or refers to unknown parameters.',
+    hint: 'Use one statement with `:param` placeholders for every value; never build SQL from text.',
+  },
+  SPEC_INVALID_SCHEMA: {
+    kind: 'user',
+    summary: 'A parameter or output schema is inconsistent.',
+    hint: 'Check defaults against enum/min/max/pattern and the declared type.',
+  },
+  SPEC_INVALID_TRIGGER: {
+    kind: 'user',
+    summary: 'A trigger declaration is invalid.',
+    hint: 'Check the trigger type, its schedule/path and the tool it calls.',
+  },
+  OUTPUT_EXISTS: {
+    kind: 'user',
+    summary: 'The output directory already exists.',
+    hint: 'Pass --force to replace it, or choose another --out directory.',
+  },
+  TYPECHECK_FAILED: {
+    kind: 'user',
+    summary: 'The generated project does not type-check (usually a `code` tool body).',
+    hint: 'Fix the TypeScript in the reported tool body; the message shows the compiler error.',
+  },
+  SECURITY_BLOCKED: {
+    kind: 'user',
+    summary: 'The security scan found problems at or above the blocking threshold.',
+    hint: 'Fix the findings listed, or pass --force to generate anyway.',
+  },
+  BUNDLE_FAILED: {
+    kind: 'internal',
+    summary: 'esbuild could not bundle the generated server.',
+    hint: 'This is a bug in MCP Factory unless a `code` tool imports a module that does not exist.',
+  },
+  GENERATED_TESTS_FAILED: {
+    kind: 'user',
+    summary: 'The generated server failed its own tests.',
+    hint: 'Read the failing tool and assertion in the report; fix the tool implementation or pass --skip-tests.',
+  },
+  SERVER_START_FAILED: {
+    kind: 'user',
+    summary: 'The generated server did not start or answer.',
+    hint: 'Run it by hand (node dist/server.mjs) to see its log on stderr; check required environment variables.',
+  },
+  TOOL_NOT_FOUND: {
+    kind: 'user',
+    summary: 'The server has no tool with that name.',
+    hint: 'Run `mcp-factory test DIR --list` to see its tools.',
+  },
+  TOOL_CALL_FAILED: {
+    kind: 'user',
+    summary: 'The tool call returned an error result.',
+    hint: 'Read the error text; check the arguments against the tool input schema.',
+  },
+  INVALID_ARGUMENTS: {
+    kind: 'user',
+    summary: 'Command-line arguments are invalid.',
+    hint: 'Run the command with --help.',
+  },
+  INTERNAL: {
+    kind: 'internal',
+    summary: 'An unexpected internal error.',
+    hint: 'Please report it with the command you ran and the spec.',
+  },
+} as const satisfies Record<string, { kind: 'user' | 'internal'; summary: string; hint: string }>;
+
+export type ErrorCode = keyof typeof ERROR_CODES;

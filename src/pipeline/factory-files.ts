@@ -1,0 +1,68 @@
+/** Where MCP Factory's own files are (runtime sources, package metadata), and the dependencies generated projects use. */
+import { readdirSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = dirname(fileURLToPath(import.meta.url));
+/** The package root: dist/pipeline/ (built) or src/pipeline/ (sources) sit two levels below it. */
+export const FACTORY_ROOT = resolve(here, '..', '..');
+const require = createRequire(import.meta.url);
+
+let runtimeCache: Record<string, string> | undefined;
+
+export function runtimeFiles(): Record<string, string> {
+  if (!runtimeCache) {
+    const dir = join(FACTORY_ROOT, 'runtime');
+    runtimeCache = Object.fromEntries(
+      readdirSync(dir)
+        .filter((f) => f.endsWith('.ts'))
+        .sort()
+        .map((f) => [f, readFileSync(join(dir, f), 'utf8')]),
+    );
+  }
+  return runtimeCache;
+}
+
+export function factoryVersion(): string {
+  return (JSON.parse(readFileSync(join(FACTORY_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
+}
+
+/** Packages a generated project needs at build/test time; linked into its node_modules while validating. */
+export const PROJECT_PACKAGES = [
+  '@modelcontextprotocol/server',
+  '@modelcontextprotocol/node',
+  '@modelcontextprotocol/client',
+  '@modelcontextprotocol/core',
+  'prom-client',
+  'pg',
+  'mysql2',
+  'better-sqlite3',
+  'typescript',
+  'esbuild',
+  '@types/node',
+  '@types/pg',
+  '@types/better-sqlite3',
+];
+
+export function packageDir(name: string): string {
+  return dirname(require.resolve(`${name}/package.json`));
+}
+
+let versionsCache: Record<string, string> | undefined;
+
+/** Exact versions installed with MCP Factory, pinned as ^x.y.z in generated package.json files. */
+export function dependencyVersions(): Record<string, string> {
+  if (!versionsCache) {
+    versionsCache = {};
+    for (const name of PROJECT_PACKAGES) {
+      try {
+        const version = (JSON.parse(readFileSync(join(packageDir(name), 'package.json'), 'utf8')) as { version: string }).version;
+        versionsCache[name] = `^${version}`;
+      } catch {
+        // not installed: the generated package.json simply omits it
+      }
+    }
+  }
+  return versionsCache;
+}

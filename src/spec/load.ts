@@ -1,0 +1,243 @@
+/**
+ * Turn YAML/JSON text into a validated `ServerSpec`, reporting every problem at once with
+ * file:line:col, JSON path and a hint. Pure: the caller reads files.
+ */
+import { LineCounter, parseDocument, type Document } from 'yaml';
+import type { z } from 'zod';
+import { ERROR_CODES, FactoryError, type Issue } from '../errors/index.js';
+import { checkSpec, type PathIssue } from './check.js';
+import { locate, locateKey } from './locate.js';
+import { ServerSpec } from './model.js';
+import { formatPath, type PathSegment } from './path.js';
+
+export const MAX_SPEC_BYTES = 5 * 1024 * 1024;
+
+export interface LoadOptions {
+  /** Shown in positions; also decides the format when `format` is not given. */
+  file?: string;
+  format?: 'yaml' | 'json';
+}
+
+export interface LoadResult {
+  ok: boolean;
+  spec?: ServerSpec;
+  issues: Issue[];
+}
+
+/** Parse and validate; never throws for bad input. */
+export function loadSpecText(text: string, options: LoadOptions = {}): LoadResult {
+  const file = options.file;
+  const bytes = Buffer.byteLength(text, 'utf8');
+  if (bytes > MAX_SPEC_BYTES) {
+    return fail([
+      withFile(
+        {
+          code: 'SPEC_TOO_LARGE',
+          message: `the spec is ${(bytes / 1048576).toFixed(1)} MiB; the maximum is ${MAX_SPEC_BYTES / 1048576} MiB`,
+          path: '',
+          hint: ERROR_CODES.SPEC_TOO_LARGE.hint,
+        },
+        file,
+      ),
+    ]);
+  }
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  if (doc.errors.length > 0) {
+    return fail(
+      doc.errors.map((e) => {
+        const pos = lineCounter.linePos(e.pos[0]);
+        return {
+          code: 'SPEC_SYNTAX' as const,
+          message: e.message.split('\n')[0] ?? e.message,
+          path: '',
+          hint: e.code === 'DUPLICATE_KEY' ? 'Remove or rename the repeated key.' : ERROR_CODES.SPEC_SYNTAX.hint,
+          ...(file ? { file } : {}),
+          line: pos.line,
+          column: pos.col,
+        };
+      }),
+    );
+  }
+  let data: unknown;
+  try {
+    data = doc.toJS({ maxAliasCount: 100 });
+  } catch (error) {
+    return fail([withFile({ code: 'SPEC_SYNTAX', message: (error as Error).message, path: '', hint: ERROR_CODES.SPEC_SYNTAX.hint }, file)]);
+  }
+  return validateSpec(data, { file, doc, lineCounter });
+}
+
+interface SourceMap {
+  file: string | undefined;
+  doc: Document;
+  lineCounter: LineCounter;
+}
+
+/** Validate an already-parsed object (JSON from the API or --json); positions only when a source map is given. */
+export function validateSpec(data: unknown, source?: SourceMap): LoadResult {
+  if (typeof data !== 'object' || data === null || Array.isArray(data)) {
+    return fail([
+      place({ code: 'SPEC_NOT_OBJECT', message: 'the spec must be a mapping with name, version and tools', path: [] }, source),
+    ]);
+  }
+  const parsed = ServerSpec.safeParse(data);
+  if (!parsed.success) {
+    const issues = parsed.error.issues.flatMap((zi) => fromZodIssue(zi, data)).map((pi) => place(pi, source));
+    return fail(dedupe(issues));
+  }
+  const semantic = checkSpec(parsed.data).map((pi) => place(pi, source));
+  if (semantic.length > 0) return fail(dedupe(semantic));
+  return { ok: true, spec: parsed.data, issues: [] };
+}
+
+/** Like `loadSpecText`, but throws a `FactoryError` carrying every issue. */
+export function parseSpecOrThrow(text: string, options: LoadOptions = {}): ServerSpec {
+  const result = loadSpecText(text, options);
+  if (!result.ok || !result.spec) throw specError(result.issues, options.file);
+  return result.spec;
+}
+
+export function specError(issues: Issue[], file?: string): FactoryError {
+  const first = issues[0];
+  return new FactoryError(first?.code ?? 'SPEC_INVALID_VALUE', `${file ?? 'spec'}: ${issues.length} problem${issues.length === 1 ? '' : 's'} found`, {
+    issues,
+  });
+}
+
+function fail(issues: Issue[]): LoadResult {
+  return { ok: false, issues };
+}
+
+function withFile(issue: Issue, file: string | undefined): Issue {
+  return file ? { ...issue, file } : issue;
+}
+
+function place(pi: PathIssue, source: SourceMap | undefined): Issue {
+  const issue: Issue = {
+    code: pi.code,
+    message: pi.message,
+    path: formatPath(pi.path),
+    hint: pi.hint ?? ERROR_CODES[pi.code].hint,
+  };
+  if (!source) return issue;
+  const pos = pi.code === 'SPEC_UNKNOWN_FIELD' ? locateKey(source.doc, source.lineCounter, pi.path) : locate(source.doc, source.lineCounter, pi.path);
+  return { ...issue, ...(source.file ? { file: source.file } : {}), ...(pos ? { line: pos.line, column: pos.column } : {}) };
+}
+
+function dedupe(issues: Issue[]): Issue[] {
+  const seen = new Set<string>();
+  return issues.filter((i) => {
+    const key = `${i.code}|${i.path}|${i.message}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
+const UNKNOWN_FIELD_HINTS: Record<string, string> = {
+  url: 'Connection URLs are secrets: put the URL in an environment variable and write `envVar: DATABASE_URL`.',
+  connectionString: 'Connection URLs are secrets: put the URL in an environment variable and write `envVar: DATABASE_URL`.',
+  password: 'Passwords must come from the environment: use `envVar` (databases) or `auth` with env references (http).',
+  token: 'Tokens must come from the environment: use `auth: { type: bearer, envVar: API_TOKEN }`.',
+  apiKey: 'Keys must come from the environment: use `auth: { type: api_key, name: X-API-Key, envVar: API_KEY }`.',
+  connection: 'Put the connection inside the implementation, e.g. `sql: { connection: db, statement: ... }`.',
+  outputSchema: 'The output schema is called `returns`.',
+  inputSchema: 'Parameters are declared under `parameters:` as `name: { type: string }`.',
+};
+
+function getAt(data: unknown, path: readonly PropertyKey[]): unknown {
+  let cur: unknown = data;
+  for (const seg of path) {
+    if (cur === null || typeof cur !== 'object') return undefined;
+    cur = (cur as Record<PropertyKey, unknown>)[seg as string];
+  }
+  return cur;
+}
+
+function describeValue(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'an array';
+  if (typeof v === 'object') return 'a mapping';
+  return `${typeof v} ${JSON.stringify(v)?.slice(0, 60)}`;
+}
+
+function fromZodIssue(zi: z.core.$ZodIssue, data: unknown): PathIssue[] {
+  const path = zi.path.filter((p): p is string | number => typeof p !== 'symbol') as PathSegment[];
+  const last = path[path.length - 1];
+  switch (zi.code) {
+    case 'unrecognized_keys':
+      return zi.keys.map((key) => {
+        const hint = UNKNOWN_FIELD_HINTS[key];
+        return {
+          code: (key === 'password' || key === 'token' || key === 'apiKey' ? 'SPEC_LITERAL_SECRET' : 'SPEC_UNKNOWN_FIELD') as PathIssue['code'],
+          message: `unknown field "${key}"`,
+          path: [...path, key],
+          ...(hint ? { hint } : {}),
+        };
+      });
+    case 'invalid_type': {
+      const actual = getAt(data, path);
+      if (actual === undefined) {
+        return [{ code: 'SPEC_MISSING_FIELD', message: `missing required field "${String(last ?? '')}" (${zi.expected})`, path }];
+      }
+      const hint =
+        zi.expected === 'string' && (typeof actual === 'number' || typeof actual === 'boolean')
+          ? `Quote the value: "${String(actual)}" (YAML reads it as a ${typeof actual}).`
+          : undefined;
+      return [
+        { code: 'SPEC_INVALID_TYPE', message: `expected ${zi.expected}, got ${describeValue(actual)}`, path, ...(hint ? { hint } : {}) },
+      ];
+    }
+    case 'invalid_union': {
+      if (last === 'type') path.pop();
+      const actual = getAt(data, path);
+      const discriminator = (zi as { note?: string }).note?.includes('discriminator');
+      if (discriminator || (actual && typeof actual === 'object' && 'type' in actual)) {
+        const options = (zi as unknown as { options?: unknown[] }).options;
+        const type = actual && typeof actual === 'object' ? (actual as { type?: unknown }).type : undefined;
+        return [
+          {
+            code: type === undefined ? 'SPEC_MISSING_FIELD' : 'SPEC_INVALID_VALUE',
+            message: type === undefined ? 'missing field "type"' : `unsupported type ${JSON.stringify(type)}`,
+            path: [...path, 'type'],
+            hint: options ? `Use one of: ${options.join(', ')}.` : 'Check the allowed `type` values in the schema.',
+          },
+        ];
+      }
+      // Report the branch that got furthest (most specific) for non-discriminated unions.
+      const branches = (zi.errors ?? []) as z.core.$ZodIssue[][];
+      const best = branches.sort((a, b) => a.length - b.length)[0];
+      if (best && best.length > 0) return best.flatMap((inner) => fromZodIssue({ ...inner, path: [...zi.path, ...inner.path] }, data));
+      return [{ code: 'SPEC_INVALID_VALUE', message: `invalid value: ${describeValue(actual)}`, path }];
+    }
+    case 'invalid_value':
+      return [
+        {
+          code: 'SPEC_INVALID_VALUE',
+          message: `${JSON.stringify(getAt(data, path))} is not allowed`,
+          path,
+          hint: `Use one of: ${zi.values.map((v) => JSON.stringify(v)).join(', ')}.`,
+        },
+      ];
+    case 'invalid_format':
+    case 'too_small':
+    case 'too_big':
+    case 'not_multiple_of':
+    case 'custom': {
+      const isName = last === 'name' || last === 'tool';
+      const actual = getAt(data, path);
+      return [
+        {
+          code: isName && zi.code === 'invalid_format' ? 'SPEC_INVALID_NAME' : 'SPEC_INVALID_VALUE',
+          message: `${actual === undefined ? 'value' : JSON.stringify(actual)?.slice(0, 80)} ${zi.message.replace(/^Invalid (string|input): /, '')}`,
+          path,
+        },
+      ];
+    }
+    case 'invalid_key':
+      return [{ code: 'SPEC_INVALID_NAME', message: `invalid key: ${zi.issues.map((i) => i.message).join('; ')}`, path }];
+    default:
+      return [{ code: 'SPEC_INVALID_VALUE', message: zi.message, path }];
+  }
+}
