@@ -44,27 +44,57 @@ export const DEFAULT_VERSIONS = ['2026-07-28', '2025-11-25'];
 // used by 0.1.16 and 0.2.0-alpha.12). Used only as supporting evidence ("referenceFixture").
 export const REFERENCE_FIXTURES = {
   tools: [
-    'test_simple_text', 'test_image_content', 'test_audio_content', 'test_embedded_resource',
-    'test_multiple_content_types', 'test_tool_with_logging', 'test_tool_with_progress',
-    'test_error_handling', 'test_reconnection', 'test_sampling', 'test_elicitation',
-    'test_elicitation_sep1034_defaults', 'test_elicitation_sep1330_enums', 'json_schema_2020_12_tool',
-    'test_input_required_result_elicitation', 'test_input_required_result_sampling',
-    'test_input_required_result_list_roots', 'test_input_required_result_request_state',
-    'test_input_required_result_multiple_inputs', 'test_input_required_result_multi_round',
-    'test_input_required_result_tampered_state', 'test_input_required_result_capabilities',
-    'test_missing_capability', 'test_streaming_elicitation', 'test_logging_tool',
-    'test_trigger_tool_change', 'test_trigger_prompt_change',
+    'test_simple_text',
+    'test_image_content',
+    'test_audio_content',
+    'test_embedded_resource',
+    'test_multiple_content_types',
+    'test_tool_with_logging',
+    'test_tool_with_progress',
+    'test_error_handling',
+    'test_reconnection',
+    'test_sampling',
+    'test_elicitation',
+    'test_elicitation_sep1034_defaults',
+    'test_elicitation_sep1330_enums',
+    'json_schema_2020_12_tool',
+    'test_input_required_result_elicitation',
+    'test_input_required_result_sampling',
+    'test_input_required_result_list_roots',
+    'test_input_required_result_request_state',
+    'test_input_required_result_multiple_inputs',
+    'test_input_required_result_multi_round',
+    'test_input_required_result_tampered_state',
+    'test_input_required_result_capabilities',
+    'test_missing_capability',
+    'test_streaming_elicitation',
+    'test_logging_tool',
+    'test_trigger_tool_change',
+    'test_trigger_prompt_change',
     // tasks extension (SEP-2663) fixtures
-    'slow_compute', 'greet', 'confirm_delete', 'failing_job', 'protocol_error_job', 'multi_input',
+    'slow_compute',
+    'greet',
+    'confirm_delete',
+    'failing_job',
+    'protocol_error_job',
+    'multi_input',
     'test_tool_with_task',
   ],
   prompts: [
-    'test_simple_prompt', 'test_prompt_with_arguments', 'test_prompt_with_embedded_resource',
-    'test_prompt_with_image', 'test_input_required_result_prompt',
+    'test_simple_prompt',
+    'test_prompt_with_arguments',
+    'test_prompt_with_embedded_resource',
+    'test_prompt_with_image',
+    'test_input_required_result_prompt',
   ],
   resources: [
-    'test://static-text', 'test://static-binary', 'test://template/{id}/data', 'test://watched-resource',
-    'test://embedded-resource', 'test://mixed-content-resource', 'test://stateless-static-text',
+    'test://static-text',
+    'test://static-binary',
+    'test://template/{id}/data',
+    'test://watched-resource',
+    'test://embedded-resource',
+    'test://mixed-content-resource',
+    'test://stateless-static-text',
   ],
 };
 
@@ -141,7 +171,8 @@ function findNode22() {
   for (const c of node22Candidates()) {
     if (!exists(c)) continue;
     const r = spawnSync(c, ['--version'], { encoding: 'utf8' });
-    if (r.status === 0 && r.stdout.trim().startsWith(`v${NODE_MAJOR}.`)) return { bin: c, version: r.stdout.trim() };
+    if (r.status === 0 && r.stdout.trim().startsWith(`v${NODE_MAJOR}.`))
+      return { bin: c, version: r.stdout.trim() };
   }
   return null;
 }
@@ -181,7 +212,9 @@ export function ensureSuite(engine) {
 
 /** Does this suite release know `version`? Asked of the suite itself (`list --spec-version`). */
 function suiteKnowsVersion(node22, suite, version) {
-  const r = spawnSync(node22, [suite.cli, 'list', '--server', '--spec-version', version], { encoding: 'utf8' });
+  const r = spawnSync(node22, [suite.cli, 'list', '--server', '--spec-version', version], {
+    encoding: 'utf8',
+  });
   return r.status === 0 && /^\s+- /m.test(r.stdout);
 }
 
@@ -203,7 +236,8 @@ function loadRequirements(suite, version) {
  */
 export function parseDeclaredRequirements(cliSource) {
   const out = {};
-  const re = /name=`([a-z0-9][a-z0-9/-]*)`,[\s\S]{0,400}?description=(`(?:[^`\\]|\\[\s\S])*`|"(?:[^"\\]|\\[\s\S])*")/g;
+  const re =
+    /name=`([a-z0-9][a-z0-9/-]*)`,[\s\S]{0,400}?description=(`(?:[^`\\]|\\[\s\S])*`|"(?:[^"\\]|\\[\s\S])*")/g;
   for (const m of cliSource.matchAll(re)) {
     let d = m[2];
     try {
@@ -212,12 +246,16 @@ export function parseDeclaredRequirements(cliSource) {
       continue;
     }
     const fixtures = new Set();
-    for (const x of d.matchAll(/\b(tool|prompt|resource|template)s?\s+(?:named\s+|called\s+)?`([^`\s$]+)`/gi)) {
+    for (const x of d.matchAll(
+      /\b(tool|prompt|resource|template)s?\s+(?:named\s+|called\s+)?`([^`\s$]+)`/gi,
+    )) {
       fixtures.add(x[2]);
     }
     for (const x of d.matchAll(/^\s*[-*]\s+`([a-z][a-z0-9_]*_[a-z0-9_]+)`/gm)) fixtures.add(x[1]);
     for (const x of d.matchAll(/`(test:\/\/[^`\s]+)`/g)) fixtures.add(x[1]);
-    const endpoints = new Set([...d.matchAll(/\*\*Endpoint\*\*:\s*`([a-z]+\/[A-Za-z/]+)`/g)].map((x) => x[1]));
+    const endpoints = new Set(
+      [...d.matchAll(/\*\*Endpoint\*\*:\s*`([a-z]+\/[A-Za-z/]+)`/g)].map((x) => x[1]),
+    );
     out[m[1]] = { fixtures: [...fixtures], endpoints: [...endpoints] };
   }
   return out;
@@ -343,17 +381,23 @@ export async function probeServer(url, version) {
     let n = 1;
     if (version >= '2026-07-28') {
       const r = await rpc(url, version, 'server/discover', {}, { id: n++ });
-      if (!r.msg?.result) throw new Error(`server/discover: HTTP ${r.status} ${JSON.stringify(r.msg?.error ?? null)}`);
+      if (!r.msg?.result)
+        throw new Error(`server/discover: HTTP ${r.status} ${JSON.stringify(r.msg?.error ?? null)}`);
       probe.capabilities = r.msg.result.capabilities ?? {};
     } else {
       const r = await rpc(
         url,
         version,
         'initialize',
-        { protocolVersion: version, capabilities: {}, clientInfo: { name: 'mcp-factory-conformance-probe', version: '1.0.0' } },
+        {
+          protocolVersion: version,
+          capabilities: {},
+          clientInfo: { name: 'mcp-factory-conformance-probe', version: '1.0.0' },
+        },
         { id: n++ },
       );
-      if (!r.msg?.result) throw new Error(`initialize: HTTP ${r.status} ${JSON.stringify(r.msg?.error ?? null)}`);
+      if (!r.msg?.result)
+        throw new Error(`initialize: HTTP ${r.status} ${JSON.stringify(r.msg?.error ?? null)}`);
       probe.capabilities = r.msg.result.capabilities ?? {};
       sessionId = r.sessionId;
       await rpc(url, version, 'notifications/initialized', {}, { sessionId });
@@ -422,8 +466,10 @@ export function missingEntitiesIn(message) {
   const add = (kind, name) => {
     if (name && !found.some((f) => f.kind === kind && f.name === name)) found.push({ kind, name });
   };
-  for (const m of message.matchAll(/\bTool\s+['"`]?([A-Za-z0-9_.:/-]+?)['"`]?\s+not found/gi)) add('tool', m[1]);
-  for (const m of message.matchAll(/\bPrompt\s+['"`]?([A-Za-z0-9_.:/-]+?)['"`]?\s+not found/gi)) add('prompt', m[1]);
+  for (const m of message.matchAll(/\bTool\s+['"`]?([A-Za-z0-9_.:/-]+?)['"`]?\s+not found/gi))
+    add('tool', m[1]);
+  for (const m of message.matchAll(/\bPrompt\s+['"`]?([A-Za-z0-9_.:/-]+?)['"`]?\s+not found/gi))
+    add('prompt', m[1]);
   for (const m of message.matchAll(/\bResource not found:\s*(\S+?)[.,;)]?(?:\s|$)/gi)) add('resource', m[1]);
   for (const m of message.matchAll(/\bdiagnostic tool\s+['"`]([^'"`]+)['"`]/gi)) add('tool', m[1]);
   return found;
@@ -438,13 +484,18 @@ export function classifyCheck(check, ctx) {
   const primary = check.errorMessage ?? check.description ?? '';
   const probe = ctx.probe;
   const declared = ctx.declared ?? { fixtures: [], endpoints: [] };
-  const refAll = [...REFERENCE_FIXTURES.tools, ...REFERENCE_FIXTURES.prompts, ...REFERENCE_FIXTURES.resources];
+  const refAll = [
+    ...REFERENCE_FIXTURES.tools,
+    ...REFERENCE_FIXTURES.prompts,
+    ...REFERENCE_FIXTURES.resources,
+  ];
   const isKnownFixture = (name) => declared.fixtures.includes(name) || refAll.includes(name);
   const fx = (requirement) => ({
     classification: 'fixture-required',
     evidence: {
       ...requirement,
-      declaredByScenario: declared.fixtures.includes(requirement.name) || declared.endpoints.includes(requirement.method),
+      declaredByScenario:
+        declared.fixtures.includes(requirement.name) || declared.endpoints.includes(requirement.method),
       referenceFixture: refAll.includes(requirement.name),
       serverProbe: probe.ok ? 'verified absent' : `unverified (${probe.error})`,
     },
@@ -509,8 +560,17 @@ export function classifyCheck(check, ctx) {
   const declaredMissing = declared.fixtures.filter(
     (f) => !['tool', 'prompt', 'resource'].some((k) => exposes(probe, k, f)),
   );
-  if (declared.fixtures.length && declaredMissing.length === declared.fixtures.length && ctx.successes === 0) {
-    return fx({ rule: 'declared-fixture-missing', kind: 'declared', name: declaredMissing[0], all: declaredMissing });
+  if (
+    declared.fixtures.length &&
+    declaredMissing.length === declared.fixtures.length &&
+    ctx.successes === 0
+  ) {
+    return fx({
+      rule: 'declared-fixture-missing',
+      kind: 'declared',
+      name: declaredMissing[0],
+      all: declaredMissing,
+    });
   }
 
   return { classification: 'protocol', evidence: { rule: 'unexplained-failure' } };
@@ -549,7 +609,9 @@ export function classifyScenario(scenario, checks, { probe, declared }) {
   const status = failing.length ? 'fail' : 'pass';
   let classification = 'pass';
   if (failing.length) {
-    classification = failures.every((f) => f.classification === 'fixture-required') ? 'fixture-required' : 'protocol';
+    classification = failures.every((f) => f.classification === 'fixture-required')
+      ? 'fixture-required'
+      : 'protocol';
   }
   let reason = '';
   if (classification === 'fixture-required') {
@@ -639,7 +701,9 @@ async function runVersion({ version, engine, node22, url, outDir, probe, timeout
   let engineUsed = engine;
   if (!suiteKnowsVersion(node22.bin, suite, version)) {
     if (engine === 'stable') {
-      log(`${SUITE_PKG}@${suite.version} does not know spec version ${version}; using ${SUITES.next.version}`);
+      log(
+        `${SUITE_PKG}@${suite.version} does not know spec version ${version}; using ${SUITES.next.version}`,
+      );
       engineUsed = 'next';
       suite = ensureSuite('next');
     }
@@ -655,7 +719,10 @@ async function runVersion({ version, engine, node22, url, outDir, probe, timeout
   if (requirements) args.push('--requirements', version);
   else args.push('--spec-version', version);
   const logFile = path.join(rawDir, 'suite-output.txt');
-  const env = { ...process.env, PATH: `${path.dirname(node22.bin)}${path.delimiter}${process.env.PATH ?? ''}` };
+  const env = {
+    ...process.env,
+    PATH: `${path.dirname(node22.bin)}${path.delimiter}${process.env.PATH ?? ''}`,
+  };
   const started = Date.now();
   log(`${version}: ${SUITE_PKG}@${suite.version} ${args.slice(2).join(' ')}`);
   const run = await runProcess(node22.bin, args, { logFile, timeoutMs, env });
@@ -758,7 +825,8 @@ export function renderMarkdown(report) {
     );
     lines.push('| Scenario | Scored | Status | Classification | Reason |', '| --- | --- | --- | --- | --- |');
     for (const s of v.scenarios) {
-      const reason = s.reason || (s.warnings.length ? `warnings: ${s.warnings.map((w) => w.id).join(', ')}` : '');
+      const reason =
+        s.reason || (s.warnings.length ? `warnings: ${s.warnings.map((w) => w.id).join(', ')}` : '');
       lines.push(
         `| ${s.scenario} | ${s.scored ? 'yes' : `no (${s.notScoredReason})`} | ${s.status} | ${s.classification} | ${mdCell(reason)} |`,
       );
@@ -932,7 +1000,9 @@ export async function main(argv = process.argv.slice(2)) {
       `  ${version} (${v.suite}, ${(v.durationMs / 1000).toFixed(1)} s): ${s.scenarios} scenarios, ${s.pass} pass, ${s.fixtureRequired} fixture-required, ${s.protocol} protocol`,
     );
     for (const sc of v.scenarios.filter((x) => x.classification === 'protocol')) {
-      console.log(`    PROTOCOL ${sc.scenario}${sc.scored ? '' : ` (not scored: ${sc.notScoredReason})`}: ${sc.reason}`);
+      console.log(
+        `    PROTOCOL ${sc.scenario}${sc.scored ? '' : ` (not scored: ${sc.notScoredReason})`}: ${sc.reason}`,
+      );
     }
   }
   console.log(`  report: ${path.join(outDir, 'conformance.md')}`);

@@ -396,7 +396,7 @@ const SENSITIVE_NAME_WORDS = [
   words('github', 'token'),
   words('bot', 'token'),
 ].join('|');
-/** Names that are only sensitive on their own (`token: '…'`, `pass: '…'`), not as a suffix (`nextToken`). */
+/** Names that are only sensitive on their own (`token: '…'`, `pwd: '…'`), not as a suffix (`nextToken`). */
 const SENSITIVE_EXACT_NAMES = [ci('token'), ci('pwd')].join('|');
 
 /** Literal values that are obviously not real credentials. Must consume the whole literal. */
@@ -423,7 +423,7 @@ const HARDCODED_CREDENTIAL = new RegExp(
  * generated placeholder lists (`placeholders`, `….map((_, i) => \`$${i + 1}\`)`, `….map(() => '?')`)
  * and the `.text`/`.sql` of another (static) statement.
  */
-const SQL_SAFE_EXPR = String.raw`\s*(?:(?:[\w$]+\s*\.\s*)*(?:quote|escape)\w*\s*\(|[\w$]*placeholders?\b|[^${BT};]*?(?:${BT}\$\$\{|=>\s*['"]\?['"])|[\w$]+(?:\s*\.\s*[\w$]+)*\s*\.\s*(?:text|sql)\b(?!\s*[(.[]))`;
+const SQL_SAFE_EXPR = String.raw`\s*(?:(?:[\w$]+\s*\.\s*)*(?:quote|escape)\w*\s*\(|[\w$]*placeholders?\b|[^${BT};}]*?(?:${BT}\$\$\{|=>\s*['"]\?['"])|[\w$]+(?:\s*\.\s*[\w$]+)*\s*\.\s*(?:text|sql)\b(?!\s*[(.[]))`;
 /** Interpolation positions that only take numbers (LIMIT/OFFSET) or are positional placeholders ($${n}). */
 const SQL_SAFE_POSITION = String.raw`(?<!\$)(?<!\b(?:LIMIT|OFFSET)\s+)`;
 const sqlHead = (b: string): string =>

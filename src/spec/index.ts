@@ -4,3 +4,4 @@ export { loadSpecText, MAX_SPEC_BYTES, parseSpecOrThrow, specError, validateSpec
 export { formatPath, type PathSegment } from './path.js';
 export { analyzeSql, compileSql, type SqlDialect } from './sql.js';
 export { parseTemplate, templateVariables, uriTemplateVariables } from './template.js';
+export { SPEC_SCHEMA_ID, specJsonSchema, specJsonSchemaText } from './json-schema.js';

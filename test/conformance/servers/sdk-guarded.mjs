@@ -4,7 +4,11 @@
 //   node test/conformance/servers/sdk-guarded.mjs --transport http --port 3999
 import { createServer } from 'node:http';
 import { parseArgs } from 'node:util';
-import { localhostHostValidation, localhostOriginValidation, toNodeHandler } from '@modelcontextprotocol/node';
+import {
+  localhostHostValidation,
+  localhostOriginValidation,
+  toNodeHandler,
+} from '@modelcontextprotocol/node';
 import { createMcpHandler, fromJsonSchema, McpServer } from '@modelcontextprotocol/server';
 
 const { values } = parseArgs({
