@@ -7,7 +7,7 @@ import { createLogger, type Logger, parseLogLevel } from './logger.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { createRateLimiter, type RateLimiter } from './rate-limit.js';
 import type { ServerSettings } from './settings.js';
-import { openDatabase, runSql, type SqlDatabase, type SqlToolDefinition } from './sql.js';
+import { openDatabase, runSql, type SqlDatabase, type SqlDrivers, type SqlToolDefinition } from './sql.js';
 
 export interface Runtime {
   settings: ServerSettings;
@@ -27,7 +27,8 @@ function findProjectRoot(): string {
   return here.endsWith('runtime') ? resolve(here, '../..') : resolve(here, '..');
 }
 
-export function createRuntime(settings: ServerSettings): Runtime {
+/** `drivers`: the SQL drivers this server's connections need (the generator imports only those). */
+export function createRuntime(settings: ServerSettings, drivers: SqlDrivers = {}): Runtime {
   const log = createLogger(parseLogLevel(process.env.LOG_LEVEL, settings.logLevel), { server: settings.name });
   const projectRoot = process.env.MCP_PROJECT_ROOT || findProjectRoot();
   const databases = new Map<string, SqlDatabase>();
@@ -36,7 +37,7 @@ export function createRuntime(settings: ServerSettings): Runtime {
     if (!handle) {
       const config = settings.sqlConnections.find((c) => c.name === name);
       if (!config) throw new ToolError(`unknown database connection "${name}"`);
-      handle = openDatabase(config, projectRoot);
+      handle = openDatabase(config, projectRoot, drivers);
       databases.set(name, handle);
     }
     return handle;

@@ -421,6 +421,14 @@ export async function probeServer(url, version) {
       }
     }
     probe.ok = true;
+    if (sessionId) {
+      // end the probe's own session on sessionful servers
+      await fetch(url, {
+        method: 'DELETE',
+        headers: { 'mcp-session-id': sessionId, 'mcp-protocol-version': version },
+        signal: AbortSignal.timeout(5000),
+      }).catch(() => {});
+    }
   } catch (e) {
     probe.error = String(e?.message ?? e);
   }
@@ -500,6 +508,12 @@ export function classifyCheck(check, ctx) {
       serverProbe: probe.ok ? 'verified absent' : `unverified (${probe.error})`,
     },
   });
+
+  // 0. The suite gave up on the scenario (the server accepted the request but never finished the
+  //    exchange). Never excused: a hanging server is a real problem whatever the scenario needs.
+  if (check.id === 'scenario-timeout' || /did not complete within \d+ ?ms/i.test(primary)) {
+    return { classification: 'protocol', evidence: { rule: 'scenario-timeout' } };
+  }
 
   // 1. "Tool X not found" / "Prompt X not found" / "Resource not found: X" / "diagnostic tool 'X'"
   const missing = missingEntitiesIn(primary);

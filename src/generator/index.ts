@@ -18,7 +18,7 @@ import {
   serverJson,
   tsconfigJson,
 } from './project-files.js';
-import { generateServerCode } from './server-code.js';
+import { generateServerCode, runtimeFilesFor } from './server-code.js';
 import { planTests, type TestCase } from './test-plan.js';
 import { testFile } from './test-file.js';
 
@@ -60,7 +60,7 @@ export function generateProject(spec: ServerSpec, options: GenerateOptions): Gen
   const testCases = planTests(spec);
   const files: Record<string, string> = {
     ...code.files,
-    ...Object.fromEntries(Object.entries(options.runtimeFiles).map(([name, text]) => [`src/runtime/${name}`, text])),
+    ...Object.fromEntries(Object.entries(runtimeFilesFor(spec, options.runtimeFiles)).map(([name, text]) => [`src/runtime/${name}`, text])),
     'package.json': packageJson(spec, options.dependencyVersions),
     'tsconfig.json': tsconfigJson(),
     'build.mjs': buildScript(),

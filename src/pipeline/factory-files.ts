@@ -1,5 +1,5 @@
 /** Where MCP Factory's own files are (runtime sources, package metadata), and the dependencies generated projects use. */
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -45,8 +45,13 @@ export const PROJECT_PACKAGES = [
   '@types/better-sqlite3',
 ];
 
+/** The installed folder of a package (found via the node_modules search path: many packages do not export package.json). */
 export function packageDir(name: string): string {
-  return dirname(require.resolve(`${name}/package.json`));
+  for (const base of require.resolve.paths(name) ?? []) {
+    const dir = join(base, name);
+    if (existsSync(join(dir, 'package.json'))) return dir;
+  }
+  throw new Error(`package ${name} is not installed`);
 }
 
 let versionsCache: Record<string, string> | undefined;

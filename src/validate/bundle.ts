@@ -1,12 +1,10 @@
 /** One esbuild bundle per server, plus the SQLite native binding beside it when the server needs one. */
 import { copyFile, mkdir } from 'node:fs/promises';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { build, type BuildOptions } from 'esbuild';
 import { FactoryError } from '../errors/index.js';
 import { BUNDLE_EXTERNALS, BUNDLE_FILE, bundleOptions } from '../generator/index.js';
-
-const require = createRequire(import.meta.url);
+import { packageDir } from '../pipeline/factory-files.js';
 
 export interface BundleResult {
   file: string;
@@ -21,7 +19,7 @@ export async function bundle(projectDir: string, options: { sqlite: boolean }): 
     const result = await build(opts);
     const bytes = Object.values(result.metafile?.outputs ?? {}).reduce((n, o) => n + o.bytes, 0);
     if (options.sqlite) {
-      const binding = join(dirname(require.resolve('better-sqlite3/package.json')), 'build/Release/better_sqlite3.node');
+      const binding = join(packageDir('better-sqlite3'), 'build/Release/better_sqlite3.node');
       await mkdir(join(projectDir, 'dist/native'), { recursive: true });
       await copyFile(binding, join(projectDir, 'dist/native/better_sqlite3.node'));
     }

@@ -1,12 +1,10 @@
 /** Type-checks a generated project with the TypeScript 7 native compiler (seconds, not minutes). */
 import { execFile } from 'node:child_process';
-import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { packageDir } from '../pipeline/factory-files.js';
 
 const run = promisify(execFile);
-const require = createRequire(import.meta.url);
-
 export interface Diagnostic {
   file: string;
   line: number;
@@ -22,7 +20,7 @@ export interface TypecheckResult {
 }
 
 export function tscPath(): string {
-  return join(require.resolve('typescript/package.json'), '..', 'bin', 'tsc');
+  return join(packageDir('typescript'), 'bin', 'tsc');
 }
 
 export async function typecheck(projectDir: string): Promise<TypecheckResult> {

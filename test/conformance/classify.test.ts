@@ -42,12 +42,19 @@ describe('classifyScenario', () => {
   it('missing fixture tool is fixture-required', () => {
     const r = conf.classifyScenario(
       'tools-call-simple-text',
-      [ok('wire-schema-valid'), fail('tools-call-simple-text', 'Failed: MCP error -32602: Tool test_simple_text not found')],
+      [
+        ok('wire-schema-valid'),
+        fail('tools-call-simple-text', 'Failed: MCP error -32602: Tool test_simple_text not found'),
+      ],
       { probe: probe(), declared: none },
     );
     expect(r.status).toBe('fail');
     expect(r.classification).toBe('fixture-required');
-    expect(r.failures[0].evidence).toMatchObject({ kind: 'tool', name: 'test_simple_text', referenceFixture: true });
+    expect(r.failures[0].evidence).toMatchObject({
+      kind: 'tool',
+      name: 'test_simple_text',
+      referenceFixture: true,
+    });
     expect(r.reason).toContain('test_simple_text');
   });
 
@@ -76,19 +83,23 @@ describe('classifyScenario', () => {
   it('Method not found is fixture-required only when the capability is not advertised', () => {
     const checks = [fail('logging-set-level', 'Failed: Method not found')];
     const declared = { fixtures: [], endpoints: ['logging/setLevel'] };
-    expect(conf.classifyScenario('logging-set-level', checks, { probe: probe(), declared }).classification).toBe(
-      'fixture-required',
-    );
+    expect(
+      conf.classifyScenario('logging-set-level', checks, { probe: probe(), declared }).classification,
+    ).toBe('fixture-required');
     const withLogging = probe({ capabilities: { tools: {}, logging: {} } });
-    expect(conf.classifyScenario('logging-set-level', checks, { probe: withLogging, declared }).classification).toBe(
-      'protocol',
-    );
+    expect(
+      conf.classifyScenario('logging-set-level', checks, { probe: withLogging, declared }).classification,
+    ).toBe('protocol');
     // tools-call-with-logging calls logging/setLevel without declaring it: covered by SCENARIO_METHODS
     expect(
-      conf.classifyScenario('tools-call-with-logging', [fail('t', 'Failed: MCP error -32601: Method not found')], {
-        probe: probe(),
-        declared: none,
-      }).failures[0].evidence,
+      conf.classifyScenario(
+        'tools-call-with-logging',
+        [fail('t', 'Failed: MCP error -32601: Method not found')],
+        {
+          probe: probe(),
+          declared: none,
+        },
+      ).failures[0].evidence,
     ).toMatchObject({ kind: 'capability', name: 'logging' });
   });
 
@@ -96,22 +107,26 @@ describe('classifyScenario', () => {
     const checks = [fail('resources-subscribe', 'Failed: Method not found')];
     const declared = { fixtures: [], endpoints: ['resources/subscribe'] };
     const subscribed = probe({ capabilities: { resources: { subscribe: true } } });
-    expect(conf.classifyScenario('resources-subscribe', checks, { probe: probe(), declared }).classification).toBe(
-      'fixture-required',
-    );
-    expect(conf.classifyScenario('resources-subscribe', checks, { probe: subscribed, declared }).classification).toBe(
-      'protocol',
-    );
+    expect(
+      conf.classifyScenario('resources-subscribe', checks, { probe: probe(), declared }).classification,
+    ).toBe('fixture-required');
+    expect(
+      conf.classifyScenario('resources-subscribe', checks, { probe: subscribed, declared }).classification,
+    ).toBe('protocol');
   });
 
   it('DNS rebinding failure is a protocol failure', () => {
     const r = conf.classifyScenario(
       'dns-rebinding-protection',
       [
-        fail('localhost-host-rebinding-rejected', 'Expected HTTP 4xx for invalid Host/Origin headers, got 200', {
-          hostHeader: 'evil.example.com',
-          statusCode: 200,
-        }),
+        fail(
+          'localhost-host-rebinding-rejected',
+          'Expected HTTP 4xx for invalid Host/Origin headers, got 200',
+          {
+            hostHeader: 'evil.example.com',
+            statusCode: 200,
+          },
+        ),
         ok('localhost-host-valid-accepted'),
       ],
       { probe: probe(), declared: none },
@@ -130,6 +145,12 @@ describe('classifyScenario', () => {
       },
     );
     expect(r.classification).toBe('protocol');
+    const missingFixture = conf.classifyScenario(
+      'tools-call-sampling',
+      [fail('scenario-timeout', "Scenario 'tools-call-sampling' did not complete within 30000ms.")],
+      { probe: probe(), declared: { fixtures: ['test_sampling'], endpoints: [] } },
+    );
+    expect(missingFixture.classification).toBe('protocol');
   });
 
   it('dependent checks follow the fixture they depend on', () => {
@@ -142,7 +163,10 @@ describe('classifyScenario', () => {
           'Prerequisite failed: could not get initial InputRequiredResult with requestState',
         ),
       ],
-      { probe: probe(), declared: { fixtures: ['test_input_required_result_tampered_state'], endpoints: [] } },
+      {
+        probe: probe(),
+        declared: { fixtures: ['test_input_required_result_tampered_state'], endpoints: [] },
+      },
     );
     expect(r.classification).toBe('fixture-required');
     const noFixture = conf.classifyScenario(
@@ -155,7 +179,10 @@ describe('classifyScenario', () => {
 
   it('generic failure excused by a missing declared fixture only if nothing substantive passed', () => {
     const declared = { fixtures: ['test_input_required_result_multi_round'], endpoints: [] };
-    const generic = fail('sep-2322-multi-round-r1', 'Expected InputRequiredResult with inputRequests and requestState');
+    const generic = fail(
+      'sep-2322-multi-round-r1',
+      'Expected InputRequiredResult with inputRequests and requestState',
+    );
     expect(
       conf.classifyScenario('input-required-result-multi-round', [ok('wire-schema-valid'), generic], {
         probe: probe(),
@@ -194,11 +221,15 @@ describe('classifyScenario', () => {
         .classification,
     ).toBe('fixture-required');
     const annotated = probe({
-      tools: [{ name: 'h', inputSchema: { properties: { region: { type: 'string', 'x-mcp-header': 'Region' } } } }],
+      tools: [
+        { name: 'h', inputSchema: { properties: { region: { type: 'string', 'x-mcp-header': 'Region' } } } },
+      ],
     });
     expect(
-      conf.classifyScenario('http-custom-header-server-validation', [hdr], { probe: annotated, declared: none })
-        .classification,
+      conf.classifyScenario('http-custom-header-server-validation', [hdr], {
+        probe: annotated,
+        declared: none,
+      }).classification,
     ).toBe('protocol');
   });
 
@@ -245,15 +276,15 @@ describe('classifyScenario', () => {
 
 describe('parsers', () => {
   it('missingEntitiesIn', () => {
-    expect(conf.missingEntitiesIn("Tool 'json_schema_2020_12_tool' not found. Available tools: add")).toEqual([
-      { kind: 'tool', name: 'json_schema_2020_12_tool' },
-    ]);
+    expect(conf.missingEntitiesIn("Tool 'json_schema_2020_12_tool' not found. Available tools: add")).toEqual(
+      [{ kind: 'tool', name: 'json_schema_2020_12_tool' }],
+    );
     expect(conf.missingEntitiesIn('Failed: Prompt test_simple_prompt not found')).toEqual([
       { kind: 'prompt', name: 'test_simple_prompt' },
     ]);
-    expect(conf.missingEntitiesIn('Failed: MCP error -32602: Resource not found: test://static-text')).toEqual([
-      { kind: 'resource', name: 'test://static-text' },
-    ]);
+    expect(
+      conf.missingEntitiesIn('Failed: MCP error -32602: Resource not found: test://static-text'),
+    ).toEqual([{ kind: 'resource', name: 'test://static-text' }]);
     expect(conf.missingEntitiesIn('Expected HTTP 4xx, got 200')).toEqual([]);
   });
 
@@ -281,7 +312,8 @@ describe('parsers', () => {
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
-    const out = 'noise\n=== SUMMARY ===\n✓ tools-list: 3 passed, 0 failed\n✗ dns-rebinding-protection: 1 passed, 1 failed\n\nTotal: 4 passed';
+    const out =
+      'noise\n=== SUMMARY ===\n✓ tools-list: 3 passed, 0 failed\n✗ dns-rebinding-protection: 1 passed, 1 failed\n\nTotal: 4 passed';
     expect(conf.parseSummary(out)).toEqual(['tools-list', 'dns-rebinding-protection']);
   });
 
