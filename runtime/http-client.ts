@@ -41,13 +41,20 @@ export async function callHttp(
 ): Promise<unknown> {
   const base = (conn.baseUrlEnv ? process.env[conn.baseUrlEnv] : undefined) || conn.baseUrl;
   if (!base) requireEnv(conn.baseUrlEnv ?? 'BASE_URL');
-  const url = new URL(renderText(def.path, args, encodeURIComponent).replace(/^\/+/, ''), base!.endsWith('/') ? base : `${base}/`);
+  const url = new URL(
+    renderText(def.path, args, encodeURIComponent).replace(/^\/+/, ''),
+    base!.endsWith('/') ? base : `${base}/`,
+  );
   for (const [k, v] of Object.entries(def.query ?? {})) {
     const value = renderText(v, args);
     if (value !== '') url.searchParams.set(k, value);
   }
-  const headers = new Headers({ accept: 'application/json, text/plain;q=0.9, */*;q=0.5', 'user-agent': options.userAgent });
-  for (const [k, v] of Object.entries(conn.headers ?? {})) headers.set(k, typeof v === 'string' ? v : requireEnv(v.env));
+  const headers = new Headers({
+    accept: 'application/json, text/plain;q=0.9, */*;q=0.5',
+    'user-agent': options.userAgent,
+  });
+  for (const [k, v] of Object.entries(conn.headers ?? {}))
+    headers.set(k, typeof v === 'string' ? v : requireEnv(v.env));
   for (const [k, v] of Object.entries(def.headers ?? {})) headers.set(k, renderText(v, args));
   applyAuth(conn, headers, url);
   let body: string | undefined;
@@ -60,15 +67,25 @@ export async function callHttp(
   let lastError: unknown;
   for (let attempt = 1; attempt <= attempts; attempt++) {
     try {
-      const res = await fetch(url, { method: def.method, headers, body, signal: options.signal, redirect: 'follow' });
+      const res = await fetch(url, {
+        method: def.method,
+        headers,
+        body,
+        signal: options.signal,
+        redirect: 'follow',
+      });
       if (RETRYABLE_STATUS.has(res.status) && attempt < attempts) {
         await res.body?.cancel();
-        await sleep(backoff(options.retry.backoffMs, attempt, res.headers.get('retry-after')), options.signal);
+        await sleep(
+          backoff(options.retry.backoffMs, attempt, res.headers.get('retry-after')),
+          options.signal,
+        );
         continue;
       }
       return await readResponse(res, def);
     } catch (error) {
-      if (error instanceof ToolError || options.signal?.aborted || attempt >= attempts) throw toToolError(error, url);
+      if (error instanceof ToolError || options.signal?.aborted || attempt >= attempts)
+        throw toToolError(error, url);
       lastError = error;
       await sleep(backoff(options.retry.backoffMs, attempt, null), options.signal);
     }
@@ -84,7 +101,9 @@ function applyAuth(conn: HttpConnectionConfig, headers: Headers, url: URL): void
     if (auth.in === 'query') url.searchParams.set(auth.name, requireEnv(auth.envVar));
     else headers.set(auth.name, requireEnv(auth.envVar));
   } else {
-    const token = Buffer.from(`${requireEnv(auth.usernameEnv)}:${requireEnv(auth.passwordEnv)}`).toString('base64');
+    const token = Buffer.from(`${requireEnv(auth.usernameEnv)}:${requireEnv(auth.passwordEnv)}`).toString(
+      'base64',
+    );
     headers.set('authorization', `Basic ${token}`);
   }
 }
@@ -103,7 +122,9 @@ async function readResponse(res: Response, def: HttpToolDefinition): Promise<unk
   }
   if (!res.ok) {
     const detail = typeof data === 'string' ? data.slice(0, 500) : JSON.stringify(data).slice(0, 500);
-    throw new ToolError(`upstream responded HTTP ${res.status} ${res.statusText}${detail ? `: ${detail}` : ''}`);
+    throw new ToolError(
+      `upstream responded HTTP ${res.status} ${res.statusText}${detail ? `: ${detail}` : ''}`,
+    );
   }
   return def.method === 'HEAD' ? { status: res.status, headers: Object.fromEntries(res.headers) } : data;
 }
@@ -132,6 +153,9 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
 function toToolError(error: unknown, url: URL): ToolError {
   if (error instanceof ToolError) return error;
   const e = error as { name?: string; message?: string; cause?: { code?: string } };
-  if (e?.name === 'TimeoutError' || e?.name === 'AbortError') return new ToolError(`request to ${url.origin} timed out or was cancelled`);
-  return new ToolError(`request to ${url.origin} failed: ${e?.cause?.code ?? e?.message ?? String(error)}`, { cause: error });
+  if (e?.name === 'TimeoutError' || e?.name === 'AbortError')
+    return new ToolError(`request to ${url.origin} timed out or was cancelled`);
+  return new ToolError(`request to ${url.origin} failed: ${e?.cause?.code ?? e?.message ?? String(error)}`, {
+    cause: error,
+  });
 }

@@ -19,19 +19,31 @@ export interface HttpOptions {
   port: number;
 }
 
-export function createHttpCore(rt: Runtime, factory: McpServerFactory): { fetch: (req: Request) => Promise<Response>; close: () => Promise<void> } {
+export function createHttpCore(
+  rt: Runtime,
+  factory: McpServerFactory,
+): { fetch: (req: Request) => Promise<Response>; close: () => Promise<void> } {
   const { settings } = rt;
   const mcp = createMcpHandler(factory, {
     onerror: (error) => rt.log.debug('mcp transport error', { error: error.message }),
   });
-  const extraHosts = (process.env.MCP_ALLOWED_HOSTS ?? '').split(',').map((s) => s.trim()).filter(Boolean);
-  const extraOrigins = (process.env.MCP_ALLOWED_ORIGINS ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  const extraHosts = (process.env.MCP_ALLOWED_HOSTS ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  const extraOrigins = (process.env.MCP_ALLOWED_ORIGINS ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   const allowedHosts = [...localhostAllowedHostnames(), ...settings.http.allowedHosts, ...extraHosts];
   const allowedOrigins = [...localhostAllowedHostnames(), ...settings.http.allowedOrigins, ...extraOrigins];
   const expected = expectedCredential(rt);
 
   const json = (status: number, body: unknown, headers: Record<string, string> = {}) =>
-    new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json', ...headers } });
+    new Response(JSON.stringify(body), {
+      status,
+      headers: { 'content-type': 'application/json', ...headers },
+    });
 
   return {
     async fetch(req) {
@@ -44,10 +56,16 @@ export function createHttpCore(rt: Runtime, factory: McpServerFactory): { fetch:
       const originRejection = originValidationResponse(req, allowedOrigins);
       if (originRejection) return originRejection;
       if (expected && !expected.check(req)) {
-        return json(401, { error: 'unauthorized', message: expected.hint }, expected.challenge ? { 'www-authenticate': expected.challenge } : {});
+        return json(
+          401,
+          { error: 'unauthorized', message: expected.hint },
+          expected.challenge ? { 'www-authenticate': expected.challenge } : {},
+        );
       }
       if (url.pathname === '/metrics' && settings.metrics && req.method === 'GET') {
-        return new Response(await rt.metrics.registry.metrics(), { headers: { 'content-type': rt.metrics.registry.contentType } });
+        return new Response(await rt.metrics.registry.metrics(), {
+          headers: { 'content-type': rt.metrics.registry.contentType },
+        });
       }
       if (url.pathname === settings.http.path) return mcp.fetch(req);
       return json(404, { error: 'not_found', message: `MCP is served at ${settings.http.path}` });
@@ -56,15 +74,24 @@ export function createHttpCore(rt: Runtime, factory: McpServerFactory): { fetch:
   };
 }
 
-function expectedCredential(rt: Runtime): { check: (req: Request) => boolean; hint: string; challenge?: string } | undefined {
+function expectedCredential(
+  rt: Runtime,
+): { check: (req: Request) => boolean; hint: string; challenge?: string } | undefined {
   const auth = rt.settings.auth;
   if (auth.type === 'none') return undefined;
   const secret = process.env[auth.envVar];
-  if (!secret) throw new Error(`HTTP auth is ${auth.type} but ${auth.envVar} is not set; set it or the server cannot authenticate clients`);
+  if (!secret)
+    throw new Error(
+      `HTTP auth is ${auth.type} but ${auth.envVar} is not set; set it or the server cannot authenticate clients`,
+    );
   const digest = createHash('sha256').update(secret).digest();
-  const same = (given: string | null | undefined) => !!given && timingSafeEqual(createHash('sha256').update(given).digest(), digest);
+  const same = (given: string | null | undefined) =>
+    !!given && timingSafeEqual(createHash('sha256').update(given).digest(), digest);
   if (auth.type === 'api_key') {
-    return { check: (req) => same(req.headers.get(auth.header)), hint: `send the API key in the ${auth.header} header` };
+    return {
+      check: (req) => same(req.headers.get(auth.header)),
+      hint: `send the API key in the ${auth.header} header`,
+    };
   }
   return {
     check: (req) => {
@@ -76,7 +103,11 @@ function expectedCredential(rt: Runtime): { check: (req: Request) => boolean; hi
   };
 }
 
-export async function startHttpServer(rt: Runtime, factory: McpServerFactory, options: HttpOptions): Promise<{ server: Server; close: () => Promise<void> }> {
+export async function startHttpServer(
+  rt: Runtime,
+  factory: McpServerFactory,
+  options: HttpOptions,
+): Promise<{ server: Server; close: () => Promise<void> }> {
   const core = createHttpCore(rt, factory);
   const handler = toNodeHandler({ fetch: (req: Request) => core.fetch(req) });
   const server = createServer((req, res) => {
@@ -92,7 +123,10 @@ export async function startHttpServer(rt: Runtime, factory: McpServerFactory, op
   });
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : options.port;
-  rt.log.info('listening', { transport: 'http', url: `http://${options.host.includes(':') ? `[${options.host}]` : options.host}:${port}${rt.settings.http.path}` });
+  rt.log.info('listening', {
+    transport: 'http',
+    url: `http://${options.host.includes(':') ? `[${options.host}]` : options.host}:${port}${rt.settings.http.path}`,
+  });
   return {
     server,
     close: async () => {

@@ -28,7 +28,9 @@ export function createLogger(level: LogLevel, base: Record<string, unknown> = {}
 
 function safeStringify(value: unknown): string {
   try {
-    return JSON.stringify(value, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v instanceof Error ? v.message : v));
+    return JSON.stringify(value, (_k, v: unknown) =>
+      typeof v === 'bigint' ? v.toString() : v instanceof Error ? v.message : v,
+    );
   } catch {
     return JSON.stringify({ level: 'error', msg: 'unserialisable log line' });
   }

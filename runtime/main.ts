@@ -9,10 +9,20 @@ const USAGE = `Usage: server [--transport stdio|http] [--host HOST] [--port PORT
 Environment: MCP_TRANSPORT, HOST, PORT, LOG_LEVEL, MCP_ALLOWED_HOSTS, MCP_ALLOWED_ORIGINS`;
 
 export async function main(rt: Runtime, factory: () => McpServer): Promise<void> {
-  let values: { transport?: string | undefined; host?: string | undefined; port?: string | undefined; help?: boolean | undefined };
+  let values: {
+    transport?: string | undefined;
+    host?: string | undefined;
+    port?: string | undefined;
+    help?: boolean | undefined;
+  };
   try {
     ({ values } = parseArgs({
-      options: { transport: { type: 'string' }, host: { type: 'string' }, port: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+      options: {
+        transport: { type: 'string' },
+        host: { type: 'string' },
+        port: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
       strict: true,
     }));
   } catch (error) {
@@ -44,7 +54,9 @@ export async function main(rt: Runtime, factory: () => McpServer): Promise<void>
   process.on('unhandledRejection', (error) => rt.log.error('unhandled rejection', { error: String(error) }));
 
   if (transport === 'stdio') {
-    const handle = serveStdio(factory, { onerror: (error) => rt.log.debug('stdio transport error', { error: error.message }) });
+    const handle = serveStdio(factory, {
+      onerror: (error) => rt.log.debug('stdio transport error', { error: error.message }),
+    });
     closeTransport = () => handle.close();
     process.stdin.once('end', () => void shutdown('stdin closed'));
     rt.log.info('listening', { transport: 'stdio' });

@@ -1,5 +1,5 @@
 /** Prometheus metrics for tool calls (served at /metrics over HTTP). */
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, collectDefaultMetrics, Histogram, Registry } from 'prom-client';
 
 export interface Metrics {
   registry: Registry;
@@ -10,7 +10,12 @@ export function createMetrics(enabled: boolean): Metrics {
   const registry = new Registry();
   if (!enabled) return { registry, observeCall: () => undefined };
   collectDefaultMetrics({ register: registry });
-  const calls = new Counter({ name: 'mcp_tool_calls_total', help: 'Tool calls by tool and outcome', labelNames: ['tool', 'outcome'], registers: [registry] });
+  const calls = new Counter({
+    name: 'mcp_tool_calls_total',
+    help: 'Tool calls by tool and outcome',
+    labelNames: ['tool', 'outcome'],
+    registers: [registry],
+  });
   const duration = new Histogram({
     name: 'mcp_tool_call_duration_seconds',
     help: 'Tool call latency',

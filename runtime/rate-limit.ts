@@ -4,7 +4,9 @@ export interface RateLimiter {
   take(): number;
 }
 
-export function createRateLimiter(limit: { requests: number; windowSeconds: number } | undefined): RateLimiter {
+export function createRateLimiter(
+  limit: { requests: number; windowSeconds: number } | undefined,
+): RateLimiter {
   if (!limit) return { take: () => 0 };
   const capacity = limit.requests;
   const refillPerMs = limit.requests / (limit.windowSeconds * 1000);

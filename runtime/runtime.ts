@@ -29,7 +29,9 @@ function findProjectRoot(): string {
 
 /** `drivers`: the SQL drivers this server's connections need (the generator imports only those). */
 export function createRuntime(settings: ServerSettings, drivers: SqlDrivers = {}): Runtime {
-  const log = createLogger(parseLogLevel(process.env.LOG_LEVEL, settings.logLevel), { server: settings.name });
+  const log = createLogger(parseLogLevel(process.env.LOG_LEVEL, settings.logLevel), {
+    server: settings.name,
+  });
   const projectRoot = process.env.MCP_PROJECT_ROOT || findProjectRoot();
   const databases = new Map<string, SqlDatabase>();
   const db = (name: string): SqlDatabase => {
@@ -53,7 +55,11 @@ export function createRuntime(settings: ServerSettings, drivers: SqlDrivers = {}
     http(def, args, signal) {
       const conn = settings.httpConnections.find((c) => c.name === def.connection);
       if (!conn) throw new ToolError(`unknown http connection "${def.connection}"`);
-      return callHttp(conn, def, args, { signal, retry: settings.retries, userAgent: `${settings.name}/${settings.version}` });
+      return callHttp(conn, def, args, {
+        signal,
+        retry: settings.retries,
+        userAgent: `${settings.name}/${settings.version}`,
+      });
     },
     async close() {
       await Promise.allSettled([...databases.values()].map((d) => d.close()));

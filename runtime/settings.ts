@@ -10,7 +10,10 @@ export interface ServerSettings {
   description?: string;
   defaultTransport: 'stdio' | 'http';
   http: { host: string; port: number; path: string; allowedHosts: string[]; allowedOrigins: string[] };
-  auth: { type: 'none' } | { type: 'api_key'; header: string; envVar: string } | { type: 'bearer'; envVar: string };
+  auth:
+    | { type: 'none' }
+    | { type: 'api_key'; header: string; envVar: string }
+    | { type: 'bearer'; envVar: string };
   logLevel: LogLevel;
   metrics: boolean;
   rateLimit?: { requests: number; windowSeconds: number };

@@ -9,7 +9,11 @@ export const mysqlDriver: SqlDriver = (config) => {
     if (!pool) {
       const mysql = await import('mysql2/promise');
       const createPool = mysql.default?.createPool ?? mysql.createPool;
-      pool = createPool({ uri: requireEnv(config.envVar ?? 'DATABASE_URL'), connectionLimit: config.poolMax ?? 10, supportBigNumbers: true });
+      pool = createPool({
+        uri: requireEnv(config.envVar ?? 'DATABASE_URL'),
+        connectionLimit: config.poolMax ?? 10,
+        supportBigNumbers: true,
+      });
     }
     return pool;
   };
@@ -22,7 +26,8 @@ export const mysqlDriver: SqlDriver = (config) => {
         if (config.readOnly) await conn.query('START TRANSACTION READ ONLY');
         const [result] = await conn.execute(text, values as never[]);
         if (config.readOnly) await conn.query('COMMIT');
-        if (Array.isArray(result)) return { rows: result.map((r) => toJsonSafe(r) as Record<string, unknown>), affectedRows: 0 };
+        if (Array.isArray(result))
+          return { rows: result.map((r) => toJsonSafe(r) as Record<string, unknown>), affectedRows: 0 };
         return { rows: [], affectedRows: (result as { affectedRows?: number }).affectedRows ?? 0 };
       } catch (error) {
         if (config.readOnly) await conn.query('ROLLBACK').catch(() => undefined);

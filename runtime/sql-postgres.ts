@@ -9,7 +9,10 @@ export const postgresDriver: SqlDriver = (config) => {
     if (!pool) {
       const pg = await import('pg');
       const Pool = pg.default?.Pool ?? pg.Pool;
-      pool = new Pool({ connectionString: requireEnv(config.envVar ?? 'DATABASE_URL'), max: config.poolMax ?? 10 });
+      pool = new Pool({
+        connectionString: requireEnv(config.envVar ?? 'DATABASE_URL'),
+        max: config.poolMax ?? 10,
+      });
       pool.on('error', () => {
         /* idle client errors surface on the next query */
       });
@@ -25,7 +28,10 @@ export const postgresDriver: SqlDriver = (config) => {
         if (config.readOnly) await client.query('BEGIN READ ONLY');
         const res = await client.query<Record<string, unknown>>(text, values as unknown[]);
         if (config.readOnly) await client.query('COMMIT');
-        return { rows: (res.rows ?? []).map((r) => toJsonSafe(r) as Record<string, unknown>), affectedRows: res.rowCount ?? 0 };
+        return {
+          rows: (res.rows ?? []).map((r) => toJsonSafe(r) as Record<string, unknown>),
+          affectedRows: res.rowCount ?? 0,
+        };
       } catch (error) {
         if (config.readOnly) await client.query('ROLLBACK').catch(() => undefined);
         throw wrapDbError(error);

@@ -27,14 +27,20 @@ async function openSqliteFile(file: string, readOnly: boolean, projectRoot: stri
   const mod = (await import('better-sqlite3')) as unknown as { default?: SqliteConstructor };
   const Database = (mod.default ?? mod) as SqliteConstructor;
   const shipped = resolve(projectRoot, 'dist/native/better_sqlite3.node');
-  return new Database(file, { readonly: readOnly, ...(existsSync(shipped) ? { nativeBinding: shipped } : {}) });
+  return new Database(file, {
+    readonly: readOnly,
+    ...(existsSync(shipped) ? { nativeBinding: shipped } : {}),
+  });
 }
 
 export const sqliteDriver: SqlDriver = (config, projectRoot) => {
   let db: Promise<SqliteHandle> | undefined;
   const open = (): Promise<SqliteHandle> => {
     if (!db) {
-      const configured = (config.envVar ? process.env[config.envVar] : undefined) || config.path || requireEnv(config.envVar ?? 'SQLITE_PATH');
+      const configured =
+        (config.envVar ? process.env[config.envVar] : undefined) ||
+        config.path ||
+        requireEnv(config.envVar ?? 'SQLITE_PATH');
       const file = isAbsolute(configured) ? configured : resolve(projectRoot, configured);
       if (!existsSync(file) && config.readOnly) throw new ToolError(`SQLite database ${file} does not exist`);
       db = openSqliteFile(file, config.readOnly ?? false, projectRoot);
@@ -50,7 +56,11 @@ export const sqliteDriver: SqlDriver = (config, projectRoot) => {
         const stmt = (await open()).prepare(text);
         const bound = values.map((v) => (typeof v === 'boolean' ? (v ? 1 : 0) : v === undefined ? null : v));
         const returnsRows = stmt.reader ?? (typeof stmt.columns === 'function' && stmt.columns().length > 0);
-        if (returnsRows) return { rows: stmt.all(...bound).map((r) => toJsonSafe(r) as Record<string, unknown>), affectedRows: 0 };
+        if (returnsRows)
+          return {
+            rows: stmt.all(...bound).map((r) => toJsonSafe(r) as Record<string, unknown>),
+            affectedRows: 0,
+          };
         return { rows: [], affectedRows: Number(stmt.run(...bound).changes) };
       } catch (error) {
         throw wrapDbError(error);

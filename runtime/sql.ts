@@ -29,7 +29,11 @@ export interface SqlDatabase {
 export type SqlDriver = (config: SqlConnectionConfig, projectRoot: string) => SqlDatabase;
 export type SqlDrivers = Partial<Record<SqlKind, SqlDriver>>;
 
-export function openDatabase(config: SqlConnectionConfig, projectRoot: string, drivers: SqlDrivers): SqlDatabase {
+export function openDatabase(
+  config: SqlConnectionConfig,
+  projectRoot: string,
+  drivers: SqlDrivers,
+): SqlDatabase {
   const driver = drivers[config.type];
   if (!driver) throw new ToolError(`no driver for ${config.type} connections in this server`);
   return driver(config, projectRoot);
@@ -38,7 +42,9 @@ export function openDatabase(config: SqlConnectionConfig, projectRoot: string, d
 export function wrapDbError(error: unknown): Error {
   if (error instanceof ToolError) return error;
   const e = error as { message?: string; code?: string };
-  return new ToolError(`database error${e.code ? ` (${e.code})` : ''}: ${e.message ?? String(error)}`, { cause: error });
+  return new ToolError(`database error${e.code ? ` (${e.code})` : ''}: ${e.message ?? String(error)}`, {
+    cause: error,
+  });
 }
 
 export interface SqlToolDefinition {
@@ -50,12 +56,21 @@ export interface SqlToolDefinition {
 }
 
 /** Run a compiled statement with arguments bound by name; shapes the result as declared. */
-export async function runSql(db: SqlDatabase, def: SqlToolDefinition, args: Record<string, unknown>, signal?: AbortSignal): Promise<unknown> {
+export async function runSql(
+  db: SqlDatabase,
+  def: SqlToolDefinition,
+  args: Record<string, unknown>,
+  signal?: AbortSignal,
+): Promise<unknown> {
   const values = def.params.map((p) => normaliseValue(args[p]));
   if (def.paginate) {
     const limit = clamp(Number(args.limit ?? def.paginate.defaultLimit), 1, def.paginate.maxLimit);
     const offset = decodeCursor(args.cursor);
-    const res = await db.query(`SELECT * FROM (${def.text}) AS mcp_page LIMIT ${limit + 1} OFFSET ${offset}`, values, { signal });
+    const res = await db.query(
+      `SELECT * FROM (${def.text}) AS mcp_page LIMIT ${limit + 1} OFFSET ${offset}`,
+      values,
+      { signal },
+    );
     const rows = res.rows.slice(0, limit);
     const more = res.rows.length > limit;
     return more ? { rows, nextCursor: encodeCursor(offset + limit) } : { rows };

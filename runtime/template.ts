@@ -4,10 +4,18 @@ const WHOLE = /^\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}$/;
 
 function asText(value: unknown): string {
   if (value === undefined || value === null) return '';
-  return typeof value === 'string' ? value : typeof value === 'object' ? JSON.stringify(value) : String(value);
+  return typeof value === 'string'
+    ? value
+    : typeof value === 'object'
+      ? JSON.stringify(value)
+      : String(value);
 }
 
-export function renderText(template: string, vars: Record<string, unknown>, encode: (s: string) => string = (s) => s): string {
+export function renderText(
+  template: string,
+  vars: Record<string, unknown>,
+  encode: (s: string) => string = (s) => s,
+): string {
   return template.replace(TOKEN, (_m, name: string) => encode(asText(vars[name])));
 }
 
@@ -23,7 +31,15 @@ export function renderJson(template: unknown, vars: Record<string, unknown>): un
     const out: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(template)) {
       const rendered = renderJson(v, vars);
-      if (!(typeof v === 'string' && WHOLE.test(v) && rendered === null && vars[WHOLE.exec(v)![1]!] === undefined)) out[k] = rendered;
+      if (
+        !(
+          typeof v === 'string' &&
+          WHOLE.test(v) &&
+          rendered === null &&
+          vars[WHOLE.exec(v)![1]!] === undefined
+        )
+      )
+        out[k] = rendered;
     }
     return out;
   }

@@ -39,13 +39,21 @@ export function toolHandler(
       return errorResult(`rate limit exceeded; retry in ${Math.ceil(wait / 1000)} s`);
     }
     const controller = new AbortController();
-    const timer = setTimeout(() => controller.abort(new ToolError(`tool timed out after ${options.timeoutMs} ms`)), options.timeoutMs);
-    const args = { ...options.defaults, ...(isPlainObject(rawArgs) ? rawArgs : {}) } as Record<string, unknown>;
+    const timer = setTimeout(
+      () => controller.abort(new ToolError(`tool timed out after ${options.timeoutMs} ms`)),
+      options.timeoutMs,
+    );
+    const args = { ...options.defaults, ...(isPlainObject(rawArgs) ? rawArgs : {}) } as Record<
+      string,
+      unknown
+    >;
     const ctx: ToolContext = { log, signal: controller.signal, db: rt.db, env: requireEnv };
     try {
       const value = await Promise.race([
         Promise.resolve().then(() => impl(args, ctx)),
-        new Promise<never>((_, reject) => controller.signal.addEventListener('abort', () => reject(controller.signal.reason), { once: true })),
+        new Promise<never>((_, reject) =>
+          controller.signal.addEventListener('abort', () => reject(controller.signal.reason), { once: true }),
+        ),
       ]);
       const seconds = (performance.now() - started) / 1000;
       rt.metrics.observeCall(options.name, 'ok', seconds);
@@ -54,7 +62,10 @@ export function toolHandler(
     } catch (error) {
       const seconds = (performance.now() - started) / 1000;
       rt.metrics.observeCall(options.name, 'error', seconds);
-      const message = error instanceof ToolError ? error.message : `internal error: ${(error as Error)?.message ?? String(error)}`;
+      const message =
+        error instanceof ToolError
+          ? error.message
+          : `internal error: ${(error as Error)?.message ?? String(error)}`;
       log.warn('tool call failed', { outcome: 'error', ms: Math.round(seconds * 1000), error: message });
       return errorResult(message);
     } finally {
@@ -69,7 +80,10 @@ export function successResult(value: unknown, output: ToolOptions['output']): Ca
   if (output === 'wrap') result.structuredContent = { result: value ?? null };
   else if (output === 'object' || (output === 'none' && isPlainObject(value))) {
     if (isPlainObject(value)) result.structuredContent = value;
-    else throw new ToolError('the tool returned a value that is not an object, but its output schema is an object');
+    else
+      throw new ToolError(
+        'the tool returned a value that is not an object, but its output schema is an object',
+      );
   }
   return result;
 }

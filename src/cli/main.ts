@@ -66,7 +66,14 @@ function parseJsonArg(text: string, what: string): unknown {
     return JSON.parse(text);
   } catch (error) {
     throw new FactoryError('INVALID_ARGUMENTS', `${what} is not valid JSON: ${(error as Error).message}`, {
-      issues: [{ code: 'INVALID_ARGUMENTS', message: `${what} is not valid JSON: ${(error as Error).message}`, path: '', hint: "Quote the JSON for your shell, e.g. '{\"query\": \"laptop\"}'." }],
+      issues: [
+        {
+          code: 'INVALID_ARGUMENTS',
+          message: `${what} is not valid JSON: ${(error as Error).message}`,
+          path: '',
+          hint: 'Quote the JSON for your shell, e.g. \'{"query": "laptop"}\'.',
+        },
+      ],
     });
   }
 }
@@ -76,18 +83,40 @@ function readSpecFile(file: string): { spec: ServerSpec; dir: string } {
   try {
     text = readFileSync(file, 'utf8');
   } catch (error) {
-    throw new FactoryError('SPEC_READ_FAILED', `cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, {
-      issues: [{ code: 'SPEC_READ_FAILED', message: `cannot read ${file}`, path: '', hint: 'Check the path.', file }],
-    });
+    throw new FactoryError(
+      'SPEC_READ_FAILED',
+      `cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+      {
+        issues: [
+          {
+            code: 'SPEC_READ_FAILED',
+            message: `cannot read ${file}`,
+            path: '',
+            hint: 'Check the path.',
+            file,
+          },
+        ],
+      },
+    );
   }
   const result = loadSpecText(text, { file });
-  if (!result.ok || !result.spec) throw new FactoryError(result.issues[0]?.code ?? 'SPEC_INVALID_VALUE', `${file}: ${result.issues.length} problem(s)`, { issues: result.issues });
+  if (!result.ok || !result.spec)
+    throw new FactoryError(
+      result.issues[0]?.code ?? 'SPEC_INVALID_VALUE',
+      `${file}: ${result.issues.length} problem(s)`,
+      { issues: result.issues },
+    );
   return { spec: result.spec, dir: dirname(resolve(file)) };
 }
 
 function specFromJson(text: string): ServerSpec {
   const result = validateSpec(parseJsonArg(text, '--json'));
-  if (!result.ok || !result.spec) throw new FactoryError(result.issues[0]?.code ?? 'SPEC_INVALID_VALUE', `--json: ${result.issues.length} problem(s)`, { issues: result.issues });
+  if (!result.ok || !result.spec)
+    throw new FactoryError(
+      result.issues[0]?.code ?? 'SPEC_INVALID_VALUE',
+      `--json: ${result.issues.length} problem(s)`,
+      { issues: result.issues },
+    );
   return result.spec;
 }
 
@@ -118,45 +147,86 @@ export function buildProgram(io: Io = defaultIo): Command {
     .option('--force', 'replace an existing output directory; do not block on security findings')
     .option('--no-typecheck', 'skip the type-check')
     .option('--no-tests', "skip the generated server's own tests")
-    .addOption(new Option('--security-threshold <severity>', 'block at this severity').choices(['info', 'low', 'medium', 'high', 'critical']).default('high'))
+    .addOption(
+      new Option('--security-threshold <severity>', 'block at this severity')
+        .choices(['info', 'low', 'medium', 'high', 'critical'])
+        .default('high'),
+    )
     .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'))
-    .action(async (opts: { spec?: string; json?: string; out?: string; force?: boolean; typecheck: boolean; tests: boolean; securityThreshold: string; format: string }) => {
-      if (!!opts.spec === !!opts.json) throw new FactoryError('INVALID_ARGUMENTS', 'give exactly one of --spec FILE or --json SPEC', { issues: [{ code: 'INVALID_ARGUMENTS', message: 'give exactly one of --spec FILE or --json SPEC', path: '', hint: 'mcp-factory create --spec examples/inventory.yaml' }] });
-      const { spec, dir } = opts.spec ? readSpecFile(opts.spec) : { spec: specFromJson(opts.json!), dir: process.cwd() };
-      const outDir = resolve(opts.out ?? spec.name);
-      const json = opts.format === 'json';
-      if (!json) io.stderr(`Creating ${spec.name}@${spec.version} → ${outDir}\n`);
-      const result = await createServerProject({
-        spec,
-        specDir: dir,
-        outDir,
-        force: opts.force ?? false,
-        typecheck: opts.typecheck,
-        runTests: opts.tests,
-        securityThreshold: (isSeverity(opts.securityThreshold) ? opts.securityThreshold : 'high') as Severity,
-        onProgress: progressPrinter(io, json),
-      });
-      if (json) {
-        io.stdout(
-          `${JSON.stringify({
-            ok: true,
-            name: spec.name,
-            version: spec.version,
-            outDir: result.outDir,
-            bundle: result.bundle.file,
-            files: result.files.length,
-            security: { findings: result.security.findings, counts: result.security.counts },
-            tests: result.tests ? { passed: result.tests.passed, failed: result.tests.failed, skipped: result.tests.skipped } : null,
-            steps: result.log.steps,
-            totalMs: Math.round(result.totalMs),
-          }, null, 2)}\n`,
-        );
-      } else {
-        if (result.security.findings.length) io.stderr(`${formatReport(result.security)}\n`);
-        io.stderr(`\nCreated ${result.outDir} in ${(result.totalMs / 1000).toFixed(1)} s.\n`);
-        io.stderr(`Try it:  mcp-factory test ${result.outDir} --list\n         node ${result.bundle.file} --transport http --port 3000\n`);
-      }
-    });
+    .action(
+      async (opts: {
+        spec?: string;
+        json?: string;
+        out?: string;
+        force?: boolean;
+        typecheck: boolean;
+        tests: boolean;
+        securityThreshold: string;
+        format: string;
+      }) => {
+        if (!!opts.spec === !!opts.json)
+          throw new FactoryError('INVALID_ARGUMENTS', 'give exactly one of --spec FILE or --json SPEC', {
+            issues: [
+              {
+                code: 'INVALID_ARGUMENTS',
+                message: 'give exactly one of --spec FILE or --json SPEC',
+                path: '',
+                hint: 'mcp-factory create --spec examples/inventory.yaml',
+              },
+            ],
+          });
+        const { spec, dir } = opts.spec
+          ? readSpecFile(opts.spec)
+          : { spec: specFromJson(opts.json!), dir: process.cwd() };
+        const outDir = resolve(opts.out ?? spec.name);
+        const json = opts.format === 'json';
+        if (!json) io.stderr(`Creating ${spec.name}@${spec.version} → ${outDir}\n`);
+        const result = await createServerProject({
+          spec,
+          specDir: dir,
+          outDir,
+          force: opts.force ?? false,
+          typecheck: opts.typecheck,
+          runTests: opts.tests,
+          securityThreshold: (isSeverity(opts.securityThreshold)
+            ? opts.securityThreshold
+            : 'high') as Severity,
+          onProgress: progressPrinter(io, json),
+        });
+        if (json) {
+          io.stdout(
+            `${JSON.stringify(
+              {
+                ok: true,
+                name: spec.name,
+                version: spec.version,
+                outDir: result.outDir,
+                bundle: result.bundle.file,
+                files: result.files.length,
+                security: { findings: result.security.findings, counts: result.security.counts },
+                tests: result.tests
+                  ? {
+                      passed: result.tests.passed,
+                      failed: result.tests.failed,
+                      skipped: result.tests.skipped,
+                    }
+                  : null,
+                steps: result.log.steps,
+                totalMs: Math.round(result.totalMs),
+              },
+              null,
+              2,
+            )}\n`,
+          );
+        } else {
+          if (result.security.findings.length) io.stderr(`${formatReport(result.security)}\n`);
+          io.stderr(`\nCreated ${result.outDir} in ${(result.totalMs / 1000).toFixed(1)} s.\n`);
+          io.stderr(
+            `Try it:  mcp-factory test ${result.outDir} --list\n         node ${result.bundle.file} --transport http --port 3000\n`,
+          );
+        }
+      },
+    );
 
   program
     .command('validate')
@@ -166,66 +236,114 @@ export function buildProgram(io: Io = defaultIo): Command {
     .option('--json', 'same as --format json')
     .action(async (file: string, opts: { format: string; json?: boolean }) => {
       const { spec } = readSpecFile(file);
-      const summary = { ok: true, name: spec.name, version: spec.version, tools: spec.tools.length, resources: spec.resources.length, prompts: spec.prompts.length, triggers: spec.triggers.length };
-      if (opts.json || opts.format === 'json') io.stdout(`${JSON.stringify({ ...summary, issues: [] }, null, 2)}\n`);
-      else io.stdout(`✔ ${file} is valid: ${spec.name}@${spec.version}, ${summary.tools} tools, ${summary.resources} resources, ${summary.prompts} prompts, ${summary.triggers} triggers\n`);
+      const summary = {
+        ok: true,
+        name: spec.name,
+        version: spec.version,
+        tools: spec.tools.length,
+        resources: spec.resources.length,
+        prompts: spec.prompts.length,
+        triggers: spec.triggers.length,
+      };
+      if (opts.json || opts.format === 'json')
+        io.stdout(`${JSON.stringify({ ...summary, issues: [] }, null, 2)}\n`);
+      else
+        io.stdout(
+          `✔ ${file} is valid: ${spec.name}@${spec.version}, ${summary.tools} tools, ${summary.resources} resources, ${summary.prompts} prompts, ${summary.triggers} triggers\n`,
+        );
     });
 
   program
     .command('test')
-    .description("call a tool of a generated server (or run all of its planned cases)")
+    .description('call a tool of a generated server (or run all of its planned cases)')
     .argument('<dir>', 'generated server directory')
     .argument('[tool]', 'tool name')
     .argument('[args]', 'arguments as JSON', '{}')
     .option('--all', "run the server's planned test cases")
     .option('--list', 'list the tools')
-    .addOption(new Option('--protocol <version>', 'protocol era').choices(['auto', '2025-11-25', '2026-07-28']).default('auto'))
+    .addOption(
+      new Option('--protocol <version>', 'protocol era')
+        .choices(['auto', '2025-11-25', '2026-07-28'])
+        .default('auto'),
+    )
     .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'))
     .option('--json', 'same as --format json')
-    .action(async (dir: string, tool: string | undefined, argsText: string, opts: { all?: boolean; list?: boolean; protocol: ProtocolChoice; format: string; json?: boolean }) => {
-      const json = opts.json || opts.format === 'json';
-      if (!tool && !opts.all && !opts.list) throw new FactoryError('INVALID_ARGUMENTS', 'name a tool, or pass --all or --list', { issues: [{ code: 'INVALID_ARGUMENTS', message: 'name a tool, or pass --all or --list', path: '', hint: "mcp-factory test ./inventory-mcp search_products '{\"query\":\"laptop\"}'" }] });
-      const args = parseJsonArg(argsText, 'the tool arguments');
-      if (typeof args !== 'object' || args === null || Array.isArray(args)) throw new FactoryError('INVALID_ARGUMENTS', 'the tool arguments must be a JSON object');
-      const session = await connectToProject(dir, { protocol: opts.protocol });
-      try {
-        if (opts.list) {
-          const { tools } = await session.client.listTools();
-          if (json) io.stdout(`${JSON.stringify({ protocolVersion: session.protocolVersion, tools }, null, 2)}\n`);
-          else for (const t of tools) io.stdout(`${t.name.padEnd(28)} ${t.description ?? ''}\n`);
-          return;
-        }
-        if (opts.all) {
-          const outcomes = await runAllCases(dir, session);
-          const failed = outcomes.filter((o) => o.status === 'failed').length;
-          const passed = outcomes.filter((o) => o.status === 'passed').length;
-          const skipped = outcomes.length - failed - passed;
-          if (json) io.stdout(`${JSON.stringify({ protocolVersion: session.protocolVersion, passed, failed, skipped, outcomes }, null, 2)}\n`);
-          else {
-            for (const o of outcomes) io.stdout(`${o.status === 'passed' ? '✔' : o.status === 'failed' ? '✖' : '–'} ${o.case.name}${o.reason ? `: ${o.reason}` : ''}\n`);
-            io.stdout(`${passed} passed, ${failed} failed, ${skipped} skipped (protocol ${session.protocolVersion ?? 'unknown'})\n`);
+    .action(
+      async (
+        dir: string,
+        tool: string | undefined,
+        argsText: string,
+        opts: { all?: boolean; list?: boolean; protocol: ProtocolChoice; format: string; json?: boolean },
+      ) => {
+        const json = opts.json || opts.format === 'json';
+        if (!tool && !opts.all && !opts.list)
+          throw new FactoryError('INVALID_ARGUMENTS', 'name a tool, or pass --all or --list', {
+            issues: [
+              {
+                code: 'INVALID_ARGUMENTS',
+                message: 'name a tool, or pass --all or --list',
+                path: '',
+                hint: 'mcp-factory test ./inventory-mcp search_products \'{"query":"laptop"}\'',
+              },
+            ],
+          });
+        const args = parseJsonArg(argsText, 'the tool arguments');
+        if (typeof args !== 'object' || args === null || Array.isArray(args))
+          throw new FactoryError('INVALID_ARGUMENTS', 'the tool arguments must be a JSON object');
+        const session = await connectToProject(dir, { protocol: opts.protocol });
+        try {
+          if (opts.list) {
+            const { tools } = await session.client.listTools();
+            if (json)
+              io.stdout(`${JSON.stringify({ protocolVersion: session.protocolVersion, tools }, null, 2)}\n`);
+            else for (const t of tools) io.stdout(`${t.name.padEnd(28)} ${t.description ?? ''}\n`);
+            return;
           }
-          if (failed) throw new ExitSignal(EXIT.TOOL_FAILED);
-          return;
+          if (opts.all) {
+            const outcomes = await runAllCases(dir, session);
+            const failed = outcomes.filter((o) => o.status === 'failed').length;
+            const passed = outcomes.filter((o) => o.status === 'passed').length;
+            const skipped = outcomes.length - failed - passed;
+            if (json)
+              io.stdout(
+                `${JSON.stringify({ protocolVersion: session.protocolVersion, passed, failed, skipped, outcomes }, null, 2)}\n`,
+              );
+            else {
+              for (const o of outcomes)
+                io.stdout(
+                  `${o.status === 'passed' ? '✔' : o.status === 'failed' ? '✖' : '–'} ${o.case.name}${o.reason ? `: ${o.reason}` : ''}\n`,
+                );
+              io.stdout(
+                `${passed} passed, ${failed} failed, ${skipped} skipped (protocol ${session.protocolVersion ?? 'unknown'})\n`,
+              );
+            }
+            if (failed) throw new ExitSignal(EXIT.TOOL_FAILED);
+            return;
+          }
+          const outcome = await callTool(session, tool!, args as Record<string, unknown>);
+          if (json)
+            io.stdout(
+              `${JSON.stringify({ protocolVersion: session.protocolVersion, ...outcome }, null, 2)}\n`,
+            );
+          else io.stdout(`${outcome.text}\n`);
+          if (outcome.isError) {
+            if (!json) io.stderr(`✖ ${tool} returned an error result\n`);
+            throw new ExitSignal(EXIT.TOOL_FAILED);
+          }
+        } finally {
+          await session.close();
         }
-        const outcome = await callTool(session, tool!, args as Record<string, unknown>);
-        if (json) io.stdout(`${JSON.stringify({ protocolVersion: session.protocolVersion, ...outcome }, null, 2)}\n`);
-        else io.stdout(`${outcome.text}\n`);
-        if (outcome.isError) {
-          if (!json) io.stderr(`✖ ${tool} returned an error result\n`);
-          throw new ExitSignal(EXIT.TOOL_FAILED);
-        }
-      } finally {
-        await session.close();
-      }
-    });
+      },
+    );
 
   return program;
 }
 
 function printError(io: Io, error: FactoryError, json: boolean): void {
   if (json) {
-    io.stdout(`${JSON.stringify({ ok: false, error: error.code, message: error.message, issues: error.issues, details: error.details ?? null }, null, 2)}\n`);
+    io.stdout(
+      `${JSON.stringify({ ok: false, error: error.code, message: error.message, issues: error.issues, details: error.details ?? null }, null, 2)}\n`,
+    );
     return;
   }
   io.stderr(`✖ ${error.message}\n`);
@@ -239,7 +357,10 @@ function printError(io: Io, error: FactoryError, json: boolean): void {
 /** Run the CLI; resolves to the process exit code (never calls process.exit itself). */
 export async function runCli(argv: string[], io: Io = defaultIo): Promise<number> {
   const program = buildProgram(io);
-  const json = argv.includes('--json') && !argv.includes('create') ? true : argv.some((a, i) => a === '--format' && argv[i + 1] === 'json') || argv.includes('--format=json');
+  const json =
+    argv.includes('--json') && !argv.includes('create')
+      ? true
+      : argv.some((a, i) => a === '--format' && argv[i + 1] === 'json') || argv.includes('--format=json');
   try {
     await program.parseAsync(argv, { from: 'user' });
     return EXIT.OK;
@@ -250,7 +371,9 @@ export async function runCli(argv: string[], io: Io = defaultIo): Promise<number
       printError(io, error, json);
       return exitCodeFor(error);
     }
-    io.stderr(`✖ internal error: ${(error as Error)?.stack ?? String(error)}\nPlease report this with the command you ran.\n`);
+    io.stderr(
+      `✖ internal error: ${(error as Error)?.stack ?? String(error)}\nPlease report this with the command you ran.\n`,
+    );
     return EXIT.INTERNAL;
   }
 }

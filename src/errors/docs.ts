@@ -2,7 +2,9 @@ import { ERROR_CODES } from './codes.js';
 
 /** docs/errors.md: the one table of error codes (kept in sync by test/errors.test.ts). */
 export function errorsMarkdown(): string {
-  const rows = Object.entries(ERROR_CODES).map(([code, e]) => `| \`${code}\` | ${e.kind} | ${e.summary} | ${e.hint.replace(/\|/g, '\\|')} |`);
+  const rows = Object.entries(ERROR_CODES).map(
+    ([code, e]) => `| \`${code}\` | ${e.kind} | ${e.summary} | ${e.hint.replace(/\|/g, '\\|')} |`,
+  );
   return [
     '# Error codes',
     '',

@@ -31,7 +31,11 @@ export class FactoryError extends Error {
   readonly issues: Issue[];
   readonly details: Record<string, unknown> | undefined;
 
-  constructor(code: ErrorCode, message: string, options: { issues?: Issue[]; details?: Record<string, unknown>; cause?: unknown } = {}) {
+  constructor(
+    code: ErrorCode,
+    message: string,
+    options: { issues?: Issue[]; details?: Record<string, unknown>; cause?: unknown } = {},
+  ) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'FactoryError';
     this.code = code;
@@ -50,7 +54,9 @@ export class FactoryError extends Error {
 
 /** `file:line:col` (whichever parts are known) followed by the JSON path. */
 export function formatLocation(issue: Issue): string {
-  const pos = issue.file ? [issue.file, issue.line, issue.column].filter((p) => p !== undefined).join(':') : '';
+  const pos = issue.file
+    ? [issue.file, issue.line, issue.column].filter((p) => p !== undefined).join(':')
+    : '';
   const path = issue.path ? `at ${issue.path}` : '';
   return [pos, path].filter(Boolean).join(' ');
 }

@@ -17,7 +17,9 @@ function params(spec: ServerSpec, name: string): string {
   const tool = spec.tools.find((t) => t.name === name);
   const entries = Object.entries(tool?.parameters ?? {});
   if (!entries.length) return '—';
-  return entries.map(([k, p]) => `\`${k}\`${p.required && p.default === undefined ? '' : '?'}: ${p.type}`).join(', ');
+  return entries
+    .map(([k, p]) => `\`${k}\`${p.required && p.default === undefined ? '' : '?'}: ${p.type}`)
+    .join(', ');
 }
 
 export function readme(spec: ServerSpec): string {
@@ -33,24 +35,43 @@ export function readme(spec: ServerSpec): string {
     '',
   );
   if (spec.tools.length) {
-    lines.push('## Tools', '', '| Tool | Description | Parameters | Implementation |', '| --- | --- | --- | --- |');
+    lines.push(
+      '## Tools',
+      '',
+      '| Tool | Description | Parameters | Implementation |',
+      '| --- | --- | --- | --- |',
+    );
     for (const t of spec.tools) {
-      lines.push(`| \`${mdInline(t.name)}\` | ${mdInline(t.description)} | ${mdInline(params(spec, t.name)).replace(/&#96;/g, '`')} | ${implementationLabel(spec, t.name)} |`);
+      lines.push(
+        `| \`${mdInline(t.name)}\` | ${mdInline(t.description)} | ${mdInline(params(spec, t.name)).replace(/&#96;/g, '`')} | ${implementationLabel(spec, t.name)} |`,
+      );
     }
     lines.push('');
   }
   if (spec.resources.length) {
     lines.push('## Resources', '', '| Name | URI | Description |', '| --- | --- | --- |');
-    for (const r of spec.resources) lines.push(`| ${mdInline(r.name)} | \`${mdInline(r.uri)}\` | ${mdInline(r.description ?? '')} |`);
+    for (const r of spec.resources)
+      lines.push(`| ${mdInline(r.name)} | \`${mdInline(r.uri)}\` | ${mdInline(r.description ?? '')} |`);
     lines.push('');
   }
   if (spec.prompts.length) {
     lines.push('## Prompts', '', '| Name | Arguments | Description |', '| --- | --- | --- |');
-    for (const p of spec.prompts) lines.push(`| ${mdInline(p.name)} | ${p.arguments.map((a) => `\`${a.name}\``).join(', ') || '—'} | ${mdInline(p.description ?? '')} |`);
+    for (const p of spec.prompts)
+      lines.push(
+        `| ${mdInline(p.name)} | ${p.arguments.map((a) => `\`${a.name}\``).join(', ') || '—'} | ${mdInline(p.description ?? '')} |`,
+      );
     lines.push('');
   }
-  lines.push('## Environment variables', '', '| Variable | Purpose | Required | Secret |', '| --- | --- | --- | --- |');
-  for (const e of env) lines.push(`| \`${e.name}\` | ${mdInline(e.purpose)} | ${e.required ? 'yes' : 'no'} | ${e.secret ? 'yes' : 'no'} |`);
+  lines.push(
+    '## Environment variables',
+    '',
+    '| Variable | Purpose | Required | Secret |',
+    '| --- | --- | --- | --- |',
+  );
+  for (const e of env)
+    lines.push(
+      `| \`${e.name}\` | ${mdInline(e.purpose)} | ${e.required ? 'yes' : 'no'} | ${e.secret ? 'yes' : 'no'} |`,
+    );
   for (const e of STANDARD_ENV) lines.push(`| \`${e.name}\` | ${e.purpose} | no | no |`);
   lines.push('', 'Copy `.env.example` and fill it in; never commit real values.', '');
   lines.push(
@@ -75,7 +96,11 @@ export function readme(spec: ServerSpec): string {
     );
   }
   const envObject = Object.fromEntries(env.filter((e) => e.required).map((e) => [e.name, `<${e.name}>`]));
-  const stdioEntry = { command: 'node', args: [`/absolute/path/to/${spec.name}/${BUNDLE_FILE}`], ...(Object.keys(envObject).length ? { env: envObject } : {}) };
+  const stdioEntry = {
+    command: 'node',
+    args: [`/absolute/path/to/${spec.name}/${BUNDLE_FILE}`],
+    ...(Object.keys(envObject).length ? { env: envObject } : {}),
+  };
   lines.push(
     '## Use it from a client',
     '',
@@ -106,7 +131,10 @@ export function readme(spec: ServerSpec): string {
     'npm run build      # type-check and bundle into dist/server.mjs',
     'npm test           # starts the server and calls every tool with the MCP SDK client',
     `docker build -t ${spec.name}:${spec.version} .            # --build-arg NODE_IMAGE=... to choose the base image`,
-    `docker run --rm -p ${port}:${port} ${env.filter((e) => e.required).map((e) => `-e ${e.name}`).join(' ')} ${spec.name}:${spec.version}`.replace(/\s+/g, ' '),
+    `docker run --rm -p ${port}:${port} ${env
+      .filter((e) => e.required)
+      .map((e) => `-e ${e.name}`)
+      .join(' ')} ${spec.name}:${spec.version}`.replace(/\s+/g, ' '),
     '```',
     '',
     '`server.json` describes the server for the official MCP Registry (set its `name` to your namespace before publishing); `manifest.json` is an MCP Bundle manifest (`mcpb pack`). `EXECUTION_LOG.md` records how this project was generated.',
@@ -131,11 +159,19 @@ export function skill(spec: ServerSpec): string {
   ];
   for (const t of spec.tools) {
     const a = t.annotations;
-    const flags = [a?.readOnly ? 'read-only' : '', a?.destructive ? 'destructive: confirm with the user first' : '', a?.idempotent ? 'idempotent' : '']
+    const flags = [
+      a?.readOnly ? 'read-only' : '',
+      a?.destructive ? 'destructive: confirm with the user first' : '',
+      a?.idempotent ? 'idempotent' : '',
+    ]
       .filter(Boolean)
       .join(', ');
     lines.push(`- \`${mdInline(t.name)}\`${flags ? ` (${flags})` : ''}: ${mdInline(t.description)}`);
   }
-  lines.push('', 'Tool failures come back as results with `isError: true` and a message that says what to fix.', '');
+  lines.push(
+    '',
+    'Tool failures come back as results with `isError: true` and a message that says what to fix.',
+    '',
+  );
   return lines.join('\n');
 }

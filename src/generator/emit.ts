@@ -22,7 +22,10 @@ export function litPretty(value: unknown, indent = 0): string {
 
 /** Text for a `//` comment: one line, no comment terminators, no control characters. */
 export function commentText(text: string, max = 200): string {
-  const flat = text.replace(/[\r\n\u2028\u2029]+/g, ' ').replace(/[\u0000-\u001f\u007f]/g, '').replace(/\*\//g, '* /');
+  const flat = text
+    .replace(/[\r\n\u2028\u2029]+/g, ' ')
+    .replace(/[\u0000-\u001f\u007f]/g, '')
+    .replace(/\*\//g, '* /');
   return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
 }
 
@@ -50,7 +53,11 @@ export function mdBlock(text: string): string {
 export function identifier(name: string, used: Set<string>, style: 'camel' | 'pascal' = 'camel'): string {
   const words = name.split(/[^A-Za-z0-9]+/).filter(Boolean);
   let id = words
-    .map((w, i) => (i === 0 && style === 'camel' ? w.charAt(0).toLowerCase() + w.slice(1) : w.charAt(0).toUpperCase() + w.slice(1)))
+    .map((w, i) =>
+      i === 0 && style === 'camel'
+        ? w.charAt(0).toLowerCase() + w.slice(1)
+        : w.charAt(0).toUpperCase() + w.slice(1),
+    )
     .join('');
   if (!id) id = style === 'camel' ? 'item' : 'Item';
   if (/^[0-9]/.test(id)) id = `${style === 'camel' ? 'n' : 'N'}${id}`;

@@ -27,16 +27,41 @@ export function collectEnv(spec: ServerSpec): EnvVarInfo[] {
   for (const c of spec.connections) {
     const list: EnvVarInfo[] = [];
     if (c.type === 'http') {
-      if (c.baseUrlEnv) list.push(add(c.baseUrlEnv, `base URL of ${c.name}${c.baseUrl ? ` (default ${c.baseUrl})` : ''}`, !c.baseUrl, false));
-      for (const [h, v] of Object.entries(c.headers ?? {})) if (typeof v !== 'string') list.push(add(v.env, `${h} header for ${c.name}`, true, true));
+      if (c.baseUrlEnv)
+        list.push(
+          add(
+            c.baseUrlEnv,
+            `base URL of ${c.name}${c.baseUrl ? ` (default ${c.baseUrl})` : ''}`,
+            !c.baseUrl,
+            false,
+          ),
+        );
+      for (const [h, v] of Object.entries(c.headers ?? {}))
+        if (typeof v !== 'string') list.push(add(v.env, `${h} header for ${c.name}`, true, true));
       const a = c.auth;
-      if (a?.type === 'bearer' || a?.type === 'api_key') list.push(add(a.envVar, `${a.type === 'bearer' ? 'bearer token' : `API key (${a.name})`} for ${c.name}`, true, true));
+      if (a?.type === 'bearer' || a?.type === 'api_key')
+        list.push(
+          add(
+            a.envVar,
+            `${a.type === 'bearer' ? 'bearer token' : `API key (${a.name})`} for ${c.name}`,
+            true,
+            true,
+          ),
+        );
       if (a?.type === 'basic') {
         list.push(add(a.usernameEnv, `user name for ${c.name}`, true, true));
         list.push(add(a.passwordEnv, `password for ${c.name}`, true, true));
       }
     } else if (c.type === 'sqlite') {
-      if (c.envVar) list.push(add(c.envVar, `SQLite file for ${c.name}${c.path ? ' (default: the shipped file)' : ''}`, !c.path, false));
+      if (c.envVar)
+        list.push(
+          add(
+            c.envVar,
+            `SQLite file for ${c.name}${c.path ? ' (default: the shipped file)' : ''}`,
+            !c.path,
+            false,
+          ),
+        );
     } else list.push(add(c.envVar, `${c.type} connection URL for ${c.name}`, true, true));
     byConnection.set(c.name, list);
   }
@@ -44,10 +69,17 @@ export function collectEnv(spec: ServerSpec): EnvVarInfo[] {
     const conn = tool.sql?.connection ?? tool.http?.connection;
     for (const v of conn ? (byConnection.get(conn) ?? []) : []) if (v.required) v.tools.push(tool.name);
   }
-  if (spec.auth && spec.auth.type !== 'none') add(spec.auth.envVar, `${spec.auth.type === 'bearer' ? 'bearer token' : 'API key'} clients must present over HTTP`, true, true);
+  if (spec.auth && spec.auth.type !== 'none')
+    add(
+      spec.auth.envVar,
+      `${spec.auth.type === 'bearer' ? 'bearer token' : 'API key'} clients must present over HTTP`,
+      true,
+      true,
+    );
   for (const t of spec.triggers) {
     if (t.type === 'queue') add(t.urlEnv, `${t.broker} URL for the trigger on ${t.topic}`, false, true);
-    if (t.type === 'webhook' && t.secretEnv) add(t.secretEnv, `HMAC secret for webhook ${t.path}`, false, true);
+    if (t.type === 'webhook' && t.secretEnv)
+      add(t.secretEnv, `HMAC secret for webhook ${t.path}`, false, true);
   }
   return [...vars.values()];
 }

@@ -19,8 +19,8 @@ import {
   tsconfigJson,
 } from './project-files.js';
 import { generateServerCode, runtimeFilesFor } from './server-code.js';
-import { planTests, type TestCase } from './test-plan.js';
 import { testFile } from './test-file.js';
+import { planTests, type TestCase } from './test-plan.js';
 
 export interface GenerateOptions {
   /** runtime/*.ts of MCP Factory, by file name; copied to src/runtime/. */
@@ -60,7 +60,12 @@ export function generateProject(spec: ServerSpec, options: GenerateOptions): Gen
   const testCases = planTests(spec);
   const files: Record<string, string> = {
     ...code.files,
-    ...Object.fromEntries(Object.entries(runtimeFilesFor(spec, options.runtimeFiles)).map(([name, text]) => [`src/runtime/${name}`, text])),
+    ...Object.fromEntries(
+      Object.entries(runtimeFilesFor(spec, options.runtimeFiles)).map(([name, text]) => [
+        `src/runtime/${name}`,
+        text,
+      ]),
+    ),
     'package.json': packageJson(spec, options.dependencyVersions),
     'tsconfig.json': tsconfigJson(),
     'build.mjs': buildScript(),

@@ -7,15 +7,30 @@ export type JsonSchema = Record<string, unknown>;
 export function valueToJsonSchema(v: ValueSchema, forInput: boolean): JsonSchema {
   const out: JsonSchema = { type: v.nullable ? [v.type, 'null'] : v.type };
   const copy = [
-    'description', 'enum', 'default', 'minimum', 'maximum', 'exclusiveMinimum', 'exclusiveMaximum',
-    'minLength', 'maxLength', 'pattern', 'format', 'minItems', 'maxItems',
+    'description',
+    'enum',
+    'default',
+    'minimum',
+    'maximum',
+    'exclusiveMinimum',
+    'exclusiveMaximum',
+    'minLength',
+    'maxLength',
+    'pattern',
+    'format',
+    'minItems',
+    'maxItems',
   ] as const;
   for (const key of copy) if (v[key] !== undefined) out[key] = v[key];
   if (v.items) out.items = valueToJsonSchema(v.items, forInput);
   if (v.type === 'object') {
     const props = v.properties ?? {};
-    out.properties = Object.fromEntries(Object.entries(props).map(([k, p]) => [k, valueToJsonSchema(p, forInput)]));
-    const required = Object.entries(props).filter(([, p]) => p.required).map(([k]) => k);
+    out.properties = Object.fromEntries(
+      Object.entries(props).map(([k, p]) => [k, valueToJsonSchema(p, forInput)]),
+    );
+    const required = Object.entries(props)
+      .filter(([, p]) => p.required)
+      .map(([k]) => k);
     if (required.length) out.required = required;
     if (v.additionalProperties !== undefined) out.additionalProperties = v.additionalProperties;
     else if (forInput && v.properties) out.additionalProperties = false;
@@ -29,18 +44,29 @@ export function inputSchema(parameters: Record<string, ValueSchema>): JsonSchema
     .map(([k]) => k);
   return {
     type: 'object',
-    properties: Object.fromEntries(Object.entries(parameters).map(([k, p]) => [k, valueToJsonSchema(p, true)])),
+    properties: Object.fromEntries(
+      Object.entries(parameters).map(([k, p]) => [k, valueToJsonSchema(p, true)]),
+    ),
     ...(required.length ? { required } : {}),
     additionalProperties: false,
   };
 }
 
 /** Parameters a tool really takes: declared ones plus the ones pagination adds. */
-export function effectiveParameters(tool: Tool, pagination: { defaultLimit: number; maxLimit: number }): Record<string, ValueSchema> {
+export function effectiveParameters(
+  tool: Tool,
+  pagination: { defaultLimit: number; maxLimit: number },
+): Record<string, ValueSchema> {
   if (!tool.sql?.paginate) return tool.parameters;
   return {
     ...tool.parameters,
-    limit: { type: 'integer', minimum: 1, maximum: pagination.maxLimit, default: pagination.defaultLimit, description: 'Rows per page.' },
+    limit: {
+      type: 'integer',
+      minimum: 1,
+      maximum: pagination.maxLimit,
+      default: pagination.defaultLimit,
+      description: 'Rows per page.',
+    },
     cursor: { type: 'string', description: 'nextCursor from the previous page; omit for the first page.' },
   };
 }
@@ -56,8 +82,11 @@ export function outputPlan(tool: Tool): OutputPlan {
   if (tool.sql) {
     switch (tool.sql.result) {
       case 'rows': {
-        if (returns && returns.type === 'object') return { schema: valueToJsonSchema(returns, false), mode: 'object' };
-        const rows = returns ? valueToJsonSchema(returns, false) : { type: 'array', items: { type: 'object' } };
+        if (returns && returns.type === 'object')
+          return { schema: valueToJsonSchema(returns, false), mode: 'object' };
+        const rows = returns
+          ? valueToJsonSchema(returns, false)
+          : { type: 'array', items: { type: 'object' } };
         return {
           schema: {
             type: 'object',
@@ -68,14 +97,24 @@ export function outputPlan(tool: Tool): OutputPlan {
         };
       }
       case 'exec':
-        return { schema: { type: 'object', properties: { affectedRows: { type: 'integer' } }, required: ['affectedRows'] }, mode: 'object' };
+        return {
+          schema: {
+            type: 'object',
+            properties: { affectedRows: { type: 'integer' } },
+            required: ['affectedRows'],
+          },
+          mode: 'object',
+        };
       case 'row':
       case 'value':
-        return returns ? { schema: wrap({ ...valueToJsonSchema(returns, false), ...nullableType(returns) }), mode: 'wrap' } : { mode: 'none' };
+        return returns
+          ? { schema: wrap({ ...valueToJsonSchema(returns, false), ...nullableType(returns) }), mode: 'wrap' }
+          : { mode: 'none' };
     }
   }
   if (!returns) return { mode: 'none' };
-  if (returns.type === 'object' && !returns.nullable) return { schema: valueToJsonSchema(returns, false), mode: 'object' };
+  if (returns.type === 'object' && !returns.nullable)
+    return { schema: valueToJsonSchema(returns, false), mode: 'object' };
   return { schema: wrap(valueToJsonSchema(returns, false)), mode: 'wrap' };
 }
 
@@ -113,8 +152,14 @@ export function tsType(v: ValueSchema, indent = ''): string {
   return v.nullable ? `${t} | null` : t;
 }
 
-export function tsObject(props: Record<string, ValueSchema>, indent: string, isRequired: (p: ValueSchema) => boolean): string {
+export function tsObject(
+  props: Record<string, ValueSchema>,
+  indent: string,
+  isRequired: (p: ValueSchema) => boolean,
+): string {
   const inner = `${indent}  `;
-  const lines = Object.entries(props).map(([k, p]) => `${inner}${lit(k)}${isRequired(p) ? '' : '?'}: ${tsType(p, inner)};`);
+  const lines = Object.entries(props).map(
+    ([k, p]) => `${inner}${lit(k)}${isRequired(p) ? '' : '?'}: ${tsType(p, inner)};`,
+  );
   return lines.length ? `{\n${lines.join('\n')}\n${indent}}` : 'Record<string, never>';
 }

@@ -22,7 +22,9 @@ export function bundleOptions(external: string[]): Record<string, unknown> {
     logLevel: 'warning',
     external,
     // CommonJS dependencies bundled into ESM need a real `require` (native addons, optional modules).
-    banner: { js: "import { createRequire as __mcpCreateRequire } from 'node:module'; const require = __mcpCreateRequire(import.meta.url);" },
+    banner: {
+      js: "import { createRequire as __mcpCreateRequire } from 'node:module'; const require = __mcpCreateRequire(import.meta.url);",
+    },
   };
 }
 
@@ -35,7 +37,8 @@ function usesSqlite(spec: ServerSpec): boolean {
 
 export function packageJson(spec: ServerSpec, versions: DependencyVersions): string {
   const kinds = new Set(spec.connections.map((c) => c.type));
-  const pick = (names: string[]) => Object.fromEntries(names.filter((n) => versions[n]).map((n) => [n, versions[n]!]));
+  const pick = (names: string[]) =>
+    Object.fromEntries(names.filter((n) => versions[n]).map((n) => [n, versions[n]!]));
   const deps = [
     '@modelcontextprotocol/server',
     '@modelcontextprotocol/node',
@@ -62,7 +65,14 @@ export function packageJson(spec: ServerSpec, versions: DependencyVersions): str
       test: 'node --test test/',
     },
     dependencies: pick(deps),
-    devDependencies: pick(['@modelcontextprotocol/client', 'typescript', 'esbuild', '@types/node', ...(usesSqlite(spec) ? ['@types/better-sqlite3'] : []), ...(kinds.has('postgresql') ? ['@types/pg'] : [])]),
+    devDependencies: pick([
+      '@modelcontextprotocol/client',
+      'typescript',
+      'esbuild',
+      '@types/node',
+      ...(usesSqlite(spec) ? ['@types/better-sqlite3'] : []),
+      ...(kinds.has('postgresql') ? ['@types/pg'] : []),
+    ]),
     mcpName: registryName(spec),
   };
   return `${JSON.stringify(pkg, null, 2)}\n`;
@@ -122,7 +132,7 @@ export function dockerfile(spec: ServerSpec): string {
     'ARG NODE_IMAGE=node:22-alpine',
     'FROM ${NODE_IMAGE}',
     'WORKDIR /app',
-    'ENV NODE_ENV=production MCP_TRANSPORT=http HOST=0.0.0.0 PORT=' + port,
+    `ENV NODE_ENV=production MCP_TRANSPORT=http HOST=0.0.0.0 PORT=${port}`,
     'COPY dist/ ./dist/',
     ...(usesSqlite(spec) ? ['COPY data/ ./data/'] : []),
     'COPY package.json ./',
@@ -225,9 +235,22 @@ export function mcpbManifest(spec: ServerSpec): string {
       },
     },
     tools: spec.tools.map((t) => ({ name: t.name, description: truncate(t.description, 300) })),
-    prompts: spec.prompts.map((p) => ({ name: p.name, description: truncate(p.description ?? p.name, 300), text: p.messages[0]?.text ?? '' })),
+    prompts: spec.prompts.map((p) => ({
+      name: p.name,
+      description: truncate(p.description ?? p.name, 300),
+      text: p.messages[0]?.text ?? '',
+    })),
     user_config: Object.fromEntries(
-      env.map((e) => [key(e.name), { type: 'string', title: e.name, description: truncate(e.purpose, 300), sensitive: e.secret, required: e.required }]),
+      env.map((e) => [
+        key(e.name),
+        {
+          type: 'string',
+          title: e.name,
+          description: truncate(e.purpose, 300),
+          sensitive: e.secret,
+          required: e.required,
+        },
+      ]),
     ),
     compatibility: { runtimes: { node: '>=20.19.0' } },
   };

@@ -1,6 +1,7 @@
 /** Emits src/server.ts, src/index.ts and src/tools/*.ts of a generated project. */
-import { compileSql, type SqlDialect } from '../spec/sql.js';
+
 import { type ServerSpec, type Tool, transportsOf } from '../spec/model.js';
+import { compileSql, type SqlDialect } from '../spec/sql.js';
 import { uriTemplateVariables } from '../spec/template.js';
 import { commentText, fileStem, identifier, lit, litPretty } from './emit.js';
 import { effectiveParameters, inputSchema, outputPlan, tsObject } from './json-schema.js';
@@ -52,9 +53,21 @@ export function settingsOf(spec: ServerSpec, sqlitePaths: Record<string, string>
       .map((c) => {
         if (c.type === 'sqlite') {
           const path = sqlitePaths[c.name];
-          return { name: c.name, type: c.type, ...(path ? { path } : {}), ...(c.envVar ? { envVar: c.envVar } : {}), ...(c.readOnly ? { readOnly: true } : {}) };
+          return {
+            name: c.name,
+            type: c.type,
+            ...(path ? { path } : {}),
+            ...(c.envVar ? { envVar: c.envVar } : {}),
+            ...(c.readOnly ? { readOnly: true } : {}),
+          };
         }
-        return { name: c.name, type: c.type, envVar: c.envVar, ...(c.readOnly ? { readOnly: true } : {}), ...(c.pool ? { poolMax: c.pool.max } : {}) };
+        return {
+          name: c.name,
+          type: c.type,
+          envVar: c.envVar,
+          ...(c.readOnly ? { readOnly: true } : {}),
+          ...(c.pool ? { poolMax: c.pool.max } : {}),
+        };
       }),
     httpConnections: spec.connections.flatMap((c) =>
       c.type === 'http'
@@ -75,11 +88,15 @@ export function settingsOf(spec: ServerSpec, sqlitePaths: Record<string, string>
 function annotationsOf(tool: Tool): Record<string, boolean> | undefined {
   const a = tool.annotations;
   const inferred: Record<string, boolean> = {};
-  const readOnly = a?.readOnly ?? (tool.static ? true : tool.http ? tool.http.method === 'GET' || tool.http.method === 'HEAD' : undefined);
+  const readOnly =
+    a?.readOnly ??
+    (tool.static ? true : tool.http ? tool.http.method === 'GET' || tool.http.method === 'HEAD' : undefined);
   if (readOnly !== undefined) inferred.readOnlyHint = readOnly;
   const destructive = a?.destructive ?? (tool.http?.method === 'DELETE' ? true : undefined);
   if (destructive !== undefined) inferred.destructiveHint = destructive;
-  const idempotent = a?.idempotent ?? (tool.http && ['GET', 'HEAD', 'PUT', 'DELETE'].includes(tool.http.method) ? true : undefined);
+  const idempotent =
+    a?.idempotent ??
+    (tool.http && ['GET', 'HEAD', 'PUT', 'DELETE'].includes(tool.http.method) ? true : undefined);
   if (idempotent !== undefined) inferred.idempotentHint = idempotent;
   const openWorld = a?.openWorld ?? (tool.http ? true : tool.static ? false : undefined);
   if (openWorld !== undefined) inferred.openWorldHint = openWorld;
@@ -105,7 +122,11 @@ function implementation(spec: ServerSpec, tool: Tool, codeImport: string | undef
 }
 
 function defaultsOf(params: Record<string, { default?: unknown }>): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(params).filter(([, p]) => p.default !== undefined).map(([k, p]) => [k, p.default]));
+  return Object.fromEntries(
+    Object.entries(params)
+      .filter(([, p]) => p.default !== undefined)
+      .map(([k, p]) => [k, p.default]),
+  );
 }
 
 export function generateServerCode(input: ServerCodeInput): GeneratedCode {
@@ -113,7 +134,15 @@ export function generateServerCode(input: ServerCodeInput): GeneratedCode {
   const pagination = spec.pagination ?? DEFAULT_PAGINATION;
   const files: Record<string, string> = {};
   const codeToolFiles: Record<string, string> = {};
-  const usedIds = new Set<string>(['server', 'runtime', 'settings', 'schemas', 'handlers', 'createServer', 'renderText']);
+  const usedIds = new Set<string>([
+    'server',
+    'runtime',
+    'settings',
+    'schemas',
+    'handlers',
+    'createServer',
+    'renderText',
+  ]);
   const usedFiles = new Set<string>();
   const imports: string[] = [];
   const toolBlocks: string[] = [];
@@ -156,12 +185,26 @@ export function generateServerCode(input: ServerCodeInput): GeneratedCode {
       ...(plan.schema ? [`      outputSchema: ${id}.output,`] : []),
       ...(annotations ? [`      annotations: ${lit(annotations)},`] : []),
     ];
-    registrations.push([`  server.registerTool(`, `    ${lit(tool.name)},`, '    {', ...config, '    },', `    ${id}.handler,`, '  );'].join('\n'));
+    registrations.push(
+      [
+        `  server.registerTool(`,
+        `    ${lit(tool.name)},`,
+        '    {',
+        ...config,
+        '    },',
+        `    ${id}.handler,`,
+        '  );',
+      ].join('\n'),
+    );
   });
 
   spec.resources.forEach((r) => {
     const vars = uriTemplateVariables(r.uri);
-    const meta = lit({ ...(r.title ? { title: r.title } : {}), ...(r.description ? { description: r.description } : {}), mimeType: r.mimeType });
+    const meta = lit({
+      ...(r.title ? { title: r.title } : {}),
+      ...(r.description ? { description: r.description } : {}),
+      mimeType: r.mimeType,
+    });
     const read = r.sql
       ? `JSON.stringify(await runtime.sql(${lit({ connection: r.sql.connection, ...compileSql(r.sql.statement, dialectOf(spec, r.sql.connection)), result: 'rows' })}, vars), null, 2)`
       : `renderText(${lit(r.text ?? '')}, vars)`;
@@ -194,14 +237,22 @@ export function generateServerCode(input: ServerCodeInput): GeneratedCode {
   spec.prompts.forEach((p) => {
     const argsSchema = {
       type: 'object',
-      properties: Object.fromEntries(p.arguments.map((a) => [a.name, { type: 'string', ...(a.description ? { description: a.description } : {}) }])),
+      properties: Object.fromEntries(
+        p.arguments.map((a) => [
+          a.name,
+          { type: 'string', ...(a.description ? { description: a.description } : {}) },
+        ]),
+      ),
       required: p.arguments.filter((a) => a.required).map((a) => a.name),
     };
     const meta = {
       ...(p.title ? { title: p.title } : {}),
       ...(p.description ? { description: p.description } : {}),
     };
-    const messages = p.messages.map((m) => `{ role: ${lit(m.role)} as const, content: { type: 'text' as const, text: renderText(${lit(m.text)}, args) } }`);
+    const messages = p.messages.map(
+      (m) =>
+        `{ role: ${lit(m.role)} as const, content: { type: 'text' as const, text: renderText(${lit(m.text)}, args) } }`,
+    );
     registrations.push(
       [
         `  server.registerPrompt(`,
@@ -285,10 +336,13 @@ function codeToolFile(tool: Tool, pagination: { defaultLimit: number; maxLimit: 
 }
 
 /** The runtime SQL driver files a spec needs (only those are copied into the project and imported). */
-export function sqlDriversFor(spec: ServerSpec): Array<{ file: string; exportName: string; kinds: string[] }> {
+export function sqlDriversFor(
+  spec: ServerSpec,
+): Array<{ file: string; exportName: string; kinds: string[] }> {
   const kinds = new Set(spec.connections.map((c) => c.type));
   const out: Array<{ file: string; exportName: string; kinds: string[] }> = [];
-  if (kinds.has('postgresql')) out.push({ file: 'sql-postgres.ts', exportName: 'postgresDriver', kinds: ['postgresql'] });
+  if (kinds.has('postgresql'))
+    out.push({ file: 'sql-postgres.ts', exportName: 'postgresDriver', kinds: ['postgresql'] });
   const my = ['mysql', 'mariadb'].filter((k) => kinds.has(k as 'mysql'));
   if (my.length) out.push({ file: 'sql-mysql.ts', exportName: 'mysqlDriver', kinds: my });
   if (kinds.has('sqlite')) out.push({ file: 'sql-sqlite.ts', exportName: 'sqliteDriver', kinds: ['sqlite'] });
@@ -298,5 +352,7 @@ export function sqlDriversFor(spec: ServerSpec): Array<{ file: string; exportNam
 /** Runtime files every project gets, plus the SQL drivers it needs. */
 export function runtimeFilesFor(spec: ServerSpec, all: Record<string, string>): Record<string, string> {
   const wanted = new Set(sqlDriversFor(spec).map((d) => d.file));
-  return Object.fromEntries(Object.entries(all).filter(([name]) => !name.startsWith('sql-') || wanted.has(name)));
+  return Object.fromEntries(
+    Object.entries(all).filter(([name]) => !name.startsWith('sql-') || wanted.has(name)),
+  );
 }

@@ -44,16 +44,31 @@ export function planTests(spec: ServerSpec): TestCase[] {
       for (const [name, p] of Object.entries(params)) {
         if (!p.required || p.default !== undefined) continue;
         const value = sample(p);
-        if (value === undefined) unsynthesisable = `parameter "${name}" needs an example (add \`examples:\` to the tool)`;
+        if (value === undefined)
+          unsynthesisable = `parameter "${name}" needs an example (add \`examples:\` to the tool)`;
         else args[name] = value;
       }
       const destructive = tool.annotations?.destructive === true;
-      const skip = unsynthesisable ?? upstream ?? (destructive ? 'destructive tool without an example' : undefined);
-      cases.push({ tool: tool.name, name: `${tool.name} with sample arguments`, arguments: args, expectError: false, requiresEnv, ...(skip ? { skip } : {}) });
+      const skip =
+        unsynthesisable ?? upstream ?? (destructive ? 'destructive tool without an example' : undefined);
+      cases.push({
+        tool: tool.name,
+        name: `${tool.name} with sample arguments`,
+        arguments: args,
+        expectError: false,
+        requiresEnv,
+        ...(skip ? { skip } : {}),
+      });
     }
     const required = Object.entries(params).filter(([, p]) => p.required && p.default === undefined);
     if (required.length > 0) {
-      cases.push({ tool: tool.name, name: `${tool.name} rejects missing arguments`, arguments: {}, expectError: true, requiresEnv: [] });
+      cases.push({
+        tool: tool.name,
+        name: `${tool.name} rejects missing arguments`,
+        arguments: {},
+        expectError: true,
+        requiresEnv: [],
+      });
     }
   }
   return cases;

@@ -8,14 +8,20 @@ import { existsSync } from 'node:fs';
 import { cp, mkdir, rename, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { FactoryError, type Issue } from '../errors/index.js';
-import { generateProject, type GeneratedProject } from '../generator/index.js';
+import { type GeneratedProject, generateProject } from '../generator/index.js';
 import { isAtLeast, type ScanReport, SecurityScanner, type Severity } from '../security/index.js';
 import type { ServerSpec } from '../spec/model.js';
-import { bundle, type BundleResult } from '../validate/bundle.js';
+import { type BundleResult, bundle } from '../validate/bundle.js';
 import { runGeneratedTests, type TestRunResult } from '../validate/run-tests.js';
-import { typecheck, type TypecheckResult } from '../validate/typecheck.js';
+import { type TypecheckResult, typecheck } from '../validate/typecheck.js';
 import { ExecutionLog } from './execution-log.js';
-import { dependencyVersions, factoryVersion, PROJECT_PACKAGES, packageDir, runtimeFiles } from './factory-files.js';
+import {
+  dependencyVersions,
+  factoryVersion,
+  PROJECT_PACKAGES,
+  packageDir,
+  runtimeFiles,
+} from './factory-files.js';
 
 export type ProgressEvent =
   | { step: string; status: 'start' }
@@ -57,12 +63,22 @@ export async function createServerProject(options: CreateOptions): Promise<Creat
   const outDir = resolve(options.outDir);
   const log = options.log ?? new ExecutionLog(`${spec.name}@${spec.version}`);
   const emit = options.onProgress ?? (() => undefined);
-  const step = async <T>(name: string, fn: () => Promise<T> | T, details?: (r: T) => Record<string, unknown>, summary?: (r: T) => string): Promise<T> => {
+  const step = async <T>(
+    name: string,
+    fn: () => Promise<T> | T,
+    details?: (r: T) => Record<string, unknown>,
+    summary?: (r: T) => string,
+  ): Promise<T> => {
     emit({ step: name, status: 'start' });
     const t0 = performance.now();
     try {
       const result = await log.step(name, fn, details);
-      emit({ step: name, status: 'done', ms: performance.now() - t0, ...(summary ? { detail: summary(result) } : {}) });
+      emit({
+        step: name,
+        status: 'done',
+        ms: performance.now() - t0,
+        ...(summary ? { detail: summary(result) } : {}),
+      });
       return result;
     } catch (error) {
       emit({ step: name, status: 'failed', ms: performance.now() - t0, detail: (error as Error).message });
@@ -78,39 +94,70 @@ export async function createServerProject(options: CreateOptions): Promise<Creat
     throw new FactoryError('OUTPUT_EXISTS', `${outDir} already exists`, { details: { outDir } });
   }
   if (existsSync(outDir) && !(await stat(outDir)).isDirectory()) {
-    throw new FactoryError('OUTPUT_EXISTS', `${outDir} exists and is not a directory`, { details: { outDir } });
+    throw new FactoryError('OUTPUT_EXISTS', `${outDir} exists and is not a directory`, {
+      details: { outDir },
+    });
   }
 
   const project = await step(
     'generate',
-    () => generateProject(spec, { runtimeFiles: runtimeFiles(), dependencyVersions: dependencyVersions(), generatorVersion: factoryVersion() }),
-    (p) => ({ files: Object.keys(p.files).length, tools: spec.tools.length, resources: spec.resources.length, prompts: spec.prompts.length }),
+    () =>
+      generateProject(spec, {
+        runtimeFiles: runtimeFiles(),
+        dependencyVersions: dependencyVersions(),
+        generatorVersion: factoryVersion(),
+      }),
+    (p) => ({
+      files: Object.keys(p.files).length,
+      tools: spec.tools.length,
+      resources: spec.resources.length,
+      prompts: spec.prompts.length,
+    }),
     (p) => `${Object.keys(p.files).length} files`,
   );
 
   await mkdir(dirname(outDir), { recursive: true });
   const tmp = join(dirname(outDir), `.${basename(outDir)}.tmp-${randomBytes(4).toString('hex')}`);
   try {
-    await step('write', () => writeProject(tmp, project, options.specDir), () => ({ dir: tmp }));
+    await step(
+      'write',
+      () => writeProject(tmp, project, options.specDir),
+      () => ({ dir: tmp }),
+    );
     await linkPackages(tmp);
 
     let tc: TypecheckResult | undefined;
     if (options.typecheck !== false) {
-      tc = await step('typecheck', () => typecheck(tmp), (r) => ({ ok: r.ok, errors: r.diagnostics.length }));
+      tc = await step(
+        'typecheck',
+        () => typecheck(tmp),
+        (r) => ({ ok: r.ok, errors: r.diagnostics.length }),
+      );
       if (!tc.ok) throw typecheckError(tc, project, tmp, spec);
     } else skip('typecheck', 'disabled');
 
     const scanner = options.scanner ?? new SecurityScanner();
     // The project's own sources; the shared runtime is scanned by MCP Factory's test suite instead.
-    const scanFiles = Object.entries(project.files).filter(([path]) => path.startsWith('src/') && !path.startsWith('src/runtime/'));
-    const security = await step('security-scan', () => scanner.scan(scanFiles), (r) => ({ findings: r.findings.length, highest: r.highest ?? 'none' }), (r) => `${r.findings.length} findings`);
+    const scanFiles = Object.entries(project.files).filter(
+      ([path]) => path.startsWith('src/') && !path.startsWith('src/runtime/'),
+    );
+    const security = await step(
+      'security-scan',
+      () => scanner.scan(scanFiles),
+      (r) => ({ findings: r.findings.length, highest: r.highest ?? 'none' }),
+      (r) => `${r.findings.length} findings`,
+    );
     const threshold = options.securityThreshold ?? 'high';
     const blocking = security.findings.filter((f) => isAtLeast(f.severity, threshold));
     if (blocking.length > 0 && !options.force) {
-      throw new FactoryError('SECURITY_BLOCKED', `security scan: ${blocking.length} finding(s) at or above ${threshold}`, {
-        issues: blocking.map((f) => securityIssue(f, project, spec)),
-        details: { report: security },
-      });
+      throw new FactoryError(
+        'SECURITY_BLOCKED',
+        `security scan: ${blocking.length} finding(s) at or above ${threshold}`,
+        {
+          issues: blocking.map((f) => securityIssue(f, project, spec)),
+          details: { report: security },
+        },
+      );
     }
 
     const bundled = await step(
@@ -126,12 +173,17 @@ export async function createServerProject(options: CreateOptions): Promise<Creat
         'generated-tests',
         () => runGeneratedTests(tmp, { ...process.env, ...options.testEnv }),
         (r) => ({ passed: r.passed, failed: r.failed, skipped: r.skipped }),
-        (r) => `${r.passed} passed, ${r.failed} failed${r.skipped.length ? `, ${r.skipped.length} cases skipped` : ''}`,
+        (r) =>
+          `${r.passed} passed, ${r.failed} failed${r.skipped.length ? `, ${r.skipped.length} cases skipped` : ''}`,
       );
       if (!tests.ok) {
-        throw new FactoryError('GENERATED_TESTS_FAILED', `the generated tests failed (${tests.failed} failed)`, {
-          details: { output: tests.output.slice(-8000) },
-        });
+        throw new FactoryError(
+          'GENERATED_TESTS_FAILED',
+          `the generated tests failed (${tests.failed} failed)`,
+          {
+            details: { output: tests.output.slice(-8000) },
+          },
+        );
       }
     } else skip('generated-tests', 'disabled');
 
@@ -141,7 +193,12 @@ export async function createServerProject(options: CreateOptions): Promise<Creat
     await moveIntoPlace(tmp, outDir);
     return {
       outDir,
-      files: [...Object.keys(project.files), ...project.assets.map((a) => a.to), 'EXECUTION_LOG.md', 'execution_log.json'],
+      files: [
+        ...Object.keys(project.files),
+        ...project.assets.map((a) => a.to),
+        'EXECUTION_LOG.md',
+        'execution_log.json',
+      ],
       ...(tc ? { typecheck: tc } : {}),
       security,
       bundle: { ...bundled, file: join(outDir, relative(tmp, bundled.file)) },
@@ -164,7 +221,14 @@ async function writeProject(dir: string, project: GeneratedProject, specDir: str
     const from = isAbsolute(asset.from) ? asset.from : resolve(specDir, asset.from);
     if (!existsSync(from)) {
       throw new FactoryError('SPEC_UNDEFINED_REFERENCE', `SQLite file ${from} does not exist`, {
-        issues: [{ code: 'SPEC_UNDEFINED_REFERENCE', message: `file not found: ${asset.from}`, path: 'connections', hint: 'Fix `path` (relative to the spec file) or use `envVar`.' }],
+        issues: [
+          {
+            code: 'SPEC_UNDEFINED_REFERENCE',
+            message: `file not found: ${asset.from}`,
+            path: 'connections',
+            hint: 'Fix `path` (relative to the spec file) or use `envVar`.',
+          },
+        ],
       });
     }
     await mkdir(dirname(join(dir, asset.to)), { recursive: true });
@@ -217,7 +281,12 @@ function toolPath(spec: ServerSpec, tool: string): string {
   return `tools[${spec.tools.findIndex((t) => t.name === tool)}].code.source`;
 }
 
-function typecheckError(tc: TypecheckResult, project: GeneratedProject, tmp: string, spec: ServerSpec): FactoryError {
+function typecheckError(
+  tc: TypecheckResult,
+  project: GeneratedProject,
+  tmp: string,
+  spec: ServerSpec,
+): FactoryError {
   const issues: Issue[] = tc.diagnostics.slice(0, 50).map((d) => {
     const rel = relative(tmp, resolve(tmp, d.file)).replace(/\\/g, '/');
     const tool = codeToolFor(rel, project);
@@ -230,14 +299,29 @@ function typecheckError(tc: TypecheckResult, project: GeneratedProject, tmp: str
         hint: 'Fix the TypeScript in the tool body; `args` is typed from the parameters and `ctx` offers log, signal, db() and env().',
       };
     }
-    return { code: 'TYPECHECK_FAILED', message: `${rel}:${d.line}:${d.column}: ${d.message} (${d.code})`, path: '', hint: 'This is a generator bug; please report it with the spec.' };
+    return {
+      code: 'TYPECHECK_FAILED',
+      message: `${rel}:${d.line}:${d.column}: ${d.message} (${d.code})`,
+      path: '',
+      hint: 'This is a generator bug; please report it with the spec.',
+    };
   });
-  return new FactoryError('TYPECHECK_FAILED', `the generated project does not type-check (${tc.diagnostics.length} error(s))`, { issues });
+  return new FactoryError(
+    'TYPECHECK_FAILED',
+    `the generated project does not type-check (${tc.diagnostics.length} error(s))`,
+    { issues },
+  );
 }
 
-function securityIssue(f: ScanReport['findings'][number], project: GeneratedProject, spec: ServerSpec): Issue {
+function securityIssue(
+  f: ScanReport['findings'][number],
+  project: GeneratedProject,
+  spec: ServerSpec,
+): Issue {
   const tool = codeToolFor(f.file, project);
-  const where = tool ? `code of tool "${tool}", line ${f.line - bodyOffset(project, f.file)}` : `${f.file}:${f.line}:${f.column}`;
+  const where = tool
+    ? `code of tool "${tool}", line ${f.line - bodyOffset(project, f.file)}`
+    : `${f.file}:${f.line}:${f.column}`;
   return {
     code: 'SECURITY_BLOCKED',
     message: `${f.severity} ${f.ruleId}: ${f.message} (${where}: ${f.excerpt})`,

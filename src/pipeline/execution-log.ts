@@ -29,21 +29,43 @@ export class ExecutionLog {
 
   constructor(readonly subject: string) {}
 
-  async step<T>(name: string, fn: () => Promise<T> | T, details?: (result: T) => Record<string, unknown>): Promise<T> {
+  async step<T>(
+    name: string,
+    fn: () => Promise<T> | T,
+    details?: (result: T) => Record<string, unknown>,
+  ): Promise<T> {
     const startedAt = new Date().toISOString();
     const t0 = performance.now();
     try {
       const result = await fn();
-      this.steps.push({ step: name, status: 'ok', startedAt, durationMs: round(performance.now() - t0), ...(details ? { details: details(result) } : {}) });
+      this.steps.push({
+        step: name,
+        status: 'ok',
+        startedAt,
+        durationMs: round(performance.now() - t0),
+        ...(details ? { details: details(result) } : {}),
+      });
       return result;
     } catch (error) {
-      this.steps.push({ step: name, status: 'failed', startedAt, durationMs: round(performance.now() - t0), error: (error as Error).message });
+      this.steps.push({
+        step: name,
+        status: 'failed',
+        startedAt,
+        durationMs: round(performance.now() - t0),
+        error: (error as Error).message,
+      });
       throw error;
     }
   }
 
   skip(name: string, reason: string): void {
-    this.steps.push({ step: name, status: 'skipped', startedAt: new Date().toISOString(), durationMs: 0, details: { reason } });
+    this.steps.push({
+      step: name,
+      status: 'skipped',
+      startedAt: new Date().toISOString(),
+      durationMs: 0,
+      details: { reason },
+    });
   }
 
   logLlmCall(call: Omit<LlmCallRecord, 'at'>): void {
@@ -55,11 +77,21 @@ export class ExecutionLog {
   }
 
   toJSON(): Record<string, unknown> {
-    return { subject: this.subject, startedAt: this.startedAt.toISOString(), totalMs: this.totalMs, steps: this.steps, llmCalls: this.llmCalls };
+    return {
+      subject: this.subject,
+      startedAt: this.startedAt.toISOString(),
+      totalMs: this.totalMs,
+      steps: this.steps,
+      llmCalls: this.llmCalls,
+    };
   }
 
   toMarkdown(): string {
-    const esc = (s: string) => s.replace(/\|/g, '\\|').replace(/[\r\n]+/g, ' ').replace(/</g, '&lt;');
+    const esc = (s: string) =>
+      s
+        .replace(/\|/g, '\\|')
+        .replace(/[\r\n]+/g, ' ')
+        .replace(/</g, '&lt;');
     const lines = [
       `# Execution log: ${esc(this.subject)}`,
       '',
@@ -70,7 +102,9 @@ export class ExecutionLog {
     ];
     this.steps.forEach((s, i) => {
       const details = s.error ? `error: ${s.error}` : s.details ? JSON.stringify(s.details) : '';
-      lines.push(`| ${i + 1} | ${esc(s.step)} | ${s.status} | ${s.durationMs} | ${esc(details).slice(0, 400)} |`);
+      lines.push(
+        `| ${i + 1} | ${esc(s.step)} | ${s.status} | ${s.durationMs} | ${esc(details).slice(0, 400)} |`,
+      );
     });
     if (this.llmCalls.length) {
       lines.push('', '## LLM calls', '');

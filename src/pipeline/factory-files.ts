@@ -25,7 +25,8 @@ export function runtimeFiles(): Record<string, string> {
 }
 
 export function factoryVersion(): string {
-  return (JSON.parse(readFileSync(join(FACTORY_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
+  return (JSON.parse(readFileSync(join(FACTORY_ROOT, 'package.json'), 'utf8')) as { version: string })
+    .version;
 }
 
 /** Packages a generated project needs at build/test time; linked into its node_modules while validating. */
@@ -62,7 +63,9 @@ export function dependencyVersions(): Record<string, string> {
     versionsCache = {};
     for (const name of PROJECT_PACKAGES) {
       try {
-        const version = (JSON.parse(readFileSync(join(packageDir(name), 'package.json'), 'utf8')) as { version: string }).version;
+        const version = (
+          JSON.parse(readFileSync(join(packageDir(name), 'package.json'), 'utf8')) as { version: string }
+        ).version;
         versionsCache[name] = `^${version}`;
       } catch {
         // not installed: the generated package.json simply omits it

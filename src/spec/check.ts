@@ -3,7 +3,7 @@
  * literal secrets, consistent defaults, triggers. Pure: returns issues, never throws on bad input.
  */
 import { Cron } from 'croner';
-import { type ErrorCode, ERROR_CODES, type Issue } from '../errors/index.js';
+import { ERROR_CODES, type ErrorCode, type Issue } from '../errors/index.js';
 import { type Connection, implementationKinds, type ServerSpec, type ValueSchema } from './model.js';
 import { formatPath, type PathSegment } from './path.js';
 import { describeSecretValue, isSensitiveHeaderName } from './secrets.js';
@@ -25,29 +25,30 @@ export function checkSpec(spec: ServerSpec): PathIssue[] {
     issues.push(hint === undefined ? { code, message, path } : { code, message, path, hint });
 
   if (spec.tools.length + spec.resources.length + spec.prompts.length === 0) {
-    add('SPEC_MISSING_FIELD', 'the server declares no tools, resources or prompts', ['tools'], 'Add at least one tool.');
+    add(
+      'SPEC_MISSING_FIELD',
+      'the server declares no tools, resources or prompts',
+      ['tools'],
+      'Add at least one tool.',
+    );
   }
 
   const connections = new Map<string, Connection>();
   spec.connections.forEach((c, i) => {
-    if (connections.has(c.name)) add('SPEC_DUPLICATE_NAME', `connection "${c.name}" is declared twice`, ['connections', i, 'name']);
+    if (connections.has(c.name))
+      add('SPEC_DUPLICATE_NAME', `connection "${c.name}" is declared twice`, ['connections', i, 'name']);
     connections.set(c.name, c);
     if (c.type === 'sqlite' && !c.path && !c.envVar) {
-      add('SPEC_MISSING_FIELD', 'a sqlite connection needs `path` or `envVar`', ['connections', i], 'Add `path: ./data/app.db`.');
+      add(
+        'SPEC_MISSING_FIELD',
+        'a sqlite connection needs `path` or `envVar`',
+        ['connections', i],
+        'Add `path: ./data/app.db`.',
+      );
     }
     if (c.type === 'http') {
       if (!c.baseUrl && !c.baseUrlEnv) {
         add('SPEC_MISSING_FIELD', 'an http connection needs `baseUrl` or `baseUrlEnv`', ['connections', i]);
-      }
-      for (const [header, value] of Object.entries(c.headers ?? {})) {
-        if (typeof value === 'string' && (isSensitiveHeaderName(header) || describeSecretValue(value))) {
-          add(
-            'SPEC_LITERAL_SECRET',
-            `header "${header}" has a literal value; credentials must come from the environment`,
-            ['connections', i, 'headers', header],
-            `Write \`${header}: { env: ${envNameFor(header)} }\` and set ${envNameFor(header)} when running the server.`,
-          );
-        }
       }
     }
   });
@@ -65,14 +66,16 @@ export function checkSpec(spec: ServerSpec): PathIssue[] {
       return undefined;
     }
     const ok = want === 'sql' ? SQL_KINDS.has(c.type) : c.type === 'http';
-    if (!ok) add('SPEC_WRONG_CONNECTION_KIND', `connection "${name}" is ${c.type}, not an ${want} connection`, path);
+    if (!ok)
+      add('SPEC_WRONG_CONNECTION_KIND', `connection "${name}" is ${c.type}, not an ${want} connection`, path);
     return ok ? c : undefined;
   };
 
   const toolNames = new Set<string>();
   spec.tools.forEach((tool, t) => {
     const at = (...rest: PathSegment[]): PathSegment[] => ['tools', t, ...rest];
-    if (toolNames.has(tool.name)) add('SPEC_DUPLICATE_NAME', `tool "${tool.name}" is declared twice`, at('name'));
+    if (toolNames.has(tool.name))
+      add('SPEC_DUPLICATE_NAME', `tool "${tool.name}" is declared twice`, at('name'));
     toolNames.add(tool.name);
 
     const kinds = implementationKinds(tool);
@@ -84,11 +87,17 @@ export function checkSpec(spec: ServerSpec): PathIssue[] {
         'Add exactly one of `sql`, `http`, `code` or `static`.',
       );
     } else if (kinds.length > 1) {
-      add('SPEC_INVALID_VALUE', `tool "${tool.name}" has ${kinds.length} implementations (${kinds.join(', ')})`, at(), 'Keep exactly one.');
+      add(
+        'SPEC_INVALID_VALUE',
+        `tool "${tool.name}" has ${kinds.length} implementations (${kinds.join(', ')})`,
+        at(),
+        'Keep exactly one.',
+      );
     }
 
     const params = new Set(Object.keys(tool.parameters));
-    for (const [name, schema] of Object.entries(tool.parameters)) checkValueSchema(schema, at('parameters', name), add);
+    for (const [name, schema] of Object.entries(tool.parameters))
+      checkValueSchema(schema, at('parameters', name), add);
     if (tool.returns) checkValueSchema(tool.returns, at('returns'), add);
 
     const a = tool.annotations;
@@ -100,10 +109,15 @@ export function checkSpec(spec: ServerSpec): PathIssue[] {
       connectionRef(tool.sql.connection, at('sql', 'connection'), 'sql');
       checkSql(tool.sql.statement, params, at('sql', 'statement'), add);
       if (tool.sql.paginate) {
-        if (tool.sql.result !== 'rows') add('SPEC_INVALID_VALUE', '`paginate` needs `result: rows`', at('sql', 'paginate'));
+        if (tool.sql.result !== 'rows')
+          add('SPEC_INVALID_VALUE', '`paginate` needs `result: rows`', at('sql', 'paginate'));
         for (const reserved of ['limit', 'cursor']) {
           if (params.has(reserved)) {
-            add('SPEC_INVALID_VALUE', `parameter "${reserved}" is added by \`paginate\` and cannot be declared`, at('parameters', reserved));
+            add(
+              'SPEC_INVALID_VALUE',
+              `parameter "${reserved}" is added by \`paginate\` and cannot be declared`,
+              at('parameters', reserved),
+            );
           }
         }
       }
@@ -112,13 +126,24 @@ export function checkSpec(spec: ServerSpec): PathIssue[] {
       connectionRef(tool.http.connection, at('http', 'connection'), 'http');
       checkTemplate(tool.http.path, params, at('http', 'path'), add);
       if (/^[a-z][a-z0-9+.-]*:/i.test(tool.http.path) || tool.http.path.startsWith('//')) {
-        add('SPEC_INVALID_VALUE', 'the path must be relative to the connection base URL', at('http', 'path'), 'Write a path such as /items/{{id}}.');
+        add(
+          'SPEC_INVALID_VALUE',
+          'the path must be relative to the connection base URL',
+          at('http', 'path'),
+          'Write a path such as /items/{{id}}.',
+        );
       }
-      for (const [k, v] of Object.entries(tool.http.query ?? {})) checkTemplate(v, params, at('http', 'query', k), add);
+      for (const [k, v] of Object.entries(tool.http.query ?? {}))
+        checkTemplate(v, params, at('http', 'query', k), add);
       for (const [k, v] of Object.entries(tool.http.headers ?? {})) {
         checkTemplate(v, params, at('http', 'headers', k), add);
         if (isSensitiveHeaderName(k) && !/\{\{/.test(v)) {
-          add('SPEC_LITERAL_SECRET', `header "${k}" has a literal value`, at('http', 'headers', k), 'Move credentials to the connection `auth` or `headers: { name: { env: VAR } }`.');
+          add(
+            'SPEC_LITERAL_SECRET',
+            `header "${k}" has a literal value`,
+            at('http', 'headers', k),
+            'Move credentials to the connection `auth` or `headers: { name: { env: VAR } }`.',
+          );
         }
       }
       walkStrings(tool.http.body, at('http', 'body'), (s, p) => checkTemplate(s, params, p, add));
@@ -128,7 +153,11 @@ export function checkSpec(spec: ServerSpec): PathIssue[] {
     tool.examples?.forEach((ex, e) => {
       for (const key of Object.keys(ex.arguments)) {
         if (!params.has(key) && !(tool.sql?.paginate && (key === 'limit' || key === 'cursor'))) {
-          add('SPEC_UNDEFINED_REFERENCE', `example argument "${key}" is not a parameter of "${tool.name}"`, at('examples', e, 'arguments', key));
+          add(
+            'SPEC_UNDEFINED_REFERENCE',
+            `example argument "${key}" is not a parameter of "${tool.name}"`,
+            at('examples', e, 'arguments', key),
+          );
         }
       }
     });
@@ -138,16 +167,24 @@ export function checkSpec(spec: ServerSpec): PathIssue[] {
   const resourceUris = new Set<string>();
   spec.resources.forEach((r, i) => {
     const at = (...rest: PathSegment[]): PathSegment[] => ['resources', i, ...rest];
-    if (resourceNames.has(r.name)) add('SPEC_DUPLICATE_NAME', `resource "${r.name}" is declared twice`, at('name'));
-    if (resourceUris.has(r.uri)) add('SPEC_DUPLICATE_NAME', `resource URI "${r.uri}" is declared twice`, at('uri'));
+    if (resourceNames.has(r.name))
+      add('SPEC_DUPLICATE_NAME', `resource "${r.name}" is declared twice`, at('name'));
+    if (resourceUris.has(r.uri))
+      add('SPEC_DUPLICATE_NAME', `resource URI "${r.uri}" is declared twice`, at('uri'));
     resourceNames.add(r.name);
     resourceUris.add(r.uri);
     if (!/^[a-z][a-z0-9+.-]*:/i.test(r.uri)) {
-      add('SPEC_INVALID_VALUE', `resource URI "${r.uri}" has no scheme`, at('uri'), 'Use a URI such as inventory://categories.');
+      add(
+        'SPEC_INVALID_VALUE',
+        `resource URI "${r.uri}" has no scheme`,
+        at('uri'),
+        'Use a URI such as inventory://categories.',
+      );
     }
     const vars = uriTemplateVariables(r.uri);
     for (const v of vars) {
-      if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(v)) add('SPEC_INVALID_TEMPLATE', `URI template variable "{${v}}" is not a valid name`, at('uri'));
+      if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(v))
+        add('SPEC_INVALID_TEMPLATE', `URI template variable "{${v}}" is not a valid name`, at('uri'));
     }
     const varSet = new Set(vars);
     if ((r.text === undefined) === (r.sql === undefined)) {
@@ -162,27 +199,50 @@ export function checkSpec(spec: ServerSpec): PathIssue[] {
 
   const promptNames = new Set<string>();
   spec.prompts.forEach((p, i) => {
-    if (promptNames.has(p.name)) add('SPEC_DUPLICATE_NAME', `prompt "${p.name}" is declared twice`, ['prompts', i, 'name']);
+    if (promptNames.has(p.name))
+      add('SPEC_DUPLICATE_NAME', `prompt "${p.name}" is declared twice`, ['prompts', i, 'name']);
     promptNames.add(p.name);
     const args = new Set<string>();
     p.arguments.forEach((arg, a) => {
-      if (args.has(arg.name)) add('SPEC_DUPLICATE_NAME', `prompt argument "${arg.name}" is declared twice`, ['prompts', i, 'arguments', a, 'name']);
+      if (args.has(arg.name))
+        add('SPEC_DUPLICATE_NAME', `prompt argument "${arg.name}" is declared twice`, [
+          'prompts',
+          i,
+          'arguments',
+          a,
+          'name',
+        ]);
       args.add(arg.name);
     });
-    p.messages.forEach((m, j) => checkTemplate(m.text, args, ['prompts', i, 'messages', j, 'text'], add));
+    p.messages.forEach((m, j) => {
+      checkTemplate(m.text, args, ['prompts', i, 'messages', j, 'text'], add);
+    });
   });
 
   const webhookPaths = new Set<string>();
   spec.triggers.forEach((trigger, i) => {
     const at = (...rest: PathSegment[]): PathSegment[] => ['triggers', i, ...rest];
     if (!toolNames.has(trigger.tool)) {
-      add('SPEC_UNDEFINED_REFERENCE', `trigger calls tool "${trigger.tool}", which is not defined`, at('tool'), `Define tool "${trigger.tool}" or call one of: ${[...toolNames].join(', ') || '(none)'}.`);
+      add(
+        'SPEC_UNDEFINED_REFERENCE',
+        `trigger calls tool "${trigger.tool}", which is not defined`,
+        at('tool'),
+        `Define tool "${trigger.tool}" or call one of: ${[...toolNames].join(', ') || '(none)'}.`,
+      );
     }
     if (trigger.type === 'cron') {
       try {
-        new Cron(trigger.schedule, { paused: true, ...(trigger.timezone ? { timezone: trigger.timezone } : {}) }).stop();
+        new Cron(trigger.schedule, {
+          paused: true,
+          ...(trigger.timezone ? { timezone: trigger.timezone } : {}),
+        }).stop();
       } catch (error) {
-        add('SPEC_INVALID_TRIGGER', `invalid cron schedule "${trigger.schedule}": ${(error as Error).message}`, at('schedule'), 'Use five fields: minute hour day-of-month month day-of-week, e.g. "0 */6 * * *".');
+        add(
+          'SPEC_INVALID_TRIGGER',
+          `invalid cron schedule "${trigger.schedule}": ${(error as Error).message}`,
+          at('schedule'),
+          'Use five fields: minute hour day-of-month month day-of-week, e.g. "0 */6 * * *".',
+        );
       }
     }
     if (trigger.type === 'webhook') {
@@ -192,46 +252,103 @@ export function checkSpec(spec: ServerSpec): PathIssue[] {
     }
     if (trigger.type === 'database') {
       const c = connections.get(trigger.connection);
-      if (!c) add('SPEC_UNDEFINED_REFERENCE', `connection "${trigger.connection}" is not defined`, at('connection'));
+      if (!c)
+        add(
+          'SPEC_UNDEFINED_REFERENCE',
+          `connection "${trigger.connection}" is not defined`,
+          at('connection'),
+        );
       else if (c.type !== 'postgresql') {
-        add('SPEC_INVALID_TRIGGER', 'database triggers use PostgreSQL LISTEN/NOTIFY and need a postgresql connection', at('connection'));
+        add(
+          'SPEC_INVALID_TRIGGER',
+          'database triggers use PostgreSQL LISTEN/NOTIFY and need a postgresql connection',
+          at('connection'),
+        );
       }
-    }
-  });
-
-  // Literal secrets anywhere in the document (descriptions, texts, bodies, URLs).
-  walkStrings(spec, [], (s, p) => {
-    const what = describeSecretValue(s);
-    if (what && !issues.some((x) => x.code === 'SPEC_LITERAL_SECRET' && formatPath(x.path) === formatPath(p))) {
-      add('SPEC_LITERAL_SECRET', `this value looks like ${what}`, p);
     }
   });
 
   return issues;
 }
 
+/**
+ * Literal secrets, found on the raw document so they are reported even when the schema check fails
+ * (a secret is the one problem worth reporting from a document that is otherwise broken).
+ */
+export function findLiteralSecrets(data: unknown): PathIssue[] {
+  const issues: PathIssue[] = [];
+  const connections = (data as { connections?: unknown })?.connections;
+  if (Array.isArray(connections)) {
+    connections.forEach((c, i) => {
+      const headers = (c as { headers?: unknown })?.headers;
+      if (!headers || typeof headers !== 'object') return;
+      for (const [header, value] of Object.entries(headers)) {
+        if (typeof value === 'string' && (isSensitiveHeaderName(header) || describeSecretValue(value))) {
+          issues.push({
+            code: 'SPEC_LITERAL_SECRET',
+            message: `header "${header}" has a literal value; credentials must come from the environment`,
+            path: ['connections', i, 'headers', header],
+            hint: `Write \`${header}: { env: ${envNameFor(header)} }\` and set ${envNameFor(header)} when running the server.`,
+          });
+        }
+      }
+    });
+  }
+  walkStrings(data, [], (s, p) => {
+    const what = describeSecretValue(s);
+    if (what && !issues.some((x) => formatPath(x.path) === formatPath(p))) {
+      issues.push({ code: 'SPEC_LITERAL_SECRET', message: `this value looks like ${what}`, path: p });
+    }
+  });
+  return issues;
+}
+
 function envNameFor(header: string): string {
-  const base = header.toUpperCase().replace(/[^A-Z0-9]+/g, '_').replace(/^_+|_+$/g, '');
+  const base = header
+    .toUpperCase()
+    .replace(/[^A-Z0-9]+/g, '_')
+    .replace(/^_+|_+$/g, '');
   return /^[A-Z_]/.test(base) ? base : `H_${base}`;
 }
 
-function checkSql(statement: string, params: Set<string>, path: PathSegment[], add: (c: ErrorCode, m: string, p: PathSegment[], h?: string) => void) {
+function checkSql(
+  statement: string,
+  params: Set<string>,
+  path: PathSegment[],
+  add: (c: ErrorCode, m: string, p: PathSegment[], h?: string) => void,
+) {
   const analysis = analyzeSql(statement);
-  if (analysis.unterminated) add('SPEC_INVALID_SQL', `unterminated ${analysis.unterminated} in SQL statement`, path);
+  if (analysis.unterminated)
+    add('SPEC_INVALID_SQL', `unterminated ${analysis.unterminated} in SQL statement`, path);
   if (analysis.multipleStatements) {
-    add('SPEC_INVALID_SQL', 'the SQL contains more than one statement', path, 'Use a single statement per tool.');
+    add(
+      'SPEC_INVALID_SQL',
+      'the SQL contains more than one statement',
+      path,
+      'Use a single statement per tool.',
+    );
   }
   const used = new Set<string>();
   for (const { name } of analysis.placeholders) {
     used.add(name);
     if (!params.has(name)) {
-      add('SPEC_INVALID_SQL', `SQL placeholder ":${name}" has no matching parameter`, path, `Declare parameter "${name}" or fix the placeholder.`);
+      add(
+        'SPEC_INVALID_SQL',
+        `SQL placeholder ":${name}" has no matching parameter`,
+        path,
+        `Declare parameter "${name}" or fix the placeholder.`,
+      );
     }
   }
   return used;
 }
 
-function checkTemplate(template: string, vars: Set<string>, path: PathSegment[], add: (c: ErrorCode, m: string, p: PathSegment[], h?: string) => void) {
+function checkTemplate(
+  template: string,
+  vars: Set<string>,
+  path: PathSegment[],
+  add: (c: ErrorCode, m: string, p: PathSegment[], h?: string) => void,
+) {
   const { parts, problems } = parseTemplate(template);
   for (const problem of problems) add('SPEC_INVALID_TEMPLATE', problem.message, path);
   for (const part of parts) {
@@ -246,66 +363,112 @@ function checkTemplate(template: string, vars: Set<string>, path: PathSegment[],
   }
 }
 
-function walkStrings(value: unknown, path: PathSegment[], visit: (s: string, path: PathSegment[]) => void): void {
+function walkStrings(
+  value: unknown,
+  path: PathSegment[],
+  visit: (s: string, path: PathSegment[]) => void,
+): void {
   if (typeof value === 'string') visit(value, path);
-  else if (Array.isArray(value)) value.forEach((v, i) => walkStrings(v, [...path, i], visit));
-  else if (value && typeof value === 'object') {
+  else if (Array.isArray(value)) {
+    value.forEach((v, i) => {
+      walkStrings(v, [...path, i], visit);
+    });
+  } else if (value && typeof value === 'object') {
     for (const [k, v] of Object.entries(value)) walkStrings(v, [...path, k], visit);
   }
 }
 
-function checkValueSchema(schema: ValueSchema, path: PathSegment[], add: (c: ErrorCode, m: string, p: PathSegment[], h?: string) => void) {
+function checkValueSchema(
+  schema: ValueSchema,
+  path: PathSegment[],
+  add: (c: ErrorCode, m: string, p: PathSegment[], h?: string) => void,
+) {
   const t = schema.type;
   const numeric = t === 'number' || t === 'integer';
   const misplaced = (field: string, kind: string) =>
     add('SPEC_INVALID_SCHEMA', `\`${field}\` applies to ${kind} values, not ${t}`, [...path, field]);
-  if (!numeric) for (const f of ['minimum', 'maximum', 'exclusiveMinimum', 'exclusiveMaximum'] as const) if (schema[f] !== undefined) misplaced(f, 'number');
-  if (t !== 'string') for (const f of ['minLength', 'maxLength', 'pattern', 'format'] as const) if (schema[f] !== undefined) misplaced(f, 'string');
-  if (t !== 'array') for (const f of ['items', 'minItems', 'maxItems'] as const) if (schema[f] !== undefined) misplaced(f, 'array');
-  if (t !== 'object') for (const f of ['properties', 'additionalProperties'] as const) if (schema[f] !== undefined) misplaced(f, 'object');
+  if (!numeric)
+    for (const f of ['minimum', 'maximum', 'exclusiveMinimum', 'exclusiveMaximum'] as const)
+      if (schema[f] !== undefined) misplaced(f, 'number');
+  if (t !== 'string')
+    for (const f of ['minLength', 'maxLength', 'pattern', 'format'] as const)
+      if (schema[f] !== undefined) misplaced(f, 'string');
+  if (t !== 'array')
+    for (const f of ['items', 'minItems', 'maxItems'] as const)
+      if (schema[f] !== undefined) misplaced(f, 'array');
+  if (t !== 'object')
+    for (const f of ['properties', 'additionalProperties'] as const)
+      if (schema[f] !== undefined) misplaced(f, 'object');
   if (schema.minimum !== undefined && schema.maximum !== undefined && schema.minimum > schema.maximum) {
     add('SPEC_INVALID_SCHEMA', `minimum ${schema.minimum} is greater than maximum ${schema.maximum}`, path);
   }
-  if (schema.minLength !== undefined && schema.maxLength !== undefined && schema.minLength > schema.maxLength) {
-    add('SPEC_INVALID_SCHEMA', `minLength ${schema.minLength} is greater than maxLength ${schema.maxLength}`, path);
+  if (
+    schema.minLength !== undefined &&
+    schema.maxLength !== undefined &&
+    schema.minLength > schema.maxLength
+  ) {
+    add(
+      'SPEC_INVALID_SCHEMA',
+      `minLength ${schema.minLength} is greater than maxLength ${schema.maxLength}`,
+      path,
+    );
   }
   let pattern: RegExp | undefined;
   if (schema.pattern !== undefined) {
     try {
       pattern = new RegExp(schema.pattern, 'u');
     } catch (error) {
-      add('SPEC_INVALID_SCHEMA', `pattern is not a valid regular expression: ${(error as Error).message}`, [...path, 'pattern']);
+      add('SPEC_INVALID_SCHEMA', `pattern is not a valid regular expression: ${(error as Error).message}`, [
+        ...path,
+        'pattern',
+      ]);
     }
   }
   schema.enum?.forEach((v, i) => {
     const problem = valueProblem(v, schema, pattern, false);
-    if (problem) add('SPEC_INVALID_SCHEMA', `enum value ${JSON.stringify(v)} ${problem}`, [...path, 'enum', i]);
+    if (problem)
+      add('SPEC_INVALID_SCHEMA', `enum value ${JSON.stringify(v)} ${problem}`, [...path, 'enum', i]);
   });
   if (schema.default !== undefined) {
     const problem = valueProblem(schema.default, schema, pattern, true);
-    if (problem) add('SPEC_INVALID_SCHEMA', `default ${JSON.stringify(schema.default)} ${problem}`, [...path, 'default']);
+    if (problem)
+      add('SPEC_INVALID_SCHEMA', `default ${JSON.stringify(schema.default)} ${problem}`, [
+        ...path,
+        'default',
+      ]);
   }
   if (schema.items) checkValueSchema(schema.items, [...path, 'items'], add);
-  for (const [k, v] of Object.entries(schema.properties ?? {})) checkValueSchema(v, [...path, 'properties', k], add);
+  for (const [k, v] of Object.entries(schema.properties ?? {}))
+    checkValueSchema(v, [...path, 'properties', k], add);
 }
 
-function valueProblem(value: unknown, schema: ValueSchema, pattern: RegExp | undefined, checkEnum: boolean): string | undefined {
+function valueProblem(
+  value: unknown,
+  schema: ValueSchema,
+  pattern: RegExp | undefined,
+  checkEnum: boolean,
+): string | undefined {
   if (value === null) return schema.nullable ? undefined : 'is null but the value is not nullable';
   const t = schema.type;
   const actual = Array.isArray(value) ? 'array' : typeof value;
   if (t === 'integer' ? !Number.isInteger(value) : t === 'number' ? actual !== 'number' : actual !== t) {
     return `is not of type ${t}`;
   }
-  if (checkEnum && schema.enum && !schema.enum.some((e) => e === value)) return `is not one of the enum values`;
+  if (checkEnum && schema.enum && !schema.enum.some((e) => e === value))
+    return `is not one of the enum values`;
   if (typeof value === 'number') {
     if (schema.minimum !== undefined && value < schema.minimum) return `is below minimum ${schema.minimum}`;
     if (schema.maximum !== undefined && value > schema.maximum) return `is above maximum ${schema.maximum}`;
-    if (schema.exclusiveMinimum !== undefined && value <= schema.exclusiveMinimum) return `is not above ${schema.exclusiveMinimum}`;
-    if (schema.exclusiveMaximum !== undefined && value >= schema.exclusiveMaximum) return `is not below ${schema.exclusiveMaximum}`;
+    if (schema.exclusiveMinimum !== undefined && value <= schema.exclusiveMinimum)
+      return `is not above ${schema.exclusiveMinimum}`;
+    if (schema.exclusiveMaximum !== undefined && value >= schema.exclusiveMaximum)
+      return `is not below ${schema.exclusiveMaximum}`;
   }
   if (typeof value === 'string') {
-    if (schema.minLength !== undefined && value.length < schema.minLength) return `is shorter than minLength ${schema.minLength}`;
-    if (schema.maxLength !== undefined && value.length > schema.maxLength) return `is longer than maxLength ${schema.maxLength}`;
+    if (schema.minLength !== undefined && value.length < schema.minLength)
+      return `is shorter than minLength ${schema.minLength}`;
+    if (schema.maxLength !== undefined && value.length > schema.maxLength)
+      return `is longer than maxLength ${schema.maxLength}`;
     if (pattern && !pattern.test(value)) return `does not match pattern ${schema.pattern}`;
   }
   return undefined;

@@ -2,10 +2,10 @@
  * Turn YAML/JSON text into a validated `ServerSpec`, reporting every problem at once with
  * file:line:col, JSON path and a hint. Pure: the caller reads files.
  */
-import { LineCounter, parseDocument, type Document } from 'yaml';
+import { type Document, LineCounter, parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { ERROR_CODES, FactoryError, type Issue } from '../errors/index.js';
-import { checkSpec, type PathIssue } from './check.js';
+import { checkSpec, findLiteralSecrets, type PathIssue } from './check.js';
 import { locate, locateKey } from './locate.js';
 import { ServerSpec } from './model.js';
 import { formatPath, type PathSegment } from './path.js';
@@ -51,7 +51,8 @@ export function loadSpecText(text: string, options: LoadOptions = {}): LoadResul
           code: 'SPEC_SYNTAX' as const,
           message: e.message.split('\n')[0] ?? e.message,
           path: '',
-          hint: e.code === 'DUPLICATE_KEY' ? 'Remove or rename the repeated key.' : ERROR_CODES.SPEC_SYNTAX.hint,
+          hint:
+            e.code === 'DUPLICATE_KEY' ? 'Remove or rename the repeated key.' : ERROR_CODES.SPEC_SYNTAX.hint,
           ...(file ? { file } : {}),
           line: pos.line,
           column: pos.col,
@@ -63,7 +64,17 @@ export function loadSpecText(text: string, options: LoadOptions = {}): LoadResul
   try {
     data = doc.toJS({ maxAliasCount: 100 });
   } catch (error) {
-    return fail([withFile({ code: 'SPEC_SYNTAX', message: (error as Error).message, path: '', hint: ERROR_CODES.SPEC_SYNTAX.hint }, file)]);
+    return fail([
+      withFile(
+        {
+          code: 'SPEC_SYNTAX',
+          message: (error as Error).message,
+          path: '',
+          hint: ERROR_CODES.SPEC_SYNTAX.hint,
+        },
+        file,
+      ),
+    ]);
   }
   return validateSpec(data, { file, doc, lineCounter });
 }
@@ -78,16 +89,26 @@ interface SourceMap {
 export function validateSpec(data: unknown, source?: SourceMap): LoadResult {
   if (typeof data !== 'object' || data === null || Array.isArray(data)) {
     return fail([
-      place({ code: 'SPEC_NOT_OBJECT', message: 'the spec must be a mapping with name, version and tools', path: [] }, source),
+      place(
+        {
+          code: 'SPEC_NOT_OBJECT',
+          message: 'the spec must be a mapping with name, version and tools',
+          path: [],
+        },
+        source,
+      ),
     ]);
   }
+  const secrets = findLiteralSecrets(data);
   const parsed = ServerSpec.safeParse(data);
   if (!parsed.success) {
-    const issues = parsed.error.issues.flatMap((zi) => fromZodIssue(zi, data)).map((pi) => place(pi, source));
-    return fail(dedupe(issues));
+    const issues = [...parsed.error.issues.flatMap((zi) => fromZodIssue(zi, data)), ...secrets].map((pi) =>
+      place(pi, source),
+    );
+    return fail(sortByPosition(dedupe(issues)));
   }
-  const semantic = checkSpec(parsed.data).map((pi) => place(pi, source));
-  if (semantic.length > 0) return fail(dedupe(semantic));
+  const semantic = [...checkSpec(parsed.data), ...secrets].map((pi) => place(pi, source));
+  if (semantic.length > 0) return fail(sortByPosition(dedupe(semantic)));
   return { ok: true, spec: parsed.data, issues: [] };
 }
 
@@ -100,9 +121,13 @@ export function parseSpecOrThrow(text: string, options: LoadOptions = {}): Serve
 
 export function specError(issues: Issue[], file?: string): FactoryError {
   const first = issues[0];
-  return new FactoryError(first?.code ?? 'SPEC_INVALID_VALUE', `${file ?? 'spec'}: ${issues.length} problem${issues.length === 1 ? '' : 's'} found`, {
-    issues,
-  });
+  return new FactoryError(
+    first?.code ?? 'SPEC_INVALID_VALUE',
+    `${file ?? 'spec'}: ${issues.length} problem${issues.length === 1 ? '' : 's'} found`,
+    {
+      issues,
+    },
+  );
 }
 
 function fail(issues: Issue[]): LoadResult {
@@ -121,8 +146,28 @@ function place(pi: PathIssue, source: SourceMap | undefined): Issue {
     hint: pi.hint ?? ERROR_CODES[pi.code].hint,
   };
   if (!source) return issue;
-  const pos = pi.code === 'SPEC_UNKNOWN_FIELD' ? locateKey(source.doc, source.lineCounter, pi.path) : locate(source.doc, source.lineCounter, pi.path);
-  return { ...issue, ...(source.file ? { file: source.file } : {}), ...(pos ? { line: pos.line, column: pos.column } : {}) };
+  const pos =
+    pi.code === 'SPEC_UNKNOWN_FIELD'
+      ? locateKey(source.doc, source.lineCounter, pi.path)
+      : locate(source.doc, source.lineCounter, pi.path);
+  return {
+    ...issue,
+    ...(source.file ? { file: source.file } : {}),
+    ...(pos ? { line: pos.line, column: pos.column } : {}),
+  };
+}
+
+/** Document order: what a person fixes top to bottom. Issues without a position keep their relative order. */
+function sortByPosition(issues: Issue[]): Issue[] {
+  return issues
+    .map((issue, index) => ({ issue, index }))
+    .sort(
+      (a, b) =>
+        (a.issue.line ?? 0) - (b.issue.line ?? 0) ||
+        (a.issue.column ?? 0) - (b.issue.column ?? 0) ||
+        a.index - b.index,
+    )
+    .map((x) => x.issue);
 }
 
 function dedupe(issues: Issue[]): Issue[] {
@@ -137,10 +182,13 @@ function dedupe(issues: Issue[]): Issue[] {
 
 const UNKNOWN_FIELD_HINTS: Record<string, string> = {
   url: 'Connection URLs are secrets: put the URL in an environment variable and write `envVar: DATABASE_URL`.',
-  connectionString: 'Connection URLs are secrets: put the URL in an environment variable and write `envVar: DATABASE_URL`.',
-  password: 'Passwords must come from the environment: use `envVar` (databases) or `auth` with env references (http).',
+  connectionString:
+    'Connection URLs are secrets: put the URL in an environment variable and write `envVar: DATABASE_URL`.',
+  password:
+    'Passwords must come from the environment: use `envVar` (databases) or `auth` with env references (http).',
   token: 'Tokens must come from the environment: use `auth: { type: bearer, envVar: API_TOKEN }`.',
-  apiKey: 'Keys must come from the environment: use `auth: { type: api_key, name: X-API-Key, envVar: API_KEY }`.',
+  apiKey:
+    'Keys must come from the environment: use `auth: { type: api_key, name: X-API-Key, envVar: API_KEY }`.',
   connection: 'Put the connection inside the implementation, e.g. `sql: { connection: db, statement: ... }`.',
   outputSchema: 'The output schema is called `returns`.',
   inputSchema: 'Parameters are declared under `parameters:` as `name: { type: string }`.',
@@ -170,7 +218,9 @@ function fromZodIssue(zi: z.core.$ZodIssue, data: unknown): PathIssue[] {
       return zi.keys.map((key) => {
         const hint = UNKNOWN_FIELD_HINTS[key];
         return {
-          code: (key === 'password' || key === 'token' || key === 'apiKey' ? 'SPEC_LITERAL_SECRET' : 'SPEC_UNKNOWN_FIELD') as PathIssue['code'],
+          code: (key === 'password' || key === 'token' || key === 'apiKey'
+            ? 'SPEC_LITERAL_SECRET'
+            : 'SPEC_UNKNOWN_FIELD') as PathIssue['code'],
           message: `unknown field "${key}"`,
           path: [...path, key],
           ...(hint ? { hint } : {}),
@@ -179,14 +229,25 @@ function fromZodIssue(zi: z.core.$ZodIssue, data: unknown): PathIssue[] {
     case 'invalid_type': {
       const actual = getAt(data, path);
       if (actual === undefined) {
-        return [{ code: 'SPEC_MISSING_FIELD', message: `missing required field "${String(last ?? '')}" (${zi.expected})`, path }];
+        return [
+          {
+            code: 'SPEC_MISSING_FIELD',
+            message: `missing required field "${String(last ?? '')}" (${zi.expected})`,
+            path,
+          },
+        ];
       }
       const hint =
         zi.expected === 'string' && (typeof actual === 'number' || typeof actual === 'boolean')
           ? `Quote the value: "${String(actual)}" (YAML reads it as a ${typeof actual}).`
           : undefined;
       return [
-        { code: 'SPEC_INVALID_TYPE', message: `expected ${zi.expected}, got ${describeValue(actual)}`, path, ...(hint ? { hint } : {}) },
+        {
+          code: 'SPEC_INVALID_TYPE',
+          message: `expected ${zi.expected}, got ${describeValue(actual)}`,
+          path,
+          ...(hint ? { hint } : {}),
+        },
       ];
     }
     case 'invalid_union': {
@@ -201,14 +262,17 @@ function fromZodIssue(zi: z.core.$ZodIssue, data: unknown): PathIssue[] {
             code: type === undefined ? 'SPEC_MISSING_FIELD' : 'SPEC_INVALID_VALUE',
             message: type === undefined ? 'missing field "type"' : `unsupported type ${JSON.stringify(type)}`,
             path: [...path, 'type'],
-            hint: options ? `Use one of: ${options.join(', ')}.` : 'Check the allowed `type` values in the schema.',
+            hint: options
+              ? `Use one of: ${options.join(', ')}.`
+              : 'Check the allowed `type` values in the schema.',
           },
         ];
       }
       // Report the branch that got furthest (most specific) for non-discriminated unions.
       const branches = (zi.errors ?? []) as z.core.$ZodIssue[][];
       const best = branches.sort((a, b) => a.length - b.length)[0];
-      if (best && best.length > 0) return best.flatMap((inner) => fromZodIssue({ ...inner, path: [...zi.path, ...inner.path] }, data));
+      if (best && best.length > 0)
+        return best.flatMap((inner) => fromZodIssue({ ...inner, path: [...zi.path, ...inner.path] }, data));
       return [{ code: 'SPEC_INVALID_VALUE', message: `invalid value: ${describeValue(actual)}`, path }];
     }
     case 'invalid_value':
@@ -236,7 +300,13 @@ function fromZodIssue(zi: z.core.$ZodIssue, data: unknown): PathIssue[] {
       ];
     }
     case 'invalid_key':
-      return [{ code: 'SPEC_INVALID_NAME', message: `invalid key: ${zi.issues.map((i) => i.message).join('; ')}`, path }];
+      return [
+        {
+          code: 'SPEC_INVALID_NAME',
+          message: `invalid key: ${zi.issues.map((i) => i.message).join('; ')}`,
+          path,
+        },
+      ];
     default:
       return [{ code: 'SPEC_INVALID_VALUE', message: zi.message, path }];
   }

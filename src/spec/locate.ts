@@ -1,4 +1,4 @@
-import { isMap, isPair, isScalar, isSeq, type LineCounter, type Node, type Document } from 'yaml';
+import { type Document, isMap, isPair, isScalar, isSeq, type LineCounter, type Node } from 'yaml';
 import type { PathSegment } from './path.js';
 
 export interface Position {
@@ -10,12 +10,18 @@ export interface Position {
  * Find the source position of a JSON path in a parsed YAML/JSON document: the deepest node that exists
  * on the path (for an unknown or missing key, its parent mapping or the key itself).
  */
-export function locate(doc: Document, lineCounter: LineCounter, path: readonly PathSegment[]): Position | undefined {
+export function locate(
+  doc: Document,
+  lineCounter: LineCounter,
+  path: readonly PathSegment[],
+): Position | undefined {
   let node: unknown = doc.contents;
   let best: Node | undefined = isNodeWithRange(node) ? node : undefined;
   for (const seg of path) {
     if (isMap(node)) {
-      const pair = node.items.find((p) => isPair(p) && isScalar(p.key) && String(p.key.value) === String(seg));
+      const pair = node.items.find(
+        (p) => isPair(p) && isScalar(p.key) && String(p.key.value) === String(seg),
+      );
       if (!pair) break;
       // Point at the key for a final segment (unknown field); otherwise descend into the value.
       best = isNodeWithRange(pair.key) ? pair.key : best;
@@ -34,13 +40,18 @@ export function locate(doc: Document, lineCounter: LineCounter, path: readonly P
 }
 
 /** Position of the key itself (used for "unknown field" issues). */
-export function locateKey(doc: Document, lineCounter: LineCounter, path: readonly PathSegment[]): Position | undefined {
+export function locateKey(
+  doc: Document,
+  lineCounter: LineCounter,
+  path: readonly PathSegment[],
+): Position | undefined {
   if (path.length === 0) return locate(doc, lineCounter, path);
   const parentPath = path.slice(0, -1);
   const key = path[path.length - 1];
   let node: unknown = doc.contents;
   for (const seg of parentPath) {
-    if (isMap(node)) node = node.items.find((p) => isScalar(p.key) && String(p.key.value) === String(seg))?.value;
+    if (isMap(node))
+      node = node.items.find((p) => isScalar(p.key) && String(p.key.value) === String(seg))?.value;
     else if (isSeq(node) && typeof seg === 'number') node = node.items[seg];
     else return locate(doc, lineCounter, parentPath);
   }

@@ -11,7 +11,9 @@ export const ENV_VAR = /^[A-Z_][A-Z0-9_]{0,127}$/;
 const SEMVER = /^\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?$/;
 
 const toolName = z.string().regex(TOOL_NAME, 'must be 1-128 characters of A-Z a-z 0-9 _ . -');
-const identifier = z.string().regex(IDENTIFIER, 'must start with a letter or _ and use only A-Z a-z 0-9 _ (max 64)');
+const identifier = z
+  .string()
+  .regex(IDENTIFIER, 'must start with a letter or _ and use only A-Z a-z 0-9 _ (max 64)');
 const envVarName = z
   .string()
   .regex(ENV_VAR, 'must be an upper-case environment variable name such as DATABASE_URL')
@@ -19,7 +21,9 @@ const envVarName = z
 const text = z.string().max(100_000);
 
 /** A value that comes from the environment at run time: `{ env: NAME }`. */
-export const EnvRef = z.strictObject({ env: envVarName }).describe('Read the value from an environment variable.');
+export const EnvRef = z
+  .strictObject({ env: envVarName })
+  .describe('Read the value from an environment variable.');
 export type EnvRef = z.infer<typeof EnvRef>;
 
 const scalar = z.union([z.string(), z.number(), z.boolean()]);
@@ -52,7 +56,10 @@ export const ValueSchema: z.ZodType<ValueSchema> = z.lazy(() =>
     .strictObject({
       type: z.enum(['string', 'number', 'integer', 'boolean', 'array', 'object']),
       description: text.optional(),
-      required: z.boolean().optional().describe('The value must be given (parameters and object properties).'),
+      required: z
+        .boolean()
+        .optional()
+        .describe('The value must be given (parameters and object properties).'),
       nullable: z.boolean().optional(),
       default: z.unknown().optional(),
       enum: z.array(scalar).min(1).optional(),
@@ -62,7 +69,11 @@ export const ValueSchema: z.ZodType<ValueSchema> = z.lazy(() =>
       exclusiveMaximum: z.number().optional(),
       minLength: z.number().int().nonnegative().optional(),
       maxLength: z.number().int().nonnegative().optional(),
-      pattern: z.string().max(1000).optional().describe('ECMAScript regular expression the string must match.'),
+      pattern: z
+        .string()
+        .max(1000)
+        .optional()
+        .describe('ECMAScript regular expression the string must match.'),
       format: z.enum(['email', 'uri', 'date', 'date-time', 'uuid']).optional(),
       items: ValueSchema.optional().describe('Schema of array items.'),
       minItems: z.number().int().nonnegative().optional(),
@@ -87,7 +98,11 @@ const DatabaseConnection = z.strictObject({
 const SqliteConnection = z.strictObject({
   name: identifier,
   type: z.literal('sqlite'),
-  path: z.string().min(1).optional().describe('Database file, relative to the spec file. Copied into the server.'),
+  path: z
+    .string()
+    .min(1)
+    .optional()
+    .describe('Database file, relative to the spec file. Copied into the server.'),
   envVar: envVarName.optional().describe('Environment variable naming the database file at run time.'),
   description: text.optional(),
   readOnly: z.boolean().optional(),
@@ -107,14 +122,21 @@ const HttpAuth = z.discriminatedUnion('type', [
 const HttpConnection = z.strictObject({
   name: identifier,
   type: z.literal('http'),
-  baseUrl: z.url({ protocol: /^https?$/ }).optional().describe('Base URL; overridable at run time by baseUrlEnv.'),
+  baseUrl: z
+    .url({ protocol: /^https?$/ })
+    .optional()
+    .describe('Base URL; overridable at run time by baseUrlEnv.'),
   baseUrlEnv: envVarName.optional(),
   headers: z.record(z.string().min(1).max(200), z.union([z.string().max(4000), EnvRef])).optional(),
   auth: HttpAuth.optional(),
   description: text.optional(),
 });
 
-export const Connection = z.discriminatedUnion('type', [DatabaseConnection, SqliteConnection, HttpConnection]);
+export const Connection = z.discriminatedUnion('type', [
+  DatabaseConnection,
+  SqliteConnection,
+  HttpConnection,
+]);
 export type Connection = z.infer<typeof Connection>;
 export type DatabaseConnection = z.infer<typeof DatabaseConnection>;
 export type SqliteConnection = z.infer<typeof SqliteConnection>;
@@ -128,7 +150,9 @@ export const SqlImpl = z.strictObject({
   result: z
     .enum(['rows', 'row', 'value', 'exec'])
     .default('rows')
-    .describe('rows: all rows; row: the first row or null; value: first column of the first row; exec: affected rows.'),
+    .describe(
+      'rows: all rows; row: the first row or null; value: first column of the first row; exec: affected rows.',
+    ),
   paginate: z.boolean().optional().describe('Add limit/cursor parameters and page through the rows.'),
 });
 export type SqlImpl = z.infer<typeof SqlImpl>;
@@ -136,10 +160,17 @@ export type SqlImpl = z.infer<typeof SqlImpl>;
 export const HttpImpl = z.strictObject({
   connection: identifier,
   method: z.enum(['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD']).default('GET'),
-  path: z.string().min(1).max(2000).describe('Path below the base URL; {{param}} placeholders are URL-encoded.'),
+  path: z
+    .string()
+    .min(1)
+    .max(2000)
+    .describe('Path below the base URL; {{param}} placeholders are URL-encoded.'),
   query: z.record(z.string().min(1), z.string().max(4000)).optional(),
   headers: z.record(z.string().min(1), z.string().max(4000)).optional(),
-  body: z.unknown().optional().describe('JSON body template; a string that is exactly "{{param}}" keeps its type.'),
+  body: z
+    .unknown()
+    .optional()
+    .describe('JSON body template; a string that is exactly "{{param}}" keeps its type.'),
   response: z.enum(['json', 'text']).optional(),
 });
 export type HttpImpl = z.infer<typeof HttpImpl>;
@@ -149,7 +180,9 @@ export const CodeImpl = z.strictObject({
     .string()
     .min(1)
     .max(200_000)
-    .describe('TypeScript function body. Receives `args` (typed from parameters) and `ctx`; returns the result.'),
+    .describe(
+      'TypeScript function body. Receives `args` (typed from parameters) and `ctx`; returns the result.',
+    ),
 });
 export type CodeImpl = z.infer<typeof CodeImpl>;
 
@@ -213,7 +246,9 @@ export const Prompt = z.strictObject({
   title: z.string().max(200).optional(),
   description: text.optional(),
   arguments: z
-    .array(z.strictObject({ name: identifier, description: text.optional(), required: z.boolean().optional() }))
+    .array(
+      z.strictObject({ name: identifier, description: text.optional(), required: z.boolean().optional() }),
+    )
     .default([]),
   messages: z
     .array(z.strictObject({ role: z.enum(['user', 'assistant']).default('user'), text: text.min(1) }))
@@ -223,9 +258,18 @@ export type Prompt = z.infer<typeof Prompt>;
 
 // ---------- triggers (declared now, run by the runtime later) ----------
 
-const triggerBase = { tool: toolName, arguments: z.record(z.string(), z.unknown()).optional(), description: text.optional() };
+const triggerBase = {
+  tool: toolName,
+  arguments: z.record(z.string(), z.unknown()).optional(),
+  description: text.optional(),
+};
 export const Trigger = z.discriminatedUnion('type', [
-  z.strictObject({ type: z.literal('cron'), schedule: z.string().min(1).max(200), timezone: z.string().optional(), ...triggerBase }),
+  z.strictObject({
+    type: z.literal('cron'),
+    schedule: z.string().min(1).max(200),
+    timezone: z.string().optional(),
+    ...triggerBase,
+  }),
   z.strictObject({
     type: z.literal('webhook'),
     path: z.string().regex(/^\/[A-Za-z0-9/_.-]*$/, 'must be a URL path such as /inventory-update'),
@@ -236,7 +280,10 @@ export const Trigger = z.discriminatedUnion('type', [
   z.strictObject({
     type: z.literal('file'),
     path: z.string().min(1),
-    events: z.array(z.enum(['add', 'change', 'unlink'])).min(1).default(['add', 'change']),
+    events: z
+      .array(z.enum(['add', 'change', 'unlink']))
+      .min(1)
+      .default(['add', 'change']),
     ...triggerBase,
   }),
   z.strictObject({
@@ -246,7 +293,12 @@ export const Trigger = z.discriminatedUnion('type', [
     topic: z.string().min(1).max(500),
     ...triggerBase,
   }),
-  z.strictObject({ type: z.literal('database'), connection: identifier, channel: identifier, ...triggerBase }),
+  z.strictObject({
+    type: z.literal('database'),
+    connection: identifier,
+    channel: identifier,
+    ...triggerBase,
+  }),
   z.strictObject({ type: z.literal('startup'), ...triggerBase }),
 ]);
 export type Trigger = z.infer<typeof Trigger>;
@@ -269,7 +321,10 @@ export const ServerSpec = z.strictObject({
   $schema: z.string().optional(),
   name: z
     .string()
-    .regex(SERVER_NAME, 'must be lower-case letters, digits, . _ - (max 64), starting and ending with a letter or digit'),
+    .regex(
+      SERVER_NAME,
+      'must be lower-case letters, digits, . _ - (max 64), starting and ending with a letter or digit',
+    ),
   version: z.string().regex(SEMVER, 'must be a semantic version such as 1.0.0').default('0.1.0'),
   title: z.string().max(200).optional(),
   description: text.optional(),
@@ -281,7 +336,10 @@ export const ServerSpec = z.strictObject({
     .strictObject({
       host: z.string().min(1).default('127.0.0.1'),
       port: z.number().int().min(1).max(65535).default(3000),
-      path: z.string().regex(/^\/[A-Za-z0-9/_.-]*$/).default('/mcp'),
+      path: z
+        .string()
+        .regex(/^\/[A-Za-z0-9/_.-]*$/)
+        .default('/mcp'),
       allowedHosts: z.array(z.string().min(1)).optional().describe('Extra Host header names to accept.'),
       allowedOrigins: z.array(z.string().min(1)).optional().describe('Extra Origin hostnames to accept.'),
     })

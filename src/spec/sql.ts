@@ -27,7 +27,7 @@ export function analyzeSql(sql: string): SqlAnalysis {
       i = end === -1 ? n : end + 1;
       continue;
     }
-    if (c === '#' ) {
+    if (c === '#') {
       // MySQL line comment; harmless to treat as such elsewhere because # is not valid SQL syntax otherwise.
       const end = sql.indexOf('\n', i);
       i = end === -1 ? n : end + 1;
@@ -42,7 +42,12 @@ export function analyzeSql(sql: string): SqlAnalysis {
     if (c === "'" || c === '"' || c === '`') {
       let j = i + 1;
       for (;;) {
-        if (j >= n) return { placeholders, multipleStatements, unterminated: c === "'" ? 'string literal' : 'quoted identifier' };
+        if (j >= n)
+          return {
+            placeholders,
+            multipleStatements,
+            unterminated: c === "'" ? 'string literal' : 'quoted identifier',
+          };
         if (sql[j] === '\\' && c === "'") {
           j += 2;
           continue;

@@ -21,7 +21,9 @@ export function parseTemplate(template: string): { parts: TemplatePart[]; proble
     if (m.index > last) parts.push({ literal: template.slice(last, m.index) });
     if (VARIABLE.test(inner)) parts.push({ variable: inner });
     else {
-      problems.push({ message: `"{{${inner}}}" is not a valid placeholder; use {{name}} with a parameter name` });
+      problems.push({
+        message: `"{{${inner}}}" is not a valid placeholder; use {{name}} with a parameter name`,
+      });
       parts.push({ literal: m[0] });
     }
     last = m.index + m[0].length;

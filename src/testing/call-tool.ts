@@ -22,20 +22,34 @@ export interface ServerSession {
   close(): Promise<void>;
 }
 
-export async function connectToProject(dir: string, options: { protocol?: ProtocolChoice; env?: NodeJS.ProcessEnv } = {}): Promise<ServerSession> {
+export async function connectToProject(
+  dir: string,
+  options: { protocol?: ProtocolChoice; env?: NodeJS.ProcessEnv } = {},
+): Promise<ServerSession> {
   const root = resolve(dir);
   const bundle = join(root, BUNDLE_FILE);
   if (!existsSync(bundle)) {
-    throw new FactoryError('SERVER_START_FAILED', `${bundle} does not exist`, { details: { hint: 'Create the server first (mcp-factory create) or run npm run build in it.' } });
+    throw new FactoryError('SERVER_START_FAILED', `${bundle} does not exist`, {
+      details: { hint: 'Create the server first (mcp-factory create) or run npm run build in it.' },
+    });
   }
-  const mode = options.protocol === '2025-11-25' ? 'legacy' : options.protocol === '2026-07-28' ? { pin: '2026-07-28' } : 'auto';
+  const mode =
+    options.protocol === '2025-11-25'
+      ? 'legacy'
+      : options.protocol === '2026-07-28'
+        ? { pin: '2026-07-28' }
+        : 'auto';
   const client = new Client({ name: 'mcp-factory-test', version: '1.0.0' }, { versionNegotiation: { mode } });
   let stderr = '';
   const transport = new StdioClientTransport({
     command: process.execPath,
     args: [bundle, '--transport', 'stdio'],
     cwd: root,
-    env: { ...(process.env as Record<string, string>), LOG_LEVEL: 'warn', ...(options.env as Record<string, string> | undefined) },
+    env: {
+      ...(process.env as Record<string, string>),
+      LOG_LEVEL: 'warn',
+      ...(options.env as Record<string, string> | undefined),
+    },
     stderr: 'pipe',
   });
   transport.stderr?.on('data', (c: Buffer) => {
@@ -44,19 +58,32 @@ export async function connectToProject(dir: string, options: { protocol?: Protoc
   try {
     await client.connect(transport);
   } catch (error) {
-    throw new FactoryError('SERVER_START_FAILED', `could not start ${bundle}: ${(error as Error).message}${stderr ? `\n${stderr}` : ''}`, { cause: error });
+    throw new FactoryError(
+      'SERVER_START_FAILED',
+      `could not start ${bundle}: ${(error as Error).message}${stderr ? `\n${stderr}` : ''}`,
+      { cause: error },
+    );
   }
   return {
     client,
-    protocolVersion: (client as unknown as { getNegotiatedProtocolVersion?: () => string | undefined }).getNegotiatedProtocolVersion?.(),
+    protocolVersion: (
+      client as unknown as { getNegotiatedProtocolVersion?: () => string | undefined }
+    ).getNegotiatedProtocolVersion?.(),
     close: () => client.close(),
   };
 }
 
-export async function callTool(session: ServerSession, tool: string, args: Record<string, unknown>): Promise<ToolCallOutcome> {
+export async function callTool(
+  session: ServerSession,
+  tool: string,
+  args: Record<string, unknown>,
+): Promise<ToolCallOutcome> {
   const { tools } = await session.client.listTools();
   if (!tools.some((t) => t.name === tool)) {
-    throw new FactoryError('TOOL_NOT_FOUND', `no tool "${tool}"; the server has: ${tools.map((t) => t.name).join(', ') || '(none)'}`);
+    throw new FactoryError(
+      'TOOL_NOT_FOUND',
+      `no tool "${tool}"; the server has: ${tools.map((t) => t.name).join(', ') || '(none)'}`,
+    );
   }
   const t0 = performance.now();
   const result = await session.client.callTool({ name: tool, arguments: args });
@@ -78,7 +105,11 @@ export interface CaseOutcome {
 }
 
 /** Run the project's planned test cases (test/cases.json) against the server. */
-export async function runAllCases(dir: string, session: ServerSession, env: NodeJS.ProcessEnv = process.env): Promise<CaseOutcome[]> {
+export async function runAllCases(
+  dir: string,
+  session: ServerSession,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<CaseOutcome[]> {
   const file = join(resolve(dir), 'test', 'cases.json');
   const cases = JSON.parse(readFileSync(file, 'utf8')) as TestCase[];
   const outcomes: CaseOutcome[] = [];
@@ -90,9 +121,16 @@ export async function runAllCases(dir: string, session: ServerSession, env: Node
     }
     const outcome = await callTool(session, c.tool, c.arguments);
     const problems: string[] = [];
-    if (outcome.isError !== c.expectError) problems.push(c.expectError ? 'expected an error result' : `error: ${outcome.text.slice(0, 300)}`);
-    if (c.contains !== undefined && !outcome.text.includes(c.contains)) problems.push(`expected "${c.contains}" in the result`);
-    outcomes.push({ case: c, status: problems.length ? 'failed' : 'passed', ...(problems.length ? { reason: problems.join('; ') } : {}), outcome });
+    if (outcome.isError !== c.expectError)
+      problems.push(c.expectError ? 'expected an error result' : `error: ${outcome.text.slice(0, 300)}`);
+    if (c.contains !== undefined && !outcome.text.includes(c.contains))
+      problems.push(`expected "${c.contains}" in the result`);
+    outcomes.push({
+      case: c,
+      status: problems.length ? 'failed' : 'passed',
+      ...(problems.length ? { reason: problems.join('; ') } : {}),
+      outcome,
+    });
   }
   return outcomes;
 }

@@ -1,7 +1,7 @@
 /** One esbuild bundle per server, plus the SQLite native binding beside it when the server needs one. */
 import { copyFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { build, type BuildOptions } from 'esbuild';
+import { type BuildOptions, build } from 'esbuild';
 import { FactoryError } from '../errors/index.js';
 import { BUNDLE_EXTERNALS, BUNDLE_FILE, bundleOptions } from '../generator/index.js';
 import { packageDir } from '../pipeline/factory-files.js';
@@ -14,7 +14,12 @@ export interface BundleResult {
 
 export async function bundle(projectDir: string, options: { sqlite: boolean }): Promise<BundleResult> {
   const started = performance.now();
-  const opts = { ...bundleOptions(BUNDLE_EXTERNALS), absWorkingDir: projectDir, metafile: true, logLevel: 'silent' } as BuildOptions;
+  const opts = {
+    ...bundleOptions(BUNDLE_EXTERNALS),
+    absWorkingDir: projectDir,
+    metafile: true,
+    logLevel: 'silent',
+  } as BuildOptions;
   try {
     const result = await build(opts);
     const bytes = Object.values(result.metafile?.outputs ?? {}).reduce((n, o) => n + o.bytes, 0);
@@ -25,8 +30,19 @@ export async function bundle(projectDir: string, options: { sqlite: boolean }): 
     }
     return { file: join(projectDir, BUNDLE_FILE), bytes, durationMs: performance.now() - started };
   } catch (error) {
-    const errors = (error as { errors?: Array<{ text: string; location?: { file: string; line: number; column: number } }> }).errors ?? [];
-    const message = errors.map((e) => `${e.location ? `${e.location.file}:${e.location.line}:${e.location.column}: ` : ''}${e.text}`).join('\n');
-    throw new FactoryError('BUNDLE_FAILED', `bundling failed: ${message || (error as Error).message}`, { cause: error });
+    const errors =
+      (
+        error as {
+          errors?: Array<{ text: string; location?: { file: string; line: number; column: number } }>;
+        }
+      ).errors ?? [];
+    const message = errors
+      .map(
+        (e) => `${e.location ? `${e.location.file}:${e.location.line}:${e.location.column}: ` : ''}${e.text}`,
+      )
+      .join('\n');
+    throw new FactoryError('BUNDLE_FAILED', `bundling failed: ${message || (error as Error).message}`, {
+      cause: error,
+    });
   }
 }

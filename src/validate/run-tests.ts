@@ -10,10 +10,18 @@ export interface TestRunResult {
   durationMs: number;
 }
 
-export function runGeneratedTests(projectDir: string, env: NodeJS.ProcessEnv = process.env, timeoutMs = 120_000): Promise<TestRunResult> {
+export function runGeneratedTests(
+  projectDir: string,
+  env: NodeJS.ProcessEnv = process.env,
+  timeoutMs = 120_000,
+): Promise<TestRunResult> {
   const started = performance.now();
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--test', '--test-reporter=tap', 'test/'], { cwd: projectDir, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--test', '--test-reporter=tap', 'test/'], {
+      cwd: projectDir,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let output = '';
     child.stdout.on('data', (c) => {
       output += c;
@@ -26,7 +34,14 @@ export function runGeneratedTests(projectDir: string, env: NodeJS.ProcessEnv = p
       clearTimeout(timer);
       const num = (label: string) => Number(new RegExp(`^# ${label} (\\d+)`, 'm').exec(output)?.[1] ?? 0);
       const skipped = [...output.matchAll(/^# not run: (.*)$/gm)].map((m) => m[1]!);
-      resolve({ ok: code === 0, passed: num('pass'), failed: num('fail'), skipped, output, durationMs: performance.now() - started });
+      resolve({
+        ok: code === 0,
+        passed: num('pass'),
+        failed: num('fail'),
+        skipped,
+        output,
+        durationMs: performance.now() - started,
+      });
     });
   });
 }

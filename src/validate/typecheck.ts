@@ -26,10 +26,14 @@ export function tscPath(): string {
 export async function typecheck(projectDir: string): Promise<TypecheckResult> {
   const started = performance.now();
   try {
-    await run(process.execPath, [tscPath(), '-p', join(projectDir, 'tsconfig.json'), '--noEmit', '--pretty', 'false'], {
-      cwd: projectDir,
-      maxBuffer: 32 * 1024 * 1024,
-    });
+    await run(
+      process.execPath,
+      [tscPath(), '-p', join(projectDir, 'tsconfig.json'), '--noEmit', '--pretty', 'false'],
+      {
+        cwd: projectDir,
+        maxBuffer: 32 * 1024 * 1024,
+      },
+    );
     return { ok: true, diagnostics: [], durationMs: performance.now() - started };
   } catch (error) {
     const out = `${(error as { stdout?: string }).stdout ?? ''}\n${(error as { stderr?: string }).stderr ?? ''}`;
@@ -45,7 +49,13 @@ export function parseDiagnostics(output: string): Diagnostic[] {
   const out: Diagnostic[] = [];
   const re = /^(.+?)\((\d+),(\d+)\): error (TS\d+): (.*)$/gm;
   for (const m of output.matchAll(re)) {
-    out.push({ file: m[1]!.replace(/\\/g, '/'), line: Number(m[2]), column: Number(m[3]), code: m[4]!, message: m[5]! });
+    out.push({
+      file: m[1]!.replace(/\\/g, '/'),
+      line: Number(m[2]),
+      column: Number(m[3]),
+      code: m[4]!,
+      message: m[5]!,
+    });
   }
   return out;
 }

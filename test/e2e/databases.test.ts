@@ -27,15 +27,26 @@ function specFor(kind: 'postgresql' | 'mariadb'): ServerSpec {
         name: 'search_items',
         description: 'Items whose name matches a LIKE pattern',
         parameters: { pattern: { type: 'string', required: true } },
-        sql: { connection: 'db', paginate: true, statement: 'SELECT id, name, qty FROM mcpf_items WHERE name LIKE :pattern ORDER BY id' },
+        sql: {
+          connection: 'db',
+          paginate: true,
+          statement: 'SELECT id, name, qty FROM mcpf_items WHERE name LIKE :pattern ORDER BY id',
+        },
         examples: [{ arguments: { pattern: '%' }, expect: { contains: 'bolt' } }],
       },
       {
         name: 'get_item',
         description: 'One item',
         parameters: { id: { type: 'integer', required: true } },
-        returns: { type: 'object', properties: { id: { type: 'integer' }, name: { type: 'string' }, qty: { type: 'integer' } } },
-        sql: { connection: 'db', result: 'row', statement: 'SELECT id, name, qty FROM mcpf_items WHERE id = :id' },
+        returns: {
+          type: 'object',
+          properties: { id: { type: 'integer' }, name: { type: 'string' }, qty: { type: 'integer' } },
+        },
+        sql: {
+          connection: 'db',
+          result: 'row',
+          statement: 'SELECT id, name, qty FROM mcpf_items WHERE id = :id',
+        },
         examples: [{ arguments: { id: 1 }, expect: { contains: 'bolt' } }],
       },
       {
@@ -47,7 +58,11 @@ function specFor(kind: 'postgresql' | 'mariadb'): ServerSpec {
         name: 'add_item',
         description: 'Insert an item',
         parameters: { name: { type: 'string', required: true }, qty: { type: 'integer', default: 0 } },
-        sql: { connection: 'db', result: 'exec', statement: 'INSERT INTO mcpf_items (name, qty) VALUES (:name, :qty)' },
+        sql: {
+          connection: 'db',
+          result: 'exec',
+          statement: 'INSERT INTO mcpf_items (name, qty) VALUES (:name, :qty)',
+        },
         examples: [{ arguments: { name: 'washer', qty: 3 }, expect: { contains: '"affectedRows": 1' } }],
       },
       {
@@ -57,7 +72,10 @@ function specFor(kind: 'postgresql' | 'mariadb'): ServerSpec {
         sql: {
           connection: 'db',
           result: 'row',
-          statement: kind === 'postgresql' ? "SELECT CAST(:n AS int) + CAST(:n AS int) AS total, ':not_a_param'::text AS lit" : "SELECT :n + :n AS total, ':not_a_param' AS lit",
+          statement:
+            kind === 'postgresql'
+              ? "SELECT CAST(:n AS int) + CAST(:n AS int) AS total, ':not_a_param'::text AS lit"
+              : "SELECT :n + :n AS total, ':not_a_param' AS lit",
         },
       },
       {
@@ -87,13 +105,19 @@ async function resetPostgres(url: string) {
 async function resetMysql(url: string) {
   const conn = await mysql.createConnection(url);
   await conn.query('DROP TABLE IF EXISTS mcpf_items');
-  await conn.query('CREATE TABLE mcpf_items (id int AUTO_INCREMENT PRIMARY KEY, name varchar(100) NOT NULL, qty int NOT NULL)');
+  await conn.query(
+    'CREATE TABLE mcpf_items (id int AUTO_INCREMENT PRIMARY KEY, name varchar(100) NOT NULL, qty int NOT NULL)',
+  );
   await conn.query("INSERT INTO mcpf_items (name, qty) VALUES ('bolt', 10), ('nut', 25), ('screw', 7)");
   await conn.end();
 }
 
 const targets = [
-  { kind: 'postgresql' as const, gate: serviceGate('MCP_FACTORY_TEST_PG_URL', 'PostgreSQL'), reset: resetPostgres },
+  {
+    kind: 'postgresql' as const,
+    gate: serviceGate('MCP_FACTORY_TEST_PG_URL', 'PostgreSQL'),
+    reset: resetPostgres,
+  },
   { kind: 'mariadb' as const, gate: serviceGate('MCP_FACTORY_TEST_MYSQL_URL', 'MariaDB'), reset: resetMysql },
 ];
 
@@ -109,7 +133,12 @@ for (const { kind, gate, reset } of targets) {
 
     it('creates a server whose generated tests pass against the database', async () => {
       await reset(url);
-      const result = await createServerProject({ spec: specFor(kind), specDir: work, outDir: join(work, kind), testEnv: { E2E_DB_URL: url } });
+      const result = await createServerProject({
+        spec: specFor(kind),
+        specDir: work,
+        outDir: join(work, kind),
+        testEnv: { E2E_DB_URL: url },
+      });
       expect(result.tests?.failed).toBe(0);
       expect(result.tests?.skipped).toEqual([]);
       bundle = result.bundle.file;
@@ -122,13 +151,29 @@ for (const { kind, gate, reset } of targets) {
         const page = await client.callTool({ name: 'search_items', arguments: { pattern: '%', limit: 2 } });
         const content = page.structuredContent as { rows: Array<{ name: string }>; nextCursor?: string };
         expect(content.rows.map((r) => r.name)).toEqual(['bolt', 'nut']);
-        const next = await client.callTool({ name: 'search_items', arguments: { pattern: '%', limit: 2, cursor: content.nextCursor } });
-        expect((next.structuredContent as { rows: Array<{ name: string }> }).rows.map((r) => r.name)).toEqual(['screw']);
+        const next = await client.callTool({
+          name: 'search_items',
+          arguments: { pattern: '%', limit: 2, cursor: content.nextCursor },
+        });
+        expect((next.structuredContent as { rows: Array<{ name: string }> }).rows.map((r) => r.name)).toEqual(
+          ['screw'],
+        );
 
-        expect((await client.callTool({ name: 'get_item', arguments: { id: 2 } })).structuredContent).toEqual({ result: { id: 2, name: 'nut', qty: 25 } });
-        expect((await client.callTool({ name: 'get_item', arguments: { id: 99 } })).structuredContent).toEqual({ result: null });
+        expect((await client.callTool({ name: 'get_item', arguments: { id: 2 } })).structuredContent).toEqual(
+          { result: { id: 2, name: 'nut', qty: 25 } },
+        );
+        expect(
+          (await client.callTool({ name: 'get_item', arguments: { id: 99 } })).structuredContent,
+        ).toEqual({ result: null });
         expect(Number(textOf(await client.callTool({ name: 'count_items', arguments: {} })))).toBe(3);
-        expect((await client.callTool({ name: 'add_item', arguments: { name: "O'Reilly; DROP TABLE mcpf_items; --" } })).structuredContent).toEqual({ affectedRows: 1 });
+        expect(
+          (
+            await client.callTool({
+              name: 'add_item',
+              arguments: { name: "O'Reilly; DROP TABLE mcpf_items; --" },
+            })
+          ).structuredContent,
+        ).toEqual({ affectedRows: 1 });
         expect(Number(textOf(await client.callTool({ name: 'count_items', arguments: {} })))).toBe(4);
         const twice = await client.callTool({ name: 'twice', arguments: { n: 21 } });
         expect(twice.structuredContent).toMatchObject({ total: 42, lit: ':not_a_param' });
@@ -150,7 +195,10 @@ for (const { kind, gate, reset } of targets) {
       } finally {
         await server.stop();
       }
-      const broken = await connectStdio(bundle, '2026-07-28', { E2E_DB_URL: kind === 'postgresql' ? 'postgres://nobody@127.0.0.1:1/none' : 'mysql://nobody@127.0.0.1:1/none' });
+      const broken = await connectStdio(bundle, '2026-07-28', {
+        E2E_DB_URL:
+          kind === 'postgresql' ? 'postgres://nobody@127.0.0.1:1/none' : 'mysql://nobody@127.0.0.1:1/none',
+      });
       try {
         const res = await broken.callTool({ name: 'count_items', arguments: {} });
         expect(res.isError).toBe(true);

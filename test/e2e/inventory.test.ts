@@ -6,7 +6,14 @@ import type { Client } from '@modelcontextprotocol/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type CreateResult, createServerProject } from '../../src/pipeline/create.js';
 import { parseSpecOrThrow } from '../../src/spec/index.js';
-import { connectHttp, connectStdio, ERAS, type HttpServerProcess, startHttp, textOf } from '../helpers/mcp.js';
+import {
+  connectHttp,
+  connectStdio,
+  ERAS,
+  type HttpServerProcess,
+  startHttp,
+  textOf,
+} from '../helpers/mcp.js';
 
 const specFile = resolve('examples/inventory.yaml');
 const API_KEY = 'test-key-0123456789';
@@ -17,7 +24,11 @@ let bundle: string;
 beforeAll(async () => {
   work = mkdtempSync(join(tmpdir(), 'mcpf-inventory-'));
   const spec = parseSpecOrThrow(readFileSync(specFile, 'utf8'), { file: specFile });
-  result = await createServerProject({ spec, specDir: dirname(specFile), outDir: join(work, 'inventory-mcp') });
+  result = await createServerProject({
+    spec,
+    specDir: dirname(specFile),
+    outDir: join(work, 'inventory-mcp'),
+  });
   bundle = result.bundle.file;
 });
 
@@ -35,17 +46,34 @@ describe('create', () => {
     ]);
     expect(result.tests?.failed).toBe(0);
     expect(result.tests?.passed).toBeGreaterThanOrEqual(4);
-    expect(result.security.findings.filter((f) => f.severity === 'high' || f.severity === 'critical')).toEqual([]);
+    expect(
+      result.security.findings.filter((f) => f.severity === 'high' || f.severity === 'critical'),
+    ).toEqual([]);
   });
 
   it('writes the publishing files', () => {
     const dir = result.outDir;
-    for (const f of ['package.json', 'tsconfig.json', 'README.md', 'SKILL.md', 'Dockerfile', '.github/workflows/ci.yml', 'server.json', 'manifest.json', 'EXECUTION_LOG.md', 'execution_log.json', 'data/inventory.db', 'dist/server.mjs']) {
+    for (const f of [
+      'package.json',
+      'tsconfig.json',
+      'README.md',
+      'SKILL.md',
+      'Dockerfile',
+      '.github/workflows/ci.yml',
+      'server.json',
+      'manifest.json',
+      'EXECUTION_LOG.md',
+      'execution_log.json',
+      'data/inventory.db',
+      'dist/server.mjs',
+    ]) {
       expect(() => readFileSync(join(dir, f)), f).not.toThrow();
     }
     const serverJson = JSON.parse(readFileSync(join(dir, 'server.json'), 'utf8'));
     expect(serverJson.$schema).toContain('2025-12-11');
-    expect(serverJson.packages[0].environmentVariables).toContainEqual(expect.objectContaining({ name: 'INVENTORY_API_KEY', isSecret: true }));
+    expect(serverJson.packages[0].environmentVariables).toContainEqual(
+      expect.objectContaining({ name: 'INVENTORY_API_KEY', isSecret: true }),
+    );
     const log = JSON.parse(readFileSync(join(dir, 'execution_log.json'), 'utf8'));
     expect(log.steps.length).toBe(6);
     const readme = readFileSync(join(dir, 'README.md'), 'utf8');
@@ -58,7 +86,13 @@ describe('create', () => {
 
 async function exerciseInventory(client: Client) {
   const { tools } = await client.listTools();
-  expect(tools.map((t) => t.name).sort()).toEqual(['adjust_stock', 'get_product', 'low_stock_report', 'search_products', 'stock_value']);
+  expect(tools.map((t) => t.name).sort()).toEqual([
+    'adjust_stock',
+    'get_product',
+    'low_stock_report',
+    'search_products',
+    'stock_value',
+  ]);
   const search = tools.find((t) => t.name === 'search_products')!;
   expect(search.annotations?.readOnlyHint).toBe(true);
   expect(search.inputSchema.required).toEqual(['query']);
@@ -66,28 +100,51 @@ async function exerciseInventory(client: Client) {
 
   const found = await client.callTool({ name: 'search_products', arguments: { query: 'laptop' } });
   expect(found.isError).toBeFalsy();
-  expect((found.structuredContent as { rows: Array<{ sku: string }> }).rows.map((r) => r.sku)).toEqual(['EL-1001', 'EL-1002']);
+  expect((found.structuredContent as { rows: Array<{ sku: string }> }).rows.map((r) => r.sku)).toEqual([
+    'EL-1001',
+    'EL-1002',
+  ]);
 
   const page1 = await client.callTool({ name: 'search_products', arguments: { query: '-', limit: 3 } });
   const p1 = page1.structuredContent as { rows: unknown[]; nextCursor?: string };
   expect(p1.rows).toHaveLength(3);
   expect(p1.nextCursor).toBeTypeOf('string');
-  const page3 = await client.callTool({ name: 'search_products', arguments: { query: '-', limit: 3, cursor: (await client.callTool({ name: 'search_products', arguments: { query: '-', limit: 3, cursor: p1.nextCursor } })).structuredContent!.nextCursor } });
+  const page3 = await client.callTool({
+    name: 'search_products',
+    arguments: {
+      query: '-',
+      limit: 3,
+      cursor: (
+        await client.callTool({
+          name: 'search_products',
+          arguments: { query: '-', limit: 3, cursor: p1.nextCursor },
+        })
+      ).structuredContent!.nextCursor,
+    },
+  });
   expect((page3.structuredContent as { rows: unknown[]; nextCursor?: string }).rows).toHaveLength(2);
   expect((page3.structuredContent as { nextCursor?: string }).nextCursor).toBeUndefined();
 
   const product = await client.callTool({ name: 'get_product', arguments: { sku: 'CL-2001' } });
-  expect(product.structuredContent).toEqual({ result: { sku: 'CL-2001', name: 'Rain jacket', price: 89, stock: 25 } });
+  expect(product.structuredContent).toEqual({
+    result: { sku: 'CL-2001', name: 'Rain jacket', price: 89, stock: 25 },
+  });
 
   const invalid = await client.callTool({ name: 'get_product', arguments: { sku: 'nope' } });
   expect(invalid.isError).toBe(true);
   expect(textOf(invalid)).toMatch(/pattern/);
 
-  const badEnum = await client.callTool({ name: 'search_products', arguments: { query: 'x', category: 'toys' } });
+  const badEnum = await client.callTool({
+    name: 'search_products',
+    arguments: { query: 'x', category: 'toys' },
+  });
   expect(badEnum.isError).toBe(true);
 
   const value = await client.callTool({ name: 'stock_value', arguments: {} });
-  expect(value.structuredContent).toMatchObject({ currency: 'EUR', byCategory: { electronics: expect.any(Number) } });
+  expect(value.structuredContent).toMatchObject({
+    currency: 'EUR',
+    byCategory: { electronics: expect.any(Number) },
+  });
 
   const low = await client.callTool({ name: 'low_stock_report', arguments: {} });
   expect(textOf(low)).toContain('EL-1004');
@@ -135,7 +192,10 @@ describe('streamable http', () => {
     const body = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list', params: {} });
     const headers = { 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
     expect((await fetch(server.url, { method: 'POST', headers, body })).status).toBe(401);
-    expect((await fetch(server.url, { method: 'POST', headers: { ...headers, 'x-api-key': 'wrong' }, body })).status).toBe(401);
+    expect(
+      (await fetch(server.url, { method: 'POST', headers: { ...headers, 'x-api-key': 'wrong' }, body }))
+        .status,
+    ).toBe(401);
   });
 
   it('rejects a foreign Origin (DNS rebinding protection)', async () => {
@@ -163,7 +223,9 @@ describe('streamable http', () => {
     await client.callTool({ name: 'low_stock_report', arguments: {} });
     await client.close();
     await new Promise((r) => setTimeout(r, 100));
-    const entry = lines.map((l) => JSON.parse(l)).find((l) => l.msg === 'tool call' && l.tool === 'low_stock_report');
+    const entry = lines
+      .map((l) => JSON.parse(l))
+      .find((l) => l.msg === 'tool call' && l.tool === 'low_stock_report');
     expect(entry).toMatchObject({ level: 'info', server: 'inventory-mcp', outcome: 'ok' });
   });
 });

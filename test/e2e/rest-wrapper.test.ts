@@ -43,13 +43,21 @@ beforeAll(async () => {
       }
       if (req.method === 'GET' && url.pathname === '/posts') {
         const userId = url.searchParams.get('userId');
-        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify([{ id: 1, userId: Number(userId ?? 1), title: 't', body: 'b' }]));
+        res
+          .writeHead(200, { 'content-type': 'application/json' })
+          .end(JSON.stringify([{ id: 1, userId: Number(userId ?? 1), title: 't', body: 'b' }]));
       } else if (req.method === 'GET' && /^\/posts\/\d+$/.test(url.pathname)) {
         const id = Number(url.pathname.split('/')[2]);
-        if (id === 404) res.writeHead(404, { 'content-type': 'application/json' }).end('{"error":"no such post"}');
-        else res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ id, userId: 1, title: `post ${id}`, body: 'text' }));
+        if (id === 404)
+          res.writeHead(404, { 'content-type': 'application/json' }).end('{"error":"no such post"}');
+        else
+          res
+            .writeHead(200, { 'content-type': 'application/json' })
+            .end(JSON.stringify({ id, userId: 1, title: `post ${id}`, body: 'text' }));
       } else if (req.method === 'POST' && url.pathname === '/posts') {
-        res.writeHead(201, { 'content-type': 'application/json' }).end(JSON.stringify({ id: 101, ...JSON.parse(body) }));
+        res
+          .writeHead(201, { 'content-type': 'application/json' })
+          .end(JSON.stringify({ id: 101, ...JSON.parse(body) }));
       } else if (req.method === 'DELETE') {
         res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
       } else res.writeHead(404).end();
@@ -87,7 +95,11 @@ describe.each(ERAS)('protocol %s', (era) => {
       const list = await client.callTool({ name: 'list_posts', arguments: { userId: 3 } });
       expect(list.isError).toBeFalsy();
       expect(seen[0]).toMatchObject({ method: 'GET', url: '/posts?userId=3' });
-      expect(seen[0]!.headers).toMatchObject({ authorization: `Bearer ${TOKEN}`, 'x-client': 'mcp-factory-example', 'user-agent': 'posts-api-mcp/1.0.0' });
+      expect(seen[0]!.headers).toMatchObject({
+        authorization: `Bearer ${TOKEN}`,
+        'x-client': 'mcp-factory-example',
+        'user-agent': 'posts-api-mcp/1.0.0',
+      });
 
       seen.length = 0;
       await client.callTool({ name: 'list_posts', arguments: {} });
@@ -97,12 +109,20 @@ describe.each(ERAS)('protocol %s', (era) => {
       expect(post.structuredContent).toEqual({ id: 5, userId: 1, title: 'post 5', body: 'text' });
 
       seen.length = 0;
-      const created = await client.callTool({ name: 'create_post', arguments: { userId: 2, title: 'Hi "there" & ${x}', body: 'é/?#', tags: ['a', 'b'] } });
+      const created = await client.callTool({
+        name: 'create_post',
+        arguments: { userId: 2, title: 'Hi "there" & ${x}', body: 'é/?#', tags: ['a', 'b'] },
+      });
       expect(created.isError).toBeFalsy();
       expect(seen[0]).toMatchObject({ method: 'POST', url: '/posts' });
       expect(seen[0]!.headers['content-type']).toBe('application/json');
       expect(seen[0]!.headers['x-request-source']).toBe('mcp/2');
-      expect(JSON.parse(seen[0]!.body)).toEqual({ userId: 2, title: 'Hi "there" & ${x}', body: 'é/?#', tags: ['a', 'b'] });
+      expect(JSON.parse(seen[0]!.body)).toEqual({
+        userId: 2,
+        title: 'Hi "there" & ${x}',
+        body: 'é/?#',
+        tags: ['a', 'b'],
+      });
 
       seen.length = 0;
       const deleted = await client.callTool({ name: 'delete_post', arguments: { id: 9 } });
@@ -133,7 +153,10 @@ describe('resilience', () => {
   });
 
   it('reports a missing credential as a tool error naming the variable', async () => {
-    const client = await connectStdio(bundle, '2025-11-25', { POSTS_API_URL: upstreamUrl, POSTS_API_TOKEN: '' });
+    const client = await connectStdio(bundle, '2025-11-25', {
+      POSTS_API_URL: upstreamUrl,
+      POSTS_API_TOKEN: '',
+    });
     try {
       const res = await client.callTool({ name: 'get_post', arguments: { id: 1 } });
       expect(res.isError).toBe(true);

@@ -7,13 +7,25 @@ export type Era = '2025-11-25' | '2026-07-28';
 export const ERAS: Era[] = ['2025-11-25', '2026-07-28'];
 
 export function newClient(era: Era): Client {
-  return new Client({ name: 'mcp-factory-e2e', version: '1.0.0' }, { versionNegotiation: { mode: era === '2025-11-25' ? 'legacy' : { pin: '2026-07-28' } } });
+  return new Client(
+    { name: 'mcp-factory-e2e', version: '1.0.0' },
+    { versionNegotiation: { mode: era === '2025-11-25' ? 'legacy' : { pin: '2026-07-28' } } },
+  );
 }
 
-export async function connectStdio(bundle: string, era: Era, env: Record<string, string> = {}): Promise<Client> {
+export async function connectStdio(
+  bundle: string,
+  era: Era,
+  env: Record<string, string> = {},
+): Promise<Client> {
   const client = newClient(era);
   await client.connect(
-    new StdioClientTransport({ command: process.execPath, args: [bundle, '--transport', 'stdio'], env: { ...(process.env as Record<string, string>), LOG_LEVEL: 'warn', ...env }, stderr: 'ignore' }),
+    new StdioClientTransport({
+      command: process.execPath,
+      args: [bundle, '--transport', 'stdio'],
+      env: { ...(process.env as Record<string, string>), LOG_LEVEL: 'warn', ...env },
+      stderr: 'ignore',
+    }),
   );
   return client;
 }
@@ -24,7 +36,10 @@ export interface HttpServerProcess {
   stop(): Promise<void>;
 }
 
-export async function startHttp(bundle: string, env: Record<string, string> = {}): Promise<HttpServerProcess> {
+export async function startHttp(
+  bundle: string,
+  env: Record<string, string> = {},
+): Promise<HttpServerProcess> {
   const child = spawn(process.execPath, [bundle, '--transport', 'http', '--port', '0'], {
     env: { ...process.env, LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'ignore', 'pipe'],
@@ -61,12 +76,18 @@ export async function startHttp(bundle: string, env: Record<string, string> = {}
   };
 }
 
-export async function connectHttp(url: string, era: Era, headers: Record<string, string> = {}): Promise<Client> {
+export async function connectHttp(
+  url: string,
+  era: Era,
+  headers: Record<string, string> = {},
+): Promise<Client> {
   const client = newClient(era);
   await client.connect(new StreamableHTTPClientTransport(new URL(url), { requestInit: { headers } }));
   return client;
 }
 
 export function textOf(result: { content?: unknown }): string {
-  return ((result.content ?? []) as Array<{ type: string; text?: string }>).map((c) => (c.type === 'text' ? (c.text ?? '') : '')).join('\n');
+  return ((result.content ?? []) as Array<{ type: string; text?: string }>)
+    .map((c) => (c.type === 'text' ? (c.text ?? '') : ''))
+    .join('\n');
 }
