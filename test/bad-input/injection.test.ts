@@ -8,6 +8,7 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { isDeepStrictEqual } from 'node:util';
 import { Client } from '@modelcontextprotocol/client';
 import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -116,6 +117,22 @@ let tmp: string;
 let outDir: string;
 let created: CreateResult;
 let client: Client;
+
+/** Exact equality without dumping 60 KB strings into the failure message. */
+function expectSame(actual: unknown, expected: unknown, label: string): void {
+  if (typeof expected === 'string') {
+    if (actual === expected) return;
+    const a = typeof actual === 'string' ? actual : JSON.stringify(actual) ?? String(actual);
+    let i = 0;
+    while (i < a.length && a[i] === expected[i]) i++;
+    throw new Error(
+      `${label}: differs at index ${i} (length ${a.length}, expected ${expected.length}): got ${JSON.stringify(a.slice(i, i + 40))}, expected ${JSON.stringify(expected.slice(i, i + 40))}`,
+    );
+  }
+  if (!isDeepStrictEqual(actual, expected)) {
+    throw new Error(`${label}: got ${JSON.stringify(actual)?.slice(0, 300)}, expected ${JSON.stringify(expected).slice(0, 300)}`);
+  }
+}
 
 function textOf(result: { content?: unknown }): string {
   return ((result.content ?? []) as Array<{ type: string; text?: string }>).map((c) => c.text ?? '').join('\n');
