@@ -14,7 +14,13 @@ import { parseArgs } from 'node:util';
 import { toNodeHandler } from '@modelcontextprotocol/node';
 import { createMcpHandler, fromJsonSchema, McpServer } from '@modelcontextprotocol/server';
 
-const inputSchema = fromJsonSchema({ type: 'object', properties: { text: { type: 'string' } }, required: ['text'] });
+// Same input schema as the generated echo tool (which adds additionalProperties: false).
+const inputSchema = fromJsonSchema({
+  type: 'object',
+  properties: { text: { type: 'string' } },
+  required: ['text'],
+  additionalProperties: false,
+});
 
 function factory() {
   const s = new McpServer({ name: 'handwritten-echo', version: '1.0.0' }, { capabilities: { tools: {} } });
@@ -24,7 +30,9 @@ function factory() {
   return s;
 }
 
-const { values } = parseArgs({ options: { transport: { type: 'string', default: 'stdio' }, port: { type: 'string', default: '0' } } });
+const { values } = parseArgs({
+  options: { transport: { type: 'string', default: 'stdio' }, port: { type: 'string', default: '0' } },
+});
 
 // A clean exit on SIGTERM/SIGINT so `node --cpu-prof` can write its profile.
 for (const sig of ['SIGTERM', 'SIGINT']) process.on(sig, () => process.exit(0));

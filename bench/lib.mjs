@@ -22,7 +22,15 @@ export function pct(sorted, q) {
 export function summary(values) {
   const s = [...values].sort((a, b) => a - b);
   const mean = s.reduce((n, v) => n + v, 0) / (s.length || 1);
-  return { n: s.length, min: s[0], median: median(s), p90: pct(s, 0.9), p99: pct(s, 0.99), max: s.at(-1), mean };
+  return {
+    n: s.length,
+    min: s[0],
+    median: median(s),
+    p90: pct(s, 0.9),
+    p99: pct(s, 0.99),
+    max: s.at(-1),
+    mean,
+  };
 }
 
 export function median(values) {
@@ -40,17 +48,37 @@ export const r3 = (v) => (Number.isFinite(v) ? Math.round(v * 1000) / 1000 : v);
 
 /** A plain-text table; numbers right-aligned. */
 export function table(title, headers, rows) {
-  const cells = rows.map((r) => r.map((c) => (c === undefined || c === null ? '' : typeof c === 'number' ? fmtNum(c) : String(c))));
+  const cells = rows.map((r) =>
+    r.map((c) => (c === undefined || c === null ? '' : typeof c === 'number' ? fmtNum(c) : String(c))),
+  );
   const widths = headers.map((h, i) => Math.max(h.length, ...cells.map((r) => r[i]?.length ?? 0)));
-  const numeric = headers.map((_, i) => rows.every((r) => typeof r[i] === 'number' || r[i] === undefined || r[i] === '' || /^[\d.,×x%-]+( ms| s)?$/.test(String(r[i]))));
-  const line = (r) => r.map((c, i) => (numeric[i] ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join('  ').trimEnd();
-  const out = [`\n## ${title}`, '', line(headers), widths.map((w) => '-'.repeat(w)).join('  '), ...cells.map(line)];
+  const numeric = headers.map((_, i) =>
+    rows.every(
+      (r) =>
+        typeof r[i] === 'number' ||
+        r[i] === undefined ||
+        r[i] === '' ||
+        /^[\d.,×x%-]+( ms| s)?$/.test(String(r[i])),
+    ),
+  );
+  const line = (r) =>
+    r
+      .map((c, i) => (numeric[i] ? c.padStart(widths[i]) : c.padEnd(widths[i])))
+      .join('  ')
+      .trimEnd();
+  const out = [
+    `\n## ${title}`,
+    '',
+    line(headers),
+    widths.map((w) => '-'.repeat(w)).join('  '),
+    ...cells.map(line),
+  ];
   console.log(out.join('\n'));
 }
 
 function fmtNum(v) {
   if (!Number.isFinite(v)) return String(v);
-  if (Math.abs(v) >= 1000) return Math.round(v).toString();
+  if (Number.isInteger(v) || Math.abs(v) >= 1000) return Math.round(v).toString();
   if (Math.abs(v) >= 100) return v.toFixed(0);
   if (Math.abs(v) >= 10) return v.toFixed(1);
   return v.toFixed(2);
@@ -158,16 +186,21 @@ export async function startHttpServer(kind, { bundle, env = {}, nodeArgs = [], l
   if (kind === 'generated') {
     const port = await freePort();
     const child = track(
-      spawn(process.execPath, [...nodeArgs, bundle, '--transport', 'http', '--port', String(port), '--host', '127.0.0.1'], {
-        env: { ...process.env, LOG_LEVEL: logLevel, ...env },
-        stdio: ['ignore', 'ignore', 'pipe'],
-      }),
+      spawn(
+        process.execPath,
+        [...nodeArgs, bundle, '--transport', 'http', '--port', String(port), '--host', '127.0.0.1'],
+        {
+          env: { ...process.env, LOG_LEVEL: logLevel, ...env },
+          stdio: ['ignore', 'ignore', 'pipe'],
+        },
+      ),
     );
     const stderr = tail(child.stderr);
     const url = `http://127.0.0.1:${port}/mcp`;
     const deadline = Date.now() + 15_000;
     for (;;) {
-      if (child.exitCode !== null) throw new Error(`generated server exited with ${child.exitCode}: ${stderr()}`);
+      if (child.exitCode !== null)
+        throw new Error(`generated server exited with ${child.exitCode}: ${stderr()}`);
       const ok = await new Promise((res) => {
         const req = http.get(`http://127.0.0.1:${port}/health`, { agent: false }, (r) => {
           r.resume();
@@ -244,7 +277,11 @@ export function rawHttpCaller(url, era, concurrency) {
   const u = new URL(url);
   const baseHeaders =
     era === 'legacy'
-      ? { accept: 'application/json, text/event-stream', 'content-type': 'application/json', 'mcp-protocol-version': LEGACY }
+      ? {
+          accept: 'application/json, text/event-stream',
+          'content-type': 'application/json',
+          'mcp-protocol-version': LEGACY,
+        }
       : {
           accept: 'application/json, text/event-stream',
           'content-type': 'application/json',
@@ -255,13 +292,29 @@ export function rawHttpCaller(url, era, concurrency) {
   const meta =
     era === 'legacy'
       ? undefined
-      : { 'io.modelcontextprotocol/protocolVersion': MODERN, 'io.modelcontextprotocol/clientInfo': { name: 'bench', version: '1' }, 'io.modelcontextprotocol/clientCapabilities': {} };
+      : {
+          'io.modelcontextprotocol/protocolVersion': MODERN,
+          'io.modelcontextprotocol/clientInfo': { name: 'bench', version: '1' },
+          'io.modelcontextprotocol/clientCapabilities': {},
+        };
   const call = (_w, i) =>
     new Promise((res, rej) => {
       const text = `hello ${i}`;
-      const body = JSON.stringify({ jsonrpc: '2.0', id: i + 1, method: 'tools/call', params: { name: 'echo', arguments: { text }, ...(meta ? { _meta: meta } : {}) } });
+      const body = JSON.stringify({
+        jsonrpc: '2.0',
+        id: i + 1,
+        method: 'tools/call',
+        params: { name: 'echo', arguments: { text }, ...(meta ? { _meta: meta } : {}) },
+      });
       const req = http.request(
-        { host: u.hostname, port: u.port, path: u.pathname, method: 'POST', agent, headers: { ...baseHeaders, 'content-length': Buffer.byteLength(body) } },
+        {
+          host: u.hostname,
+          port: u.port,
+          path: u.pathname,
+          method: 'POST',
+          agent,
+          headers: { ...baseHeaders, 'content-length': Buffer.byteLength(body) },
+        },
         (r) => {
           let data = '';
           r.setEncoding('utf8');
@@ -270,9 +323,12 @@ export function rawHttpCaller(url, era, concurrency) {
           });
           r.on('end', () => {
             try {
-              const json = (r.headers['content-type'] ?? '').includes('text/event-stream') ? sseMessage(data, i + 1) : JSON.parse(data);
+              const json = (r.headers['content-type'] ?? '').includes('text/event-stream')
+                ? sseMessage(data, i + 1)
+                : JSON.parse(data);
               const got = json?.result?.content?.[0]?.text;
-              if (r.statusCode !== 200 || got !== `You said: ${text}`) throw new Error(`unexpected answer (HTTP ${r.statusCode}): ${data.slice(0, 300)}`);
+              if (r.statusCode !== 200 || got !== `You said: ${text}`)
+                throw new Error(`unexpected answer (HTTP ${r.statusCode}): ${data.slice(0, 300)}`);
               res();
             } catch (e) {
               rej(e);

@@ -9,7 +9,13 @@ export const ECHO_TOOL = {
 };
 
 export function echoSpec() {
-  return { name: 'bench-echo', version: '1.0.0', description: 'Benchmark: one static echo tool.', transport: 'http', tools: [ECHO_TOOL] };
+  return {
+    name: 'bench-echo',
+    version: '1.0.0',
+    description: 'Benchmark: one static echo tool.',
+    transport: 'http',
+    tools: [ECHO_TOOL],
+  };
 }
 
 /** Ten tools: four `static`, six `code` (TypeScript bodies that the type-check step compiles). */
@@ -46,7 +52,10 @@ export function tenToolSpec() {
         description: 'Count words and characters.',
         parameters: { text: { type: 'string', required: true, maxLength: 100000 } },
         returns: { type: 'object', properties: { words: { type: 'integer' }, chars: { type: 'integer' } } },
-        code: { source: 'const words = args.text.split(/\\s+/).filter(Boolean).length;\nreturn { words, chars: args.text.length };' },
+        code: {
+          source:
+            'const words = args.text.split(/\\s+/).filter(Boolean).length;\nreturn { words, chars: args.text.length };',
+        },
       },
       {
         name: 'reverse',
@@ -58,7 +67,10 @@ export function tenToolSpec() {
       {
         name: 'slugify',
         description: 'Turn a title into a URL slug.',
-        parameters: { title: { type: 'string', required: true, minLength: 1 }, separator: { type: 'string', enum: ['-', '_'], default: '-' } },
+        parameters: {
+          title: { type: 'string', required: true, minLength: 1 },
+          separator: { type: 'string', enum: ['-', '_'], default: '-' },
+        },
         returns: { type: 'string' },
         code: {
           source: [
@@ -72,7 +84,10 @@ export function tenToolSpec() {
         name: 'stats',
         description: 'Minimum, maximum and mean of numbers.',
         parameters: { values: { type: 'array', items: { type: 'number' }, required: true, minItems: 1 } },
-        returns: { type: 'object', properties: { min: { type: 'number' }, max: { type: 'number' }, mean: { type: 'number' } } },
+        returns: {
+          type: 'object',
+          properties: { min: { type: 'number' }, max: { type: 'number' }, mean: { type: 'number' } },
+        },
         code: {
           source: [
             'const min = Math.min(...args.values);',

@@ -42,7 +42,7 @@ export async function callHttp(
   const base = (conn.baseUrlEnv ? process.env[conn.baseUrlEnv] : undefined) || conn.baseUrl;
   if (!base) requireEnv(conn.baseUrlEnv ?? 'BASE_URL');
   const url = new URL(
-    renderText(def.path, args, encodeURIComponent).replace(/^\/+/, ''),
+    renderText(def.path, args, encodePathValue).replace(/^\/+/, ''),
     base!.endsWith('/') ? base : `${base}/`,
   );
   for (const [k, v] of Object.entries(def.query ?? {})) {
@@ -55,7 +55,7 @@ export async function callHttp(
   });
   for (const [k, v] of Object.entries(conn.headers ?? {}))
     headers.set(k, typeof v === 'string' ? v : requireEnv(v.env));
-  for (const [k, v] of Object.entries(def.headers ?? {})) headers.set(k, renderText(v, args));
+  for (const [k, v] of Object.entries(def.headers ?? {})) headers.set(k, headerValue(k, renderText(v, args)));
   applyAuth(conn, headers, url);
   let body: string | undefined;
   if (def.body !== undefined && def.method !== 'GET' && def.method !== 'HEAD') {
@@ -91,6 +91,18 @@ export async function callHttp(
     }
   }
   throw toToolError(lastError, url);
+}
+
+/** A path value is one segment: `.` and `..` would let an argument walk out of the templated path. */
+function encodePathValue(value: string): string {
+  if (value === '.' || value === '..') throw new ToolError(`"${value}" is not allowed as a path value`);
+  return encodeURIComponent(value);
+}
+
+function headerValue(name: string, value: string): string {
+  if (/[\r\n\0]/.test(value))
+    throw new ToolError(`the value for header ${name} contains a line break or NUL`);
+  return value;
 }
 
 function applyAuth(conn: HttpConnectionConfig, headers: Headers, url: URL): void {

@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
-import { FactoryError, formatIssue, type Issue } from '../errors/index.js';
+import { ERROR_CODES, FactoryError, formatIssue, type Issue } from '../errors/index.js';
 import { createServerProject, type ProgressEvent } from '../pipeline/create.js';
 import { factoryVersion } from '../pipeline/factory-files.js';
 import { formatReport, isSeverity, type Severity } from '../security/index.js';
@@ -65,11 +65,11 @@ function parseJsonArg(text: string, what: string): unknown {
   try {
     return JSON.parse(text);
   } catch (error) {
-    throw new FactoryError('INVALID_ARGUMENTS', `${what} is not valid JSON: ${(error as Error).message}`, {
+    throw new FactoryError('INVALID_ARGUMENTS', `${what}: not valid JSON (${(error as Error).message})`, {
       issues: [
         {
           code: 'INVALID_ARGUMENTS',
-          message: `${what} is not valid JSON: ${(error as Error).message}`,
+          message: `${what}: not valid JSON (${(error as Error).message})`,
           path: '',
           hint: 'Quote the JSON for your shell, e.g. \'{"query": "laptop"}\'.',
         },
@@ -346,12 +346,13 @@ function printError(io: Io, error: FactoryError, json: boolean): void {
     );
     return;
   }
-  io.stderr(`✖ ${error.message}\n`);
   const issues: Issue[] = error.issues;
-  for (const issue of issues) io.stderr(`${formatIssue(issue)}\n`);
+  const single = issues.length === 1 && issues[0]!.message === error.message;
+  if (!single) io.stderr(`✖ ${error.message}\n`);
+  for (const issue of issues) io.stderr(`${single ? '✖ ' : ''}${formatIssue(issue)}\n`);
   const output = error.details?.output;
   if (typeof output === 'string') io.stderr(`\n${output}\n`);
-  if (!issues.length && error.details?.hint) io.stderr(`  hint: ${String(error.details.hint)}\n`);
+  if (!issues.length) io.stderr(`  hint: ${String(error.details?.hint ?? ERROR_CODES[error.code].hint)}\n`);
 }
 
 /** Run the CLI; resolves to the process exit code (never calls process.exit itself). */

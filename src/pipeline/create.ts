@@ -130,10 +130,13 @@ export async function createServerProject(options: CreateOptions): Promise<Creat
     if (options.typecheck !== false) {
       tc = await step(
         'typecheck',
-        () => typecheck(tmp),
+        async () => {
+          const result = await typecheck(tmp);
+          if (!result.ok) throw typecheckError(result, project, tmp, spec);
+          return result;
+        },
         (r) => ({ ok: r.ok, errors: r.diagnostics.length }),
       );
-      if (!tc.ok) throw typecheckError(tc, project, tmp, spec);
     } else skip('typecheck', 'disabled');
 
     const scanner = options.scanner ?? new SecurityScanner();

@@ -353,7 +353,8 @@ const TYPED_PARAM = String.raw`[\w$]+\s*\??\s*:`;
 /** Module specifier position: import … from 'x', import('x'), require('x'), import 'x', export … from 'x'. */
 const moduleRef = (name: string): RegExp =>
   new RegExp(
-    String.raw`(?<!^\s*(?:import|export)\s+type\b.*)(?:\bfrom\s*|(?<!\btypeof\s+)\bimport\s*\(\s*|\brequire\s*\(\s*|\bimport\s+)(['"])(?:node:)?${name}\1`,
+    // Anchored at the line start (one attempt per line) so long generated lines scan in linear time.
+    String.raw`^(?!\s*(?:import|export)\s+type\b)[^\n]*?(?:\bfrom\s*|(?<!\btypeof\s+)\bimport\s*\(\s*|\brequire\s*\(\s*|\bimport\s+)(['"])(?:node:)?${name}\1`,
   );
 
 const SECRET_PLACEHOLDER = String.raw`(?![\w.-]*?(?:xxxxx|XXXXX|EXAMPLE|[Ee]xample|[Pp]laceholder|PLACEHOLDER|[Yy]our[_-]|YOUR[_-]|[Dd]ummy|DUMMY|(?<rep>[A-Za-z0-9])\k<rep>{7}))`;

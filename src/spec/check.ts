@@ -53,6 +53,20 @@ export function checkSpec(spec: ServerSpec): PathIssue[] {
     }
   });
 
+  spec.connections.forEach((c, i) => {
+    if (c.type !== 'http') return;
+    for (const [header, value] of Object.entries(c.headers ?? {}))
+      checkHeader(
+        header,
+        typeof value === 'string' ? value : undefined,
+        ['connections', i, 'headers', header],
+        add,
+      );
+    if (c.auth?.type === 'api_key' && c.auth.in === 'header')
+      checkHeader(c.auth.name, undefined, ['connections', i, 'auth', 'name'], add);
+  });
+  if (spec.auth?.type === 'api_key') checkHeader(spec.auth.header, undefined, ['auth', 'header'], add);
+
   const connectionRef = (name: string, path: PathSegment[], want: 'sql' | 'http'): Connection | undefined => {
     const c = connections.get(name);
     if (!c) {
@@ -137,6 +151,7 @@ export function checkSpec(spec: ServerSpec): PathIssue[] {
         checkTemplate(v, params, at('http', 'query', k), add);
       for (const [k, v] of Object.entries(tool.http.headers ?? {})) {
         checkTemplate(v, params, at('http', 'headers', k), add);
+        checkHeader(k, v, at('http', 'headers', k), add);
         if (isSensitiveHeaderName(k) && !/\{\{/.test(v)) {
           add(
             'SPEC_LITERAL_SECRET',
@@ -182,6 +197,15 @@ export function checkSpec(spec: ServerSpec): PathIssue[] {
       );
     }
     const vars = uriTemplateVariables(r.uri);
+    const canonical = canonicalUri(r.uri);
+    if (canonical !== undefined && canonical !== r.uri) {
+      add(
+        'SPEC_INVALID_VALUE',
+        `resource URI "${r.uri}" is not in canonical form, so clients could not read it back`,
+        at('uri'),
+        `Write it as "${canonical}" (lower-case scheme, percent-encoded special characters).`,
+      );
+    }
     for (const v of vars) {
       if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(v))
         add('SPEC_INVALID_TEMPLATE', `URI template variable "{${v}}" is not a valid name`, at('uri'));
@@ -301,6 +325,46 @@ export function findLiteralSecrets(data: unknown): PathIssue[] {
     }
   });
   return issues;
+}
+
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+
+function checkHeader(
+  name: string,
+  value: string | undefined,
+  path: PathSegment[],
+  add: (c: ErrorCode, m: string, p: PathSegment[], h?: string) => void,
+) {
+  if (!HEADER_NAME.test(name)) {
+    add(
+      'SPEC_INVALID_VALUE',
+      `"${name}" is not a valid HTTP header name`,
+      path,
+      'Header names use letters, digits and - (no spaces or colons).',
+    );
+  }
+  if (value !== undefined && /[\r\n\0]/.test(value)) {
+    add(
+      'SPEC_INVALID_VALUE',
+      `the value of header "${name}" contains a line break or NUL`,
+      path,
+      'Header values are a single line.',
+    );
+  }
+}
+
+/** The form the SDK matches resource reads against (`new URL(uri).href`); templates are checked on their literal text. */
+function canonicalUri(uri: string): string | undefined {
+  const probe = uri.replace(/\{[^{}]*\}/g, 'x');
+  let href: string;
+  try {
+    href = new URL(probe).href;
+  } catch {
+    return undefined;
+  }
+  if (href === probe) return uri;
+  if (probe !== uri) return `${uri} (template literal parts must already be canonical)`;
+  return href;
 }
 
 function envNameFor(header: string): string {

@@ -2,7 +2,7 @@
  * Turn YAML/JSON text into a validated `ServerSpec`, reporting every problem at once with
  * file:line:col, JSON path and a hint. Pure: the caller reads files.
  */
-import { type Document, LineCounter, parseDocument } from 'yaml';
+import { type Document, isScalar, LineCounter, parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { ERROR_CODES, FactoryError, type Issue } from '../errors/index.js';
 import { checkSpec, findLiteralSecrets, type PathIssue } from './check.js';
@@ -41,7 +41,25 @@ export function loadSpecText(text: string, options: LoadOptions = {}): LoadResul
       ),
     ]);
   }
+  if (text.trim() === '') {
+    return fail([
+      withFile(
+        {
+          code: 'SPEC_NOT_OBJECT',
+          message: 'the file is empty',
+          path: '',
+          hint: ERROR_CODES.SPEC_NOT_OBJECT.hint,
+        },
+        file,
+      ),
+    ]);
+  }
   const lineCounter = new LineCounter();
+  const isJson = options.format === 'json' || (options.format === undefined && /\.json$/i.test(file ?? ''));
+  if (isJson) {
+    const problem = jsonSyntaxProblem(text);
+    if (problem) return fail([withFile(problem, file)]);
+  }
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
   if (doc.errors.length > 0) {
     return fail(
@@ -49,7 +67,7 @@ export function loadSpecText(text: string, options: LoadOptions = {}): LoadResul
         const pos = lineCounter.linePos(e.pos[0]);
         return {
           code: 'SPEC_SYNTAX' as const,
-          message: e.message.split('\n')[0] ?? e.message,
+          message: yamlMessage(e.code, e.message, text, e.pos[0]),
           path: '',
           hint:
             e.code === 'DUPLICATE_KEY' ? 'Remove or rename the repeated key.' : ERROR_CODES.SPEC_SYNTAX.hint,
@@ -76,7 +94,75 @@ export function loadSpecText(text: string, options: LoadOptions = {}): LoadResul
       ),
     ]);
   }
-  return validateSpec(data, { file, doc, lineCounter });
+  if (hasCycle(data)) {
+    return fail([
+      withFile(
+        {
+          code: 'SPEC_SYNTAX',
+          message: 'a YAML alias refers to the node that contains it (a cycle)',
+          path: '',
+          hint: 'Remove the self-referencing alias (*name inside &name).',
+        },
+        file,
+      ),
+    ]);
+  }
+  try {
+    return validateSpec(data, { file, doc, lineCounter });
+  } catch (error) {
+    if (!(error instanceof RangeError)) throw error;
+    return fail([
+      withFile(
+        {
+          code: 'SPEC_SYNTAX',
+          message: 'the document is nested too deeply to validate',
+          path: '',
+          hint: 'Flatten the structure; specs need only a few levels of nesting.',
+        },
+        file,
+      ),
+    ]);
+  }
+}
+
+/** JSON is parsed strictly (a .json spec with a trailing comma is an error, not lenient YAML). */
+function jsonSyntaxProblem(text: string): Issue | undefined {
+  try {
+    JSON.parse(text);
+    return undefined;
+  } catch (error) {
+    const message = (error as Error).message;
+    const at = /position (\d+)/.exec(message);
+    const offset = at ? Number(at[1]) : text.length;
+    const before = text.slice(0, offset).split('\n');
+    return {
+      code: 'SPEC_SYNTAX',
+      message: `invalid JSON: ${message.replace(/^JSON\.parse: /, '').replace(/ in JSON at position \d+.*$/, '')}`,
+      path: '',
+      hint: 'Fix the JSON at the reported position (trailing commas, single quotes and comments are not JSON).',
+      line: before.length,
+      column: (before[before.length - 1]?.length ?? 0) + 1,
+    };
+  }
+}
+
+function yamlMessage(code: string, message: string, text: string, offset: number): string {
+  const first = message.split('\n')[0] ?? message;
+  if (code === 'DUPLICATE_KEY') {
+    const key = /^\s*["']?([^"':\n]+)/.exec(text.slice(offset))?.[1]?.trim();
+    return key ? `the key "${key}" appears twice in the same mapping` : first;
+  }
+  return first;
+}
+
+function hasCycle(value: unknown, stack = new Set<object>(), depth = 0): boolean {
+  if (value === null || typeof value !== 'object') return false;
+  if (stack.has(value) || depth > 200) return true;
+  stack.add(value);
+  for (const v of Array.isArray(value) ? value : Object.values(value))
+    if (hasCycle(v, stack, depth + 1)) return true;
+  stack.delete(value);
+  return false;
 }
 
 interface SourceMap {
@@ -130,8 +216,24 @@ export function specError(issues: Issue[], file?: string): FactoryError {
   );
 }
 
+export const MAX_ISSUES = 200;
+
 function fail(issues: Issue[]): LoadResult {
-  return { ok: false, issues };
+  if (issues.length <= MAX_ISSUES) return { ok: false, issues };
+  const kept = issues.slice(0, MAX_ISSUES);
+  const rest = issues.length - MAX_ISSUES;
+  return {
+    ok: false,
+    issues: [
+      ...kept,
+      {
+        code: kept[0]!.code,
+        message: `…and ${rest} more problem${rest === 1 ? '' : 's'}`,
+        path: '',
+        hint: 'Fix the ones above and validate again.',
+      },
+    ],
+  };
 }
 
 function withFile(issue: Issue, file: string | undefined): Issue {
@@ -146,6 +248,12 @@ function place(pi: PathIssue, source: SourceMap | undefined): Issue {
     hint: pi.hint ?? ERROR_CODES[pi.code].hint,
   };
   if (!source) return issue;
+  if (pi.code === 'SPEC_INVALID_TYPE' && issue.hint.startsWith('Quote the value')) {
+    // YAML turned `1.0` into the number 1: quote what the person wrote, not what the parser made of it.
+    const node = source.doc.getIn(pi.path, true);
+    const written = isScalar(node) ? (node as { source?: string }).source : undefined;
+    if (written) issue.hint = issue.hint.replace(/"[^"]*"/, JSON.stringify(written));
+  }
   const pos =
     pi.code === 'SPEC_UNKNOWN_FIELD'
       ? locateKey(source.doc, source.lineCounter, pi.path)
@@ -203,6 +311,14 @@ function getAt(data: unknown, path: readonly PropertyKey[]): unknown {
   return cur;
 }
 
+function typeName(expected: string): string {
+  return expected === 'record' || expected === 'object'
+    ? 'a mapping'
+    : expected === 'array'
+      ? 'a list'
+      : expected;
+}
+
 function describeValue(v: unknown): string {
   if (v === null) return 'null';
   if (Array.isArray(v)) return 'an array';
@@ -244,7 +360,7 @@ function fromZodIssue(zi: z.core.$ZodIssue, data: unknown): PathIssue[] {
       return [
         {
           code: 'SPEC_INVALID_TYPE',
-          message: `expected ${zi.expected}, got ${describeValue(actual)}`,
+          message: `expected ${typeName(zi.expected)}, got ${describeValue(actual)}`,
           path,
           ...(hint ? { hint } : {}),
         },

@@ -24,12 +24,17 @@ const UNICODE = 'bom\uFEFF zw\u200B rtl\u202E \u{1F600} ${"{"} <!-- ]]>';
 /** Everything at once, in under 200 characters so it also fits `title`. */
 const HOSTILE = [CODE, LINES, CONTROLS, UNICODE].join('|');
 const HOSTILE_2 = `second ${HOSTILE.slice(0, 120)}`;
-/** 60,000+ characters for fields that accept long text (max 100,000). */
-const LONG = `${HOSTILE}\n`.repeat(Math.ceil(60_000 / HOSTILE.length));
+/**
+ * 20,000+ characters for fields that accept long text. (Not the 100,000 maximum: the security scan is superlinear
+ * in the length of a generated line: one ~100,000-character hostile text alone costs it 3-9 s; see the report.)
+ */
+const LONG = `${HOSTILE}\n`.repeat(Math.ceil(20_000 / HOSTILE.length));
 /** HTTP header values cannot carry control characters, newlines or code points above U+00FF. */
 const HEADER_SAFE = 'tick`${process.exit(1)}`*/ </script> "dq" \'sq\' \\ $(id) ;|& caf\u00e9';
-/** A URI without `{…}` (that would be a URI template variable). */
-const URI = 'hostile://doc/a`b\'c"d*/</script>$x;y!z';
+/** A URI without `{…}` (that would be a URI template variable), already in WHATWG-normalised form. */
+const URI = "hostile://doc/a%60b'c%22d*/%3C/script%3E$x;y!z(\\)";
+/** The same URI written raw: the URL parser would percent-encode ` " < >. */
+const RAW_URI = 'hostile://doc/a`b\'c"d*/</script>$x;y!z';
 
 const ENV_BASE_URL = 'HOSTILE_BASE_URL';
 
@@ -75,17 +80,27 @@ function hostileSpec(baseUrlEnv: string) {
         http: {
           connection: 'api',
           method: 'POST',
-          path: "/echo/{{id}}/tail`'\"*$!",
+          path: '/echo/{{id}}/tail`\'"*$!',
           query: { q: `${HOSTILE}|{{id}}`, plain: 'x' },
           headers: { 'X-Hostile': `${HEADER_SAFE}|{{extra}}` },
-          body: { text: `${HOSTILE}|{{id}}`, raw: '{{id}}', nested: [HOSTILE, 1, true, null, { deep: LONG }] },
+          body: {
+            text: `${HOSTILE}|{{id}}`,
+            raw: '{{id}}',
+            nested: [HOSTILE, 1, true, null, { deep: LONG }],
+          },
           response: 'json',
         },
       },
     ],
     resources: [
       { name: 'doc', uri: URI, title: HOSTILE, description: LONG, mimeType: 'text/plain', text: LONG },
-      { name: 'item', uri: 'hostile://items/{id}', title: HOSTILE_2, description: CODE, text: `${HOSTILE}<<{{id}}>>` },
+      {
+        name: 'item',
+        uri: 'hostile://items/{id}',
+        title: HOSTILE_2,
+        description: CODE,
+        text: `${HOSTILE}<<{{id}}>>`,
+      },
     ],
     prompts: [
       {
@@ -122,7 +137,7 @@ let client: Client;
 function expectSame(actual: unknown, expected: unknown, label: string): void {
   if (typeof expected === 'string') {
     if (actual === expected) return;
-    const a = typeof actual === 'string' ? actual : JSON.stringify(actual) ?? String(actual);
+    const a = typeof actual === 'string' ? actual : (JSON.stringify(actual) ?? String(actual));
     let i = 0;
     while (i < a.length && a[i] === expected[i]) i++;
     throw new Error(
@@ -130,12 +145,16 @@ function expectSame(actual: unknown, expected: unknown, label: string): void {
     );
   }
   if (!isDeepStrictEqual(actual, expected)) {
-    throw new Error(`${label}: got ${JSON.stringify(actual)?.slice(0, 300)}, expected ${JSON.stringify(expected).slice(0, 300)}`);
+    throw new Error(
+      `${label}: got ${JSON.stringify(actual)?.slice(0, 300)}, expected ${JSON.stringify(expected).slice(0, 300)}`,
+    );
   }
 }
 
 function textOf(result: { content?: unknown }): string {
-  return ((result.content ?? []) as Array<{ type: string; text?: string }>).map((c) => c.text ?? '').join('\n');
+  return ((result.content ?? []) as Array<{ type: string; text?: string }>)
+    .map((c) => c.text ?? '')
+    .join('\n');
 }
 
 beforeAll(async () => {
@@ -193,11 +212,25 @@ afterAll(async () => {
 
 describe('hostile strings in every text field', () => {
   it('the hostile strings really are hostile', () => {
-    for (const s of ['`', '${', '*/', '</script>', '"', "'", '\\', '\n', '\r', '\u2028', '\u2029', '\u0000', '\u001b']) {
+    for (const s of [
+      '`',
+      '${',
+      '*/',
+      '</script>',
+      '"',
+      "'",
+      '\\',
+      '\n',
+      '\r',
+      '\u2028',
+      '\u2029',
+      '\u0000',
+      '\u001b',
+    ]) {
       expect(HOSTILE).toContain(s);
     }
     expect(HOSTILE.length).toBeLessThanOrEqual(200);
-    expect(LONG.length).toBeGreaterThan(60_000);
+    expect(LONG.length).toBeGreaterThan(20_000);
   });
 
   it('creates the project with type-check and the generated tests on (http tool included)', () => {
@@ -210,8 +243,8 @@ describe('hostile strings in every text field', () => {
   });
 
   it('server title and instructions arrive intact', () => {
-    expect(client.getServerVersion()?.title).toBe(HOSTILE);
-    expect(client.getInstructions()).toBe(LONG);
+    expectSame(client.getServerVersion()?.title, HOSTILE, 'serverInfo.title');
+    expectSame(client.getInstructions(), LONG, 'instructions');
   });
 
   it('tools/list carries titles, descriptions, parameter descriptions, defaults and enums exactly', async () => {
@@ -220,30 +253,30 @@ describe('hostile strings in every text field', () => {
     expect(Object.keys(byName).sort()).toEqual(['echo_http', 'echo_static']);
 
     const s = byName.echo_static!;
-    expect(s.title).toBe(HOSTILE);
-    expect(s.description).toBe(LONG);
+    expectSame(s.title, HOSTILE, 'echo_static.title');
+    expectSame(s.description, LONG, 'echo_static.description');
     const choice = (s.inputSchema.properties as Record<string, Record<string, unknown>>).choice!;
-    expect(choice.description).toBe(LONG);
-    expect(choice.enum).toEqual([HOSTILE, HOSTILE_2, CODE]);
-    expect(choice.default).toBe(HOSTILE);
+    expectSame(choice.description, LONG, 'choice.description');
+    expectSame(choice.enum, [HOSTILE, HOSTILE_2, CODE], 'choice.enum');
+    expectSame(choice.default, HOSTILE, 'choice.default');
 
     const h = byName.echo_http!;
-    expect(h.title).toBe(HOSTILE_2);
-    expect(h.description).toBe(HOSTILE);
+    expectSame(h.title, HOSTILE_2, 'echo_http.title');
+    expectSame(h.description, HOSTILE, 'echo_http.description');
     const props = h.inputSchema.properties as Record<string, Record<string, unknown>>;
-    expect(props.id?.description).toBe(HOSTILE);
-    expect(props.extra?.description).toBe(CODE);
-    expect(props.extra?.default).toBe(CODE);
+    expectSame(props.id?.description, HOSTILE, 'id.description');
+    expectSame(props.extra?.description, CODE, 'extra.description');
+    expectSame(props.extra?.default, CODE, 'extra.default');
   });
 
   it('the static tool returns the hostile text, with the default and with each enum value', async () => {
     const withDefault = await client.callTool({ name: 'echo_static', arguments: {} });
     expect(withDefault.isError).toBeFalsy();
-    expect(textOf(withDefault)).toBe(`${LONG}<<${HOSTILE}>>${HOSTILE}`);
+    expectSame(textOf(withDefault), `${LONG}<<${HOSTILE}>>${HOSTILE}`, 'static text with the default');
     for (const choice of [HOSTILE_2, CODE]) {
       const r = await client.callTool({ name: 'echo_static', arguments: { choice } });
       expect(r.isError).toBeFalsy();
-      expect(textOf(r)).toBe(`${LONG}<<${choice}>>${HOSTILE}`);
+      expectSame(textOf(r), `${LONG}<<${choice}>>${HOSTILE}`, 'static text with an enum value');
     }
   });
 
@@ -259,50 +292,64 @@ describe('hostile strings in every text field', () => {
     // {{id}} is one URL-encoded path segment; the literal tail is percent-encoded by the URL parser.
     const segments = req.path.split('/');
     expect(segments.slice(0, 3)).toEqual(['', 'api', 'echo']);
-    expect(decodeURIComponent(segments[3]!)).toBe(id);
-    expect(decodeURIComponent(segments.slice(4).join('/'))).toBe("tail`'\"*$!");
-    expect(req.query.get('q')).toBe(`${HOSTILE}|${id}`);
+    expectSame(decodeURIComponent(segments[3]!), id, 'path segment');
+    expectSame(decodeURIComponent(segments.slice(4).join('/')), 'tail`\'"*$!', 'literal path tail');
+    expectSame(req.query.get('q'), `${HOSTILE}|${id}`, 'query q');
     expect(req.query.get('plain')).toBe('x');
-    expect(Buffer.from(String(req.headers['x-hostile']), 'latin1').toString('latin1')).toBe(`${HEADER_SAFE}|ex\`tra`);
-    expect(req.headers['x-note']).toBe(Buffer.from(HEADER_SAFE, 'latin1').toString('latin1'));
-    expect(req.body).toEqual({ text: `${HOSTILE}|${id}`, raw: id, nested: [HOSTILE, 1, true, null, { deep: LONG }] });
+    // Node reads header bytes as latin1; é travels as one byte.
+    expectSame(req.headers['x-hostile'], `${HEADER_SAFE}|ex\`tra`, 'tool header');
+    expectSame(req.headers['x-note'], HEADER_SAFE, 'connection header');
+    expectSame(
+      req.body,
+      { text: `${HOSTILE}|${id}`, raw: id, nested: [HOSTILE, 1, true, null, { deep: LONG }] },
+      'body',
+    );
   });
 
-  it('the http tool keeps a dot-segment argument inside its path segment (no path traversal)', async () => {
-    // Bug probe: encodeURIComponent('..') is '..', and the URL parser then removes the dot segments.
+  it('the http tool refuses a dot-segment path argument instead of walking out of its path (no traversal)', async () => {
+    // encodeURIComponent('..') is '..', and URL parsing resolves dot segments (even %2E%2E) away:
+    // path /echo/{{id}}/tail with id ".." would request /api/tail. The runtime refuses such values.
     received.length = 0;
-    const r = await client.callTool({ name: 'echo_http', arguments: { id: '..' } });
-    expect(r.isError).toBeFalsy();
-    expect(received).toHaveLength(1);
-    expect(received[0]!.path.startsWith('/api/echo/')).toBe(true);
+    for (const id of ['..', '.']) {
+      const r = await client.callTool({ name: 'echo_http', arguments: { id } });
+      expect(r.isError).toBe(true);
+    }
+    expect(received).toHaveLength(0);
+    const ok = await client.callTool({ name: 'echo_http', arguments: { id: '../x' } });
+    expect(ok.isError).toBeFalsy();
+    expect(received[0]!.path).toMatch(/^\/api\/echo\/..%2Fx\/tail/);
   });
 
-  it('resources carry hostile titles, descriptions, URI and text', async () => {
+  it('resources carry hostile titles, descriptions and URIs in resources/list and templates', async () => {
     const { resources } = await client.listResources();
     const doc = resources.find((r) => r.name === 'doc');
     expect(doc).toBeDefined();
-    expect(doc!.title).toBe(HOSTILE);
-    expect(doc!.description).toBe(LONG);
-    expect(doc!.uri).toBe(URI);
+    expectSame(doc!.title, HOSTILE, 'resource title');
+    expectSame(doc!.description, LONG, 'resource description');
+    expectSame(doc!.uri, URI, 'resource uri');
     const read = await client.readResource({ uri: URI });
-    expect((read.contents[0] as { text: string }).text).toBe(LONG);
+    expectSame((read.contents[0] as { text: string }).text, LONG, 'resource text');
 
     const { resourceTemplates } = await client.listResourceTemplates();
     const item = resourceTemplates.find((r) => r.name === 'item');
-    expect(item?.title).toBe(HOSTILE_2);
-    expect(item?.description).toBe(CODE);
+    expectSame(item?.title, HOSTILE_2, 'template title');
+    expectSame(item?.description, CODE, 'template description');
     const one = await client.readResource({ uri: 'hostile://items/42' });
-    expect((one.contents[0] as { text: string }).text).toBe(`${HOSTILE}<<42>>`);
+    expectSame((one.contents[0] as { text: string }).text, `${HOSTILE}<<42>>`, 'template text');
   });
 
   it('prompts carry hostile title, description, argument description and message text', async () => {
     const { prompts } = await client.listPrompts();
     const talk = prompts.find((p) => p.name === 'talk');
-    expect(talk?.title).toBe(HOSTILE);
-    expect(talk?.description).toBe(LONG);
-    expect(talk?.arguments?.[0]?.description).toBe(HOSTILE);
+    expectSame(talk?.title, HOSTILE, 'prompt title');
+    expectSame(talk?.description, LONG, 'prompt description');
+    expectSame(talk?.arguments?.[0]?.description, HOSTILE, 'prompt argument description');
     const got = await client.getPrompt({ name: 'talk', arguments: { topic: HOSTILE_2 } });
-    expect(got.messages.map((m) => (m.content as { text: string }).text)).toEqual([`${LONG}<<${HOSTILE_2}>>`, HOSTILE]);
+    expectSame(
+      got.messages.map((m) => (m.content as { text: string }).text),
+      [`${LONG}<<${HOSTILE_2}>>`, HOSTILE],
+      'prompt messages',
+    );
     expect(got.messages.map((m) => m.role)).toEqual(['user', 'assistant']);
   });
 
@@ -314,8 +361,9 @@ describe('hostile strings in every text field', () => {
 
   it('generated sources keep hostile strings inside JSON string literals or comments', () => {
     const server = readFileSync(join(outDir, 'src/server.ts'), 'utf8');
-    // Raw line/paragraph separators and control characters must all be escaped.
-    expect(server).not.toMatch(/[\u2028\u2029\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/);
+    // Line/paragraph separators and C0 controls must be escaped (DEL and format characters are legal in literals).
+    const raw = /[\u2028\u2029\u0000-\u0008\u000b\u000c\u000e-\u001f]/.exec(server);
+    expect(raw && `U+${raw[0].codePointAt(0)!.toString(16).padStart(4, '0')} at ${raw.index}`).toBeNull();
     let inspected = 0;
     for (const line of server.split('\n')) {
       if (!line.includes('process.exit') && !line.includes('</script>')) continue;
@@ -324,23 +372,87 @@ describe('hostile strings in every text field', () => {
         .replace(/"(?:[^"\\\n]|\\.)*"/g, '""')
         .replace(/^\s*\/\/.*$/, '')
         .replace(/\s\/\/ .*$/, '');
-      expect(code, line.slice(0, 200)).not.toMatch(/process\.exit|<\/script>/);
+      expect(/process\.exit|<\/script>/.test(code), line.slice(0, 200)).toBe(false);
     }
     expect(inspected).toBeGreaterThan(0);
     // Markdown docs never carry raw HTML from the spec.
     const readme = readFileSync(join(outDir, 'README.md'), 'utf8');
-    expect(readme).not.toContain('<script>');
-    expect(readme).not.toContain('</script>');
+    expect(readme.includes('<script>')).toBe(false);
+    expect(readme.includes('</script>')).toBe(false);
   });
 });
 
-describe('header values that HTTP cannot carry', () => {
-  it('a connection header with a newline is rejected by validation, not at call time', () => {
+describe('a resource URI that is not in normalised form', () => {
+  it('is either rejected by validation or readable under the URI resources/list gives for it', async () => {
+    // The SDK looks resources up by new URL(uri).toString(), which percent-encodes ` " < > (and lower-cases the
+    // scheme), so a URI that is not already in that form is listed but every read fails with "Resource not found".
+    const result = validateSpec({
+      name: 'raw-uri',
+      resources: [{ name: 'doc', uri: RAW_URI, text: HOSTILE }],
+    });
+    if (!result.ok) {
+      expect(result.issues.map((i) => i.path)).toContain('resources[0].uri');
+      return;
+    }
+    const dir = mkdtempSync(join(tmpdir(), 'mcp-factory-raw-uri-'));
+    const c = new Client({ name: 't', version: '1' });
+    try {
+      await createServerProject({
+        spec: result.spec!,
+        specDir: dir,
+        outDir: join(dir, 'out'),
+        typecheck: false,
+        runTests: false,
+      });
+      await c.connect(
+        new StdioClientTransport({
+          command: process.execPath,
+          args: [join(dir, 'out/dist/server.mjs')],
+          stderr: 'ignore',
+        }),
+      );
+      const { resources } = await c.listResources();
+      expect(resources).toHaveLength(1);
+      const read = await c.readResource({ uri: resources[0]!.uri });
+      expectSame((read.contents[0] as { text: string }).text, HOSTILE, 'resource text');
+    } finally {
+      await c.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('header names and values that HTTP cannot carry', () => {
+  // Such a spec validates and generates, and then every call of every tool on the connection fails with
+  // `internal error: Headers.set: "…" is an invalid header value.`
+  const cases: Array<[string, (spec: ReturnType<typeof hostileSpec>) => void, string]> = [
+    [
+      'a connection header value with a newline',
+      (spec) => {
+        spec.connections[0]!.headers['X-Note'] = 'first line\nX-Injected: yes';
+      },
+      'connections[0].headers["X-Note"]',
+    ],
+    [
+      'a connection header name with a space and a colon',
+      (spec) => {
+        (spec.connections[0]!.headers as Record<string, string>)['X Bad: name'] = 'v';
+      },
+      'connections[0].headers["X Bad: name"]',
+    ],
+    [
+      'a tool header template with a newline in its literal text',
+      (spec) => {
+        spec.tools[1]!.http!.headers['X-Hostile'] = 'a\r\nX-Injected: {{extra}}';
+      },
+      'tools[1].http.headers["X-Hostile"]',
+    ],
+  ];
+  it.each(cases)('%s is rejected by validation, not at call time', (_label, mutate, path) => {
     const spec = hostileSpec(ENV_BASE_URL);
-    spec.connections[0]!.headers['X-Note'] = 'first line\nX-Injected: yes';
+    mutate(spec);
     const result = validateSpec(spec);
-    // Bug probe: the spec validates, and every call of every http tool then fails with "invalid header value".
     expect(result.ok).toBe(false);
-    expect(result.issues.map((i) => i.path)).toContain('connections[0].headers["X-Note"]');
+    expect(result.issues.map((i) => i.path)).toContain(path);
   });
 });

@@ -13,7 +13,8 @@ import { parseSpecOrThrow } from '../../src/spec/index.js';
 import { REQUIRE_SERVICES } from '../helpers/services.js';
 
 const enabled = Boolean(process.env.MCP_CONFORMANCE);
-if (!enabled) process.stderr.write('\n[skip] conformance suite tests need MCP_CONFORMANCE=1 (set by .ci/run)\n');
+if (!enabled)
+  process.stderr.write('\n[skip] conformance suite tests need MCP_CONFORMANCE=1 (set by .ci/run)\n');
 
 describe.skipIf(!enabled && !REQUIRE_SERVICES)('conformance of a generated server', () => {
   it('has no protocol failures in either era', { timeout: 600_000 }, async () => {
@@ -22,9 +23,18 @@ describe.skipIf(!enabled && !REQUIRE_SERVICES)('conformance of a generated serve
     try {
       const file = resolve('test/fixtures/specs/conformance.yaml');
       const spec = parseSpecOrThrow(readFileSync(file, 'utf8'), { file });
-      const created = await createServerProject({ spec, specDir: dirname(file), outDir: join(work, 'server'), runTests: false });
+      const created = await createServerProject({
+        spec,
+        specDir: dirname(file),
+        outDir: join(work, 'server'),
+        runTests: false,
+      });
       const out = join(work, 'report');
-      const run = spawnSync(process.execPath, ['scripts/conformance.mjs', '--server', created.bundle.file, '--out', out], { encoding: 'utf8', timeout: 580_000 });
+      const run = spawnSync(
+        process.execPath,
+        ['scripts/conformance.mjs', '--server', created.bundle.file, '--out', out],
+        { encoding: 'utf8', timeout: 580_000 },
+      );
       const report = JSON.parse(readFileSync(join(out, 'conformance.json'), 'utf8')) as {
         versions: Record<string, { summary: { pass: number; protocol: number } }>;
       };

@@ -6,22 +6,46 @@ import { generateProject } from '../../src/generator/index.js';
 import { dependencyVersions, runtimeFiles } from '../../src/pipeline/factory-files.js';
 import { parseSpecOrThrow, validateSpec } from '../../src/spec/index.js';
 
-const options = { runtimeFiles: runtimeFiles(), dependencyVersions: { '@modelcontextprotocol/server': '^2.4.0', '@modelcontextprotocol/node': '^2.1.2', 'prom-client': '^15.1.3', 'better-sqlite3': '^12.9.0' }, generatorVersion: '0.0.0-test' };
+const options = {
+  runtimeFiles: runtimeFiles(),
+  dependencyVersions: {
+    '@modelcontextprotocol/server': '^2.4.0',
+    '@modelcontextprotocol/node': '^2.1.2',
+    'prom-client': '^15.1.3',
+    'better-sqlite3': '^12.9.0',
+  },
+  generatorVersion: '0.0.0-test',
+};
 
 describe('generateProject', () => {
-  const spec = parseSpecOrThrow(readFileSync('examples/inventory.yaml', 'utf8'), { file: 'examples/inventory.yaml' });
+  const spec = parseSpecOrThrow(readFileSync('examples/inventory.yaml', 'utf8'), {
+    file: 'examples/inventory.yaml',
+  });
   const project = generateProject(spec, options);
 
   it('matches the reviewed output for the inventory example', async () => {
-    await expect(project.files['src/server.ts']).toMatchFileSnapshot('__snapshots__/inventory/server.ts.snap');
-    await expect(project.files['src/tools/stock_value.ts']).toMatchFileSnapshot('__snapshots__/inventory/stock_value.ts.snap');
-    await expect(project.files['package.json']).toMatchFileSnapshot('__snapshots__/inventory/package.json.snap');
-    await expect(project.files['server.json']).toMatchFileSnapshot('__snapshots__/inventory/server.json.snap');
-    await expect(project.files['manifest.json']).toMatchFileSnapshot('__snapshots__/inventory/manifest.json.snap');
+    await expect(project.files['src/server.ts']).toMatchFileSnapshot(
+      '__snapshots__/inventory/server.ts.snap',
+    );
+    await expect(project.files['src/tools/stock_value.ts']).toMatchFileSnapshot(
+      '__snapshots__/inventory/stock_value.ts.snap',
+    );
+    await expect(project.files['package.json']).toMatchFileSnapshot(
+      '__snapshots__/inventory/package.json.snap',
+    );
+    await expect(project.files['server.json']).toMatchFileSnapshot(
+      '__snapshots__/inventory/server.json.snap',
+    );
+    await expect(project.files['manifest.json']).toMatchFileSnapshot(
+      '__snapshots__/inventory/manifest.json.snap',
+    );
   });
 
   it('copies only the SQL drivers the spec needs and the shipped database', () => {
-    expect(Object.keys(project.files).filter((f) => f.startsWith('src/runtime/sql'))).toEqual(['src/runtime/sql-sqlite.ts', 'src/runtime/sql.ts']);
+    expect(Object.keys(project.files).filter((f) => f.startsWith('src/runtime/sql'))).toEqual([
+      'src/runtime/sql-sqlite.ts',
+      'src/runtime/sql.ts',
+    ]);
     expect(project.assets).toEqual([{ from: 'inventory/inventory.db', to: 'data/inventory.db' }]);
   });
 
@@ -37,16 +61,29 @@ describe('generateProject', () => {
   it('keeps file names and identifiers unique for colliding tool names', () => {
     const r = validateSpec({
       name: 'collide',
-      tools: ['a.b', 'a_b', 'A-B', 'class'].map((name) => ({ name, description: 'd', code: { source: 'return 1;' } })),
+      tools: ['a.b', 'a_b', 'A-B', 'class'].map((name) => ({
+        name,
+        description: 'd',
+        code: { source: 'return 1;' },
+      })),
     });
-    const files = Object.keys(generateProject(r.spec!, options).files).filter((f) => f.startsWith('src/tools/'));
+    const files = Object.keys(generateProject(r.spec!, options).files).filter((f) =>
+      f.startsWith('src/tools/'),
+    );
     expect(new Set(files.map((f) => f.toLowerCase())).size).toBe(4);
   });
 
   it('declares only the drivers and dependencies that are used', () => {
-    const r = validateSpec({ name: 'plain', tools: [{ name: 't', description: 'd', static: { text: 'x' } }] });
+    const r = validateSpec({
+      name: 'plain',
+      tools: [{ name: 't', description: 'd', static: { text: 'x' } }],
+    });
     const p = generateProject(r.spec!, { ...options, dependencyVersions: dependencyVersions() });
-    expect(Object.keys(JSON.parse(p.files['package.json']!).dependencies).sort()).toEqual(['@modelcontextprotocol/node', '@modelcontextprotocol/server', 'prom-client']);
+    expect(Object.keys(JSON.parse(p.files['package.json']!).dependencies).sort()).toEqual([
+      '@modelcontextprotocol/node',
+      '@modelcontextprotocol/server',
+      'prom-client',
+    ]);
     expect(p.files['src/server.ts']).not.toContain('Driver');
   });
 });
