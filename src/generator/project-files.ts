@@ -17,7 +17,7 @@ export function bundleOptions(external: string[]): Record<string, unknown> {
     platform: 'node',
     format: 'esm',
     target: 'node20',
-    minifySyntax: true,
+    minify: true,
     legalComments: 'none',
     logLevel: 'warning',
     external,
