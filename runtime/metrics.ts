@@ -23,11 +23,19 @@ export function createMetrics(enabled: boolean): Metrics {
     buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
     registers: [registry],
   });
+  // Labelled children are resolved once per tool and outcome: label hashing on every call is measurable.
+  const counters = new Map<string, { inc(): void }>();
+  const timers = new Map<string, { observe(v: number): void }>();
   return {
     registry,
     observeCall(tool, outcome, seconds) {
-      calls.inc({ tool, outcome });
-      duration.observe({ tool }, seconds);
+      const key = `${tool}\u0000${outcome}`;
+      let counter = counters.get(key);
+      if (!counter) counters.set(key, (counter = calls.labels({ tool, outcome })));
+      counter.inc();
+      let timer = timers.get(tool);
+      if (!timer) timers.set(tool, (timer = duration.labels({ tool })));
+      timer.observe(seconds);
     },
   };
 }

@@ -23,7 +23,11 @@ export interface ToolOptions {
   output: 'object' | 'wrap' | 'none';
   /** Parameter defaults, applied to arguments the client left out. */
   defaults?: Record<string, unknown>;
+  /** The implementation is synchronous and cannot hang (static text): no timer or abort signal per call. */
+  sync?: boolean;
 }
+
+const NEVER_ABORTED = new AbortController().signal;
 
 export function toolHandler(
   rt: Runtime,
@@ -38,23 +42,31 @@ export function toolHandler(
       rt.metrics.observeCall(options.name, 'rate_limited', 0);
       return errorResult(`rate limit exceeded; retry in ${Math.ceil(wait / 1000)} s`);
     }
-    const controller = new AbortController();
-    const timer = setTimeout(
-      () => controller.abort(new ToolError(`tool timed out after ${options.timeoutMs} ms`)),
-      options.timeoutMs,
-    );
-    const args = { ...options.defaults, ...(isPlainObject(rawArgs) ? rawArgs : {}) } as Record<
-      string,
-      unknown
-    >;
-    const ctx: ToolContext = { log, signal: controller.signal, db: rt.db, env: requireEnv };
+    const args = (
+      options.defaults
+        ? { ...options.defaults, ...(isPlainObject(rawArgs) ? rawArgs : {}) }
+        : isPlainObject(rawArgs)
+          ? rawArgs
+          : {}
+    ) as Record<string, unknown>;
+    const controller = options.sync ? undefined : new AbortController();
+    const signal = controller?.signal ?? NEVER_ABORTED;
+    const timer = controller
+      ? setTimeout(
+          () => controller.abort(new ToolError(`tool timed out after ${options.timeoutMs} ms`)),
+          options.timeoutMs,
+        )
+      : undefined;
+    const ctx: ToolContext = { log, signal, db: rt.db, env: requireEnv };
     try {
-      const value = await Promise.race([
-        Promise.resolve().then(() => impl(args, ctx)),
-        new Promise<never>((_, reject) =>
-          controller.signal.addEventListener('abort', () => reject(controller.signal.reason), { once: true }),
-        ),
-      ]);
+      const value = controller
+        ? await Promise.race([
+            Promise.resolve().then(() => impl(args, ctx)),
+            new Promise<never>((_, reject) =>
+              signal.addEventListener('abort', () => reject(signal.reason), { once: true }),
+            ),
+          ])
+        : await impl(args, ctx);
       const seconds = (performance.now() - started) / 1000;
       rt.metrics.observeCall(options.name, 'ok', seconds);
       log.info('tool call', { outcome: 'ok', ms: Math.round(seconds * 1000) });
@@ -62,14 +74,12 @@ export function toolHandler(
     } catch (error) {
       const seconds = (performance.now() - started) / 1000;
       rt.metrics.observeCall(options.name, 'error', seconds);
-      const message =
-        error instanceof ToolError
-          ? error.message
-          : `internal error: ${(error as Error)?.message ?? String(error)}`;
+      // Errors thrown by a tool (including a code tool's own `throw new Error(...)`) are its answer to the caller.
+      const message = error instanceof Error ? error.message : `tool failed: ${String(error)}`;
       log.warn('tool call failed', { outcome: 'error', ms: Math.round(seconds * 1000), error: message });
       return errorResult(message);
     } finally {
-      clearTimeout(timer);
+      if (timer) clearTimeout(timer);
     }
   };
 }

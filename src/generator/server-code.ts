@@ -162,11 +162,13 @@ export function generateServerCode(input: ServerCodeInput): GeneratedCode {
     const params = effectiveParameters(tool, pagination);
     const plan = outputPlan(tool);
     const annotations = annotationsOf(tool);
+    const defaults = defaultsOf(params);
     const options = {
       name: tool.name,
       timeoutMs: tool.timeoutMs ?? spec.production?.timeoutMs ?? 30_000,
       output: plan.mode,
-      defaults: defaultsOf(params),
+      ...(Object.keys(defaults).length ? { defaults } : {}),
+      ...(tool.static ? { sync: true } : {}),
     };
     toolBlocks.push(
       [
