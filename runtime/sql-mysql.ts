@@ -1,7 +1,7 @@
 /** MySQL/MariaDB driver (mysql2), loaded only by servers that declare such a connection. */
 import { requireEnv } from './errors.js';
 import { toJsonSafe } from './json.js';
-import { type SqlDriver, wrapDbError } from './sql.js';
+import { type PooledConnection, runPooled, type SqlDriver, wrapDbError } from './sql.js';
 
 export const mysqlDriver: SqlDriver = (config) => {
   let pool: import('mysql2/promise').Pool | undefined;
@@ -19,22 +19,20 @@ export const mysqlDriver: SqlDriver = (config) => {
   };
   return {
     async query(text, values) {
-      const conn = await (await getPool()).getConnection().catch((error: unknown) => {
+      const pooled = await (await getPool()).getConnection().catch((error: unknown) => {
         throw wrapDbError(error);
       });
-      try {
-        if (config.readOnly) await conn.query('START TRANSACTION READ ONLY');
-        const [result] = await conn.execute(text, values as never[]);
-        if (config.readOnly) await conn.query('COMMIT');
-        if (Array.isArray(result))
-          return { rows: result.map((r) => toJsonSafe(r) as Record<string, unknown>), affectedRows: 0 };
-        return { rows: [], affectedRows: (result as { affectedRows?: number }).affectedRows ?? 0 };
-      } catch (error) {
-        if (config.readOnly) await conn.query('ROLLBACK').catch(() => undefined);
-        throw wrapDbError(error);
-      } finally {
-        conn.release();
-      }
+      const conn: PooledConnection = {
+        async run(sql, params) {
+          // Prepared statements for tool SQL; plain queries for transaction control (not preparable in MariaDB).
+          const [result] = params ? await pooled.execute(sql, params as never[]) : await pooled.query(sql);
+          if (Array.isArray(result))
+            return { rows: result.map((r) => toJsonSafe(r) as Record<string, unknown>), affectedRows: 0 };
+          return { rows: [], affectedRows: (result as { affectedRows?: number }).affectedRows ?? 0 };
+        },
+        release: () => pooled.release(),
+      };
+      return runPooled(conn, text, values, config.readOnly ? 'START TRANSACTION READ ONLY' : undefined);
     },
     async close() {
       await pool?.end();

@@ -1,7 +1,7 @@
 /** PostgreSQL driver (pg), loaded only by servers that declare a postgresql connection. */
 import { requireEnv } from './errors.js';
 import { toJsonSafe } from './json.js';
-import { type SqlDriver, wrapDbError } from './sql.js';
+import { type PooledConnection, runPooled, type SqlDriver, wrapDbError } from './sql.js';
 
 export const postgresDriver: SqlDriver = (config) => {
   let pool: import('pg').Pool | undefined;
@@ -24,20 +24,17 @@ export const postgresDriver: SqlDriver = (config) => {
       const client = await (await getPool()).connect().catch((error: unknown) => {
         throw wrapDbError(error);
       });
-      try {
-        if (config.readOnly) await client.query('BEGIN READ ONLY');
-        const res = await client.query<Record<string, unknown>>(text, values as unknown[]);
-        if (config.readOnly) await client.query('COMMIT');
-        return {
-          rows: (res.rows ?? []).map((r) => toJsonSafe(r) as Record<string, unknown>),
-          affectedRows: res.rowCount ?? 0,
-        };
-      } catch (error) {
-        if (config.readOnly) await client.query('ROLLBACK').catch(() => undefined);
-        throw wrapDbError(error);
-      } finally {
-        client.release();
-      }
+      const conn: PooledConnection = {
+        async run(sql, params) {
+          const res = await client.query<Record<string, unknown>>(sql, params as unknown[] | undefined);
+          return {
+            rows: (res.rows ?? []).map((r) => toJsonSafe(r) as Record<string, unknown>),
+            affectedRows: res.rowCount ?? 0,
+          };
+        },
+        release: () => client.release(),
+      };
+      return runPooled(conn, text, values, config.readOnly ? 'BEGIN READ ONLY' : undefined);
     },
     async close() {
       await pool?.end();

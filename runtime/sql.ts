@@ -39,6 +39,35 @@ export function openDatabase(
   return driver(config, projectRoot);
 }
 
+/** A pooled connection as the drivers see it: run a statement, give the connection back. */
+export interface PooledConnection {
+  run(text: string, values?: unknown[]): Promise<SqlResult>;
+  release(): void;
+}
+
+/**
+ * Run one statement on a pooled connection; for read-only connections inside a read-only transaction
+ * (`begin` is the dialect's statement). Errors become tool errors; the connection is always released.
+ */
+export async function runPooled(
+  conn: PooledConnection,
+  text: string,
+  values: unknown[],
+  readOnly: string | undefined,
+): Promise<SqlResult> {
+  try {
+    if (readOnly) await conn.run(readOnly);
+    const result = await conn.run(text, values);
+    if (readOnly) await conn.run('COMMIT');
+    return result;
+  } catch (error) {
+    if (readOnly) await conn.run('ROLLBACK').catch(() => undefined);
+    throw wrapDbError(error);
+  } finally {
+    conn.release();
+  }
+}
+
 export function wrapDbError(error: unknown): Error {
   if (error instanceof ToolError) return error;
   const e = error as { message?: string; code?: string };

@@ -21,7 +21,10 @@ function specFor(kind: 'postgresql' | 'mariadb'): ServerSpec {
   const raw = {
     name: `${kind}-e2e`,
     version: '1.0.0',
-    connections: [{ name: 'db', type: kind, envVar: 'E2E_DB_URL' }],
+    connections: [
+      { name: 'db', type: kind, envVar: 'E2E_DB_URL' },
+      { name: 'ro', type: kind, envVar: 'E2E_DB_URL', readOnly: true },
+    ],
     tools: [
       {
         name: 'search_items',
@@ -77,6 +80,17 @@ function specFor(kind: 'postgresql' | 'mariadb'): ServerSpec {
               ? "SELECT CAST(:n AS int) + CAST(:n AS int) AS total, ':not_a_param'::text AS lit"
               : "SELECT :n + :n AS total, ':not_a_param' AS lit",
         },
+      },
+      {
+        name: 'count_read_only',
+        description: 'A read through the read-only connection',
+        sql: { connection: 'ro', result: 'value', statement: 'SELECT COUNT(*) AS n FROM mcpf_items' },
+      },
+      {
+        name: 'write_read_only',
+        description: 'A write through the read-only connection must fail',
+        sql: { connection: 'ro', result: 'exec', statement: "INSERT INTO mcpf_items (name, qty) VALUES ('ro', 1)" },
+        examples: [{ arguments: {}, expect: { isError: true } }],
       },
       {
         name: 'heaviest',
@@ -177,6 +191,11 @@ for (const { kind, gate, reset } of targets) {
         expect(Number(textOf(await client.callTool({ name: 'count_items', arguments: {} })))).toBe(4);
         const twice = await client.callTool({ name: 'twice', arguments: { n: 21 } });
         expect(twice.structuredContent).toMatchObject({ total: 42, lit: ':not_a_param' });
+        expect(Number(textOf(await client.callTool({ name: 'count_read_only', arguments: {} })))).toBe(4);
+        const refused = await client.callTool({ name: 'write_read_only', arguments: {} });
+        expect(refused.isError).toBe(true);
+        expect(textOf(refused)).toMatch(/read.only/i);
+        expect(Number(textOf(await client.callTool({ name: 'count_items', arguments: {} })))).toBe(4);
         const heaviest = await client.callTool({ name: 'heaviest', arguments: { min: 8 } });
         expect(heaviest.structuredContent).toEqual({ top: { name: 'nut', qty: 25 }, count: 2 });
       } finally {
