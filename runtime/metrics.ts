@@ -31,10 +31,16 @@ export function createMetrics(enabled: boolean): Metrics {
     observeCall(tool, outcome, seconds) {
       const key = `${tool}\u0000${outcome}`;
       let counter = counters.get(key);
-      if (!counter) counters.set(key, (counter = calls.labels({ tool, outcome })));
+      if (!counter) {
+        counter = calls.labels({ tool, outcome });
+        counters.set(key, counter);
+      }
       counter.inc();
       let timer = timers.get(tool);
-      if (!timer) timers.set(tool, (timer = duration.labels({ tool })));
+      if (!timer) {
+        timer = duration.labels({ tool });
+        timers.set(tool, timer);
+      }
       timer.observe(seconds);
     },
   };

@@ -89,7 +89,11 @@ function specFor(kind: 'postgresql' | 'mariadb'): ServerSpec {
       {
         name: 'write_read_only',
         description: 'A write through the read-only connection must fail',
-        sql: { connection: 'ro', result: 'exec', statement: "INSERT INTO mcpf_items (name, qty) VALUES ('ro', 1)" },
+        sql: {
+          connection: 'ro',
+          result: 'exec',
+          statement: "INSERT INTO mcpf_items (name, qty) VALUES ('ro', 1)",
+        },
         examples: [{ arguments: {}, expect: { isError: true } }],
       },
       {
