@@ -11,16 +11,31 @@ export interface HttpConnectionConfig {
   headers?: Record<string, HeaderValue>;
   auth?:
     | { type: 'bearer'; envVar: string }
-    | { type: 'api_key'; in: 'header' | 'query'; name: string; envVar: string }
-    | { type: 'basic'; usernameEnv: string; passwordEnv: string };
+    | { type: 'api_key'; in: 'header' | 'query' | 'cookie'; name: string; envVar: string }
+    | { type: 'basic'; usernameEnv: string; passwordEnv: string }
+    | {
+        type: 'oauth2_client_credentials';
+        tokenUrl: string;
+        clientIdEnv: string;
+        clientSecretEnv: string;
+        scopes?: string[];
+      };
+}
+
+export interface QueryParamStyle {
+  param: string;
+  style: 'form' | 'spaceDelimited' | 'pipeDelimited' | 'deepObject';
+  explode?: boolean;
 }
 
 export interface HttpToolDefinition {
   connection: string;
   method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE' | 'HEAD';
   path: string;
-  query?: Record<string, string>;
+  query?: Record<string, string | QueryParamStyle>;
   headers?: Record<string, string>;
+  cookies?: Record<string, string>;
+  bodyEncoding?: 'json' | 'form' | 'multipart';
   body?: unknown;
   response?: 'json' | 'text';
 }
@@ -46,8 +61,11 @@ export async function callHttp(
     base!.endsWith('/') ? base : `${base}/`,
   );
   for (const [k, v] of Object.entries(def.query ?? {})) {
-    const value = renderText(v, args);
-    if (value !== '') url.searchParams.set(k, value);
+    if (typeof v !== 'string') appendStyled(url.searchParams, k, args[v.param], v);
+    else {
+      const value = renderText(v, args);
+      if (value !== '') url.searchParams.set(k, value);
+    }
   }
   const headers = new Headers({
     accept: 'application/json, text/plain;q=0.9, */*;q=0.5',
@@ -56,11 +74,21 @@ export async function callHttp(
   for (const [k, v] of Object.entries(conn.headers ?? {}))
     headers.set(k, typeof v === 'string' ? v : requireEnv(v.env));
   for (const [k, v] of Object.entries(def.headers ?? {})) headers.set(k, headerValue(k, renderText(v, args)));
-  applyAuth(conn, headers, url);
-  let body: string | undefined;
+  const cookies = Object.entries(def.cookies ?? {})
+    .map(([k, v]) => [k, renderText(v, args)] as const)
+    .filter(([, v]) => v !== '')
+    .map(([k, v]) => `${k}=${encodeURIComponent(v)}`);
+  await applyAuth(conn, headers, url, cookies, options.signal);
+  if (cookies.length) headers.set('cookie', cookies.join('; '));
+  let body: string | FormData | URLSearchParams | undefined;
   if (def.body !== undefined && def.method !== 'GET' && def.method !== 'HEAD') {
-    body = JSON.stringify(renderJson(def.body, args));
-    headers.set('content-type', 'application/json');
+    const rendered = renderJson(def.body, args);
+    if (def.bodyEncoding === 'form') body = formBody(rendered);
+    else if (def.bodyEncoding === 'multipart') body = multipartBody(def.body, args);
+    else {
+      body = JSON.stringify(rendered);
+      headers.set('content-type', 'application/json');
+    }
   }
 
   const attempts = IDEMPOTENT.has(def.method) ? options.retry.max + 1 : 1;
@@ -105,19 +133,138 @@ function headerValue(name: string, value: string): string {
   return value;
 }
 
-function applyAuth(conn: HttpConnectionConfig, headers: Headers, url: URL): void {
+async function applyAuth(
+  conn: HttpConnectionConfig,
+  headers: Headers,
+  url: URL,
+  cookies: string[],
+  signal?: AbortSignal,
+): Promise<void> {
   const auth = conn.auth;
   if (!auth) return;
   if (auth.type === 'bearer') headers.set('authorization', `Bearer ${requireEnv(auth.envVar)}`);
   else if (auth.type === 'api_key') {
     if (auth.in === 'query') url.searchParams.set(auth.name, requireEnv(auth.envVar));
+    else if (auth.in === 'cookie')
+      cookies.push(`${auth.name}=${encodeURIComponent(requireEnv(auth.envVar))}`);
     else headers.set(auth.name, requireEnv(auth.envVar));
-  } else {
+  } else if (auth.type === 'basic') {
     const token = Buffer.from(`${requireEnv(auth.usernameEnv)}:${requireEnv(auth.passwordEnv)}`).toString(
       'base64',
     );
     headers.set('authorization', `Basic ${token}`);
+  } else {
+    headers.set('authorization', `Bearer ${await clientCredentialsToken(auth, signal)}`);
   }
+}
+
+const tokens = new Map<string, { token: string; expiresAt: number }>();
+
+/** OAuth2 client credentials (RFC 6749 §4.4), cached until shortly before expiry. */
+async function clientCredentialsToken(
+  auth: { tokenUrl: string; clientIdEnv: string; clientSecretEnv: string; scopes?: string[] },
+  signal?: AbortSignal,
+): Promise<string> {
+  const clientId = requireEnv(auth.clientIdEnv);
+  const key = `${auth.tokenUrl}\u0000${clientId}`;
+  const cached = tokens.get(key);
+  if (cached && cached.expiresAt > Date.now()) return cached.token;
+  const form = new URLSearchParams({ grant_type: 'client_credentials' });
+  if (auth.scopes?.length) form.set('scope', auth.scopes.join(' '));
+  const basic = Buffer.from(
+    `${encodeURIComponent(clientId)}:${encodeURIComponent(requireEnv(auth.clientSecretEnv))}`,
+  ).toString('base64');
+  const res = await fetch(auth.tokenUrl, {
+    method: 'POST',
+    headers: {
+      authorization: `Basic ${basic}`,
+      'content-type': 'application/x-www-form-urlencoded',
+      accept: 'application/json',
+    },
+    body: form,
+    ...(signal ? { signal } : {}),
+  }).catch((error: unknown) => {
+    throw new ToolError(`could not reach the token endpoint: ${(error as Error).message}`);
+  });
+  const data = (await res.json().catch(() => ({}))) as {
+    access_token?: string;
+    expires_in?: number;
+    error?: string;
+  };
+  if (!res.ok || !data.access_token)
+    throw new ToolError(`token request failed (HTTP ${res.status}${data.error ? `: ${data.error}` : ''})`);
+  tokens.set(key, {
+    token: data.access_token,
+    expiresAt: Date.now() + Math.max((data.expires_in ?? 300) - 30, 0) * 1000,
+  });
+  return data.access_token;
+}
+
+/** OpenAPI query serialisation for array and object values. */
+function appendStyled(params: URLSearchParams, name: string, value: unknown, style: QueryParamStyle): void {
+  if (value === undefined || value === null) return;
+  const explode = style.explode ?? (style.style === 'form' || style.style === 'deepObject');
+  const text = (v: unknown) => (typeof v === 'object' && v !== null ? JSON.stringify(v) : String(v));
+  if (Array.isArray(value)) {
+    if (style.style === 'form' && explode) for (const v of value) params.append(name, text(v));
+    else
+      params.set(
+        name,
+        value
+          .map(text)
+          .join(style.style === 'spaceDelimited' ? ' ' : style.style === 'pipeDelimited' ? '|' : ','),
+      );
+    return;
+  }
+  if (typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>).filter(
+      ([, v]) => v !== undefined && v !== null,
+    );
+    if (style.style === 'deepObject') for (const [k, v] of entries) params.append(`${name}[${k}]`, text(v));
+    else if (explode) for (const [k, v] of entries) params.append(k, text(v));
+    else params.set(name, entries.flatMap(([k, v]) => [k, text(v)]).join(','));
+    return;
+  }
+  params.set(name, text(value));
+}
+
+function formBody(rendered: unknown): URLSearchParams {
+  const form = new URLSearchParams();
+  for (const [k, v] of Object.entries((rendered ?? {}) as Record<string, unknown>)) {
+    if (v === undefined || v === null) continue;
+    if (Array.isArray(v))
+      for (const item of v) form.append(k, typeof item === 'object' ? JSON.stringify(item) : String(item));
+    else form.set(k, typeof v === 'object' ? JSON.stringify(v) : String(v));
+  }
+  return form;
+}
+
+/** multipart/form-data: templates as text fields; { file: param } fields carry base64 content from that argument. */
+function multipartBody(template: unknown, args: Record<string, unknown>): FormData {
+  const form = new FormData();
+  for (const [k, v] of Object.entries((template ?? {}) as Record<string, unknown>)) {
+    if (
+      v &&
+      typeof v === 'object' &&
+      !Array.isArray(v) &&
+      typeof (v as { file?: unknown }).file === 'string'
+    ) {
+      const spec = v as { file: string; filename?: string; contentType?: string };
+      const content = args[spec.file];
+      if (content === undefined || content === null) continue;
+      if (typeof content !== 'string')
+        throw new ToolError(`argument ${spec.file} must be base64-encoded file content`);
+      const blob = new Blob([Buffer.from(content, 'base64')], {
+        type: spec.contentType ?? 'application/octet-stream',
+      });
+      form.append(k, blob, spec.filename ? renderText(spec.filename, args) : k);
+      continue;
+    }
+    const rendered = renderJson(v, args);
+    if (rendered === undefined || rendered === null) continue;
+    form.append(k, typeof rendered === 'object' ? JSON.stringify(rendered) : String(rendered));
+  }
+  return form;
 }
 
 async function readResponse(res: Response, def: HttpToolDefinition): Promise<unknown> {

@@ -17,3 +17,16 @@ export function toJsonSafe(value: unknown): unknown {
 export function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
+
+/** One validation issue as `field.path message`, from a Standard Schema result (ajv reports `data/field …`). */
+export function describeIssue(issue: {
+  message: string;
+  path?: ReadonlyArray<PropertyKey | { key: PropertyKey }> | undefined;
+}): string {
+  const path = (issue.path ?? []).map((p) => (typeof p === 'object' ? String(p.key) : String(p))).join('.');
+  const message = issue.message
+    .replace(/^data\//, '')
+    .replace(/^data /, '')
+    .replace(/\//g, '.');
+  return path ? `${path}: ${message}` : message;
+}

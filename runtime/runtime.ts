@@ -1,13 +1,24 @@
 /** Shared state of one server process: logger, metrics, rate limiter, lazily opened connections. */
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { type CatalogDefinition, createCatalogs } from './catalog.js';
 import { ToolError } from './errors.js';
 import { callHttp, type HttpToolDefinition } from './http-client.js';
 import { createLogger, type Logger, parseLogLevel } from './logger.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { createRateLimiter, type RateLimiter } from './rate-limit.js';
 import type { ServerSettings } from './settings.js';
-import { openDatabase, runSql, type SqlDatabase, type SqlDrivers, type SqlToolDefinition } from './sql.js';
+import {
+  openDatabase,
+  type QueryToolDefinition,
+  runQuery,
+  runSql,
+  type SqlDatabase,
+  type SqlDrivers,
+  type SqlToolDefinition,
+} from './sql.js';
+
+export type { CatalogDefinition } from './catalog.js';
 
 export interface Runtime {
   settings: ServerSettings;
@@ -18,6 +29,13 @@ export interface Runtime {
   db(name: string): SqlDatabase;
   sql(def: SqlToolDefinition, args: Record<string, unknown>, signal?: AbortSignal): Promise<unknown>;
   http(def: HttpToolDefinition, args: Record<string, unknown>, signal?: AbortSignal): Promise<unknown>;
+  query(def: QueryToolDefinition, args: Record<string, unknown>, signal?: AbortSignal): Promise<unknown>;
+  catalog(
+    name: string,
+    action: 'search' | 'describe' | 'invoke',
+    args: Record<string, unknown>,
+    signal?: AbortSignal,
+  ): Promise<unknown>;
   close(): Promise<void>;
 }
 
@@ -28,7 +46,11 @@ function findProjectRoot(): string {
 }
 
 /** `drivers`: the SQL drivers this server's connections need (the generator imports only those). */
-export function createRuntime(settings: ServerSettings, drivers: SqlDrivers = {}): Runtime {
+export function createRuntime(
+  settings: ServerSettings,
+  drivers: SqlDrivers = {},
+  catalogs: Record<string, CatalogDefinition> = {},
+): Runtime {
   const log = createLogger(parseLogLevel(process.env.LOG_LEVEL, settings.logLevel), {
     server: settings.name,
   });
@@ -44,6 +66,15 @@ export function createRuntime(settings: ServerSettings, drivers: SqlDrivers = {}
     }
     return handle;
   };
+  const http = (def: HttpToolDefinition, args: Record<string, unknown>, signal?: AbortSignal) => {
+    const conn = settings.httpConnections.find((c) => c.name === def.connection);
+    if (!conn) throw new ToolError(`unknown http connection "${def.connection}"`);
+    return callHttp(conn, def, args, {
+      signal,
+      retry: settings.retries,
+      userAgent: `${settings.name}/${settings.version}`,
+    });
+  };
   return {
     settings,
     log,
@@ -52,15 +83,9 @@ export function createRuntime(settings: ServerSettings, drivers: SqlDrivers = {}
     projectRoot,
     db,
     sql: (def, args, signal) => runSql(db(def.connection), def, args, signal),
-    http(def, args, signal) {
-      const conn = settings.httpConnections.find((c) => c.name === def.connection);
-      if (!conn) throw new ToolError(`unknown http connection "${def.connection}"`);
-      return callHttp(conn, def, args, {
-        signal,
-        retry: settings.retries,
-        userAgent: `${settings.name}/${settings.version}`,
-      });
-    },
+    http,
+    query: (def, args, signal) => runQuery(db(def.connection), def, args, signal),
+    catalog: createCatalogs(catalogs, http),
     async close() {
       await Promise.allSettled([...databases.values()].map((d) => d.close()));
       databases.clear();

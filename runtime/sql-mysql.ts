@@ -3,6 +3,22 @@ import { requireEnv } from './errors.js';
 import { toJsonSafe } from './json.js';
 import { type PooledConnection, runPooled, type SqlDriver, wrapDbError } from './sql.js';
 
+let flavour: 'mariadb' | 'mysql' | undefined;
+
+/** MariaDB: max_statement_time (seconds, any statement); MySQL: max_execution_time (ms, SELECT only). */
+async function statementTimeout(conn: PooledConnection, ms: number): Promise<{ set: string; reset: string }> {
+  if (!flavour) {
+    const { rows } = await conn.run('SELECT VERSION() AS v');
+    flavour = /mariadb/i.test(String(rows[0]?.v ?? '')) ? 'mariadb' : 'mysql';
+  }
+  return flavour === 'mariadb'
+    ? { set: `SET SESSION max_statement_time = ${ms / 1000}`, reset: 'SET SESSION max_statement_time = 0' }
+    : {
+        set: `SET SESSION max_execution_time = ${Math.trunc(ms)}`,
+        reset: 'SET SESSION max_execution_time = 0',
+      };
+}
+
 export const mysqlDriver: SqlDriver = (config) => {
   let pool: import('mysql2/promise').Pool | undefined;
   const getPool = async () => {
@@ -18,7 +34,7 @@ export const mysqlDriver: SqlDriver = (config) => {
     return pool;
   };
   return {
-    async query(text, values) {
+    async query(text, values, options) {
       const pooled = await (await getPool()).getConnection().catch((error: unknown) => {
         throw wrapDbError(error);
       });
@@ -32,7 +48,13 @@ export const mysqlDriver: SqlDriver = (config) => {
         },
         release: () => pooled.release(),
       };
-      return runPooled(conn, text, values, config.readOnly ? 'START TRANSACTION READ ONLY' : undefined);
+      const readOnly = config.readOnly || options?.readOnly;
+      const timeout = options?.timeoutMs ? await statementTimeout(conn, options.timeoutMs) : undefined;
+      return runPooled(conn, text, values, {
+        begin: readOnly ? 'START TRANSACTION READ ONLY' : undefined,
+        setup: timeout ? [timeout.set] : [],
+        teardown: timeout ? [timeout.reset] : [],
+      });
     },
     async close() {
       await pool?.end();

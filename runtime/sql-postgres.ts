@@ -20,7 +20,7 @@ export const postgresDriver: SqlDriver = (config) => {
     return pool;
   };
   return {
-    async query(text, values) {
+    async query(text, values, options) {
       const client = await (await getPool()).connect().catch((error: unknown) => {
         throw wrapDbError(error);
       });
@@ -34,7 +34,12 @@ export const postgresDriver: SqlDriver = (config) => {
         },
         release: () => client.release(),
       };
-      return runPooled(conn, text, values, config.readOnly ? 'BEGIN READ ONLY' : undefined);
+      const readOnly = config.readOnly || options?.readOnly;
+      const timeout = options?.timeoutMs
+        ? [`SET LOCAL statement_timeout = ${Math.max(1, Math.trunc(options.timeoutMs))}`]
+        : [];
+      const begin = readOnly ? 'BEGIN READ ONLY' : timeout.length ? 'BEGIN' : undefined;
+      return runPooled(conn, text, values, { begin, setup: timeout });
     },
     async close() {
       await pool?.end();

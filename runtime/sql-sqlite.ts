@@ -51,19 +51,28 @@ export const sqliteDriver: SqlDriver = (config, projectRoot) => {
     return db;
   };
   return {
-    async query(text, values) {
+    async query(text, values, options) {
+      const handle = await open().catch((error: unknown) => {
+        throw wrapDbError(error);
+      });
+      // SQLite runs in-process and synchronously: no server-side timeout; query_only blocks writes.
+      const readOnly = options?.readOnly && !config.readOnly;
       try {
-        const stmt = (await open()).prepare(text);
+        if (readOnly) handle.prepare('PRAGMA query_only = ON').run();
+        const stmt = handle.prepare(text);
         const bound = values.map((v) => (typeof v === 'boolean' ? (v ? 1 : 0) : v === undefined ? null : v));
         const returnsRows = stmt.reader ?? (typeof stmt.columns === 'function' && stmt.columns().length > 0);
-        if (returnsRows)
+        if (returnsRows) {
           return {
             rows: stmt.all(...bound).map((r) => toJsonSafe(r) as Record<string, unknown>),
             affectedRows: 0,
           };
+        }
         return { rows: [], affectedRows: Number(stmt.run(...bound).changes) };
       } catch (error) {
         throw wrapDbError(error);
+      } finally {
+        if (readOnly) handle.prepare('PRAGMA query_only = OFF').run();
       }
     },
     async close() {

@@ -3,6 +3,7 @@
  * driver's placeholder style; values are always bound, never spliced into SQL text.
  */
 import { ToolError } from './errors.js';
+import { guardReadOnlySql } from './sql-guard.js';
 
 export type SqlKind = 'postgresql' | 'mysql' | 'mariadb' | 'sqlite';
 
@@ -20,8 +21,16 @@ export interface SqlResult {
   affectedRows: number;
 }
 
+export interface QueryOptions {
+  signal?: AbortSignal | undefined;
+  /** Run inside a read-only transaction (or with writes disabled). */
+  readOnly?: boolean;
+  /** Server-side statement timeout where the database supports one. */
+  timeoutMs?: number;
+}
+
 export interface SqlDatabase {
-  query(text: string, values: unknown[], options?: { signal?: AbortSignal }): Promise<SqlResult>;
+  query(text: string, values: unknown[], options?: QueryOptions): Promise<SqlResult>;
   close(): Promise<void>;
 }
 
@@ -49,21 +58,32 @@ export interface PooledConnection {
  * Run one statement on a pooled connection; for read-only connections inside a read-only transaction
  * (`begin` is the dialect's statement). Errors become tool errors; the connection is always released.
  */
+export interface StatementPlan {
+  /** Transaction start (e.g. BEGIN READ ONLY); COMMIT/ROLLBACK follow automatically. */
+  begin?: string | undefined;
+  /** Statements run before the tool's statement (after `begin`). */
+  setup?: string[];
+  /** Statements run afterwards whatever happened, before the connection goes back to the pool. */
+  teardown?: string[];
+}
+
 export async function runPooled(
   conn: PooledConnection,
   text: string,
   values: unknown[],
-  readOnly: string | undefined,
+  plan: StatementPlan = {},
 ): Promise<SqlResult> {
   try {
-    if (readOnly) await conn.run(readOnly);
+    if (plan.begin) await conn.run(plan.begin);
+    for (const statement of plan.setup ?? []) await conn.run(statement);
     const result = await conn.run(text, values);
-    if (readOnly) await conn.run('COMMIT');
+    if (plan.begin) await conn.run('COMMIT');
     return result;
   } catch (error) {
-    if (readOnly) await conn.run('ROLLBACK').catch(() => undefined);
+    if (plan.begin) await conn.run('ROLLBACK').catch(() => undefined);
     throw wrapDbError(error);
   } finally {
+    for (const statement of plan.teardown ?? []) await conn.run(statement).catch(() => undefined);
     conn.release();
   }
 }
@@ -74,6 +94,26 @@ export function wrapDbError(error: unknown): Error {
   return new ToolError(`database error${e.code ? ` (${e.code})` : ''}: ${e.message ?? String(error)}`, {
     cause: error,
   });
+}
+
+export interface QueryToolDefinition {
+  connection: string;
+  maxRows: number;
+  timeoutMs: number;
+}
+
+/** The guarded ad-hoc query tool: one read-only statement, read-only transaction, timeout, row limit. */
+export async function runQuery(
+  db: SqlDatabase,
+  def: QueryToolDefinition,
+  args: Record<string, unknown>,
+  signal?: AbortSignal,
+): Promise<unknown> {
+  const statement = guardReadOnlySql(String(args.sql ?? ''));
+  const params = Array.isArray(args.params) ? args.params.map(normaliseValue) : [];
+  const res = await db.query(statement, params, { signal, readOnly: true, timeoutMs: def.timeoutMs });
+  const truncated = res.rows.length > def.maxRows;
+  return { rows: truncated ? res.rows.slice(0, def.maxRows) : res.rows, truncated };
 }
 
 export interface SqlToolDefinition {

@@ -1,7 +1,7 @@
 /** Wraps every tool implementation: rate limit, timeout, logging, metrics, and errors as `isError` results. */
-import type { CallToolResult } from '@modelcontextprotocol/server';
+import { type CallToolResult, fromJsonSchema } from '@modelcontextprotocol/server';
 import { requireEnv, ToolError } from './errors.js';
-import { isPlainObject, toJsonSafe } from './json.js';
+import { describeIssue, isPlainObject, toJsonSafe } from './json.js';
 import type { Logger } from './logger.js';
 import type { Runtime } from './runtime.js';
 import type { SqlDatabase } from './sql.js';
@@ -25,6 +25,8 @@ export interface ToolOptions {
   defaults?: Record<string, unknown>;
   /** The implementation is synchronous and cannot hang (static text): no timer or abort signal per call. */
   sync?: boolean;
+  /** Output schema checked leniently: a mismatch is reported in the result instead of failing the call. */
+  lenientSchema?: Record<string, unknown>;
 }
 
 const NEVER_ABORTED = new AbortController().signal;
@@ -70,7 +72,9 @@ export function toolHandler(
       const seconds = (performance.now() - started) / 1000;
       rt.metrics.observeCall(options.name, 'ok', seconds);
       log.info('tool call', { outcome: 'ok', ms: Math.round(seconds * 1000) });
-      return successResult(toJsonSafe(value), options.output);
+      const result = successResult(toJsonSafe(value), options.output);
+      if (options.lenientSchema) await noteMismatches(result, options.lenientSchema);
+      return result;
     } catch (error) {
       const seconds = (performance.now() - started) / 1000;
       rt.metrics.observeCall(options.name, 'error', seconds);
@@ -82,6 +86,25 @@ export function toolHandler(
       if (timer) clearTimeout(timer);
     }
   };
+}
+
+const lenientValidators = new WeakMap<object, ReturnType<typeof fromJsonSchema>>();
+
+/** Append which fields did not match the declared output schema (lenient mode). */
+async function noteMismatches(result: CallToolResult, schema: Record<string, unknown>): Promise<void> {
+  let validator = lenientValidators.get(schema);
+  if (!validator) {
+    validator = fromJsonSchema(schema as Parameters<typeof fromJsonSchema>[0]);
+    lenientValidators.set(schema, validator);
+  }
+  const verdict = await validator['~standard'].validate(result.structuredContent ?? {});
+  if (!verdict.issues?.length) return;
+  const fields = verdict.issues.slice(0, 10).map((i) => describeIssue(i));
+  result.content.push({
+    type: 'text',
+    text: `Note: the response does not match the documented schema (${fields.join('; ')}).`,
+  });
+  result._meta = { ...result._meta, 'mcp-factory/outputMismatch': fields };
 }
 
 export function successResult(value: unknown, output: ToolOptions['output']): CallToolResult {

@@ -10,6 +10,8 @@ function implementationLabel(spec: ServerSpec, name: string): string {
   if (tool.sql) return `SQL on \`${tool.sql.connection}\``;
   if (tool.http) return `HTTP ${tool.http.method} on \`${tool.http.connection}\``;
   if (tool.code) return 'TypeScript';
+  if (tool.query) return `read-only SQL on \`${tool.query.connection}\``;
+  if (tool.catalog) return `${tool.catalog.action} in catalog \`${tool.catalog.catalog}\``;
   return 'static text';
 }
 

@@ -48,6 +48,10 @@ export function collectEnv(spec: ServerSpec): EnvVarInfo[] {
             true,
           ),
         );
+      if (a?.type === 'oauth2_client_credentials') {
+        list.push(add(a.clientIdEnv, `OAuth2 client id for ${c.name}`, true, true));
+        list.push(add(a.clientSecretEnv, `OAuth2 client secret for ${c.name}`, true, true));
+      }
       if (a?.type === 'basic') {
         list.push(add(a.usernameEnv, `user name for ${c.name}`, true, true));
         list.push(add(a.passwordEnv, `password for ${c.name}`, true, true));
@@ -66,7 +70,13 @@ export function collectEnv(spec: ServerSpec): EnvVarInfo[] {
     byConnection.set(c.name, list);
   }
   for (const tool of spec.tools) {
-    const conn = tool.sql?.connection ?? tool.http?.connection;
+    const conn =
+      tool.sql?.connection ??
+      tool.http?.connection ??
+      tool.query?.connection ??
+      (tool.catalog
+        ? spec.catalogs.find((c) => c.name === tool.catalog?.catalog)?.operations[0]?.http.connection
+        : undefined);
     for (const v of conn ? (byConnection.get(conn) ?? []) : []) if (v.required) v.tools.push(tool.name);
   }
   if (spec.auth && spec.auth.type !== 'none')

@@ -57,6 +57,23 @@ export function effectiveParameters(
   tool: Tool,
   pagination: { defaultLimit: number; maxLimit: number },
 ): Record<string, ValueSchema> {
+  if (tool.query) {
+    return {
+      sql: {
+        type: 'string',
+        required: true,
+        minLength: 1,
+        maxLength: 100_000,
+        description: 'One read-only SQL statement (SELECT, WITH, VALUES, EXPLAIN); no comments.',
+      },
+      params: {
+        type: 'array',
+        description: 'Values bound to the statement placeholders (? or $1, $2 …).',
+        maxItems: 100,
+      },
+    };
+  }
+  if (tool.catalog) return CATALOG_PARAMETERS[tool.catalog.action];
   if (!tool.sql?.paginate) return tool.parameters;
   return {
     ...tool.parameters,
@@ -77,8 +94,55 @@ export interface OutputPlan {
 }
 
 /** How a tool's value maps to structuredContent and which outputSchema advertises it. */
+const CATALOG_PARAMETERS: Record<'search' | 'describe' | 'invoke', Record<string, ValueSchema>> = {
+  search: {
+    query: {
+      type: 'string',
+      required: true,
+      maxLength: 500,
+      description: 'Words to look for in operation names and descriptions.',
+    },
+    limit: {
+      type: 'integer',
+      minimum: 1,
+      maximum: 100,
+      default: 10,
+      description: 'How many operations to return.',
+    },
+  },
+  describe: {
+    operation: {
+      type: 'string',
+      required: true,
+      description: 'Operation name, as returned by the search tool.',
+    },
+  },
+  invoke: {
+    operation: {
+      type: 'string',
+      required: true,
+      description: 'Operation name, as returned by the search tool.',
+    },
+    arguments: {
+      type: 'object',
+      description: 'Arguments matching the operation input schema (see the describe tool).',
+    },
+  },
+};
+
 export function outputPlan(tool: Tool): OutputPlan {
   const returns = tool.returns;
+  if (tool.query) {
+    return {
+      schema: {
+        type: 'object',
+        properties: { rows: { type: 'array', items: { type: 'object' } }, truncated: { type: 'boolean' } },
+        required: ['rows', 'truncated'],
+      },
+      mode: 'object',
+    };
+  }
+  if (tool.catalog) return { mode: 'none' };
   if (tool.sql) {
     switch (tool.sql.result) {
       case 'rows': {

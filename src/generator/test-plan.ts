@@ -38,6 +38,51 @@ export function planTests(spec: ServerSpec): TestCase[] {
           ...(ex.skip ? { skip: 'marked skip in the spec' } : upstream ? { skip: upstream } : {}),
         });
       });
+    } else if (tool.query) {
+      cases.push({
+        tool: tool.name,
+        name: `${tool.name} runs a trivial query`,
+        arguments: { sql: 'SELECT 1 AS one' },
+        expectError: false,
+        contains: 'one',
+        requiresEnv,
+      });
+      cases.push({
+        tool: tool.name,
+        name: `${tool.name} refuses a write`,
+        arguments: { sql: 'DELETE FROM nothing_here' },
+        expectError: true,
+        requiresEnv: [],
+      });
+    } else if (tool.catalog) {
+      const catalog = spec.catalogs.find((c) => c.name === tool.catalog?.catalog);
+      const first = catalog?.operations[0]?.name ?? '';
+      if (tool.catalog.action === 'search')
+        cases.push({
+          tool: tool.name,
+          name: `${tool.name} searches`,
+          arguments: { query: first },
+          expectError: false,
+          contains: first,
+          requiresEnv: [],
+        });
+      else if (tool.catalog.action === 'describe')
+        cases.push({
+          tool: tool.name,
+          name: `${tool.name} describes ${first}`,
+          arguments: { operation: first },
+          expectError: false,
+          contains: 'inputSchema',
+          requiresEnv: [],
+        });
+      else
+        cases.push({
+          tool: tool.name,
+          name: `${tool.name} rejects an unknown operation`,
+          arguments: { operation: '\u0000no-such-operation' },
+          expectError: true,
+          requiresEnv: [],
+        });
     } else {
       const args: Record<string, unknown> = {};
       let unsynthesisable: string | undefined;

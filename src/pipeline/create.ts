@@ -311,7 +311,7 @@ function typecheckError(
   });
   return new FactoryError(
     'TYPECHECK_FAILED',
-    `the generated project does not type-check (${tc.diagnostics.length} error(s))`,
+    `the generated project does not type-check (${tc.diagnostics.length} error(s)); first: ${issues[0]?.message ?? '?'}`,
     { issues },
   );
 }

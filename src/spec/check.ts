@@ -4,7 +4,13 @@
  */
 import { Cron } from 'croner';
 import { ERROR_CODES, type ErrorCode, type Issue } from '../errors/index.js';
-import { type Connection, implementationKinds, type ServerSpec, type ValueSchema } from './model.js';
+import {
+  type Connection,
+  type HttpImpl,
+  implementationKinds,
+  type ServerSpec,
+  type ValueSchema,
+} from './model.js';
 import { formatPath, type PathSegment } from './path.js';
 import { describeSecretValue, isSensitiveHeaderName } from './secrets.js';
 import { analyzeSql } from './sql.js';
@@ -138,30 +144,42 @@ export function checkSpec(spec: ServerSpec): PathIssue[] {
     }
     if (tool.http) {
       connectionRef(tool.http.connection, at('http', 'connection'), 'http');
-      checkTemplate(tool.http.path, params, at('http', 'path'), add);
-      if (/^[a-z][a-z0-9+.-]*:/i.test(tool.http.path) || tool.http.path.startsWith('//')) {
+      checkHttp(tool.http, params, at('http'), add);
+    }
+    if (tool.query) {
+      connectionRef(tool.query.connection, at('query', 'connection'), 'sql');
+      if (params.size)
         add(
           'SPEC_INVALID_VALUE',
-          'the path must be relative to the connection base URL',
-          at('http', 'path'),
-          'Write a path such as /items/{{id}}.',
+          'a query tool takes no declared parameters (sql and params are added)',
+          at('parameters'),
+          'Remove `parameters`.',
+        );
+    }
+    if (tool.catalog) {
+      if (!spec.catalogs.some((c) => c.name === tool.catalog?.catalog)) {
+        add(
+          'SPEC_UNDEFINED_REFERENCE',
+          `catalog "${tool.catalog.catalog}" is not defined`,
+          at('catalog', 'catalog'),
+          'Declare it under `catalogs:`.',
         );
       }
-      for (const [k, v] of Object.entries(tool.http.query ?? {}))
-        checkTemplate(v, params, at('http', 'query', k), add);
-      for (const [k, v] of Object.entries(tool.http.headers ?? {})) {
-        checkTemplate(v, params, at('http', 'headers', k), add);
-        checkHeader(k, v, at('http', 'headers', k), add);
-        if (isSensitiveHeaderName(k) && !/\{\{/.test(v)) {
-          add(
-            'SPEC_LITERAL_SECRET',
-            `header "${k}" has a literal value`,
-            at('http', 'headers', k),
-            'Move credentials to the connection `auth` or `headers: { name: { env: VAR } }`.',
-          );
-        }
-      }
-      walkStrings(tool.http.body, at('http', 'body'), (s, p) => checkTemplate(s, params, p, add));
+      if (params.size)
+        add(
+          'SPEC_INVALID_VALUE',
+          'a catalog tool takes no declared parameters (they follow from its action)',
+          at('parameters'),
+          'Remove `parameters`.',
+        );
+    }
+    if (tool.outputValidation === 'lenient' && !tool.returns) {
+      add(
+        'SPEC_INVALID_VALUE',
+        '`outputValidation: lenient` needs a `returns` schema',
+        at('outputValidation'),
+        'Add `returns` or remove the option.',
+      );
     }
     if (tool.static) checkTemplate(tool.static.text, params, at('static', 'text'), add);
 
@@ -240,6 +258,28 @@ export function checkSpec(spec: ServerSpec): PathIssue[] {
     });
     p.messages.forEach((m, j) => {
       checkTemplate(m.text, args, ['prompts', i, 'messages', j, 'text'], add);
+    });
+  });
+
+  const catalogNames = new Set<string>();
+  spec.catalogs.forEach((catalog, c) => {
+    if (catalogNames.has(catalog.name))
+      add('SPEC_DUPLICATE_NAME', `catalog "${catalog.name}" is declared twice`, ['catalogs', c, 'name']);
+    catalogNames.add(catalog.name);
+    const names = new Set<string>();
+    catalog.operations.forEach((op, o) => {
+      const at = (...rest: PathSegment[]): PathSegment[] => ['catalogs', c, 'operations', o, ...rest];
+      if (names.has(op.name))
+        add(
+          'SPEC_DUPLICATE_NAME',
+          `operation "${op.name}" is declared twice in catalog "${catalog.name}"`,
+          at('name'),
+        );
+      names.add(op.name);
+      for (const [name, schema] of Object.entries(op.parameters))
+        checkValueSchema(schema, at('parameters', name), add);
+      connectionRef(op.http.connection, at('http', 'connection'), 'http');
+      checkHttp(op.http, new Set(Object.keys(op.parameters)), at('http'), add);
     });
   });
 
@@ -325,6 +365,66 @@ export function findLiteralSecrets(data: unknown): PathIssue[] {
     }
   });
   return issues;
+}
+
+function checkHttp(
+  http: HttpImpl,
+  params: Set<string>,
+  at: PathSegment[],
+  add: (c: ErrorCode, m: string, p: PathSegment[], h?: string) => void,
+) {
+  checkTemplate(http.path, params, [...at, 'path'], add);
+  if (/^[a-z][a-z0-9+.-]*:/i.test(http.path) || http.path.startsWith('//')) {
+    add(
+      'SPEC_INVALID_VALUE',
+      'the path must be relative to the connection base URL',
+      [...at, 'path'],
+      'Write a path such as /items/{{id}}.',
+    );
+  }
+  for (const [k, v] of Object.entries(http.query ?? {})) {
+    if (typeof v === 'string') checkTemplate(v, params, [...at, 'query', k], add);
+    else if (!params.has(v.param))
+      add('SPEC_UNDEFINED_REFERENCE', `query parameter "${k}" names no parameter "${v.param}"`, [
+        ...at,
+        'query',
+        k,
+        'param',
+      ]);
+  }
+  for (const [k, v] of Object.entries(http.headers ?? {})) {
+    checkTemplate(v, params, [...at, 'headers', k], add);
+    checkHeader(k, v, [...at, 'headers', k], add);
+    if (isSensitiveHeaderName(k) && !/\{\{/.test(v)) {
+      add(
+        'SPEC_LITERAL_SECRET',
+        `header "${k}" has a literal value`,
+        [...at, 'headers', k],
+        'Move credentials to the connection `auth` or `headers: { name: { env: VAR } }`.',
+      );
+    }
+  }
+  for (const [k, v] of Object.entries(http.cookies ?? {})) {
+    checkTemplate(v, params, [...at, 'cookies', k], add);
+    if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(k))
+      add('SPEC_INVALID_VALUE', `"${k}" is not a valid cookie name`, [...at, 'cookies', k]);
+  }
+  if (
+    http.bodyEncoding !== 'json' &&
+    http.body !== undefined &&
+    (typeof http.body !== 'object' || http.body === null || Array.isArray(http.body))
+  ) {
+    add('SPEC_INVALID_VALUE', `a ${http.bodyEncoding} body must be a mapping of field names to templates`, [
+      ...at,
+      'body',
+    ]);
+  }
+  walkStrings(http.body, [...at, 'body'], (s, p) => {
+    if (p[p.length - 1] === 'file' && http.bodyEncoding === 'multipart') {
+      if (!params.has(s)) add('SPEC_UNDEFINED_REFERENCE', `file field names no parameter "${s}"`, p);
+    } else if (!(p[p.length - 1] === 'contentType' && http.bodyEncoding === 'multipart'))
+      checkTemplate(s, params, p, add);
+  });
 }
 
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;

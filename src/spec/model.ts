@@ -112,11 +112,18 @@ const HttpAuth = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('bearer'), envVar: envVarName }),
   z.strictObject({
     type: z.literal('api_key'),
-    in: z.enum(['header', 'query']).default('header'),
+    in: z.enum(['header', 'query', 'cookie']).default('header'),
     name: z.string().min(1).max(200).describe('Header or query parameter name.'),
     envVar: envVarName,
   }),
   z.strictObject({ type: z.literal('basic'), usernameEnv: envVarName, passwordEnv: envVarName }),
+  z.strictObject({
+    type: z.literal('oauth2_client_credentials'),
+    tokenUrl: z.url({ protocol: /^https?$/ }),
+    clientIdEnv: envVarName,
+    clientSecretEnv: envVarName,
+    scopes: z.array(z.string().min(1).max(200)).optional(),
+  }),
 ]);
 
 const HttpConnection = z.strictObject({
@@ -157,6 +164,14 @@ export const SqlImpl = z.strictObject({
 });
 export type SqlImpl = z.infer<typeof SqlImpl>;
 
+/** A query parameter serialised from an array or object argument (OpenAPI styles). */
+export const QueryParamStyle = z.strictObject({
+  param: identifier,
+  style: z.enum(['form', 'spaceDelimited', 'pipeDelimited', 'deepObject']).default('form'),
+  explode: z.boolean().optional().describe('Defaults to true for form and deepObject, false otherwise.'),
+});
+export type QueryParamStyle = z.infer<typeof QueryParamStyle>;
+
 export const HttpImpl = z.strictObject({
   connection: identifier,
   method: z.enum(['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD']).default('GET'),
@@ -165,8 +180,10 @@ export const HttpImpl = z.strictObject({
     .min(1)
     .max(2000)
     .describe('Path below the base URL; {{param}} placeholders are URL-encoded.'),
-  query: z.record(z.string().min(1), z.string().max(4000)).optional(),
+  query: z.record(z.string().min(1), z.union([z.string().max(4000), QueryParamStyle])).optional(),
   headers: z.record(z.string().min(1), z.string().max(4000)).optional(),
+  cookies: z.record(z.string().min(1).max(200), z.string().max(4000)).optional(),
+  bodyEncoding: z.enum(['json', 'form', 'multipart']).default('json'),
   body: z
     .unknown()
     .optional()
@@ -185,6 +202,19 @@ export const CodeImpl = z.strictObject({
     ),
 });
 export type CodeImpl = z.infer<typeof CodeImpl>;
+
+export const QueryImpl = z.strictObject({
+  connection: identifier,
+  maxRows: z.number().int().min(1).max(100_000).default(1000),
+  timeoutMs: z.number().int().min(1).max(600_000).default(5000),
+});
+export type QueryImpl = z.infer<typeof QueryImpl>;
+
+export const CatalogImpl = z.strictObject({
+  catalog: identifier,
+  action: z.enum(['search', 'describe', 'invoke']),
+});
+export type CatalogImpl = z.infer<typeof CatalogImpl>;
 
 export const StaticImpl = z.strictObject({
   text: text.describe('Text returned by the tool; {{param}} placeholders are filled in.'),
@@ -218,14 +248,51 @@ export const Tool = z.strictObject({
   annotations: Annotations.optional(),
   timeoutMs: z.number().int().min(1).max(3_600_000).optional(),
   examples: z.array(ToolExample).optional().describe('Calls used by the generated tests.'),
+  outputValidation: z
+    .enum(['strict', 'lenient'])
+    .default('strict')
+    .describe('lenient: a result that does not match `returns` is returned with a note instead of failing.'),
   sql: SqlImpl.optional(),
   http: HttpImpl.optional(),
   code: CodeImpl.optional(),
   static: StaticImpl.optional(),
+  query: QueryImpl.optional().describe(
+    'Guarded ad-hoc read-only SQL; parameters `sql` and `params` are added.',
+  ),
+  catalog: CatalogImpl.optional().describe(
+    'Search, describe or invoke the operations of a catalog (dynamic mode).',
+  ),
 });
 export type Tool = z.infer<typeof Tool>;
-export type ToolImplementationKind = 'sql' | 'http' | 'code' | 'static';
-export const IMPLEMENTATION_KINDS: readonly ToolImplementationKind[] = ['sql', 'http', 'code', 'static'];
+export type ToolImplementationKind = 'sql' | 'http' | 'code' | 'static' | 'query' | 'catalog';
+export const IMPLEMENTATION_KINDS: readonly ToolImplementationKind[] = [
+  'sql',
+  'http',
+  'code',
+  'static',
+  'query',
+  'catalog',
+];
+
+/** Operations reachable through catalog tools instead of one tool each (large APIs). */
+export const Catalog = z.strictObject({
+  name: identifier,
+  description: text.optional(),
+  operations: z
+    .array(
+      z.strictObject({
+        name: toolName,
+        title: z.string().max(200).optional(),
+        description: text.min(1),
+        parameters: z.record(identifier, ValueSchema).default({}),
+        returns: ValueSchema.optional(),
+        annotations: Annotations.optional(),
+        http: HttpImpl,
+      }),
+    )
+    .min(1),
+});
+export type Catalog = z.infer<typeof Catalog>;
 
 export const Resource = z.strictObject({
   name: toolName,
@@ -375,6 +442,7 @@ export const ServerSpec = z.strictObject({
   resources: z.array(Resource).default([]),
   prompts: z.array(Prompt).default([]),
   triggers: z.array(Trigger).default([]),
+  catalogs: z.array(Catalog).default([]),
 });
 
 /** A validated spec with defaults applied. */
