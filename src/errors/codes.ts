@@ -88,6 +88,26 @@ export const ERROR_CODES = {
     summary: 'A trigger declaration is invalid.',
     hint: 'Check the trigger type, its schedule/path and the tool it calls.',
   },
+  DB_UNSUPPORTED_URL: {
+    kind: 'user',
+    summary: 'The database URL names no supported database.',
+    hint: 'Use postgres://, mysql://, mariadb://, sqlite:<path> or file:<path>.',
+  },
+  DB_CONNECT_FAILED: {
+    kind: 'user',
+    summary: 'The database importer could not connect to the database.',
+    hint: 'Check that the database is running and that the URL, user and password are right.',
+  },
+  DB_INTROSPECTION_FAILED: {
+    kind: 'user',
+    summary: 'The database importer could not read the schema.',
+    hint: 'The user needs read access to the system catalog (information_schema / pg_catalog).',
+  },
+  DB_NOTHING_TO_IMPORT: {
+    kind: 'user',
+    summary: 'No table or view matched the import filters.',
+    hint: 'Check --schema/--table filters (names or globs) and that the user can see the tables.',
+  },
   OUTPUT_EXISTS: {
     kind: 'user',
     summary: 'The output directory already exists.',
@@ -127,6 +147,36 @@ export const ERROR_CODES = {
     kind: 'user',
     summary: 'The tool call returned an error result.',
     hint: 'Read the error text; check the arguments against the tool input schema.',
+  },
+  REGISTRY_NOT_FOUND: {
+    kind: 'user',
+    summary: 'The server, version or deployment is not in the registry.',
+    hint: 'Check the server name, revision or deployment id; list what the registry holds to see the valid ones.',
+  },
+  REGISTRY_CONFLICT: {
+    kind: 'user',
+    summary: 'The change conflicts with the current state of the registry.',
+    hint: 'Read the current state again and retry; a removed server is revived by creating a new version of it.',
+  },
+  REGISTRY_INVALID: {
+    kind: 'user',
+    summary: 'A value given to the registry is malformed.',
+    hint: 'Use the format named in the message (server and tool names as in the spec, sha256 hex hashes, known states).',
+  },
+  REGISTRY_SECRET_VALUE: {
+    kind: 'user',
+    summary: 'Something that looks like a secret value was given where the registry stores only references.',
+    hint: 'Store the environment variable name and where its value comes from (e.g. `vault:kv/app#token`), never the value.',
+  },
+  REGISTRY_UNAVAILABLE: {
+    kind: 'user',
+    summary: 'The registry database cannot be opened or reached, or stayed locked too long.',
+    hint: 'Check that MCP_FACTORY_HOME is writable or the PostgreSQL URL is reachable, then retry.',
+  },
+  REGISTRY_INCOMPATIBLE: {
+    kind: 'user',
+    summary: 'The registry database was written by a newer or different version of MCP Factory.',
+    hint: 'Upgrade MCP Factory, or point MCP_FACTORY_HOME or the registry URL at another database.',
   },
   INVALID_ARGUMENTS: {
     kind: 'user',
