@@ -31,6 +31,15 @@ export function bundleOptions(external: string[]): Record<string, unknown> {
 /** Modules left out of the bundle: optional native accelerators the drivers probe for. */
 export const BUNDLE_EXTERNALS = ['pg-native', 'cloudflare:sockets'];
 
+/** Packages MCP Factory ships that code tools may load with `await import('name')`. */
+export const CODE_TOOL_PACKAGES = ['nodemailer'] as const;
+
+/** Shipped packages the spec's code tools import (added to the generated package.json). */
+export function codeImports(spec: ServerSpec): string[] {
+  const sources = spec.tools.map((t) => t.code?.source ?? '').join('\n');
+  return CODE_TOOL_PACKAGES.filter((name) => new RegExp(`import\\(\\s*['"]${name}['"]\\s*\\)`).test(sources));
+}
+
 function usesSqlite(spec: ServerSpec): boolean {
   return spec.connections.some((c) => c.type === 'sqlite');
 }
@@ -46,6 +55,7 @@ export function packageJson(spec: ServerSpec, versions: DependencyVersions): str
     ...(kinds.has('postgresql') ? ['pg'] : []),
     ...(kinds.has('mysql') || kinds.has('mariadb') ? ['mysql2'] : []),
     ...(usesSqlite(spec) ? ['better-sqlite3'] : []),
+    ...codeImports(spec),
   ];
   const pkg = {
     name: spec.name,
@@ -66,6 +76,7 @@ export function packageJson(spec: ServerSpec, versions: DependencyVersions): str
     },
     dependencies: pick(deps),
     devDependencies: pick([
+      ...codeImports(spec).map((d) => `@types/${d}`),
       '@modelcontextprotocol/client',
       'typescript',
       'esbuild',

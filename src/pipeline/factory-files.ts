@@ -39,6 +39,8 @@ export const PROJECT_PACKAGES = [
   'pg',
   'mysql2',
   'better-sqlite3',
+  'nodemailer',
+  '@types/nodemailer',
   'typescript',
   'esbuild',
   '@types/node',
