@@ -12,6 +12,7 @@ import {
   type McpServerFactory,
   originValidationResponse,
 } from '@modelcontextprotocol/server';
+import { createPrometheusMetrics } from './metrics.js';
 import type { Runtime } from './runtime.js';
 
 export interface HttpOptions {
@@ -62,10 +63,9 @@ export function createHttpCore(
           expected.challenge ? { 'www-authenticate': expected.challenge } : {},
         );
       }
-      if (url.pathname === '/metrics' && settings.metrics && req.method === 'GET') {
-        return new Response(await rt.metrics.registry.metrics(), {
-          headers: { 'content-type': rt.metrics.registry.contentType },
-        });
+      if (url.pathname === '/metrics' && req.method === 'GET') {
+        const metrics = await rt.metrics.render();
+        if (metrics) return new Response(metrics.body, { headers: { 'content-type': metrics.contentType } });
       }
       if (url.pathname === settings.http.path) return mcp.fetch(req);
       return json(404, { error: 'not_found', message: `MCP is served at ${settings.http.path}` });
@@ -108,6 +108,7 @@ export async function startHttpServer(
   factory: McpServerFactory,
   options: HttpOptions,
 ): Promise<{ server: Server; close: () => Promise<void> }> {
+  if (rt.settings.metrics) rt.metrics = await createPrometheusMetrics();
   const core = createHttpCore(rt, factory);
   const handler = toNodeHandler({ fetch: (req: Request) => core.fetch(req) });
   const server = createServer((req, res) => {

@@ -2,7 +2,6 @@
 import { parseArgs } from 'node:util';
 import type { McpServer } from '@modelcontextprotocol/server';
 import { serveStdio } from '@modelcontextprotocol/server/stdio';
-import { startHttpServer } from './http-server.js';
 import type { Runtime } from './runtime.js';
 
 const USAGE = `Usage: server [--transport stdio|http] [--host HOST] [--port PORT]
@@ -69,6 +68,8 @@ export async function main(rt: Runtime, factory: () => McpServer): Promise<void>
   }
   const host = values.host ?? process.env.HOST ?? rt.settings.http.host;
   try {
+    // Loaded on demand: stdio servers never pay for the HTTP stack (Node adapter, metrics) at start-up.
+    const { startHttpServer } = await import('./http-server.js');
     const http = await startHttpServer(rt, factory, { host, port });
     closeTransport = http.close;
   } catch (error) {

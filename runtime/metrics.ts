@@ -1,14 +1,18 @@
-/** Prometheus metrics for tool calls (served at /metrics over HTTP). */
-import { Counter, collectDefaultMetrics, Histogram, Registry } from 'prom-client';
-
+/**
+ * Prometheus metrics for tool calls, served at /metrics over HTTP. prom-client is loaded only when the HTTP
+ * transport starts with metrics on: a stdio server has nowhere to serve them and skips the cost.
+ */
 export interface Metrics {
-  registry: Registry;
   observeCall(tool: string, outcome: 'ok' | 'error' | 'rate_limited', seconds: number): void;
+  /** Exposition text, or undefined when metrics are off. */
+  render(): Promise<{ contentType: string; body: string } | undefined>;
 }
 
-export function createMetrics(enabled: boolean): Metrics {
+export const NO_METRICS: Metrics = { observeCall: () => undefined, render: async () => undefined };
+
+export async function createPrometheusMetrics(): Promise<Metrics> {
+  const { Counter, collectDefaultMetrics, Histogram, Registry } = await import('prom-client');
   const registry = new Registry();
-  if (!enabled) return { registry, observeCall: () => undefined };
   collectDefaultMetrics({ register: registry });
   const calls = new Counter({
     name: 'mcp_tool_calls_total',
@@ -27,7 +31,6 @@ export function createMetrics(enabled: boolean): Metrics {
   const counters = new Map<string, { inc(): void }>();
   const timers = new Map<string, { observe(v: number): void }>();
   return {
-    registry,
     observeCall(tool, outcome, seconds) {
       const key = `${tool}\u0000${outcome}`;
       let counter = counters.get(key);
@@ -43,5 +46,6 @@ export function createMetrics(enabled: boolean): Metrics {
       }
       timer.observe(seconds);
     },
+    render: async () => ({ contentType: registry.contentType, body: await registry.metrics() }),
   };
 }

@@ -5,7 +5,7 @@ import { type CatalogDefinition, createCatalogs } from './catalog.js';
 import { ToolError } from './errors.js';
 import { callHttp, type HttpToolDefinition } from './http-client.js';
 import { createLogger, type Logger, parseLogLevel } from './logger.js';
-import { createMetrics, type Metrics } from './metrics.js';
+import { type Metrics, NO_METRICS } from './metrics.js';
 import { createRateLimiter, type RateLimiter } from './rate-limit.js';
 import type { ServerSettings } from './settings.js';
 import {
@@ -78,7 +78,7 @@ export function createRuntime(
   return {
     settings,
     log,
-    metrics: createMetrics(settings.metrics),
+    metrics: NO_METRICS,
     limiter: createRateLimiter(settings.rateLimit),
     projectRoot,
     db,
