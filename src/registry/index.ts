@@ -1,0 +1,38 @@
+/**
+ * The registry of MCP Factory: what servers exist, their immutable versions and tools, where they are
+ * deployed, which secrets they reference (never the values), how their tools are doing, and who changed what.
+ * A library: it prints nothing and never exits; every failure is a FactoryError with a REGISTRY_* code.
+ */
+export { defaultHome, REGISTRY_FILE } from './connect.js';
+export { type CallRecord, type CallStats, LATENCY_BUCKETS } from './metrics.js';
+export {
+  type AuditEntry,
+  type AuditFilter,
+  type AuditInput,
+  type CreateVersionInput,
+  type DeploymentFilter,
+  type DeploymentInput,
+  type DeploymentPatch,
+  type DeploymentRecord,
+  type OpenRegistryOptions,
+  openRegistry,
+  Registry,
+  type RegistryInfo,
+  type ServerRecord,
+  type ToolInput,
+  type ToolRecord,
+  type ToolStatsReport,
+  type VersionRecord,
+  type VersionSummary,
+} from './registry.js';
+export {
+  type Backend,
+  DEPLOYMENT_STATUSES,
+  DESIRED_STATES,
+  type DeploymentStatus,
+  type DesiredState,
+  SERVER_STATUSES,
+  type ServerStatus,
+} from './schema.js';
+export type { SearchEngine, ToolMatch } from './search.js';
+export { type SecretRef, secretValueReason } from './validate.js';

@@ -1,0 +1,229 @@
+/**
+ * Schema migrations, defined in code and applied by Kysely's Migrator. Names sort in application order; a
+ * migration is never edited once released — add a new one. Each migration runs inside one transaction on both
+ * backends (see the SQLite adapter in connect.ts), serialised across processes: by `BEGIN IMMEDIATE` on SQLite,
+ * by Kysely's advisory lock on PostgreSQL.
+ */
+import {
+  type ColumnDataType,
+  type CreateTableBuilder,
+  type Kysely,
+  type Migration,
+  type MigrationProvider,
+  sql,
+} from 'kysely';
+import { type Backend, DEPLOYMENT_STATUSES, DESIRED_STATES, SERVER_STATUSES } from './schema.js';
+
+export const MIGRATION_TABLE = 'mcpf_migration';
+export const MIGRATION_LOCK_TABLE = 'mcpf_migration_lock';
+
+// Migrations run against an untyped Kysely (the schema is what they create).
+// biome-ignore lint/suspicious/noExplicitAny: the migration API is untyped by design
+type Db = Kysely<any>;
+
+function inList(values: readonly string[]) {
+  return sql.join(values.map((v) => sql.lit(v)));
+}
+
+function types(backend: Backend) {
+  const pg = backend === 'postgres';
+  return {
+    json: (pg ? 'jsonb' : 'text') as ColumnDataType,
+    real: (pg ? 'double precision' : 'real') as ColumnDataType,
+    /** An auto-increment primary key; AUTOINCREMENT on SQLite so a deleted id is never reused. */
+    id<T extends string, C extends string>(t: CreateTableBuilder<T, C>): CreateTableBuilder<T, C | 'id'> {
+      return pg
+        ? t.addColumn('id', 'serial', (c) => c.primaryKey())
+        : t.addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement());
+    },
+  };
+}
+
+/** Refuse UPDATE (and DELETE when `deletes`) on a table: immutable versions, append-only audit. */
+async function refuseChanges(db: Db, backend: Backend, table: string, deletes: boolean): Promise<void> {
+  const ops = deletes ? ['UPDATE', 'DELETE'] : ['UPDATE'];
+  for (const op of ops) {
+    const name = sql.id(`${table}_no_${op.toLowerCase()}`);
+    if (backend === 'sqlite') {
+      await sql`CREATE TRIGGER ${name} BEFORE ${sql.raw(op)} ON ${sql.table(table)}
+        BEGIN SELECT RAISE(ABORT, ${sql.lit(`${table} rows cannot be changed (${op})`)}); END`.execute(db);
+    } else {
+      await sql`CREATE TRIGGER ${name} BEFORE ${sql.raw(op)} ON ${sql.table(table)}
+        FOR EACH ROW EXECUTE FUNCTION mcpf_refuse_change()`.execute(db);
+    }
+  }
+  if (deletes && backend === 'postgres') {
+    await sql`CREATE TRIGGER ${sql.id(`${table}_no_truncate`)} BEFORE TRUNCATE ON ${sql.table(table)}
+      FOR EACH STATEMENT EXECUTE FUNCTION mcpf_refuse_change()`.execute(db);
+  }
+}
+
+function initial(backend: Backend): Migration {
+  const t = types(backend);
+  return {
+    async up(db: Db) {
+      if (backend === 'postgres') {
+        await sql`CREATE OR REPLACE FUNCTION mcpf_refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$
+          BEGIN RAISE EXCEPTION '% rows cannot be changed (%)', TG_TABLE_NAME, TG_OP; END $$`.execute(db);
+      }
+
+      await t
+        .id(db.schema.createTable('mcpf_servers'))
+        .addColumn('name', 'text', (c) => c.notNull().unique())
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('current_revision', 'integer', (c) => c.notNull())
+        .addColumn('latest_revision', 'integer', (c) => c.notNull())
+        .addColumn('last_error', 'text')
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addColumn('updated_at', 'text', (c) => c.notNull())
+        .addColumn('removed_at', 'text')
+        .addCheckConstraint('mcpf_servers_status', sql`status IN (${inList(SERVER_STATUSES)})`)
+        .addCheckConstraint(
+          'mcpf_servers_revisions',
+          sql`current_revision >= 1 AND current_revision <= latest_revision`,
+        )
+        .execute();
+
+      await t
+        .id(db.schema.createTable('mcpf_versions'))
+        .addColumn('server_id', 'integer', (c) => c.notNull().references('mcpf_servers.id'))
+        .addColumn('revision', 'integer', (c) => c.notNull())
+        .addColumn('version', 'text', (c) => c.notNull())
+        .addColumn('spec', t.json, (c) => c.notNull())
+        .addColumn('artifact_hash', 'text', (c) => c.notNull())
+        .addColumn('created_by', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addUniqueConstraint('mcpf_versions_revision', ['server_id', 'revision'])
+        .addCheckConstraint('mcpf_versions_hash', sql`length(artifact_hash) = 64`)
+        .execute();
+      await refuseChanges(db, backend, 'mcpf_versions', false);
+
+      await t
+        .id(db.schema.createTable('mcpf_tools'))
+        .addColumn('version_id', 'integer', (c) => c.notNull().references('mcpf_versions.id'))
+        .addColumn('server_id', 'integer', (c) => c.notNull().references('mcpf_servers.id'))
+        .addColumn('server_name', 'text', (c) => c.notNull())
+        .addColumn('revision', 'integer', (c) => c.notNull())
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('title', 'text')
+        .addColumn('description', 'text')
+        .addColumn('annotations', t.json, (c) => c.notNull())
+        .addColumn('keywords', 'text', (c) => c.notNull())
+        .addUniqueConstraint('mcpf_tools_name', ['version_id', 'name'])
+        .execute();
+      await db.schema
+        .createIndex('mcpf_tools_server_revision')
+        .on('mcpf_tools')
+        .columns(['server_id', 'revision'])
+        .execute();
+      await refuseChanges(db, backend, 'mcpf_tools', false);
+      if (backend === 'postgres') {
+        // Weights: tool name A, title B, description C, server name D (ts_rank's default weights 1/.4/.2/.1).
+        await sql`ALTER TABLE mcpf_tools ADD COLUMN search tsvector GENERATED ALWAYS AS (
+          setweight(to_tsvector('simple'::regconfig, keywords), 'A') ||
+          setweight(to_tsvector('simple'::regconfig, coalesce(title, '')), 'B') ||
+          setweight(to_tsvector('simple'::regconfig, coalesce(description, '')), 'C') ||
+          setweight(to_tsvector('simple'::regconfig, server_name), 'D')) STORED`.execute(db);
+        await sql`CREATE INDEX mcpf_tools_search ON mcpf_tools USING gin (search)`.execute(db);
+      } else {
+        // FTS5 is compiled into better-sqlite3's SQLite; without it, search falls back to LIKE (search.ts).
+        try {
+          await sql`CREATE VIRTUAL TABLE mcpf_tools_fts USING fts5(
+            keywords, title, description, server_name, tokenize = 'unicode61 remove_diacritics 2')`.execute(
+            db,
+          );
+        } catch (error) {
+          if (!/no such module/i.test(String((error as Error).message))) throw error;
+        }
+      }
+
+      await t
+        .id(db.schema.createTable('mcpf_deployments'))
+        .addColumn('server_id', 'integer', (c) => c.notNull().references('mcpf_servers.id'))
+        .addColumn('revision', 'integer', (c) => c.notNull())
+        .addColumn('target', 'text', (c) => c.notNull())
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('desired', 'text', (c) => c.notNull())
+        .addColumn('port', 'integer')
+        .addColumn('endpoint', 'text')
+        .addColumn('process_id', 'text')
+        .addColumn('last_error', 'text')
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addColumn('updated_at', 'text', (c) => c.notNull())
+        .addColumn('started_at', 'text')
+        .addColumn('stopped_at', 'text')
+        .addUniqueConstraint('mcpf_deployments_target', ['server_id', 'target'])
+        .addForeignKeyConstraint('mcpf_deployments_version', ['server_id', 'revision'], 'mcpf_versions', [
+          'server_id',
+          'revision',
+        ])
+        .addCheckConstraint('mcpf_deployments_status', sql`status IN (${inList(DEPLOYMENT_STATUSES)})`)
+        .addCheckConstraint('mcpf_deployments_desired', sql`desired IN (${inList(DESIRED_STATES)})`)
+        .addCheckConstraint('mcpf_deployments_port', sql`port IS NULL OR (port >= 1 AND port <= 65535)`)
+        .execute();
+
+      await db.schema
+        .createTable('mcpf_secret_refs')
+        .addColumn('server_id', 'integer', (c) => c.notNull().references('mcpf_servers.id'))
+        .addColumn('env_var', 'text', (c) => c.notNull())
+        .addColumn('source', 'text', (c) => c.notNull())
+        .addColumn('description', 'text')
+        .addColumn('updated_at', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('mcpf_secret_refs_pk', ['server_id', 'env_var'])
+        .execute();
+
+      // Metrics tables are clustered on their key on SQLite (WITHOUT ROWID): each upsert touches one b-tree.
+      const clustered = <T extends string, C extends string>(b: CreateTableBuilder<T, C>) =>
+        backend === 'sqlite' ? b.modifyEnd(sql`WITHOUT ROWID`) : b;
+      await clustered(
+        db.schema
+          .createTable('mcpf_tool_calls')
+          .addColumn('server', 'text', (c) => c.notNull())
+          .addColumn('tool', 'text', (c) => c.notNull())
+          .addColumn('minute', 'integer', (c) => c.notNull())
+          .addColumn('calls', 'integer', (c) => c.notNull())
+          .addColumn('errors', 'integer', (c) => c.notNull())
+          .addColumn('latency_sum', t.real, (c) => c.notNull())
+          .addColumn('latency_min', t.real, (c) => c.notNull())
+          .addColumn('latency_max', t.real, (c) => c.notNull())
+          .addPrimaryKeyConstraint('mcpf_tool_calls_pk', ['server', 'tool', 'minute']),
+      ).execute();
+      await db.schema.createIndex('mcpf_tool_calls_minute').on('mcpf_tool_calls').column('minute').execute();
+      await clustered(
+        db.schema
+          .createTable('mcpf_tool_latency')
+          .addColumn('server', 'text', (c) => c.notNull())
+          .addColumn('tool', 'text', (c) => c.notNull())
+          .addColumn('minute', 'integer', (c) => c.notNull())
+          .addColumn('bucket', 'integer', (c) => c.notNull())
+          .addColumn('count', 'integer', (c) => c.notNull())
+          .addPrimaryKeyConstraint('mcpf_tool_latency_pk', ['server', 'tool', 'minute', 'bucket']),
+      ).execute();
+      await db.schema
+        .createIndex('mcpf_tool_latency_minute')
+        .on('mcpf_tool_latency')
+        .column('minute')
+        .execute();
+
+      await t
+        .id(db.schema.createTable('mcpf_audit'))
+        .addColumn('at', 'text', (c) => c.notNull())
+        .addColumn('actor', 'text', (c) => c.notNull())
+        .addColumn('action', 'text', (c) => c.notNull())
+        .addColumn('target', 'text', (c) => c.notNull())
+        .addColumn('details', t.json)
+        .execute();
+      await db.schema.createIndex('mcpf_audit_target').on('mcpf_audit').columns(['target', 'id']).execute();
+      await refuseChanges(db, backend, 'mcpf_audit', true);
+    },
+  };
+}
+
+/** Every migration, by name (applied in name order). */
+export function migrations(backend: Backend): Record<string, Migration> {
+  return { '0001_initial': initial(backend) };
+}
+
+export function migrationProvider(backend: Backend): MigrationProvider {
+  return { getMigrations: async () => migrations(backend) };
+}

@@ -1,0 +1,146 @@
+/**
+ * Kysely table types of the registry. Both backends use the same column types as seen from TypeScript:
+ * timestamps are ISO-8601 UTC strings (sortable as text), JSON columns are `jsonb` on PostgreSQL and `text` on
+ * SQLite (read back through `parseJson`), and every id/count fits a 32-bit integer (PostgreSQL returns
+ * `bigint` as a string, so none are used; aggregates are converted with `Number()`).
+ */
+import type { ColumnType, Generated } from 'kysely';
+
+/** Server lifecycle. `removed` is a tombstone: versions stay, the name can be revived by a new version. */
+export const SERVER_STATUSES = [
+  'registered',
+  'deploying',
+  'running',
+  'stopped',
+  'failed',
+  'removed',
+] as const;
+export type ServerStatus = (typeof SERVER_STATUSES)[number];
+
+/** What a deployment is doing, as reported by whoever runs it (the supervisor). */
+export const DEPLOYMENT_STATUSES = [
+  'pending',
+  'starting',
+  'running',
+  'stopping',
+  'stopped',
+  'failed',
+] as const;
+export type DeploymentStatus = (typeof DEPLOYMENT_STATUSES)[number];
+
+/** What a deployment should be doing, as decided by management actions (CLI, API). */
+export const DESIRED_STATES = ['running', 'stopped'] as const;
+export type DesiredState = (typeof DESIRED_STATES)[number];
+
+/** JSON read back: an object on PostgreSQL (jsonb), a string on SQLite. Written as a JSON string on both. */
+type JsonColumn = ColumnType<unknown, string, string>;
+
+export interface ServersTable {
+  id: Generated<number>;
+  name: string;
+  status: ServerStatus;
+  /** The revision that is "the" server now (search, deploy default); set by create and by rollback. */
+  current_revision: number;
+  /** The highest revision ever created: the per-server counter that makes revisions gapless. */
+  latest_revision: number;
+  last_error: string | null;
+  created_at: string;
+  updated_at: string;
+  removed_at: string | null;
+}
+
+/** Immutable: an update trigger refuses changes. */
+export interface VersionsTable {
+  id: Generated<number>;
+  server_id: number;
+  revision: number;
+  version: string;
+  spec: JsonColumn;
+  artifact_hash: string;
+  created_by: string;
+  created_at: string;
+}
+
+/** The capability index: one row per tool per version (immutable). */
+export interface ToolsTable {
+  id: Generated<number>;
+  version_id: number;
+  server_id: number;
+  server_name: string;
+  revision: number;
+  name: string;
+  title: string | null;
+  description: string | null;
+  annotations: JsonColumn;
+  /** The tool name split into words (`listProducts` → `list products`), for search. */
+  keywords: string;
+}
+
+export interface DeploymentsTable {
+  id: Generated<number>;
+  server_id: number;
+  revision: number;
+  target: string;
+  status: DeploymentStatus;
+  desired: DesiredState;
+  port: number | null;
+  endpoint: string | null;
+  process_id: string | null;
+  last_error: string | null;
+  created_at: string;
+  updated_at: string;
+  started_at: string | null;
+  stopped_at: string | null;
+}
+
+export interface SecretRefsTable {
+  server_id: number;
+  env_var: string;
+  source: string;
+  description: string | null;
+  updated_at: string;
+}
+
+/** Per-minute aggregate of tool calls; `minute` is epoch milliseconds / 60 000. */
+export interface ToolCallsTable {
+  server: string;
+  tool: string;
+  minute: number;
+  calls: number;
+  errors: number;
+  latency_sum: number;
+  latency_min: number;
+  latency_max: number;
+}
+
+/** Sparse latency histogram of one minute: the count of calls per log-scale bucket (see metrics.ts). */
+export interface ToolLatencyTable {
+  server: string;
+  tool: string;
+  minute: number;
+  bucket: number;
+  count: number;
+}
+
+/** Append-only: update and delete triggers refuse changes. */
+export interface AuditTable {
+  id: Generated<number>;
+  at: string;
+  actor: string;
+  action: string;
+  target: string;
+  details: ColumnType<unknown, string | null, string | null>;
+}
+
+export interface RegistryDatabase {
+  mcpf_servers: ServersTable;
+  mcpf_versions: VersionsTable;
+  mcpf_tools: ToolsTable;
+  mcpf_deployments: DeploymentsTable;
+  mcpf_secret_refs: SecretRefsTable;
+  mcpf_tool_calls: ToolCallsTable;
+  mcpf_tool_latency: ToolLatencyTable;
+  mcpf_audit: AuditTable;
+}
+
+export type Backend = 'sqlite' | 'postgres';
