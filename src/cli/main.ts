@@ -1,16 +1,17 @@
 /**
  * The command line: a thin layer over the programmatic API. It is the only place that prints or exits.
- * Exit codes are documented in docs/cli.md.
+ * Exit codes are documented in the README (CLI section).
  */
-import { readFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import { ERROR_CODES, FactoryError, formatIssue, type Issue } from '../errors/index.js';
 import { createServerProject, type ProgressEvent } from '../pipeline/create.js';
 import { factoryVersion } from '../pipeline/factory-files.js';
 import { formatReport, isSeverity, type Severity } from '../security/index.js';
-import { loadSpecText, type ServerSpec, validateSpec } from '../spec/index.js';
 import { callTool, connectToProject, type ProtocolChoice, runAllCases } from '../testing/call-tool.js';
+import { resolveSource, type SourceOptions, specToYaml } from './sources.js';
+import { registerTemplateCommands } from './templates.js';
 
 export const EXIT = {
   OK: 0,
@@ -78,48 +79,6 @@ function parseJsonArg(text: string, what: string): unknown {
   }
 }
 
-function readSpecFile(file: string): { spec: ServerSpec; dir: string } {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (error) {
-    throw new FactoryError(
-      'SPEC_READ_FAILED',
-      `cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
-      {
-        issues: [
-          {
-            code: 'SPEC_READ_FAILED',
-            message: `cannot read ${file}`,
-            path: '',
-            hint: 'Check the path.',
-            file,
-          },
-        ],
-      },
-    );
-  }
-  const result = loadSpecText(text, { file });
-  if (!result.ok || !result.spec)
-    throw new FactoryError(
-      result.issues[0]?.code ?? 'SPEC_INVALID_VALUE',
-      `${file}: ${result.issues.length} problem(s)`,
-      { issues: result.issues },
-    );
-  return { spec: result.spec, dir: dirname(resolve(file)) };
-}
-
-function specFromJson(text: string): ServerSpec {
-  const result = validateSpec(parseJsonArg(text, '--json'));
-  if (!result.ok || !result.spec)
-    throw new FactoryError(
-      result.issues[0]?.code ?? 'SPEC_INVALID_VALUE',
-      `--json: ${result.issues.length} problem(s)`,
-      { issues: result.issues },
-    );
-  return result.spec;
-}
-
 function progressPrinter(io: Io, quiet: boolean): (e: ProgressEvent) => void {
   return (e) => {
     if (quiet || e.status === 'start') return;
@@ -140,9 +99,35 @@ export function buildProgram(io: Io = defaultIo): Command {
 
   program
     .command('create')
-    .description('generate, type-check, scan, bundle and test a server from a spec')
+    .description(
+      'generate, type-check, scan, bundle and test a server from a spec, OpenAPI document, database or template',
+    )
     .option('--spec <file>', 'YAML or JSON spec file')
     .option('--json <spec>', 'the spec as inline JSON')
+    .option('--openapi <file|url>', 'an OpenAPI 3.x or Swagger 2.0 document')
+    .option('--db <url>', 'a live database: postgres://…, mysql://…, sqlite:path')
+    .option('--template <name>', 'a template from `mcp-factory templates` (with --name)')
+    .option('--name <name>', 'server name (required with --template; overrides the derived name otherwise)')
+    .option('--set <key=value...>', 'template variables')
+    .option(
+      '--emit-spec [file]',
+      'write the spec (YAML) for review instead of generating; - or no value: stdout',
+    )
+    .option('--allow-remote-refs', 'OpenAPI: follow $refs to http(s) URLs (off by default: SSRF)')
+    .option('--include-tag <tag...>', 'OpenAPI: only operations with these tags')
+    .option('--exclude-tag <tag...>', 'OpenAPI: leave out operations with these tags')
+    .option('--include-path <glob...>', 'OpenAPI: only these paths (/pets/**)')
+    .option('--exclude-path <glob...>', 'OpenAPI: leave out these paths')
+    .addOption(
+      new Option(
+        '--dynamic <mode>',
+        'OpenAPI: search/describe/invoke tools instead of one tool per operation',
+      )
+        .choices(['auto', 'on', 'off'])
+        .default('auto'),
+    )
+    .option('--tables <name...>', 'database: only these tables (names or globs)')
+    .option('--writes', 'database: add create/update/delete tools')
     .option('--out <dir>', 'output directory (default: ./<name>)')
     .option('--force', 'replace an existing output directory; do not block on security findings')
     .option('--no-typecheck', 'skip the type-check')
@@ -154,33 +139,42 @@ export function buildProgram(io: Io = defaultIo): Command {
     )
     .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'))
     .action(
-      async (opts: {
-        spec?: string;
-        json?: string;
-        out?: string;
-        force?: boolean;
-        typecheck: boolean;
-        tests: boolean;
-        securityThreshold: string;
-        format: string;
-      }) => {
-        if (!!opts.spec === !!opts.json)
-          throw new FactoryError('INVALID_ARGUMENTS', 'give exactly one of --spec FILE or --json SPEC', {
-            issues: [
-              {
-                code: 'INVALID_ARGUMENTS',
-                message: 'give exactly one of --spec FILE or --json SPEC',
-                path: '',
-                hint: 'mcp-factory create --spec examples/inventory.yaml',
-              },
-            ],
-          });
-        const { spec, dir } = opts.spec
-          ? readSpecFile(opts.spec)
-          : { spec: specFromJson(opts.json!), dir: process.cwd() };
+      async (
+        opts: SourceOptions & {
+          out?: string;
+          force?: boolean;
+          typecheck: boolean;
+          tests: boolean;
+          securityThreshold: string;
+          format: string;
+          emitSpec?: string | boolean;
+        },
+      ) => {
+        const source = await resolveSource(opts);
+        const { spec, specDir: dir } = source;
+        if (opts.emitSpec !== undefined) {
+          const yaml = specToYaml(source.input);
+          if (typeof opts.emitSpec !== 'string' || opts.emitSpec === '-') io.stdout(yaml);
+          else {
+            writeFileSync(opts.emitSpec, yaml);
+            io.stderr(
+              `Wrote the spec of ${spec.name} (${spec.tools.length} tools) to ${opts.emitSpec}; review it, then: mcp-factory create --spec ${opts.emitSpec}\n`,
+            );
+          }
+          if (source.report !== undefined && opts.format === 'json')
+            io.stderr(`${JSON.stringify(source.report, null, 2)}\n`);
+          return;
+        }
         const outDir = resolve(opts.out ?? spec.name);
         const json = opts.format === 'json';
-        if (!json) io.stderr(`Creating ${spec.name}@${spec.version} → ${outDir}\n`);
+        if (!json) {
+          io.stderr(`Creating ${spec.name}@${spec.version} from ${source.origin} → ${outDir}\n`);
+          const skipped = (source.report as { skipped?: unknown[] } | undefined)?.skipped;
+          if (Array.isArray(skipped) && skipped.length)
+            io.stderr(
+              `  note: the importer skipped ${skipped.length} item(s); see --emit-spec --format json for the report\n`,
+            );
+        }
         const result = await createServerProject({
           spec,
           specDir: dir,
@@ -228,6 +222,8 @@ export function buildProgram(io: Io = defaultIo): Command {
       },
     );
 
+  registerTemplateCommands(program, io);
+
   program
     .command('validate')
     .description('check a spec and report every problem with file:line:col')
@@ -235,7 +231,7 @@ export function buildProgram(io: Io = defaultIo): Command {
     .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'))
     .option('--json', 'same as --format json')
     .action(async (file: string, opts: { format: string; json?: boolean }) => {
-      const { spec } = readSpecFile(file);
+      const { spec } = await resolveSource({ spec: file });
       const summary = {
         ok: true,
         name: spec.name,

@@ -108,6 +108,16 @@ export const ERROR_CODES = {
     summary: 'No table or view matched the import filters.',
     hint: 'Check --schema/--table filters (names or globs) and that the user can see the tables.',
   },
+  TEMPLATE_NOT_FOUND: {
+    kind: 'user',
+    summary: 'No template has that name.',
+    hint: 'Use one of the template names listed in the message (the CLI lists them with their variables).',
+  },
+  TEMPLATE_INVALID_VARIABLE: {
+    kind: 'user',
+    summary: 'A template variable is unknown, missing or has a value the template does not allow.',
+    hint: 'Pass --set NAME=VALUE only for variables the template declares, with a value it allows; the message lists them.',
+  },
   OUTPUT_EXISTS: {
     kind: 'user',
     summary: 'The output directory already exists.',
@@ -177,6 +187,31 @@ export const ERROR_CODES = {
     kind: 'user',
     summary: 'The registry database was written by a newer or different version of MCP Factory.',
     hint: 'Upgrade MCP Factory, or point MCP_FACTORY_HOME or the registry URL at another database.',
+  },
+  OPENAPI_LOAD_FAILED: {
+    kind: 'user',
+    summary: 'The OpenAPI document could not be read or parsed.',
+    hint: 'Check the path or URL, and that the document is one valid JSON or YAML document.',
+  },
+  OPENAPI_INVALID: {
+    kind: 'user',
+    summary: 'The document is not a usable Swagger 2.0 or OpenAPI 3.0/3.1 document.',
+    hint: 'Check the `openapi`/`swagger` version field and the document structure; import with validate: "warn" to continue past schema violations.',
+  },
+  OPENAPI_REMOTE_REF_REFUSED: {
+    kind: 'user',
+    summary: 'A `$ref` points to a remote document and remote references are not allowed.',
+    hint: 'Pass allowRemoteRefs: true only for documents you trust (the importer fetches those URLs), or bundle the references into one file.',
+  },
+  OPENAPI_FILE_REF_REFUSED: {
+    kind: 'user',
+    summary: 'A `$ref` points to a local file outside the directory the references may read.',
+    hint: 'Keep referenced files next to or below the root document, or pass refRoot with a wider directory.',
+  },
+  OPENAPI_NO_OPERATIONS: {
+    kind: 'user',
+    summary: 'No operation of the OpenAPI document could be imported.',
+    hint: 'Check the include/exclude options and the reason reported for each operation.',
   },
   INVALID_ARGUMENTS: {
     kind: 'user',

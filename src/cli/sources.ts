@@ -1,0 +1,197 @@
+/**
+ * Where a `create` gets its spec: a file, inline JSON, an OpenAPI document, a live database or a template.
+ * Every source ends as the one spec model and goes through the same validation.
+ */
+import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { stringify } from 'yaml';
+import { FactoryError } from '../errors/index.js';
+import { importDatabase } from '../importers/database/index.js';
+import { importOpenApi } from '../importers/openapi/index.js';
+import { loadSpecText, type ServerSpec, type ServerSpecInput, validateSpec } from '../spec/index.js';
+import { instantiateTemplate } from '../templates/index.js';
+
+export interface SourceOptions {
+  spec?: string;
+  json?: string;
+  openapi?: string;
+  db?: string;
+  template?: string;
+  name?: string;
+  set?: string[];
+  allowRemoteRefs?: boolean;
+  includeTag?: string[];
+  excludeTag?: string[];
+  includePath?: string[];
+  excludePath?: string[];
+  dynamic?: 'auto' | 'on' | 'off';
+  tables?: string[];
+  writes?: boolean;
+}
+
+export interface ResolvedSource {
+  spec: ServerSpec;
+  /** The spec as a person would write it (no defaults filled in): what --emit-spec writes. */
+  input: ServerSpecInput;
+  specDir: string;
+  origin: string;
+  /** Importer report: skipped operations or tables and why. */
+  report?: unknown;
+}
+
+function usage(message: string, hint: string): FactoryError {
+  return new FactoryError('INVALID_ARGUMENTS', message, {
+    issues: [{ code: 'INVALID_ARGUMENTS', message, path: '', hint }],
+  });
+}
+
+function parseSet(pairs: string[] | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const pair of pairs ?? []) {
+    const eq = pair.indexOf('=');
+    if (eq <= 0)
+      throw usage(`--set ${pair}: expected key=value`, 'Write --set name=value (repeat for more).');
+    out[pair.slice(0, eq)] = pair.slice(eq + 1);
+  }
+  return out;
+}
+
+/** Validate what an importer or template produced, exactly like a hand-written spec. */
+function checked(input: ServerSpecInput, origin: string): ServerSpec {
+  const result = validateSpec(input);
+  if (!result.ok || !result.spec) {
+    throw new FactoryError(
+      result.issues[0]?.code ?? 'SPEC_INVALID_VALUE',
+      `${origin}: the produced spec is invalid (${result.issues.length} problem(s))`,
+      {
+        issues: result.issues,
+        details: {
+          hint: 'Run again with --emit-spec to review and fix the spec, then create from the file.',
+        },
+      },
+    );
+  }
+  return result.spec;
+}
+
+export async function resolveSource(opts: SourceOptions): Promise<ResolvedSource> {
+  const given = (['spec', 'json', 'openapi', 'db', 'template'] as const).filter((k) => opts[k] !== undefined);
+  if (given.length !== 1) {
+    throw usage(
+      given.length
+        ? `give only one source, not ${given.map((g) => `--${g}`).join(' and ')}`
+        : 'give a source: --spec, --json, --openapi, --db or --template',
+      'e.g. mcp-factory create --spec examples/inventory.yaml, or --openapi api.yaml, --db postgres://…, --template github --name gh-mcp',
+    );
+  }
+  if (opts.spec !== undefined) {
+    let text: string;
+    try {
+      text = readFileSync(opts.spec, 'utf8');
+    } catch (error) {
+      throw new FactoryError(
+        'SPEC_READ_FAILED',
+        `cannot read ${opts.spec}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+        {
+          issues: [
+            {
+              code: 'SPEC_READ_FAILED',
+              message: `cannot read ${opts.spec}`,
+              path: '',
+              hint: 'Check the path.',
+              file: opts.spec,
+            },
+          ],
+        },
+      );
+    }
+    const result = loadSpecText(text, { file: opts.spec });
+    if (!result.ok || !result.spec) {
+      throw new FactoryError(
+        result.issues[0]?.code ?? 'SPEC_INVALID_VALUE',
+        `${opts.spec}: ${result.issues.length} problem(s)`,
+        { issues: result.issues },
+      );
+    }
+    const spec = opts.name
+      ? checked({ ...(result.spec as ServerSpecInput), name: opts.name }, opts.spec)
+      : result.spec;
+    return { spec, input: spec, specDir: dirname(resolve(opts.spec)), origin: opts.spec };
+  }
+  if (opts.json !== undefined) {
+    let data: unknown;
+    try {
+      data = JSON.parse(opts.json);
+    } catch (error) {
+      throw usage(
+        `--json: not valid JSON (${(error as Error).message})`,
+        'Quote the JSON for your shell, e.g. --json \'{"name": "x", …}\'.',
+      );
+    }
+    const input = (opts.name ? { ...(data as object), name: opts.name } : data) as ServerSpecInput;
+    return { spec: checked(input, '--json'), input, specDir: process.cwd(), origin: '--json' };
+  }
+  if (opts.openapi !== undefined) {
+    const dynamic = opts.dynamic === 'on' ? true : opts.dynamic === 'off' ? false : 'auto';
+    const include =
+      opts.includeTag?.length || opts.includePath?.length
+        ? {
+            ...(opts.includeTag?.length ? { tags: opts.includeTag } : {}),
+            ...(opts.includePath?.length ? { paths: opts.includePath } : {}),
+          }
+        : undefined;
+    const exclude =
+      opts.excludeTag?.length || opts.excludePath?.length
+        ? {
+            ...(opts.excludeTag?.length ? { tags: opts.excludeTag } : {}),
+            ...(opts.excludePath?.length ? { paths: opts.excludePath } : {}),
+          }
+        : undefined;
+    const result = await importOpenApi(opts.openapi, {
+      dynamic,
+      ...(opts.name ? { name: opts.name } : {}),
+      ...(opts.allowRemoteRefs ? { allowRemoteRefs: true } : {}),
+      ...(include ? { include } : {}),
+      ...(exclude ? { exclude } : {}),
+    });
+    const isUrl = /^https?:\/\//i.test(opts.openapi);
+    return {
+      spec: checked(result.spec, opts.openapi),
+      input: result.spec,
+      specDir: isUrl ? process.cwd() : dirname(resolve(opts.openapi)),
+      origin: opts.openapi,
+      report: result.report,
+    };
+  }
+  if (opts.db !== undefined) {
+    const result = await importDatabase(opts.db, {
+      ...(opts.name ? { name: opts.name } : {}),
+      ...(opts.tables?.length ? { includeTables: opts.tables } : {}),
+      ...(opts.writes ? { writes: true } : {}),
+    });
+    return {
+      spec: checked(result.spec, 'database'),
+      input: result.spec,
+      specDir: process.cwd(),
+      origin: 'database',
+      report: result.report,
+    };
+  }
+  if (!opts.name)
+    throw usage(
+      '--template needs --name for the new server',
+      'e.g. mcp-factory create --template github --name gh-mcp',
+    );
+  const input = instantiateTemplate(opts.template!, { name: opts.name, set: parseSet(opts.set) });
+  return {
+    spec: checked(input, `template ${opts.template}`),
+    input,
+    specDir: process.cwd(),
+    origin: `template ${opts.template}`,
+  };
+}
+
+/** YAML for --emit-spec, with the schema hint for editors. */
+export function specToYaml(input: ServerSpecInput): string {
+  return `# yaml-language-server: $schema=https://mcp-factory.dev/schema/mcp-spec.schema.json\n${stringify(input, { lineWidth: 0 })}`;
+}
