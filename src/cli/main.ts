@@ -186,6 +186,7 @@ export function buildProgram(io: Io = defaultIo): Command {
             ? opts.securityThreshold
             : 'high') as Severity,
           onProgress: progressPrinter(io, json),
+          ...(source.testEnv ? { testEnv: source.testEnv } : {}),
         });
         if (json) {
           io.stdout(

@@ -37,6 +37,8 @@ export interface ResolvedSource {
   origin: string;
   /** Importer report: skipped operations or tables and why. */
   report?: unknown;
+  /** Environment for the generated tests (e.g. the imported database), never written into the project. */
+  testEnv?: Record<string, string>;
 }
 
 function usage(message: string, hint: string): FactoryError {
@@ -175,6 +177,10 @@ export async function resolveSource(opts: SourceOptions): Promise<ResolvedSource
       specDir: process.cwd(),
       origin: 'database',
       report: result.report,
+      // The generated tests run against the imported database (read tools only; write tools are not called).
+      testEnv: /^(sqlite|file):/i.test(opts.db)
+        ? { DATABASE_PATH: resolve(opts.db.replace(/^(sqlite|file):(\/\/)?/i, '')) }
+        : { DATABASE_URL: opts.db },
     };
   }
   if (!opts.name)
