@@ -150,7 +150,8 @@ export function dockerfile(spec: ServerSpec): string {
     '# Secrets are never baked in: pass them at run time (docker run -e NAME=...).',
     'USER 1000:1000',
     `EXPOSE ${port}`,
-    `HEALTHCHECK --interval=30s --timeout=5s CMD node -e "fetch('http://127.0.0.1:'+process.env.PORT+'/health').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"`,
+    // Exec form: minimal base images (distroless, a plain node rootfs) have no /bin/sh.
+    `HEALTHCHECK --interval=30s --timeout=5s CMD ["node", "-e", "fetch('http://127.0.0.1:'+process.env.PORT+'/health').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]`,
     `CMD ["node", "${BUNDLE_FILE}"]`,
     '',
   ].join('\n');
