@@ -213,6 +213,186 @@ export const ERROR_CODES = {
     summary: 'No operation of the OpenAPI document could be imported.',
     hint: 'Check the include/exclude options and the reason reported for each operation.',
   },
+  API_UNAUTHORIZED: {
+    kind: 'user',
+    summary: 'The request has no valid bearer token: it is missing, unknown or revoked.',
+    hint: 'Send `Authorization: Bearer <token>`; create a token with `mcp-factory token create NAME` (the plaintext is shown once).',
+  },
+  API_FORBIDDEN_HOST: {
+    kind: 'user',
+    summary: 'The Host or Origin header of the request is not allowed (DNS-rebinding protection).',
+    hint: 'Call the API through localhost or 127.0.0.1, or allow the name with --allowed-host / --allowed-origin.',
+  },
+  API_RATE_LIMITED: {
+    kind: 'user',
+    summary: 'The token made more requests than its rate limit allows.',
+    hint: 'Wait for the number of seconds in the Retry-After header; give the token a higher limit (token create --rate) if it is too low.',
+  },
+  API_SERVER_QUOTA_EXCEEDED: {
+    kind: 'user',
+    summary: 'The token has already created as many servers as it may.',
+    hint: 'Remove servers it no longer needs, or use a token with a higher limit (token create --max-servers).',
+  },
+  API_BUSY: {
+    kind: 'user',
+    summary: 'Too many servers are being created at the same time.',
+    hint: 'Retry after the number of seconds in the Retry-After header.',
+  },
+  API_BODY_TOO_LARGE: {
+    kind: 'user',
+    summary: 'The request body is larger than the API accepts.',
+    hint: 'Send a smaller body (the limit is in the message), or start the API with a higher --max-body.',
+  },
+  API_INVALID_REQUEST: {
+    kind: 'user',
+    summary: 'The request is malformed: invalid JSON, an unsupported content type, or values that do not match the API schema.',
+    hint: 'Check the request against GET /openapi.json; details.issues lists each problem with its location.',
+  },
+  API_NOT_FOUND: {
+    kind: 'user',
+    summary: 'No API endpoint has that path.',
+    hint: 'GET /openapi.json lists every endpoint.',
+  },
+  API_METHOD_NOT_ALLOWED: {
+    kind: 'user',
+    summary: 'The endpoint does not accept that HTTP method.',
+    hint: 'Use one of the methods in the Allow header.',
+  },
+  NO_LLM_PROVIDER: {
+    kind: 'user',
+    summary: 'Creating a server from a natural-language description needs an LLM provider, and none is configured.',
+    hint: 'Write a spec (or start from a template, GET /mcp/templates) and send it to POST /mcp/create.',
+  },
+  LLM_NOT_CONFIGURED: {
+    kind: 'user',
+    summary: 'No LLM provider, model or API key is configured for creating a server from a description.',
+    hint: 'Set --provider/--model (or MCP_FACTORY_LLM_PROVIDER/MCP_FACTORY_LLM_MODEL, or `llm` in ~/.mcp-factory/config.json) and export the API key variable, e.g. ANTHROPIC_API_KEY; see docs/llm.md.',
+  },
+  LLM_CONFIG_INVALID: {
+    kind: 'user',
+    summary: 'The LLM configuration (flags, MCP_FACTORY_LLM_* variables or the config file) has an invalid value.',
+    hint: 'Fix the value named in the message; the config file names the API key variable (apiKeyEnv), never the key itself.',
+  },
+  LLM_AUTH: {
+    kind: 'user',
+    summary: 'The LLM provider rejected the API key (401/403).',
+    hint: 'Check the key in the variable named by apiKeyEnv (e.g. ANTHROPIC_API_KEY) and that it may use the model.',
+  },
+  LLM_RATE_LIMITED: {
+    kind: 'user',
+    summary: 'The LLM provider kept answering 429 (rate limit or quota) after the allowed retries.',
+    hint: 'Wait and retry, raise --max-retries, or check the quota of the account.',
+  },
+  LLM_TIMEOUT: {
+    kind: 'user',
+    summary: 'The LLM provider did not answer within the timeout.',
+    hint: 'Retry, or raise the timeout (--timeout, MCP_FACTORY_LLM_TIMEOUT_MS); local models may need several minutes.',
+  },
+  LLM_REFUSED: {
+    kind: 'user',
+    summary: 'The model refused the request or its answer was blocked by a content filter.',
+    hint: 'Describe the server differently; requests for harmful tools (shell access, backdoors) are refused by design.',
+  },
+  LLM_BAD_OUTPUT: {
+    kind: 'user',
+    summary: 'The model did not answer with a usable JSON document, even after the repair attempts.',
+    hint: 'Retry, use a stronger model, or --emit-spec and write the spec by hand.',
+  },
+  LLM_PROVIDER_ERROR: {
+    kind: 'user',
+    summary: 'The LLM provider call failed (bad request, unknown model, server error or unreachable endpoint).',
+    hint: 'Check --model and --base-url (is the local server, e.g. Ollama, running?); the message shows the provider answer.',
+  },
+  NL_PROMPT_EMPTY: {
+    kind: 'user',
+    summary: 'The natural-language description is empty.',
+    hint: 'Describe the server: what it connects to and which tools it offers.',
+  },
+  NL_PROMPT_TOO_LONG: {
+    kind: 'user',
+    summary: 'The natural-language description is longer than 10,000 characters.',
+    hint: 'Shorten the description, or write a spec file and use --spec.',
+  },
+  RESEARCH_FAILED: {
+    kind: 'user',
+    summary: 'The research step (web search for API documentation) is enabled but not configured or failed.',
+    hint: 'Set TAVILY_API_KEY, or turn research off (it is off by default).',
+  },
+  TOKEN_NOT_FOUND: {
+    kind: 'user',
+    summary: 'No API token has that name or id.',
+    hint: 'List the tokens with `mcp-factory token list`.',
+  },
+  TOKEN_EXISTS: {
+    kind: 'user',
+    summary: 'An active API token already has that name.',
+    hint: 'Choose another name, or revoke the old token first (`mcp-factory token revoke NAME`).',
+  },
+  TOKEN_STORE_INVALID: {
+    kind: 'user',
+    summary: 'The API token file cannot be read, written or parsed.',
+    hint: 'Check api-tokens.json in the factory home (MCP_FACTORY_HOME): fix its permissions, or move it away and create the tokens again.',
+  },
+  SERVER_EXISTS: {
+    kind: 'user',
+    summary: 'A server with this name is already registered.',
+    hint: 'Pass --force (force: true) to record a new revision of it, or choose another name in the spec.',
+  },
+  NOT_DEPLOYED: {
+    kind: 'user',
+    summary: 'The server has no deployment on that target.',
+    hint: 'Deploy it first: mcp-deploy NAME --target local.',
+  },
+  DEPLOYMENT_NOT_RUNNING: {
+    kind: 'user',
+    summary: 'The deployment is not running, or its server does not answer.',
+    hint: 'Check mcp-status NAME and mcp-logs NAME; start it again with mcp-start NAME.',
+  },
+  DEPLOY_FAILED: {
+    kind: 'user',
+    summary: 'The deployed server did not become healthy: it crashed at start, or it was marked failed.',
+    hint: "Read the server's own error in mcp-logs NAME; fix the environment (--env) or the spec and deploy again.",
+  },
+  DEPLOY_TIMEOUT: {
+    kind: 'user',
+    summary: 'The supervisor did not bring the deployment to the requested state in time.',
+    hint: 'The server may still be starting: check mcp-status NAME, and the supervisor log in the factory home (logs/supervisor.log).',
+  },
+  DEPLOY_MISSING_ENV: {
+    kind: 'user',
+    summary: 'Environment variables the server needs were not given.',
+    hint: 'Pass them with --env NAME=value (or --env NAME to copy it from your environment); values go to the local secret store, never into the registry.',
+  },
+  DEPLOY_TARGET_UNAVAILABLE: {
+    kind: 'user',
+    summary: 'The deployment target is not available in this build.',
+    hint: 'Docker support is under development: deploy with --target local, or build and run the image yourself from the generated Dockerfile (docker build <projectDir>).',
+  },
+  SUPERVISOR_RUNNING: {
+    kind: 'user',
+    summary: 'Another supervisor already manages this factory home.',
+    hint: 'Use the running one (mcp-factory supervisor status), or stop it first (mcp-factory supervisor stop).',
+  },
+  SUPERVISOR_UNAVAILABLE: {
+    kind: 'user',
+    summary: 'The supervisor of local deployments could not be started or reached.',
+    hint: 'Run it in the foreground to see why: mcp-factory supervisor --foreground; its log is logs/supervisor.log in the factory home.',
+  },
+  DOCKER_UNAVAILABLE: {
+    kind: 'user',
+    summary: 'The Docker engine is not reachable.',
+    hint: 'Start dockerd (or set DOCKER_HOST) and try again.',
+  },
+  DOCKER_BUILD_FAILED: {
+    kind: 'user',
+    summary: "The server's image could not be built.",
+    hint: 'Check that the base image exists locally (MCP_FACTORY_NODE_IMAGE) and the project has dist/server.mjs.',
+  },
+  DOCKER_RUN_FAILED: {
+    kind: 'user',
+    summary: "The server's container could not be started.",
+    hint: 'Check that the port is free and the image was built.',
+  },
   INVALID_ARGUMENTS: {
     kind: 'user',
     summary: 'Command-line arguments are invalid.',
