@@ -245,7 +245,8 @@ export const ERROR_CODES = {
   },
   API_INVALID_REQUEST: {
     kind: 'user',
-    summary: 'The request is malformed: invalid JSON, an unsupported content type, or values that do not match the API schema.',
+    summary:
+      'The request is malformed: invalid JSON, an unsupported content type, or values that do not match the API schema.',
     hint: 'Check the request against GET /openapi.json; details.issues lists each problem with its location.',
   },
   API_NOT_FOUND: {
@@ -260,7 +261,8 @@ export const ERROR_CODES = {
   },
   NO_LLM_PROVIDER: {
     kind: 'user',
-    summary: 'Creating a server from a natural-language description needs an LLM provider, and none is configured.',
+    summary:
+      'Creating a server from a natural-language description needs an LLM provider, and none is configured.',
     hint: 'Write a spec (or start from a template, GET /mcp/templates) and send it to POST /mcp/create.',
   },
   LLM_NOT_CONFIGURED: {
@@ -270,7 +272,8 @@ export const ERROR_CODES = {
   },
   LLM_CONFIG_INVALID: {
     kind: 'user',
-    summary: 'The LLM configuration (flags, MCP_FACTORY_LLM_* variables or the config file) has an invalid value.',
+    summary:
+      'The LLM configuration (flags, MCP_FACTORY_LLM_* variables or the config file) has an invalid value.',
     hint: 'Fix the value named in the message; the config file names the API key variable (apiKeyEnv), never the key itself.',
   },
   LLM_AUTH: {
@@ -300,7 +303,8 @@ export const ERROR_CODES = {
   },
   LLM_PROVIDER_ERROR: {
     kind: 'user',
-    summary: 'The LLM provider call failed (bad request, unknown model, server error or unreachable endpoint).',
+    summary:
+      'The LLM provider call failed (bad request, unknown model, server error or unreachable endpoint).',
     hint: 'Check --model and --base-url (is the local server, e.g. Ollama, running?); the message shows the provider answer.',
   },
   NL_PROMPT_EMPTY: {

@@ -125,13 +125,33 @@ function excerpt(data: unknown): string {
   const s = typeof data === 'string' ? data : JSON.stringify(data);
   return s.length > 500 ? s.slice(0, 500) + '...' : s;
 }
-async function send(url: URL, init: RequestInit): Promise<Response> {
-  try {
-    return await fetch(url, { ...init, signal: ctx.signal });
-  } catch (error) {
-    if (ctx.signal.aborted) throw error;
-    const cause = (error as { cause?: { message?: string } }).cause;
-    throw new Error('could not reach ' + url.origin + ': ' + (cause?.message ?? (error as Error).message));
+async function send(url: URL, init: RequestInit, allowed?: (target: URL) => boolean): Promise<Response> {
+  // Redirects are followed by hand, and only when they stay on the same origin (and inside what \`allowed\`
+  // accepts): credentials in headers or bodies never travel to another host.
+  let target = url;
+  let request: RequestInit = init;
+  for (let hop = 0; ; hop++) {
+    let res: Response;
+    try {
+      res = await fetch(target, { ...request, redirect: 'manual', signal: ctx.signal });
+    } catch (error) {
+      if (ctx.signal.aborted) throw error;
+      const cause = (error as { cause?: { message?: string } }).cause;
+      throw new Error('could not reach ' + target.origin + ': ' + (cause?.message ?? (error as Error).message));
+    }
+    const location = res.headers.get('location');
+    if (res.status < 300 || res.status > 399 || res.status === 304 || !location) return res;
+    await res.body?.cancel();
+    const next = new URL(location, target);
+    if (next.origin !== url.origin || (allowed && !allowed(next)))
+      throw new Error('refusing to follow a redirect to ' + next.origin + next.pathname + ' (outside the configured URL)');
+    if (hop >= 5) throw new Error('too many redirects');
+    if (res.status === 303 || ((res.status === 301 || res.status === 302) && request.method === 'POST')) {
+      const headers = new Headers(request.headers);
+      headers.delete('content-type');
+      request = { ...request, method: 'GET', headers, body: undefined };
+    }
+    target = next;
   }
 }
 `;

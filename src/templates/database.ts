@@ -113,7 +113,9 @@ function databaseTemplate(dialect: Dialect): TemplateDefinition {
     {
       name: vars.envVar ?? 'DATABASE_URL',
       description: `${label} connection URL, e.g. ${
-        dialect === 'postgresql' ? 'postgres://app@db.internal:5432/shop' : 'mysql://app@db.internal:3306/shop'
+        dialect === 'postgresql'
+          ? 'postgres://app@db.internal:5432/shop'
+          : 'mysql://app@db.internal:3306/shop'
       }`,
       required: true,
       secret: true,

@@ -71,9 +71,9 @@ if (args.body !== undefined) {
   body = JSON.stringify(args.body);
   headers.set('content-type', 'application/json');
 }
-const res = await send(url, { method: ${lit(method)}, headers, body });
+const res = await send(url, { method: ${lit(method)}, headers, body }, (next) => next.pathname.startsWith(base.pathname));
 `
-    : `const res = await send(url, { method: ${lit(method)}, headers });
+    : `const res = await send(url, { method: ${lit(method)}, headers }, (next) => next.pathname.startsWith(base.pathname));
 `
 }const data = await readBody(res);
 if (!res.ok) throw new Error(${lit(method)} + ' ' + url.pathname + ' failed: HTTP ' + res.status + (data === '' ? '' : ': ' + excerpt(data)));
