@@ -95,12 +95,11 @@ export async function callHttp(
   let lastError: unknown;
   for (let attempt = 1; attempt <= attempts; attempt++) {
     try {
-      const res = await fetch(url, {
+      const res = await fetchFollowingSameOrigin(url, {
         method: def.method,
         headers,
         body,
         signal: options.signal,
-        redirect: 'follow',
       });
       if (RETRYABLE_STATUS.has(res.status) && attempt < attempts) {
         await res.body?.cancel();
@@ -285,7 +284,37 @@ async function readResponse(res: Response, def: HttpToolDefinition): Promise<unk
       `upstream responded HTTP ${res.status} ${res.statusText}${detail ? `: ${detail}` : ''}`,
     );
   }
-  return def.method === 'HEAD' ? { status: res.status, headers: Object.fromEntries(res.headers) } : data;
+  if (def.method === 'HEAD') return { status: res.status, headers: Object.fromEntries(res.headers) };
+  // 204 and other empty answers: say what happened instead of returning an empty text.
+  return text === '' ? { status: res.status } : data;
+}
+
+/**
+ * Redirects are followed only within the same origin: credentials travel in headers, cookies and bodies, and
+ * must never be re-sent to another host. A redirect elsewhere is reported instead.
+ */
+async function fetchFollowingSameOrigin(url: URL, init: RequestInit & { method: string }): Promise<Response> {
+  let current = url;
+  let method = init.method;
+  let body = init.body;
+  for (let hop = 0; hop <= 5; hop++) {
+    const res = await fetch(current, { ...init, method, body, redirect: 'manual' });
+    const location = res.headers.get('location');
+    if (res.status < 300 || res.status >= 400 || res.status === 304 || !location) return res;
+    await res.body?.cancel();
+    const next = new URL(location, current);
+    if (next.origin !== url.origin) {
+      throw new ToolError(
+        `upstream redirected to another host (${next.origin}); not followed, so credentials stay with ${url.origin}`,
+      );
+    }
+    if (res.status === 303 || ((res.status === 301 || res.status === 302) && method === 'POST')) {
+      method = 'GET';
+      body = undefined;
+    }
+    current = next;
+  }
+  throw new ToolError('too many redirects from upstream');
 }
 
 function backoff(baseMs: number, attempt: number, retryAfter: string | null): number {

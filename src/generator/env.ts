@@ -79,6 +79,17 @@ export function collectEnv(spec: ServerSpec): EnvVarInfo[] {
         : undefined);
     for (const v of conn ? (byConnection.get(conn) ?? []) : []) if (v.required) v.tools.push(tool.name);
   }
+  // Code tools read variables with ctx.env('NAME'): each is required by that tool.
+  for (const tool of spec.tools) {
+    for (const m of (tool.code?.source ?? '').matchAll(
+      /\bctx\s*\.\s*env\(\s*['"]([A-Z_][A-Z0-9_]*)['"]\s*\)/g,
+    )) {
+      const info =
+        vars.get(m[1]!) ??
+        add(m[1]!, `read by the code of ${tool.name}`, true, /KEY|TOKEN|SECRET|PASS/i.test(m[1]!));
+      if (!info.tools.includes(tool.name)) info.tools.push(tool.name);
+    }
+  }
   if (spec.auth && spec.auth.type !== 'none')
     add(
       spec.auth.envVar,
