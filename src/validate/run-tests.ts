@@ -33,7 +33,7 @@ export function runGeneratedTests(
     child.on('close', (code) => {
       clearTimeout(timer);
       const num = (label: string) => Number(new RegExp(`^# ${label} (\\d+)`, 'm').exec(output)?.[1] ?? 0);
-      const skipped = [...output.matchAll(/^# not run: (.*)$/gm)].map((m) => m[1]!);
+      const skipped = [...output.matchAll(/^#\s*(?:\\#\s*)?not run: (.*)$/gm)].map((m) => m[1]!);
       resolve({
         ok: code === 0,
         passed: num('pass'),
