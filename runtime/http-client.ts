@@ -73,7 +73,10 @@ export async function callHttp(
   });
   for (const [k, v] of Object.entries(conn.headers ?? {}))
     headers.set(k, typeof v === 'string' ? v : requireEnv(v.env));
-  for (const [k, v] of Object.entries(def.headers ?? {})) headers.set(k, headerValue(k, renderText(v, args)));
+  for (const [k, v] of Object.entries(def.headers ?? {})) {
+    const value = renderText(v, args);
+    if (value !== '') headers.set(k, headerValue(k, value)); // an optional header that was not given is not sent
+  }
   const cookies = Object.entries(def.cookies ?? {})
     .map(([k, v]) => [k, renderText(v, args)] as const)
     .filter(([, v]) => v !== '')

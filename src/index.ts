@@ -9,6 +9,8 @@ export {
   type GenerateOptions,
   generateProject,
 } from './generator/index.js';
+export { importDatabase, introspect, schemaToSpec } from './importers/database/index.js';
+export { importOpenApi, operationsToSpec } from './importers/openapi/index.js';
 export {
   type CreateOptions,
   type CreateResult,
@@ -16,8 +18,11 @@ export {
   type ProgressEvent,
 } from './pipeline/create.js';
 export { ExecutionLog } from './pipeline/execution-log.js';
+export { defaultHome, openRegistry } from './registry/index.js';
 export * from './security/index.js';
 export * from './spec/index.js';
+export { DockerTarget } from './targets/docker.js';
+export { instantiateTemplate, listTemplates, TEMPLATES } from './templates/index.js';
 export { callTool, connectToProject, runAllCases } from './testing/call-tool.js';
 export { bundle } from './validate/bundle.js';
 export { runGeneratedTests } from './validate/run-tests.js';

@@ -94,8 +94,16 @@ export function planTests(spec: ServerSpec): TestCase[] {
         else args[name] = value;
       }
       const destructive = tool.annotations?.destructive === true;
+      // Calling a real API's write operation with made-up data is not a test: it needs an explicit example.
+      const writes = tool.http !== undefined && !['GET', 'HEAD'].includes(tool.http.method);
       const skip =
-        unsynthesisable ?? upstream ?? (destructive ? 'destructive tool without an example' : undefined);
+        unsynthesisable ??
+        upstream ??
+        (destructive
+          ? 'destructive tool without an example'
+          : writes
+            ? 'HTTP write operation without an example'
+            : undefined);
       cases.push({
         tool: tool.name,
         name: `${tool.name} with sample arguments`,

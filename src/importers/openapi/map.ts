@@ -4,7 +4,9 @@
  * with a report entry, so the result always validates and compiles.
  */
 import { FactoryError } from '../../errors/index.js';
+import { findLiteralSecrets } from '../../spec/check.js';
 import { IDENTIFIER, SERVER_NAME, type ServerSpecInput, type ValueSchema } from '../../spec/model.js';
+import { formatPath } from '../../spec/path.js';
 import { describeSecretValue } from '../../spec/secrets.js';
 import type {
   ApiMediaType,
@@ -82,7 +84,11 @@ export function operationsToSpec(ops: ApiOperation[], options: MappingOptions = 
   };
   const maxDescription = Math.max(50, options.maxDescriptionLength ?? DEFAULT_MAX_DESCRIPTION);
   const title = cleanLine(options.title, 200);
-  const prefix = options.envPrefix ? toEnvName(options.envPrefix) : envPrefixFromTitle(options.title);
+  let prefix = options.envPrefix ? toEnvName(options.envPrefix) : envPrefixFromTitle(options.title);
+  if (describeSecretValue(prefix) || describeSecretValue(prefix.toLowerCase())) {
+    add('', 'the API title looks like a credential; names are derived from "API" instead', 'warning');
+    prefix = 'API';
+  }
   const serverName = serverNameOf(options.name, prefix, add);
   const identifierBase = toIdentifierLower(prefix);
 
@@ -103,6 +109,7 @@ export function operationsToSpec(ops: ApiOperation[], options: MappingOptions = 
   // 3. Authentication and connections.
   const authPlan = planAuth(selected, prefix, add);
   const connections = planConnections(selected, options, prefix, identifierBase, authPlan, add);
+  checkCredentialRoutes(connections.list, options.documentUrl, add);
 
   // 4. Operations.
   const mapped: Array<{ op: ApiOperation; result: MappedOperation }> = [];
@@ -236,6 +243,23 @@ export function operationsToSpec(ops: ApiOperation[], options: MappingOptions = 
     }));
   }
 
+  // Last line of defence: the spec validator refuses anything that looks like a literal credential.
+  const leaked = findLiteralSecrets(spec);
+  if (leaked.length > 0) {
+    throw new FactoryError(
+      'OPENAPI_INVALID',
+      'the document puts credential-like values where the spec needs them',
+      {
+        issues: leaked.slice(0, 20).map((i) => ({
+          code: 'OPENAPI_INVALID' as const,
+          message: `${i.message} (at ${formatPath(i.path)} of the generated spec)`,
+          path: formatPath(i.path),
+          hint: 'Remove the credential from the document (or exclude the operation) and import again.',
+        })),
+      },
+    );
+  }
+
   const report: ImportReport = {
     source: '',
     specification: 'unknown',
@@ -307,7 +331,7 @@ const SEMVER = /^\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?$/;
 function versionOf(version: string | undefined, add: (o: string, r: string, s: Severity) => void): string {
   if (version === undefined || version === '') return '0.1.0';
   const v = version.trim().replace(/^v/i, '');
-  if (SEMVER.test(v) && v.length <= 64) return v;
+  if (SEMVER.test(v) && v.length <= 64 && !describeSecretValue(v)) return v;
   const short = /^(\d+)(?:\.(\d+))?$/.exec(v);
   if (short) return `${short[1]}.${short[2] ?? '0'}.0`;
   add(
@@ -443,6 +467,7 @@ function supportedScheme(s: ApiSecurityScheme): string | undefined {
   switch (s.type) {
     case 'apiKey':
       if (!s.name || !s.in) return 'an apiKey scheme without name or location';
+      if (describeSecretValue(s.name)) return 'the key name looks like a credential itself';
       if (s.in !== 'query' && !HEADER_TOKEN.test(s.name))
         return `"${s.name.slice(0, 60)}" is not a valid ${s.in} name`;
       return undefined;
@@ -522,12 +547,7 @@ function planAuth(
       if (!requirement.some((r) => r.scheme.key === s.key)) continue;
       for (const { scheme } of requirement) {
         if (scheme.key === s.key || plan.satisfied.has(scheme.key)) continue;
-        if (
-          scheme.type === 'apiKey' &&
-          scheme.in === 'header' &&
-          scheme.name &&
-          HEADER_TOKEN.test(scheme.name)
-        ) {
+        if (scheme.type === 'apiKey' && scheme.in === 'header' && scheme.name && !supportedScheme(scheme)) {
           let env = `${prefix}_${toEnvName(scheme.name)}`;
           if (env === `${prefix}_API_KEY`) env = `${prefix}_${toEnvName(scheme.key)}`;
           plan.headers[scheme.name] = { env };
@@ -579,6 +599,8 @@ function resolveServer(server: string, documentUrl: string | undefined): { url?:
   url.hash = '';
   url.search = '';
   const href = url.href.replace(/\/+$/, '');
+  if (describeSecretValue(href))
+    return { problem: 'a server URL looks like it contains a credential and was not used' };
   return { url: href, ...(problem ? { problem } : {}) };
 }
 
@@ -642,6 +664,67 @@ function planConnections(
       'info',
     );
   return { list, byOperation };
+}
+
+const LOOPBACK = /^(localhost|127\.\d+\.\d+\.\d+|\[::1\])$/i;
+
+function siteOf(host: string): string {
+  return host.split('.').slice(-2).join('.').toLowerCase();
+}
+
+/**
+ * Credentials go where the document says: check the OAuth2 token URL (resolved against the base URL when
+ * relative) and warn when secrets would travel unencrypted or to a different site than the API.
+ */
+function checkCredentialRoutes(
+  list: ConnectionInput[],
+  documentUrl: string | undefined,
+  add: (o: string, r: string, s: Severity) => void,
+): void {
+  for (const c of list) {
+    if (c.type !== 'http' || !c.auth) continue;
+    const base = c.baseUrl ? new URL(c.baseUrl) : undefined;
+    if (c.auth.type === 'oauth2_client_credentials') {
+      let token: URL | undefined;
+      try {
+        token = new URL(c.auth.tokenUrl, base ?? documentUrl);
+      } catch {
+        token = undefined;
+      }
+      if (
+        !token ||
+        (token.protocol !== 'https:' && token.protocol !== 'http:') ||
+        describeSecretValue(token.href)
+      ) {
+        add(
+          '',
+          `OAuth2 token URL "${c.auth.tokenUrl.slice(0, 200)}" cannot be resolved to an http(s) URL; connection "${c.name}" has no authentication`,
+          'warning',
+        );
+        delete c.auth;
+        continue;
+      }
+      c.auth = { ...c.auth, tokenUrl: token.href };
+      if (base && siteOf(token.hostname) !== siteOf(base.hostname))
+        add(
+          '',
+          `the OAuth2 client secret is sent to ${token.origin}, another site than the API (${base.origin}): check the token URL`,
+          'warning',
+        );
+      if (token.protocol === 'http:' && !LOOPBACK.test(token.hostname))
+        add(
+          '',
+          `the OAuth2 token URL ${token.origin} is not https: the client secret would travel unencrypted`,
+          'warning',
+        );
+    }
+    if (base && base.protocol === 'http:' && !LOOPBACK.test(base.hostname))
+      add(
+        '',
+        `the base URL ${base.origin} of connection "${c.name}" is not https: credentials would travel unencrypted`,
+        'warning',
+      );
+  }
 }
 
 // ---------- one operation ----------
@@ -805,7 +888,9 @@ function mapOperation(op: ApiOperation, name: string, ctx: OperationContext): Ma
     }
   }
 
-  for (const note of notes) ctx.add(note, 'info');
+  // Lossy conversions that change what a caller can send or read are warnings; the rest are notes.
+  for (const note of notes)
+    ctx.add(note, /conflicting|no common type|no single IR type/.test(note) ? 'warning' : 'info');
 
   const annotations = annotationsOf(op, ctx);
   const summary = cleanLine(op.xMcp?.title ?? op.summary, 200);
