@@ -2,15 +2,19 @@
  * The command line: a thin layer over the programmatic API. It is the only place that prints or exits.
  * Exit codes are documented in the README (CLI section).
  */
-import { writeFileSync } from 'node:fs';
+import { statSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
+import { createControlPlane } from '../control/control-plane.js';
 import { ERROR_CODES, FactoryError, formatIssue, type Issue } from '../errors/index.js';
 import { createServerProject, type ProgressEvent } from '../pipeline/create.js';
 import { factoryVersion } from '../pipeline/factory-files.js';
 import { formatReport, isSeverity, type Severity } from '../security/index.js';
+import { SERVER_NAME, type ServerSpec } from '../spec/model.js';
 import { callTool, connectToProject, type ProtocolChoice, runAllCases } from '../testing/call-tool.js';
+import { cliActor, registerDeployCommands, testDeployed } from './deploy-commands.js';
 import { resolveSource, type SourceOptions, specToYaml } from './sources.js';
+import { registerServeCommands } from './serve.js';
 import { registerTemplateCommands } from './templates.js';
 
 export const EXIT = {
@@ -20,6 +24,7 @@ export const EXIT = {
   SECURITY_BLOCKED: 3,
   VALIDATION_FAILED: 4,
   TOOL_FAILED: 5,
+  DEPLOYMENT: 6,
   INTERNAL: 70,
 } as const;
 
@@ -55,6 +60,14 @@ function exitCodeFor(error: FactoryError): number {
       return EXIT.TOOL_FAILED;
     case 'INVALID_ARGUMENTS':
       return EXIT.USAGE;
+    case 'NOT_DEPLOYED':
+    case 'DEPLOYMENT_NOT_RUNNING':
+    case 'DEPLOY_FAILED':
+    case 'DEPLOY_TIMEOUT':
+    case 'DEPLOY_TARGET_UNAVAILABLE':
+    case 'SUPERVISOR_RUNNING':
+    case 'SUPERVISOR_UNAVAILABLE':
+      return EXIT.DEPLOYMENT;
     case 'INTERNAL':
       return EXIT.INTERNAL;
     default:
@@ -129,6 +142,8 @@ export function buildProgram(io: Io = defaultIo): Command {
     .option('--tables <name...>', 'database: only these tables (names or globs)')
     .option('--writes', 'database: add create/update/delete tools')
     .option('--out <dir>', 'output directory (default: ./<name>)')
+    .option('--register', 'create inside the factory home and register it (a revision), ready for mcp-deploy')
+    .option('--home <dir>', 'with --register: factory home (default MCP_FACTORY_HOME or ~/.mcp-factory)')
     .option('--force', 'replace an existing output directory; do not block on security findings')
     .option('--no-typecheck', 'skip the type-check')
     .option('--no-tests', "skip the generated server's own tests")
@@ -142,6 +157,8 @@ export function buildProgram(io: Io = defaultIo): Command {
       async (
         opts: SourceOptions & {
           out?: string;
+          register?: boolean;
+          home?: string;
           force?: boolean;
           typecheck: boolean;
           tests: boolean;
@@ -165,8 +182,26 @@ export function buildProgram(io: Io = defaultIo): Command {
             io.stderr(`${JSON.stringify(source.report, null, 2)}\n`);
           return;
         }
-        const outDir = resolve(opts.out ?? spec.name);
         const json = opts.format === 'json';
+        if (opts.register) {
+          if (opts.out)
+            throw new FactoryError(
+              'INVALID_ARGUMENTS',
+              '--register creates inside the factory home: drop --out',
+            );
+          await registerCreate(io, spec, dir, {
+            home: opts.home,
+            force: opts.force ?? false,
+            typecheck: opts.typecheck,
+            tests: opts.tests,
+            securityThreshold: (isSeverity(opts.securityThreshold)
+              ? opts.securityThreshold
+              : 'high') as Severity,
+            json,
+          });
+          return;
+        }
+        const outDir = resolve(opts.out ?? spec.name);
         if (!json) {
           io.stderr(`Creating ${spec.name}@${spec.version} from ${source.origin} → ${outDir}\n`);
           const skipped = (source.report as { skipped?: unknown[] } | undefined)?.skipped;
@@ -224,6 +259,7 @@ export function buildProgram(io: Io = defaultIo): Command {
     );
 
   registerTemplateCommands(program, io);
+  registerServeCommands(program, io);
 
   program
     .command('validate')
@@ -252,8 +288,10 @@ export function buildProgram(io: Io = defaultIo): Command {
 
   program
     .command('test')
-    .description('call a tool of a generated server (or run all of its planned cases)')
-    .argument('<dir>', 'generated server directory')
+    .description(
+      'call a tool of a generated server (or run all of its planned cases); a name that is not a directory means the deployed server',
+    )
+    .argument('<dir>', 'generated server directory, or the name of a deployed server')
     .argument('[tool]', 'tool name')
     .argument('[args]', 'arguments as JSON', '{}')
     .option('--all', "run the server's planned test cases")
@@ -265,12 +303,20 @@ export function buildProgram(io: Io = defaultIo): Command {
     )
     .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'))
     .option('--json', 'same as --format json')
+    .option('--home <dir>', 'for a deployed server: factory home')
     .action(
       async (
         dir: string,
         tool: string | undefined,
         argsText: string,
-        opts: { all?: boolean; list?: boolean; protocol: ProtocolChoice; format: string; json?: boolean },
+        opts: {
+          all?: boolean;
+          list?: boolean;
+          protocol: ProtocolChoice;
+          format: string;
+          json?: boolean;
+          home?: string;
+        },
       ) => {
         const json = opts.json || opts.format === 'json';
         if (!tool && !opts.all && !opts.list)
@@ -287,6 +333,23 @@ export function buildProgram(io: Io = defaultIo): Command {
         const args = parseJsonArg(argsText, 'the tool arguments');
         if (typeof args !== 'object' || args === null || Array.isArray(args))
           throw new FactoryError('INVALID_ARGUMENTS', 'the tool arguments must be a JSON object');
+        if (!isDirectory(dir)) {
+          if (!SERVER_NAME.test(dir))
+            throw new FactoryError(
+              'INVALID_ARGUMENTS',
+              `${dir} is neither a generated server directory nor a server name`,
+              {
+                details: { hint: 'Pass the directory of a generated server, or the name of a deployed one.' },
+              },
+            );
+          await testDeployed(io, deployHelpers, dir, tool, args as Record<string, unknown>, {
+            all: opts.all ?? false,
+            list: opts.list ?? false,
+            json,
+            ...(opts.home ? { home: opts.home } : {}),
+          });
+          return;
+        }
         const session = await connectToProject(dir, { protocol: opts.protocol });
         try {
           if (opts.list) {
@@ -333,7 +396,67 @@ export function buildProgram(io: Io = defaultIo): Command {
       },
     );
 
+  registerDeployCommands(program, io, deployHelpers);
+
   return program;
+}
+
+const deployHelpers = {
+  exit(code: number): never {
+    throw new ExitSignal(code);
+  },
+  async readSpec(file: string) {
+    const { spec, specDir } = await resolveSource({ spec: file });
+    return { spec, dir: specDir };
+  },
+};
+
+function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+/** `create --register`: generate inside the factory home and record a revision in the registry. */
+async function registerCreate(
+  io: Io,
+  spec: ServerSpec,
+  specDir: string,
+  opts: {
+    home: string | undefined;
+    force: boolean;
+    typecheck: boolean;
+    tests: boolean;
+    securityThreshold: Severity;
+    json: boolean;
+  },
+): Promise<void> {
+  const cp = createControlPlane({
+    home: opts.home,
+    registryUrl: process.env.MCP_FACTORY_REGISTRY_URL || undefined,
+  });
+  try {
+    if (!opts.json) io.stderr(`Creating ${spec.name}@${spec.version} in ${cp.layout.home}\n`);
+    const outcome = await cp.create({
+      spec,
+      specDir,
+      force: opts.force,
+      typecheck: opts.typecheck,
+      runTests: opts.tests,
+      securityThreshold: opts.securityThreshold,
+      actor: cliActor(),
+      onProgress: progressPrinter(io, opts.json),
+    });
+    if (opts.json) io.stdout(`${JSON.stringify({ ok: true, registered: true, ...outcome }, null, 2)}\n`);
+    else
+      io.stderr(
+        `\nRegistered ${outcome.name} revision ${outcome.revision} (${outcome.artifactHash.slice(0, 12)}) at ${outcome.projectDir}\nRun it:  mcp-deploy ${outcome.name}\n`,
+      );
+  } finally {
+    await cp.close();
+  }
 }
 
 function printError(io: Io, error: FactoryError, json: boolean): void {
