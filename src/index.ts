@@ -27,3 +27,4 @@ export { callTool, connectToProject, runAllCases } from './testing/call-tool.js'
 export { bundle } from './validate/bundle.js';
 export { runGeneratedTests } from './validate/run-tests.js';
 export { typecheck } from './validate/typecheck.js';
+export { createFromPrompt, draftFromPrompt, nlFailureContext, specFromPrompt, TavilyResearch, type ResearchProvider } from './nl/index.js';

@@ -13,8 +13,8 @@ import { formatReport, isSeverity, type Severity } from '../security/index.js';
 import { SERVER_NAME, type ServerSpec } from '../spec/model.js';
 import { callTool, connectToProject, type ProtocolChoice, runAllCases } from '../testing/call-tool.js';
 import { cliActor, registerDeployCommands, testDeployed } from './deploy-commands.js';
-import { resolveSource, type SourceOptions, specToYaml } from './sources.js';
 import { registerServeCommands } from './serve.js';
+import { resolveSource, type SourceOptions, specToYaml } from './sources.js';
 import { registerTemplateCommands } from './templates.js';
 
 export const EXIT = {
@@ -141,6 +141,17 @@ export function buildProgram(io: Io = defaultIo): Command {
     )
     .option('--tables <name...>', 'database: only these tables (names or globs)')
     .option('--writes', 'database: add create/update/delete tools')
+    .option('--prompt <text>', 'describe the server in words; an LLM drafts the spec (see docs/llm.md)')
+    .option('--prompt-file <file>', 'read the description from a file (- for standard input)')
+    .option('--provider <name>', 'LLM provider: anthropic, openai, google, openai-compatible')
+    .option('--model <id>', 'LLM model')
+    .option('--api-key-env <VAR>', 'environment variable holding the LLM API key')
+    .option('--base-url <url>', 'LLM endpoint (OpenAI-compatible servers: Ollama, vLLM, LM Studio)')
+    .option('--temperature <n>', 'LLM temperature (default 0.2)')
+    .option('--max-retries <n>', 'LLM retries on rate limits and timeouts (default 3)')
+    .option('--timeout <seconds>', 'LLM timeout per attempt (default 180)')
+    .option('--max-repairs <n>', 'repair rounds for invalid specs and failing builds (default 3)')
+    .option('--research', 'search the web for API docs first (Tavily, TAVILY_API_KEY)')
     .option('--out <dir>', 'output directory (default: ./<name>)')
     .option('--register', 'create inside the factory home and register it (a revision), ready for mcp-deploy')
     .option('--home <dir>', 'with --register: factory home (default MCP_FACTORY_HOME or ~/.mcp-factory)')
@@ -167,8 +178,13 @@ export function buildProgram(io: Io = defaultIo): Command {
           emitSpec?: string | boolean;
         },
       ) => {
-        const source = await resolveSource(opts);
+        const source = await resolveSource({
+          ...opts,
+          onProgress: progressPrinter(io, opts.format === 'json'),
+        });
         const { spec, specDir: dir } = source;
+        if (source.notes?.length && opts.format !== 'json')
+          for (const note of source.notes) io.stderr(`  note: ${note}\n`);
         if (opts.emitSpec !== undefined) {
           const yaml = specToYaml(source.input);
           if (typeof opts.emitSpec !== 'string' || opts.emitSpec === '-') io.stdout(yaml);
@@ -210,19 +226,29 @@ export function buildProgram(io: Io = defaultIo): Command {
               `  note: the importer skipped ${skipped.length} item(s); see --emit-spec --format json for the report\n`,
             );
         }
-        const result = await createServerProject({
-          spec,
-          specDir: dir,
-          outDir,
-          force: opts.force ?? false,
-          typecheck: opts.typecheck,
-          runTests: opts.tests,
-          securityThreshold: (isSeverity(opts.securityThreshold)
-            ? opts.securityThreshold
-            : 'high') as Severity,
-          onProgress: progressPrinter(io, json),
-          ...(source.testEnv ? { testEnv: source.testEnv } : {}),
-        });
+        const threshold = (isSeverity(opts.securityThreshold) ? opts.securityThreshold : 'high') as Severity;
+        const result = source.create
+          ? await source.create({
+              outDir,
+              force: opts.force ?? false,
+              typecheck: opts.typecheck,
+              runTests: opts.tests,
+              securityThreshold: threshold,
+              onProgress: progressPrinter(io, json),
+            })
+          : await createServerProject({
+              spec,
+              specDir: dir,
+              outDir,
+              force: opts.force ?? false,
+              typecheck: opts.typecheck,
+              runTests: opts.tests,
+              securityThreshold: (isSeverity(opts.securityThreshold)
+                ? opts.securityThreshold
+                : 'high') as Severity,
+              onProgress: progressPrinter(io, json),
+              ...(source.testEnv ? { testEnv: source.testEnv } : {}),
+            });
         if (json) {
           io.stdout(
             `${JSON.stringify(
@@ -333,15 +359,8 @@ export function buildProgram(io: Io = defaultIo): Command {
         const args = parseJsonArg(argsText, 'the tool arguments');
         if (typeof args !== 'object' || args === null || Array.isArray(args))
           throw new FactoryError('INVALID_ARGUMENTS', 'the tool arguments must be a JSON object');
-        if (!isDirectory(dir)) {
-          if (!SERVER_NAME.test(dir))
-            throw new FactoryError(
-              'INVALID_ARGUMENTS',
-              `${dir} is neither a generated server directory nor a server name`,
-              {
-                details: { hint: 'Pass the directory of a generated server, or the name of a deployed one.' },
-              },
-            );
+        // A bare name that is not a directory here means a deployed server; paths keep meaning projects.
+        if (!isDirectory(dir) && SERVER_NAME.test(dir)) {
           await testDeployed(io, deployHelpers, dir, tool, args as Record<string, unknown>, {
             all: opts.all ?? false,
             list: opts.list ?? false,

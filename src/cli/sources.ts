@@ -8,10 +8,12 @@ import { stringify } from 'yaml';
 import { FactoryError } from '../errors/index.js';
 import { importDatabase } from '../importers/database/index.js';
 import { importOpenApi } from '../importers/openapi/index.js';
+import type { CreateResult } from '../pipeline/create.js';
 import { loadSpecText, type ServerSpec, type ServerSpecInput, validateSpec } from '../spec/index.js';
 import { instantiateTemplate } from '../templates/index.js';
+import { type PromptCreateOptions, type PromptSourceOptions, resolvePromptSource } from './prompt-source.js';
 
-export interface SourceOptions {
+export interface SourceOptions extends PromptSourceOptions {
   spec?: string;
   json?: string;
   openapi?: string;
@@ -39,6 +41,10 @@ export interface ResolvedSource {
   report?: unknown;
   /** Environment for the generated tests (e.g. the imported database), never written into the project. */
   testEnv?: Record<string, string>;
+  /** Lines worth showing (environment variables to set, warnings). */
+  notes?: string[];
+  /** A source that builds with its own repair loop (natural language) instead of plain createServerProject. */
+  create?: (options: PromptCreateOptions) => Promise<CreateResult>;
 }
 
 function usage(message: string, hint: string): FactoryError {
@@ -77,15 +83,18 @@ function checked(input: ServerSpecInput, origin: string): ServerSpec {
 }
 
 export async function resolveSource(opts: SourceOptions): Promise<ResolvedSource> {
-  const given = (['spec', 'json', 'openapi', 'db', 'template'] as const).filter((k) => opts[k] !== undefined);
+  const hasPrompt = opts.prompt !== undefined || opts.promptFile !== undefined;
+  const sources = ['spec', 'json', 'openapi', 'db', 'template'] as const;
+  const given: string[] = [...sources.filter((k) => opts[k] !== undefined), ...(hasPrompt ? ['prompt'] : [])];
   if (given.length !== 1) {
     throw usage(
       given.length
         ? `give only one source, not ${given.map((g) => `--${g}`).join(' and ')}`
-        : 'give a source: --spec, --json, --openapi, --db or --template',
+        : 'give a source: --spec, --json, --openapi, --db, --template or --prompt',
       'e.g. mcp-factory create --spec examples/inventory.yaml, or --openapi api.yaml, --db postgres://…, --template github --name gh-mcp',
     );
   }
+  if (hasPrompt) return resolvePromptSource(opts);
   if (opts.spec !== undefined) {
     let text: string;
     try {
