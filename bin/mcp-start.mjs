@@ -1,0 +1,4 @@
+#!/usr/bin/env node
+import { runCli } from '../dist/cli/main.js';
+
+process.exitCode = await runCli(['start', ...process.argv.slice(2)]);

@@ -1,0 +1,170 @@
+/**
+ * Deployment targets: where a registered server runs. The control plane records the desired state in the
+ * registry and asks the target to converge; the target owns the runtime side (processes, containers), the
+ * storage of environment values (never the registry), health and logs.
+ *
+ * `local` (supervised processes on this machine) is implemented. `docker`, Kubernetes and microVM targets plug
+ * in here by implementing DeploymentTarget; until docker is, it refuses with DEPLOY_TARGET_UNAVAILABLE and says
+ * what to use instead.
+ */
+
+import { FactoryError } from '../errors/index.js';
+import type { DeploymentRecord } from '../registry/index.js';
+import { authHeaders, probeMcp } from '../supervisor/health.js';
+import type { HomeLayout } from '../supervisor/layout.js';
+import { readLog } from '../supervisor/logs.js';
+import { readEnvFile, removeEnvFile, writeEnvFile } from '../supervisor/secrets.js';
+import type { DeploymentRuntime } from '../supervisor/supervisor.js';
+import type { SupervisorLink } from './supervisor-link.js';
+import type { HealthReport, LogQuery, TargetName } from './types.js';
+
+export interface TargetContext {
+  server: string;
+  /** The generated project of the revision being deployed. */
+  projectDir: string;
+}
+
+export interface DeploymentTarget {
+  readonly name: TargetName;
+  /** Throws (DEPLOY_TARGET_UNAVAILABLE, …) when this target cannot run the deployment; before anything is recorded. */
+  ensureAvailable(context: TargetContext): Promise<void>;
+  /** The environment values stored for a server's deployment on this target. */
+  readEnv(server: string): Record<string, string>;
+  /** Replace them (the registry only gets the names, as secret references). */
+  writeEnv(server: string, env: Record<string, string>): void;
+  removeEnv(server: string): void;
+  /**
+   * Converge these deployments on the desired state recorded in the registry now (local: make sure the
+   * supervisor runs and nudge it). Targets report what actually runs back into the registry (status, process or
+   * container id, port, endpoint, last error); the control plane waits for that.
+   */
+  apply(deployments: DeploymentRecord[]): Promise<void>;
+  /** Live health of deployments on this target, by deployment id (missing: unknown). */
+  health(
+    deployments: DeploymentRecord[],
+    spec: (d: DeploymentRecord) => Promise<{ auth?: unknown }>,
+  ): Promise<Map<number, HealthReport & { runtime?: DeploymentRuntime }>>;
+  logs(server: string, query?: LogQuery): AsyncIterable<string>;
+}
+
+/** Supervised Node processes on this machine (see src/supervisor). */
+export class LocalTarget implements DeploymentTarget {
+  readonly name = 'local' as const;
+  readonly #layout: HomeLayout;
+  readonly #link: SupervisorLink;
+
+  constructor(layout: HomeLayout, link: SupervisorLink) {
+    this.#layout = layout;
+    this.#link = link;
+  }
+
+  async ensureAvailable(): Promise<void> {
+    if (process.platform !== 'linux') {
+      throw new FactoryError(
+        'DEPLOY_TARGET_UNAVAILABLE',
+        'the local target needs Linux in this build (its supervisor verifies processes through /proc)',
+      );
+    }
+  }
+
+  readEnv(server: string): Record<string, string> {
+    return readEnvFile(this.#layout.envFile(server));
+  }
+
+  writeEnv(server: string, env: Record<string, string>): void {
+    writeEnvFile(this.#layout.envFile(server), env);
+  }
+
+  removeEnv(server: string): void {
+    removeEnvFile(this.#layout.envFile(server));
+  }
+
+  async apply(): Promise<void> {
+    await this.#link.ensure();
+    await this.#link.nudge();
+  }
+
+  async health(
+    deployments: DeploymentRecord[],
+    spec: (d: DeploymentRecord) => Promise<{ auth?: unknown }>,
+  ): Promise<Map<number, HealthReport & { runtime?: DeploymentRuntime }>> {
+    const out = new Map<number, HealthReport & { runtime?: DeploymentRuntime }>();
+    if (deployments.length === 0) return out;
+    const live = await this.#link.health();
+    if (live) {
+      for (const runtime of live) out.set(runtime.id, { ...runtime.health, runtime });
+      return out;
+    }
+    // No supervisor: check what the registry says is running, once, from here.
+    for (const d of deployments) {
+      if (d.status !== 'running' || !d.endpoint) continue;
+      const headers = authHeaders(
+        (await spec(d)) as Parameters<typeof authHeaders>[0],
+        this.readEnv(d.server),
+      );
+      const sample = await probeMcp(d.endpoint, { headers, timeoutMs: 3000 });
+      out.set(d.id, {
+        health: sample.ok ? 'healthy' : 'unhealthy',
+        ...(sample.ok ? { responseMs: Math.round(sample.ms * 10) / 10 } : {}),
+        checkedAt: new Date(sample.at).toISOString(),
+        detail: `supervisor not running: one-off check${sample.error ? ` (${sample.error})` : ''}`,
+      });
+    }
+    return out;
+  }
+
+  logs(server: string, query: LogQuery = {}): AsyncIterable<string> {
+    return readLog(this.#layout.logFile(server), {
+      tail: query.tail ?? 100,
+      follow: query.follow ?? false,
+      ...(query.signal ? { signal: query.signal } : {}),
+    });
+  }
+}
+
+/**
+ * The seam for Docker: not wired into the control plane in this build (the engine-level builder/runner is
+ * src/targets/docker.ts). It refuses clearly and says what to use instead.
+ */
+export class UnavailableDockerTarget implements DeploymentTarget {
+  readonly name = 'docker' as const;
+
+  async ensureAvailable(context: TargetContext): Promise<void> {
+    throw new FactoryError(
+      'DEPLOY_TARGET_UNAVAILABLE',
+      `docker deployment is under development and not available in this build; deploy ${context.server} with --target local (a supervised process on this machine), or build and run its image yourself: docker build -t ${context.server} ${context.projectDir}`,
+      { details: { target: 'docker', projectDir: context.projectDir } },
+    );
+  }
+
+  #unavailable(): never {
+    throw new FactoryError(
+      'DEPLOY_TARGET_UNAVAILABLE',
+      'docker deployment is under development in this build',
+    );
+  }
+
+  readEnv(): Record<string, string> {
+    return this.#unavailable();
+  }
+
+  writeEnv(): void {
+    this.#unavailable();
+  }
+
+  removeEnv(): void {
+    // nothing stored
+  }
+
+  async apply(): Promise<void> {
+    this.#unavailable();
+  }
+
+  async health(): Promise<Map<number, HealthReport>> {
+    return new Map();
+  }
+
+  logs(): AsyncIterable<string> {
+    return this.#unavailable();
+  }
+}
