@@ -34,8 +34,9 @@ import { checkEnvName } from '../supervisor/secrets.js';
 import type { SupervisorInfo } from '../supervisor/supervisor.js';
 import { type CaseOutcome, runAllCases, type ServerSession } from '../testing/call-tool.js';
 import { hashArtifacts, linkRevision, removeDeadStaging, stagingName } from './artifacts.js';
+import { DockerDeploymentTarget } from './docker-target.js';
 import { SupervisorLink } from './supervisor-link.js';
-import { type DeploymentTarget, LocalTarget, UnavailableDockerTarget } from './targets.js';
+import { type DeploymentTarget, LocalTarget } from './targets.js';
 import type {
   ControlPlane,
   CreateOutcome,
@@ -111,7 +112,11 @@ export class LocalControlPlane implements ControlPlane {
     });
     this.#targets = {
       local: new LocalTarget(this.layout, this.supervisor),
-      docker: new UnavailableDockerTarget(),
+      docker: new DockerDeploymentTarget({
+        layout: this.layout,
+        registry: () => this.registry(),
+        projectDir: (server, revision) => this.projectDir(server, revision),
+      }),
     };
     this.#registry = options.registry;
   }

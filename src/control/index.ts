@@ -8,11 +8,11 @@ export {
   type LocalCreateRequest,
   type ToolSummary,
 } from './control-plane.js';
+export { DockerDeploymentTarget } from './docker-target.js';
 export { SupervisorLink, supervisorEntry } from './supervisor-link.js';
 export {
   type DeploymentTarget,
   LocalTarget,
   type TargetContext,
-  UnavailableDockerTarget,
 } from './targets.js';
 export type * from './types.js';

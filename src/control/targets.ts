@@ -3,9 +3,8 @@
  * registry and asks the target to converge; the target owns the runtime side (processes, containers), the
  * storage of environment values (never the registry), health and logs.
  *
- * `local` (supervised processes on this machine) is implemented. `docker`, Kubernetes and microVM targets plug
- * in here by implementing DeploymentTarget; until docker is, it refuses with DEPLOY_TARGET_UNAVAILABLE and says
- * what to use instead.
+ * `local` (supervised processes on this machine, below) and `docker` (docker-target.ts) are implemented;
+ * Kubernetes and microVM targets plug in here by implementing DeploymentTarget.
  */
 
 import { FactoryError } from '../errors/index.js';
@@ -119,52 +118,5 @@ export class LocalTarget implements DeploymentTarget {
       follow: query.follow ?? false,
       ...(query.signal ? { signal: query.signal } : {}),
     });
-  }
-}
-
-/**
- * The seam for Docker: not wired into the control plane in this build (the engine-level builder/runner is
- * src/targets/docker.ts). It refuses clearly and says what to use instead.
- */
-export class UnavailableDockerTarget implements DeploymentTarget {
-  readonly name = 'docker' as const;
-
-  async ensureAvailable(context: TargetContext): Promise<void> {
-    throw new FactoryError(
-      'DEPLOY_TARGET_UNAVAILABLE',
-      `docker deployment is under development and not available in this build; deploy ${context.server} with --target local (a supervised process on this machine), or build and run its image yourself: docker build -t ${context.server} ${context.projectDir}`,
-      { details: { target: 'docker', projectDir: context.projectDir } },
-    );
-  }
-
-  #unavailable(): never {
-    throw new FactoryError(
-      'DEPLOY_TARGET_UNAVAILABLE',
-      'docker deployment is under development in this build',
-    );
-  }
-
-  readEnv(): Record<string, string> {
-    return this.#unavailable();
-  }
-
-  writeEnv(): void {
-    this.#unavailable();
-  }
-
-  removeEnv(): void {
-    // nothing stored
-  }
-
-  async apply(): Promise<void> {
-    this.#unavailable();
-  }
-
-  async health(): Promise<Map<number, HealthReport>> {
-    return new Map();
-  }
-
-  logs(): AsyncIterable<string> {
-    return this.#unavailable();
   }
 }

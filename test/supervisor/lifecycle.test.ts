@@ -142,10 +142,6 @@ describe('local target lifecycle', () => {
     expect(logs.out).toContain('"msg":"starting server"');
     expect(logs.out).not.toContain(SECRET);
 
-    const docker = await cli('deploy', NAME, '--target', 'docker');
-    expect(docker.code).toBe(EXIT.DEPLOYMENT);
-    expect(docker.err).toMatch(/docker deployment is under development.*--target local/s);
-
     const missing = await cli('test', 'no-such-server', 'greet', '{}');
     expect(missing.code).toBe(EXIT.INVALID_INPUT);
   });
