@@ -250,16 +250,42 @@ export function apiRoutes(deps: RouteDeps): RouteDefinition[] {
       operationId: 'createServerFromDescription',
       summary: 'Create a server from a natural-language description (needs an LLM provider)',
       description:
-        'Answers 501 NO_LLM_PROVIDER until an LLM provider is configured; write a spec (or start from a template) ' +
-        'and POST it to /mcp/create instead.',
+        'An LLM drafts the spec (validated and repaired like any spec), then the server is generated, checked, ' +
+        'tested and registered exactly as with /mcp/create. Answers 501 LLM_NOT_CONFIGURED when no provider is ' +
+        'configured for the API process (see docs/llm.md). Environment variables the description could not supply ' +
+        'are listed in `envRefs`; nothing is invented.',
       tag: 'servers',
       body: { schema: NaturalBody, required: true },
-      errors: [501],
+      errors: [400, 403, 409, 422, 501, 502, 503, 504],
       responses: { 201: { description: 'Created.', content: { 'application/json': CreateOutcomeSchema } } },
-      handler: async () => {
-        throw new FactoryError('NO_LLM_PROVIDER', 'no LLM provider configured', {
-          details: { alternatives: ['POST /mcp/create', 'GET /mcp/templates'] },
-        });
+      handler: async ({ body, principal, actor }) => {
+        const { createFromPrompt } = await import('../nl/index.js');
+        const specDir = await mkdtemp(join(tmpdir(), 'mcpf-api-nl-'));
+        try {
+          let release: (() => void) | undefined;
+          const result = await createFromPrompt(body.description, {
+            specDir,
+            ...(body.name ? { name: body.name } : {}),
+            build: async (spec, ctx) => {
+              // The quota is reserved once the name is known; repairs of the same server reuse it.
+              const reservation = release ? undefined : await access.reserveCreate(principal!, spec.name);
+              if (reservation) release = () => reservation.release();
+              const outcome = await cp.create({
+                spec,
+                specDir: ctx.specDir,
+                runTests: true,
+                actor,
+                log: ctx.log,
+                testEnv: ctx.testEnv,
+              } as Parameters<ControlPlane['create']>[0]);
+              await reservation?.commit();
+              return outcome;
+            },
+          }).finally(() => release?.());
+          return ok({ ...result.result, envRefs: result.envRefs, warnings: result.warnings }, 201);
+        } finally {
+          await rm(specDir, { recursive: true, force: true });
+        }
       },
     }),
     route({

@@ -17,6 +17,7 @@ import type { Client } from '@modelcontextprotocol/client';
 import { FactoryError } from '../errors/index.js';
 import { collectEnv } from '../generator/env.js';
 import { createServerProject, type ProgressEvent } from '../pipeline/create.js';
+import type { ExecutionLog } from '../pipeline/execution-log.js';
 import {
   type DeploymentRecord,
   defaultHome,
@@ -71,6 +72,10 @@ export interface ControlPlaneOptions {
 
 /** CreateRequest plus generation knobs the local control plane understands. */
 export interface LocalCreateRequest extends CreateRequest {
+  /** An execution log to continue (natural-language creation: it already holds the LLM calls). */
+  log?: ExecutionLog;
+  /** Environment for the generated tests only. */
+  testEnv?: NodeJS.ProcessEnv;
   typecheck?: boolean;
   securityThreshold?: Severity;
   onProgress?: (event: ProgressEvent) => void;
@@ -178,6 +183,8 @@ export class LocalControlPlane implements ControlPlane {
         runTests: request.runTests ?? true,
         ...(request.securityThreshold ? { securityThreshold: request.securityThreshold } : {}),
         ...(request.onProgress ? { onProgress: request.onProgress } : {}),
+        ...(request.log ? { log: request.log } : {}),
+        ...(request.testEnv ? { testEnv: request.testEnv } : {}),
       });
       steps = result.log.steps.map((s) => ({ step: s.step, status: s.status, durationMs: s.durationMs }));
       artifactHash = await hashArtifacts(staging);

@@ -275,12 +275,12 @@ describe('servers', () => {
     expect(tail.body.details.issues[0].path).toBe('query.tail');
   });
 
-  it('answers natural-language creation with 501 NO_LLM_PROVIDER', async () => {
+  it('answers natural-language creation with 501 LLM_NOT_CONFIGURED when no provider is configured', async () => {
     const r = await send('POST', '/mcp/create/natural', {
       body: { description: 'a server that tells the time' },
     });
-    expectError(r, 501, 'NO_LLM_PROVIDER');
-    expect(r.body.message).toBe('no LLM provider configured');
+    expectError(r, 501, 'LLM_NOT_CONFIGURED');
+    expect(r.body.message).toMatch(/no LLM provider is configured/);
     expectError(
       await send('POST', '/mcp/create/natural', { body: { text: 'x' } }),
       400,
