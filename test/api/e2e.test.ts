@@ -4,13 +4,15 @@
  * The local target runs the supervisor from dist/ (built here when stale).
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Api, createApi, TokenStore } from '../../src/api/index.js';
 import { createControlPlane, type LocalControlPlane } from '../../src/control/index.js';
 import { openRegistry, type Registry } from '../../src/registry/index.js';
+import { startFakeProvider } from '../llm/fake-provider.js';
+import { FAKE_KEY, loadTranscript } from '../llm/helpers.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 
@@ -149,5 +151,34 @@ describe('HTTP API over the real control plane', () => {
     expect(ours.map((e) => e.action)).toEqual(
       expect.arrayContaining(['server.create', 'deployment.upsert', 'deployment.update', 'server.remove']),
     );
+  });
+
+  it('creates a server from a description (POST /mcp/create/natural) through a provider API', {
+    timeout: 120_000,
+  }, async () => {
+    const fake = await startFakeProvider({ apiKey: FAKE_KEY });
+    const saved = { ...process.env };
+    try {
+      writeFileSync(join(home, 'llm-config.json'), '{}');
+      const t = loadTranscript('inventory-postgres');
+      fake.push(...t.turns.map((turn) => turn.respond));
+      Object.assign(process.env, {
+        MCP_FACTORY_LLM_PROVIDER: 'anthropic',
+        MCP_FACTORY_LLM_MODEL: 'claude-sonnet-4-5',
+        MCP_FACTORY_LLM_BASE_URL: `${fake.url}/v1`,
+        MCP_FACTORY_LLM_API_KEY_ENV: 'FAKE_LLM_KEY',
+        FAKE_LLM_KEY: FAKE_KEY,
+        MCP_FACTORY_CONFIG: join(home, 'llm-config.json'),
+      });
+      const created = await send('POST', '/mcp/create/natural', { description: t.prompt });
+      expect(created.status, created.text).toBe(201);
+      expect(created.body.envRefs.map((r: { name: string }) => r.name)).toContain('INVENTORY_DATABASE_URL');
+      const status = await send('GET', `/mcp/servers/${created.body.name}`);
+      expect(status.status).toBe(200);
+      expect(fake.requests.length).toBeGreaterThanOrEqual(2); // the first draft had a literal secret and was repaired
+    } finally {
+      process.env = saved;
+      await fake.close();
+    }
   });
 });
