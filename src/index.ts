@@ -12,6 +12,14 @@ export {
 export { importDatabase, introspect, schemaToSpec } from './importers/database/index.js';
 export { importOpenApi, operationsToSpec } from './importers/openapi/index.js';
 export {
+  createFromPrompt,
+  draftFromPrompt,
+  nlFailureContext,
+  type ResearchProvider,
+  specFromPrompt,
+  TavilyResearch,
+} from './nl/index.js';
+export {
   type CreateOptions,
   type CreateResult,
   createServerProject,
@@ -27,4 +35,3 @@ export { callTool, connectToProject, runAllCases } from './testing/call-tool.js'
 export { bundle } from './validate/bundle.js';
 export { runGeneratedTests } from './validate/run-tests.js';
 export { typecheck } from './validate/typecheck.js';
-export { createFromPrompt, draftFromPrompt, nlFailureContext, specFromPrompt, TavilyResearch, type ResearchProvider } from './nl/index.js';

@@ -95,7 +95,10 @@ export function planTests(spec: ServerSpec): TestCase[] {
       }
       const destructive = tool.annotations?.destructive === true;
       // Calling a real API's write operation with made-up data is not a test: it needs an explicit example.
-      const writes = tool.http !== undefined && !['GET', 'HEAD'].includes(tool.http.method);
+      const writes =
+        tool.http !== undefined &&
+        !['GET', 'HEAD'].includes(tool.http.method) &&
+        tool.annotations?.readOnly !== true;
       const skip =
         unsynthesisable ??
         upstream ??

@@ -68,14 +68,23 @@ describe('create into the factory home', () => {
     expect(await cp.projectDir('hash-me', 1)).toBe(same.projectDir);
   });
 
-  it('deploy to docker says it is under development and what to use instead, before recording anything', async () => {
-    const error = await cp.deploy({ name: 'hash-me', target: 'docker', actor: 'test' }).catch((e) => e);
-    expect(error).toBeInstanceOf(FactoryError);
-    expect(error.code).toBe('DEPLOY_TARGET_UNAVAILABLE');
-    expect(error.message).toMatch(/under development/);
-    expect(error.message).toMatch(/--target local/);
-    expect(error.message).toMatch(/docker build/);
-    expect(await (await cp.registry()).listDeployments({ server: 'hash-me' })).toEqual([]);
+  it('deploy to docker without a reachable engine says so and what to use instead, before recording anything', async () => {
+    const saved = process.env.DOCKER_HOST;
+    process.env.DOCKER_HOST = `unix://${join(home, 'no-docker.sock')}`;
+    try {
+      const offline = createControlPlane({ home, autoStartSupervisor: false, registry: await cp.registry() });
+      const error = await offline
+        .deploy({ name: 'hash-me', target: 'docker', actor: 'test' })
+        .catch((e) => e);
+      expect(error).toBeInstanceOf(FactoryError);
+      expect(error.code).toBe('DEPLOY_TARGET_UNAVAILABLE');
+      expect(error.message).toMatch(/Docker engine/);
+      expect(error.details.hint).toMatch(/--target local/);
+      expect(await (await cp.registry()).listDeployments({ server: 'hash-me' })).toEqual([]);
+    } finally {
+      if (saved === undefined) delete process.env.DOCKER_HOST;
+      else process.env.DOCKER_HOST = saved;
+    }
   });
 
   it('an unknown server, and a registered but undeployed one, are reported clearly', async () => {
