@@ -20,6 +20,8 @@ export interface HttpConnectionConfig {
         clientSecretEnv: string;
         scopes?: string[];
       };
+  /** Per-request credential from the MCP request (HTTP transport), sent upstream as `target`. */
+  passthrough?: { header: string; target: string };
 }
 
 export interface QueryParamStyle {
@@ -52,7 +54,12 @@ export async function callHttp(
   conn: HttpConnectionConfig,
   def: HttpToolDefinition,
   args: Record<string, unknown>,
-  options: { signal?: AbortSignal; retry: RetryPolicy; userAgent: string },
+  options: {
+    signal?: AbortSignal | undefined;
+    retry: RetryPolicy;
+    userAgent: string;
+    upstreamCredential?: string | undefined;
+  },
 ): Promise<unknown> {
   const base = (conn.baseUrlEnv ? process.env[conn.baseUrlEnv] : undefined) || conn.baseUrl;
   if (!base) requireEnv(conn.baseUrlEnv ?? 'BASE_URL');
@@ -81,7 +88,9 @@ export async function callHttp(
     .map(([k, v]) => [k, renderText(v, args)] as const)
     .filter(([, v]) => v !== '')
     .map(([k, v]) => `${k}=${encodeURIComponent(v)}`);
-  await applyAuth(conn, headers, url, cookies, options.signal);
+  if (conn.passthrough && options.upstreamCredential) {
+    headers.set(conn.passthrough.target, headerValue(conn.passthrough.target, options.upstreamCredential));
+  } else await applyAuth(conn, headers, url, cookies, options.signal);
   if (cookies.length) headers.set('cookie', cookies.join('; '));
   let body: string | FormData | URLSearchParams | undefined;
   if (def.body !== undefined && def.method !== 'GET' && def.method !== 'HEAD') {

@@ -39,6 +39,7 @@ export function createHttpCore(
   const allowedHosts = [...localhostAllowedHostnames(), ...settings.http.allowedHosts, ...extraHosts];
   const allowedOrigins = [...localhostAllowedHostnames(), ...settings.http.allowedOrigins, ...extraOrigins];
   const expected = expectedCredential(rt);
+  const passthroughHeader = settings.httpConnections.find((c) => c.passthrough)?.passthrough?.header;
 
   const json = (status: number, body: unknown, headers: Record<string, string> = {}) =>
     new Response(JSON.stringify(body), {
@@ -67,7 +68,15 @@ export function createHttpCore(
         const metrics = await rt.metrics.render();
         if (metrics) return new Response(metrics.body, { headers: { 'content-type': metrics.contentType } });
       }
-      if (url.pathname === settings.http.path) return mcp.fetch(req);
+      if (url.pathname === settings.http.path) {
+        // Only the dedicated pass-through header is forwarded upstream, never the client's own Authorization.
+        const upstreamCredential = passthroughHeader ? req.headers.get(passthroughHeader) : null;
+        return upstreamCredential
+          ? mcp.fetch(req, {
+              authInfo: { token: '', clientId: 'mcp-client', scopes: [], extra: { upstreamCredential } },
+            })
+          : mcp.fetch(req);
+      }
       return json(404, { error: 'not_found', message: `MCP is served at ${settings.http.path}` });
     },
     close: () => mcp.close(),

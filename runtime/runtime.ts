@@ -28,7 +28,12 @@ export interface Runtime {
   projectRoot: string;
   db(name: string): SqlDatabase;
   sql(def: SqlToolDefinition, args: Record<string, unknown>, signal?: AbortSignal): Promise<unknown>;
-  http(def: HttpToolDefinition, args: Record<string, unknown>, signal?: AbortSignal): Promise<unknown>;
+  http(
+    def: HttpToolDefinition,
+    args: Record<string, unknown>,
+    signal?: AbortSignal,
+    upstreamCredential?: string,
+  ): Promise<unknown>;
   query(def: QueryToolDefinition, args: Record<string, unknown>, signal?: AbortSignal): Promise<unknown>;
   catalog(
     name: string,
@@ -66,13 +71,19 @@ export function createRuntime(
     }
     return handle;
   };
-  const http = (def: HttpToolDefinition, args: Record<string, unknown>, signal?: AbortSignal) => {
+  const http = (
+    def: HttpToolDefinition,
+    args: Record<string, unknown>,
+    signal?: AbortSignal,
+    upstreamCredential?: string,
+  ) => {
     const conn = settings.httpConnections.find((c) => c.name === def.connection);
     if (!conn) throw new ToolError(`unknown http connection "${def.connection}"`);
     return callHttp(conn, def, args, {
       signal,
       retry: settings.retries,
       userAgent: `${settings.name}/${settings.version}`,
+      upstreamCredential,
     });
   };
   return {

@@ -14,6 +14,8 @@ export interface ToolContext {
   db(name: string): SqlDatabase;
   /** An environment variable that must be set (throws a clear tool error otherwise). */
   env(name: string): string;
+  /** The caller's upstream credential (HTTP transport, connections with `passthrough`). */
+  upstreamCredential?: string | undefined;
 }
 
 export interface ToolOptions {
@@ -35,9 +37,12 @@ export function toolHandler(
   rt: Runtime,
   options: ToolOptions,
   impl: (args: Record<string, unknown>, ctx: ToolContext) => Promise<unknown> | unknown,
-): (args: unknown) => Promise<CallToolResult> {
+): (
+  args: unknown,
+  sdkContext?: { http?: { authInfo?: { extra?: Record<string, unknown> } } },
+) => Promise<CallToolResult> {
   const log = rt.log.child({ tool: options.name });
-  return async (rawArgs) => {
+  return async (rawArgs, sdkContext) => {
     const started = performance.now();
     const wait = rt.limiter.take();
     if (wait > 0) {
@@ -59,7 +64,14 @@ export function toolHandler(
           options.timeoutMs,
         )
       : undefined;
-    const ctx: ToolContext = { log, signal, db: rt.db, env: requireEnv };
+    const upstream = sdkContext?.http?.authInfo?.extra?.upstreamCredential;
+    const ctx: ToolContext = {
+      log,
+      signal,
+      db: rt.db,
+      env: requireEnv,
+      ...(typeof upstream === 'string' ? { upstreamCredential: upstream } : {}),
+    };
     try {
       const value = controller
         ? await Promise.race([

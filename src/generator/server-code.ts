@@ -78,6 +78,7 @@ export function settingsOf(spec: ServerSpec, sqlitePaths: Record<string, string>
               ...(c.baseUrlEnv ? { baseUrlEnv: c.baseUrlEnv } : {}),
               ...(c.headers ? { headers: c.headers } : {}),
               ...(c.auth ? { auth: c.auth } : {}),
+              ...(c.passthrough ? { passthrough: c.passthrough } : {}),
             },
           ]
         : [],
@@ -117,7 +118,8 @@ function implementation(spec: ServerSpec, tool: Tool, codeImport: string | undef
     };
     return `(args, ctx) => runtime.sql(${lit(def)}, args, ctx.signal)`;
   }
-  if (tool.http) return `(args, ctx) => runtime.http(${lit(tool.http)}, args, ctx.signal)`;
+  if (tool.http)
+    return `(args, ctx) => runtime.http(${lit(tool.http)}, args, ctx.signal, ctx.upstreamCredential)`;
   if (tool.static) return `(args) => renderText(${lit(tool.static.text)}, args)`;
   if (tool.query) {
     const def = {

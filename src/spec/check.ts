@@ -68,6 +68,18 @@ export function checkSpec(spec: ServerSpec): PathIssue[] {
         ['connections', i, 'headers', header],
         add,
       );
+    if (c.passthrough) {
+      checkHeader(c.passthrough.header, undefined, ['connections', i, 'passthrough', 'header'], add);
+      checkHeader(c.passthrough.target, undefined, ['connections', i, 'passthrough', 'target'], add);
+      if (/^authorization$/i.test(c.passthrough.header)) {
+        add(
+          'SPEC_INVALID_VALUE',
+          "the pass-through header cannot be Authorization (that is the MCP client's own credential)",
+          ['connections', i, 'passthrough', 'header'],
+          'Use a dedicated header such as X-Upstream-Authorization.',
+        );
+      }
+    }
     if (c.auth?.type === 'api_key' && c.auth.in === 'header')
       checkHeader(c.auth.name, undefined, ['connections', i, 'auth', 'name'], add);
   });

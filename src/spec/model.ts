@@ -136,6 +136,15 @@ const HttpConnection = z.strictObject({
   baseUrlEnv: envVarName.optional(),
   headers: z.record(z.string().min(1).max(200), z.union([z.string().max(4000), EnvRef])).optional(),
   auth: HttpAuth.optional(),
+  passthrough: z
+    .strictObject({
+      header: z.string().min(1).max(200).default('X-Upstream-Authorization'),
+      target: z.string().min(1).max(200).default('Authorization'),
+    })
+    .optional()
+    .describe(
+      "Per-request credentials over HTTP: the value of `header` on the MCP request is sent upstream as `target` (replacing `auth` for that call). The MCP client's own Authorization header is never forwarded.",
+    ),
   description: text.optional(),
 });
 
