@@ -37,7 +37,8 @@ export interface HttpToolDefinition {
   query?: Record<string, string | QueryParamStyle>;
   headers?: Record<string, string>;
   cookies?: Record<string, string>;
-  bodyEncoding?: 'json' | 'form' | 'multipart';
+  bodyEncoding?: 'json' | 'form' | 'multipart' | 'text' | 'binary';
+  contentType?: string;
   body?: unknown;
   response?: 'json' | 'text';
 }
@@ -92,10 +93,20 @@ export async function callHttp(
     headers.set(conn.passthrough.target, headerValue(conn.passthrough.target, options.upstreamCredential));
   } else await applyAuth(conn, headers, url, cookies, options.signal);
   if (cookies.length) headers.set('cookie', cookies.join('; '));
-  let body: string | FormData | URLSearchParams | undefined;
+  let body: string | FormData | URLSearchParams | Uint8Array | undefined;
   if (def.body !== undefined && def.method !== 'GET' && def.method !== 'HEAD') {
     const rendered = renderJson(def.body, args);
-    if (def.bodyEncoding === 'form') body = formBody(rendered);
+    if (def.bodyEncoding === 'text') {
+      body = typeof def.body === 'string' ? renderText(def.body, args) : String(rendered ?? '');
+      headers.set('content-type', def.contentType ?? 'text/plain; charset=utf-8');
+    } else if (def.bodyEncoding === 'binary') {
+      const param = (def.body as { file?: string }).file ?? '';
+      const content = args[param];
+      if (typeof content !== 'string')
+        throw new ToolError(`argument ${param} must be base64-encoded content`);
+      body = new Uint8Array(Buffer.from(content, 'base64'));
+      headers.set('content-type', def.contentType ?? 'application/octet-stream');
+    } else if (def.bodyEncoding === 'form') body = formBody(rendered);
     else if (def.bodyEncoding === 'multipart') body = multipartBody(def.body, args);
     else {
       body = JSON.stringify(rendered);

@@ -421,8 +421,27 @@ function checkHttp(
     if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(k))
       add('SPEC_INVALID_VALUE', `"${k}" is not a valid cookie name`, [...at, 'cookies', k]);
   }
+  if (http.bodyEncoding === 'text' && http.body !== undefined && typeof http.body !== 'string') {
+    add(
+      'SPEC_INVALID_VALUE',
+      'a text body is a template string',
+      [...at, 'body'],
+      'Write body: "{{content}}".',
+    );
+  }
+  if (http.bodyEncoding === 'binary') {
+    const file = (http.body as { file?: unknown } | undefined)?.file;
+    if (typeof file !== 'string' || !params.has(file)) {
+      add(
+        'SPEC_INVALID_VALUE',
+        'a binary body is { file: <parameter holding base64 content> }',
+        [...at, 'body'],
+        'Write body: { file: content } and declare a string parameter "content".',
+      );
+    }
+  }
   if (
-    http.bodyEncoding !== 'json' &&
+    (http.bodyEncoding === 'form' || http.bodyEncoding === 'multipart') &&
     http.body !== undefined &&
     (typeof http.body !== 'object' || http.body === null || Array.isArray(http.body))
   ) {
@@ -432,7 +451,7 @@ function checkHttp(
     ]);
   }
   walkStrings(http.body, [...at, 'body'], (s, p) => {
-    if (p[p.length - 1] === 'file' && http.bodyEncoding === 'multipart') {
+    if (p[p.length - 1] === 'file' && (http.bodyEncoding === 'multipart' || http.bodyEncoding === 'binary')) {
       if (!params.has(s)) add('SPEC_UNDEFINED_REFERENCE', `file field names no parameter "${s}"`, p);
     } else if (!(p[p.length - 1] === 'contentType' && http.bodyEncoding === 'multipart'))
       checkTemplate(s, params, p, add);

@@ -192,7 +192,13 @@ export const HttpImpl = z.strictObject({
   query: z.record(z.string().min(1), z.union([z.string().max(4000), QueryParamStyle])).optional(),
   headers: z.record(z.string().min(1), z.string().max(4000)).optional(),
   cookies: z.record(z.string().min(1).max(200), z.string().max(4000)).optional(),
-  bodyEncoding: z.enum(['json', 'form', 'multipart']).default('json'),
+  bodyEncoding: z
+    .enum(['json', 'form', 'multipart', 'text', 'binary'])
+    .default('json')
+    .describe(
+      'text: the body is a template string; binary: the body is { file: param } with base64 content.',
+    ),
+  contentType: z.string().min(1).max(200).optional().describe('Content type of a text or binary body.'),
   body: z
     .unknown()
     .optional()

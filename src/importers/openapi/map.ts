@@ -1006,22 +1006,34 @@ function mapBody(
     return;
   }
   const chosen = chooseMedia(body.content);
-  if (!chosen && body.content.every((m) => BINARY_MEDIA.test(m.contentType))) {
-    // The payload is the file itself: a tool without it would only pretend to work.
-    throw new Skip(
-      `the request body is raw ${body.content
-        .map((m) => m.contentType)
-        .join(', ')
-        .slice(0, 200)} content, which http tools cannot send`,
-    );
-  }
   if (!chosen) {
-    unusable(
-      `media type ${body.content
-        .map((m) => m.contentType)
-        .join(', ')
-        .slice(0, 200)} is not supported (JSON, form and multipart are)`,
+    // The payload is the file itself (binary) or a document in another format (XML, text): one parameter
+    // carries it as is — base64 for binary content.
+    const binary = body.content.find((m) => BINARY_MEDIA.test(m.contentType));
+    const textual = body.content.find((m) =>
+      /^(text\/|application\/([\w.+-]*\+)?xml\b)/i.test(m.contentType),
     );
+    const media = binary ?? textual;
+    if (!media) {
+      unusable(
+        `media type ${body.content
+          .map((m) => m.contentType)
+          .join(', ')
+          .slice(0, 200)} is not supported (JSON, form, multipart, text, XML and binary are)`,
+      );
+      return;
+    }
+    const id = ids.allocate(binary ? 'content' : 'body');
+    const description = cleanText(body.description, paramMax);
+    parameters[id] = {
+      type: 'string',
+      description:
+        `${description ? `${description} ` : ''}(${media.contentType}${binary ? ', base64-encoded' : ''})`.trim(),
+      ...(body.required ? { required: true } : {}),
+    };
+    http.bodyEncoding = binary ? 'binary' : 'text';
+    http.body = binary ? { file: id } : `{{${id}}}`;
+    http.contentType = media.contentType;
     return;
   }
   const { media, kind } = chosen;

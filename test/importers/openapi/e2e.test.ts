@@ -100,7 +100,7 @@ describe.skipIf(!existsSync(PETSTORE))('petstore server', () => {
     });
     try {
       const tools = await client.listTools();
-      expect(tools.tools).toHaveLength(18);
+      expect(tools.tools).toHaveLength(19);
       const findByTags = tools.tools.find((t) => t.name === 'findPetsByTags')!;
       expect(findByTags.annotations).toMatchObject({ readOnlyHint: true, openWorldHint: true });
       expect(tools.tools.find((t) => t.name === 'deletePet')!.annotations).toMatchObject({
@@ -122,6 +122,12 @@ describe.skipIf(!existsSync(PETSTORE))('petstore server', () => {
       expect(r.result.structuredContent).toEqual({
         result: [{ id: 1, name: 'rex', photoUrls: [], status: 'available' }],
       });
+
+      // The image upload: the argument is base64; upstream receives the raw bytes.
+      r = await call('uploadFile', { petId: 7, content: Buffer.from('PNG-bytes').toString('base64') });
+      expect(r.request).toMatchObject({ method: 'POST', body: 'PNG-bytes' });
+      expect(r.request.url).toMatch(/^\/pet\/7\/uploadImage/);
+      expect(r.request.headers['content-type']).toBe('application/octet-stream');
 
       r = await call('findPetsByStatus', {});
       expect(r.request.url).toBe('/pet/findByStatus?status=available'); // the documented default

@@ -257,7 +257,7 @@ describe('request bodies', () => {
     expect(upload.parameters!.file_filename).toMatchObject({ type: 'string', default: 'file' });
   });
 
-  it('skip operations whose body cannot be sent, degrade optional ones', async () => {
+  it('send XML/text bodies as text and raw files as base64 binary; skip or degrade bodies that cannot be sent', async () => {
     const doc = oas({
       '/xml': {
         post: op({
@@ -294,12 +294,23 @@ describe('request bodies', () => {
     });
     const { spec, report } = await importDoc(doc, { dynamic: false, validate: 'off' });
     expectValid(spec);
-    expect(spec.tools!.map((t) => t.name)).toEqual(['xmlOptional', 'getBody']);
+    expect(spec.tools!.map((t) => t.name)).toEqual(['xml', 'xmlOptional', 'raw', 'getBody']);
+    const byName = Object.fromEntries(spec.tools!.map((t) => [t.name, t]));
+    expect(byName.xml!.http).toMatchObject({
+      bodyEncoding: 'text',
+      contentType: 'application/xml',
+      body: '{{body}}',
+    });
+    expect(byName.xml!.parameters!.body).toMatchObject({ type: 'string', required: true });
+    expect(byName.raw!.http).toMatchObject({
+      bodyEncoding: 'binary',
+      contentType: 'application/octet-stream',
+      body: { file: 'content' },
+    });
     const severity = (key: string) =>
       report.entries.filter((e) => e.operation === key).map((e) => e.severity);
-    expect(severity('POST /xml')).toContain('error');
-    expect(severity('POST /xml-optional')).toContain('warning');
-    expect(severity('POST /raw')).toContain('error');
+    expect(severity('POST /xml')).not.toContain('error');
+    expect(severity('POST /raw')).not.toContain('error');
     expect(severity('GET /get-body')).toContain('warning');
     expect(severity('POST /form-array')).toContain('error');
   });
