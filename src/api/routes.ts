@@ -276,6 +276,7 @@ export function apiRoutes(deps: RouteDeps): RouteDefinition[] {
                 runTests: true,
                 actor,
                 log: ctx.log,
+                sandboxTests: true,
                 testEnv: ctx.testEnv,
               } as Parameters<ControlPlane['create']>[0]);
               await reservation?.commit();

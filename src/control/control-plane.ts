@@ -76,6 +76,8 @@ export interface LocalCreateRequest extends CreateRequest {
   log?: ExecutionLog;
   /** Environment for the generated tests only. */
   testEnv?: NodeJS.ProcessEnv;
+  /** Run the generated tests in the sandbox (code written by an LLM). */
+  sandboxTests?: boolean;
   typecheck?: boolean;
   securityThreshold?: Severity;
   onProgress?: (event: ProgressEvent) => void;
@@ -185,6 +187,7 @@ export class LocalControlPlane implements ControlPlane {
         ...(request.onProgress ? { onProgress: request.onProgress } : {}),
         ...(request.log ? { log: request.log } : {}),
         ...(request.testEnv ? { testEnv: request.testEnv } : {}),
+        ...(request.sandboxTests ? { sandboxTests: true } : {}),
       });
       steps = result.log.steps.map((s) => ({ step: s.step, status: s.status, durationMs: s.durationMs }));
       artifactHash = await hashArtifacts(staging);

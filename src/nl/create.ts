@@ -160,6 +160,8 @@ export async function draftFromPrompt(
                   outDir,
                   log: session.log,
                   testEnv,
+                  // The model wrote this code: its tests run without network (bubblewrap, where installed).
+                  sandboxTests: true,
                   ...(buildOptions.force !== undefined ? { force: buildOptions.force } : {}),
                   ...(buildOptions.typecheck !== undefined ? { typecheck: buildOptions.typecheck } : {}),
                   ...(buildOptions.runTests !== undefined ? { runTests: buildOptions.runTests } : {}),

@@ -41,6 +41,8 @@ export interface CreateOptions {
   scanner?: SecurityScanner;
   /** Environment for the generated tests (connection variables). */
   testEnv?: NodeJS.ProcessEnv;
+  /** Run the generated tests in the bubblewrap sandbox (no network): for code written by an LLM. */
+  sandboxTests?: boolean;
   onProgress?: (event: ProgressEvent) => void;
   /** An execution log to continue (e.g. one that already holds LLM calls). */
   log?: ExecutionLog;
@@ -174,8 +176,12 @@ export async function createServerProject(options: CreateOptions): Promise<Creat
     if (options.runTests !== false) {
       tests = await step(
         'generated-tests',
-        () => runGeneratedTests(tmp, { ...process.env, ...options.testEnv }),
-        (r) => ({ passed: r.passed, failed: r.failed, skipped: r.skipped }),
+        () =>
+          runGeneratedTests(tmp, {
+            env: { ...process.env, ...options.testEnv },
+            sandbox: options.sandboxTests ?? false,
+          }),
+        (r) => ({ passed: r.passed, failed: r.failed, skipped: r.skipped, sandboxed: r.sandboxed }),
         (r) =>
           `${r.passed} passed, ${r.failed} failed${r.skipped.length ? `, ${r.skipped.length} cases skipped` : ''}`,
       );

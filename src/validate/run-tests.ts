@@ -1,5 +1,11 @@
-/** Runs a generated project's own tests (node --test) and reads the summary. */
+/**
+ * Runs a generated project's own tests (node --test) and reads the summary. With `sandbox`, the run happens under
+ * bubblewrap: read-only file system except the project and a private /tmp, no network but a private loopback,
+ * own PID namespace — for code an LLM wrote. Without bwrap on the machine the run is not sandboxed and says so.
+ */
 import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { delimiter, join } from 'node:path';
 
 export interface TestRunResult {
   ok: boolean;
@@ -8,20 +14,59 @@ export interface TestRunResult {
   skipped: string[];
   output: string;
   durationMs: number;
+  /** Whether the tests ran inside the bubblewrap sandbox. */
+  sandboxed: boolean;
 }
 
-export function runGeneratedTests(
-  projectDir: string,
-  env: NodeJS.ProcessEnv = process.env,
-  timeoutMs = 120_000,
-): Promise<TestRunResult> {
+export interface TestRunOptions {
+  env?: NodeJS.ProcessEnv;
+  timeoutMs?: number;
+  /** Run under bubblewrap when available (no network, read-only root). */
+  sandbox?: boolean;
+}
+
+export function findBwrap(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  for (const dir of (env.PATH ?? '/usr/bin:/bin').split(delimiter)) {
+    const candidate = join(dir, 'bwrap');
+    if (existsSync(candidate)) return candidate;
+  }
+  return undefined;
+}
+
+function sandboxArgs(projectDir: string): string[] {
+  return [
+    '--ro-bind',
+    '/',
+    '/',
+    '--dev',
+    '/dev',
+    '--proc',
+    '/proc',
+    '--tmpfs',
+    '/tmp',
+    '--bind',
+    projectDir,
+    projectDir,
+    '--unshare-net',
+    '--unshare-pid',
+    '--die-with-parent',
+    '--new-session',
+    '--chdir',
+    projectDir,
+    '--',
+  ];
+}
+
+export function runGeneratedTests(projectDir: string, options: TestRunOptions = {}): Promise<TestRunResult> {
   const started = performance.now();
+  const env = options.env ?? process.env;
+  const bwrap = options.sandbox ? findBwrap(env) : undefined;
+  const nodeArgs = ['--test', '--test-reporter=tap', 'test/'];
+  const [command, args] = bwrap
+    ? [bwrap, [...sandboxArgs(projectDir), process.execPath, ...nodeArgs]]
+    : [process.execPath, nodeArgs];
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--test', '--test-reporter=tap', 'test/'], {
-      cwd: projectDir,
-      env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(command, args, { cwd: projectDir, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
     child.stdout.on('data', (c) => {
       output += c;
@@ -29,7 +74,7 @@ export function runGeneratedTests(
     child.stderr.on('data', (c) => {
       output += c;
     });
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 120_000);
     child.on('close', (code) => {
       clearTimeout(timer);
       const num = (label: string) => Number(new RegExp(`^# ${label} (\\d+)`, 'm').exec(output)?.[1] ?? 0);
@@ -41,6 +86,7 @@ export function runGeneratedTests(
         skipped,
         output,
         durationMs: performance.now() - started,
+        sandboxed: bwrap !== undefined,
       });
     });
   });
