@@ -9,6 +9,7 @@ import { checkSpec, findLiteralSecrets, type PathIssue } from './check.js';
 import { locate, locateKey } from './locate.js';
 import { ServerSpec } from './model.js';
 import { formatPath, type PathSegment } from './path.js';
+import { salvageChecks } from './salvage.js';
 
 export const MAX_SPEC_BYTES = 5 * 1024 * 1024;
 
@@ -188,9 +189,11 @@ export function validateSpec(data: unknown, source?: SourceMap): LoadResult {
   const secrets = findLiteralSecrets(data);
   const parsed = ServerSpec.safeParse(data);
   if (!parsed.success) {
-    const issues = [...parsed.error.issues.flatMap((zi) => fromZodIssue(zi, data)), ...secrets].map((pi) =>
-      place(pi, source),
-    );
+    const issues = [
+      ...parsed.error.issues.flatMap((zi) => fromZodIssue(zi, data)),
+      ...salvageChecks(data as Record<string, unknown>),
+      ...secrets,
+    ].map((pi) => place(pi, source));
     return fail(sortByPosition(dedupe(issues)));
   }
   const semantic = [...checkSpec(parsed.data), ...secrets].map((pi) => place(pi, source));

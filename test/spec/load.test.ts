@@ -85,6 +85,39 @@ triggers:
     expect(r.issues.find((i) => i.path === 'tools[0].sql.statement')?.message).toContain(':missing');
   });
 
+  it('reports semantic problems of the valid parts together with schema errors, at original positions', () => {
+    const text = `name: Bad Name
+tools:
+  - name: good
+    description: d
+    sql: { connection: db, statement: "SELECT 1; DROP TABLE x" }
+  - name: bad tool
+    description: x
+    static: { text: hi }
+  - name: tpl
+    description: d
+    static: { text: "hi {{who}}" }
+connections:
+  - { name: db, type: sqlite, path: x.db }
+triggers:
+  - { type: cron, schedule: "61 * * * *", tool: good }
+  - { type: cron, schedule: "0 * * * *", tool: "bad tool" }
+`;
+    const r = loadSpecText(text, { file: 'mix.yaml' });
+    const found = r.issues.map((i) => `${i.code}@${i.path}:${i.line}`);
+    expect(found).toEqual(
+      expect.arrayContaining([
+        'SPEC_INVALID_NAME@name:1',
+        'SPEC_INVALID_SQL@tools[0].sql.statement:5',
+        'SPEC_INVALID_NAME@tools[1].name:6',
+        'SPEC_INVALID_TEMPLATE@tools[2].static.text:11',
+        'SPEC_INVALID_TRIGGER@triggers[0].schedule:15',
+      ]),
+    );
+    // "bad tool" exists (it is only invalid): the trigger referring to it is not a second problem.
+    expect(r.issues.filter((i) => i.code === 'SPEC_UNDEFINED_REFERENCE')).toEqual([]);
+  });
+
   it('refuses literal secrets with a hint to use an environment variable', () => {
     const r = loadSpecText(
       `name: s
