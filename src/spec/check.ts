@@ -21,14 +21,22 @@ export interface PathIssue {
   message: string;
   path: PathSegment[];
   hint?: string;
+  /** Text inside the value that pinpoints the problem (a placeholder): positions point at it, not at the value. */
+  needle?: string;
 }
 
 const SQL_KINDS = new Set(['postgresql', 'mysql', 'mariadb', 'sqlite']);
 
 export function checkSpec(spec: ServerSpec): PathIssue[] {
   const issues: PathIssue[] = [];
-  const add = (code: ErrorCode, message: string, path: PathSegment[], hint?: string) =>
-    issues.push(hint === undefined ? { code, message, path } : { code, message, path, hint });
+  const add = (code: ErrorCode, message: string, path: PathSegment[], hint?: string, needle?: string) =>
+    issues.push({
+      code,
+      message,
+      path,
+      ...(hint === undefined ? {} : { hint }),
+      ...(needle === undefined ? {} : { needle }),
+    });
 
   if (spec.tools.length + spec.resources.length + spec.prompts.length === 0) {
     add(
@@ -383,7 +391,7 @@ function checkHttp(
   http: HttpImpl,
   params: Set<string>,
   at: PathSegment[],
-  add: (c: ErrorCode, m: string, p: PathSegment[], h?: string) => void,
+  add: (c: ErrorCode, m: string, p: PathSegment[], h?: string, needle?: string) => void,
 ) {
   checkTemplate(http.path, params, [...at, 'path'], add);
   if (/^[a-z][a-z0-9+.-]*:/i.test(http.path) || http.path.startsWith('//')) {
@@ -464,7 +472,7 @@ function checkHeader(
   name: string,
   value: string | undefined,
   path: PathSegment[],
-  add: (c: ErrorCode, m: string, p: PathSegment[], h?: string) => void,
+  add: (c: ErrorCode, m: string, p: PathSegment[], h?: string, needle?: string) => void,
 ) {
   if (!HEADER_NAME.test(name)) {
     add(
@@ -510,7 +518,7 @@ function checkSql(
   statement: string,
   params: Set<string>,
   path: PathSegment[],
-  add: (c: ErrorCode, m: string, p: PathSegment[], h?: string) => void,
+  add: (c: ErrorCode, m: string, p: PathSegment[], h?: string, needle?: string) => void,
 ) {
   const analysis = analyzeSql(statement);
   if (analysis.unterminated)
@@ -532,6 +540,7 @@ function checkSql(
         `SQL placeholder ":${name}" has no matching parameter`,
         path,
         `Declare parameter "${name}" or fix the placeholder.`,
+        `:${name}`,
       );
     }
   }
@@ -542,7 +551,7 @@ function checkTemplate(
   template: string,
   vars: Set<string>,
   path: PathSegment[],
-  add: (c: ErrorCode, m: string, p: PathSegment[], h?: string) => void,
+  add: (c: ErrorCode, m: string, p: PathSegment[], h?: string, needle?: string) => void,
 ) {
   const { parts, problems } = parseTemplate(template);
   for (const problem of problems) add('SPEC_INVALID_TEMPLATE', problem.message, path);
@@ -553,6 +562,7 @@ function checkTemplate(
         `placeholder {{${part.variable}}} names no parameter`,
         path,
         vars.size ? `Use one of: ${[...vars].join(', ')}.` : 'Declare the parameter first.',
+        part.variable,
       );
     }
   }
@@ -576,7 +586,7 @@ function walkStrings(
 function checkValueSchema(
   schema: ValueSchema,
   path: PathSegment[],
-  add: (c: ErrorCode, m: string, p: PathSegment[], h?: string) => void,
+  add: (c: ErrorCode, m: string, p: PathSegment[], h?: string, needle?: string) => void,
 ) {
   const t = schema.type;
   const numeric = t === 'number' || t === 'integer';

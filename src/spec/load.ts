@@ -109,7 +109,7 @@ export function loadSpecText(text: string, options: LoadOptions = {}): LoadResul
     ]);
   }
   try {
-    return validateSpec(data, { file, doc, lineCounter });
+    return validateSpec(data, { file, doc, lineCounter, text });
   } catch (error) {
     if (!(error instanceof RangeError)) throw error;
     return fail([
@@ -170,6 +170,8 @@ interface SourceMap {
   file: string | undefined;
   doc: Document;
   lineCounter: LineCounter;
+  /** The document text: lets positions point inside a value (at a placeholder). */
+  text?: string;
 }
 
 /** Validate an already-parsed object (JSON from the API or --json); positions only when a source map is given. */
@@ -258,14 +260,29 @@ function place(pi: PathIssue, source: SourceMap | undefined): Issue {
     if (written) issue.hint = issue.hint.replace(/"[^"]*"/, JSON.stringify(written));
   }
   const pos =
-    pi.code === 'SPEC_UNKNOWN_FIELD'
+    (pi.needle ? locateInside(source, pi.path, pi.needle) : undefined) ??
+    (pi.code === 'SPEC_UNKNOWN_FIELD'
       ? locateKey(source.doc, source.lineCounter, pi.path)
-      : locate(source.doc, source.lineCounter, pi.path);
+      : locate(source.doc, source.lineCounter, pi.path));
   return {
     ...issue,
     ...(source.file ? { file: source.file } : {}),
     ...(pos ? { line: pos.line, column: pos.column } : {}),
   };
+}
+
+/** Position of `needle` inside the source text of the value at `path` (multi-line SQL, long templates). */
+function locateInside(
+  source: SourceMap,
+  path: PathSegment[],
+  needle: string,
+): { line: number; column: number } | undefined {
+  const node = source.doc.getIn(path, true) as { range?: [number, number, number] } | undefined;
+  if (!source.text || !node?.range) return undefined;
+  const at = source.text.slice(node.range[0], node.range[1]).indexOf(needle);
+  if (at < 0) return undefined;
+  const pos = source.lineCounter.linePos(node.range[0] + at);
+  return { line: pos.line, column: pos.col };
 }
 
 /** Document order: what a person fixes top to bottom. Issues without a position keep their relative order. */

@@ -176,7 +176,7 @@ const CORPUS: Record<string, Expected[]> = {
     {
       code: 'SPEC_INVALID_SQL',
       path: 'tools[0].sql.statement',
-      line: 12,
+      line: 14, // the line of the placeholder inside the block scalar, not the statement's first line
       message: /:owner_id/,
       hint: /owner_id/,
     },
