@@ -8,7 +8,7 @@
  * server are serialised there too. Revisions come from a per-server counter incremented in the same
  * transaction as the version insert, so they are unique and gapless.
  */
-import { type Kysely, sql, type Transaction } from 'kysely';
+import { type Kysely, type Selectable, sql, type Transaction } from 'kysely';
 import { FactoryError } from '../errors/index.js';
 import { describeSecretValue } from '../spec/secrets.js';
 import { openStore, type Store, type StoreOptions } from './connect.js';
@@ -29,6 +29,7 @@ import {
   DEPLOYMENT_STATUSES,
   DESIRED_STATES,
   type DeploymentStatus,
+  type DeploymentsTable,
   type DesiredState,
   type RegistryDatabase,
   SERVER_STATUSES,
@@ -1224,22 +1225,10 @@ export class Registry {
   }
 }
 
-function deploymentRecord(row: {
-  id: number;
-  server: string;
-  revision: number;
-  target: string;
-  status: DeploymentStatus;
-  desired: DesiredState;
-  port: number | null;
-  endpoint: string | null;
-  process_id: string | null;
-  last_error: string | null;
-  created_at: string;
-  updated_at: string;
-  started_at: string | null;
-  stopped_at: string | null;
-}): DeploymentRecord {
+/** A deployments row joined with its server's name. */
+function deploymentRecord(
+  row: Omit<Selectable<DeploymentsTable>, 'server_id'> & { server: string },
+): DeploymentRecord {
   return {
     id: Number(row.id),
     server: row.server,
