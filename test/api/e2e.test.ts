@@ -1,47 +1,15 @@
-/**
- * The HTTP API end to end over the real control plane: create → deploy (local target, a supervised process)
- * → status with health → call a tool → logs → stop/start → remove, with the token's name in the audit trail.
- * The local target runs the supervisor from dist/ (built here when stale).
- */
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Api, createApi, TokenStore } from '../../src/api/index.js';
 import { createControlPlane, type LocalControlPlane } from '../../src/control/index.js';
 import { openRegistry, type Registry } from '../../src/registry/index.js';
+import { ensureBuilt } from '../helpers/build.js';
 import { startFakeProvider } from '../llm/fake-provider.js';
 import { FAKE_KEY, loadTranscript } from '../llm/helpers.js';
 
-const ROOT = resolve(import.meta.dirname, '../..');
-
-/** The supervisor entry is dist/cli/supervisor-daemon.js: build dist/ when it is missing or older than src/. */
-function ensureBuilt(): void {
-  const entry = join(ROOT, 'dist/cli/supervisor-daemon.js');
-  const built = existsSync(entry) ? statSync(entry).mtimeMs : 0;
-  const newest = (dir: string): number =>
-    Math.max(
-      0,
-      ...readdirSync(dir, { withFileTypes: true }).map((e) =>
-        e.isDirectory() ? newest(join(dir, e.name)) : statSync(join(dir, e.name)).mtimeMs,
-      ),
-    );
-  if (built > 0 && built >= newest(join(ROOT, 'src'))) return;
-  try {
-    execFileSync(
-      process.execPath,
-      [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'],
-      {
-        cwd: ROOT,
-        stdio: 'pipe',
-      },
-    );
-  } catch (error) {
-    // tsc emits even when some file has a type error; only a missing entry is fatal here.
-    if (!existsSync(entry)) throw error;
-  }
-}
+const _ROOT = resolve(import.meta.dirname, '../..');
 
 const SPEC = {
   name: 'e2e-greeter',

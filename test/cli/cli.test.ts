@@ -2,7 +2,7 @@
  * The command line: exit codes, text and JSON output, and what `create` leaves on disk when it fails.
  * Most cases run in-process through runCli(); a few spawn the real bins (which load dist/, built here if stale).
  */
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import {
   existsSync,
   mkdirSync,
@@ -10,13 +10,13 @@ import {
   readdirSync,
   readFileSync,
   rmSync,
-  statSync,
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXIT, runCli } from '../../src/cli/main.js';
+import { ensureBuilt } from '../helpers/build.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const BAD = join(ROOT, 'test/fixtures/bad');
@@ -60,28 +60,6 @@ function bin(name: string, ...args: string[]): Promise<Run> {
     child.on('error', fail);
     child.on('close', (code) => done({ code: code ?? -1, out, err }));
   });
-}
-
-/** The bins import dist/: build it when it is missing or older than a source file. */
-function ensureBuilt(): void {
-  const entry = join(ROOT, 'dist/cli/main.js');
-  const built = existsSync(entry) ? statSync(entry).mtimeMs : 0;
-  const newest = (dir: string): number =>
-    Math.max(
-      0,
-      ...readdirSync(dir, { withFileTypes: true }).map((e) =>
-        e.isDirectory() ? newest(join(dir, e.name)) : statSync(join(dir, e.name)).mtimeMs,
-      ),
-    );
-  if (built > 0 && built >= newest(join(ROOT, 'src'))) return;
-  execFileSync(
-    process.execPath,
-    [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'],
-    {
-      cwd: ROOT,
-      stdio: 'pipe',
-    },
-  );
 }
 
 /** `.NAME.tmp-*` siblings that a failed or finished create must never leave behind. */

@@ -3,40 +3,18 @@
  * with SIGKILL in the middle of writing. The children are plain Node ESM scripts importing the built module
  * (dist/registry/index.js, built here when missing or older than its sources).
  */
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type OpenRegistryOptions, openRegistry } from '../../src/registry/index.js';
+import { ensureBuilt, ROOT } from '../helpers/build.js';
 import { availableBackends, type BackendHandle, createSqliteHome } from './backends.js';
 
-const ROOT = resolve(import.meta.dirname, '../..');
 const ENTRY = join(ROOT, 'dist/registry/index.js');
-
-function newest(dir: string): number {
-  return Math.max(
-    0,
-    ...readdirSync(dir, { withFileTypes: true }).map((e) =>
-      e.isDirectory() ? newest(join(dir, e.name)) : statSync(join(dir, e.name)).mtimeMs,
-    ),
-  );
-}
-
-/** The children import dist/: build it when it is missing or older than the sources it comes from. */
-function ensureBuilt(): void {
-  const sources = Math.max(...['src/registry', 'src/errors', 'src/spec'].map((d) => newest(join(ROOT, d))));
-  const built = () => (existsSync(ENTRY) ? statSync(ENTRY).mtimeMs : 0);
-  if (built() >= sources) return;
-  // tsc emits even when unrelated files of the project do not type-check; what matters is a fresh registry.
-  spawnSync(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'], {
-    cwd: ROOT,
-    stdio: 'pipe',
-  });
-  if (built() < sources) throw new Error('dist/registry could not be built: run npm run build');
-}
 
 const WORKER = `
 import { createHash } from 'node:crypto';
@@ -92,7 +70,7 @@ let work: string;
 let script: string;
 
 beforeAll(() => {
-  ensureBuilt();
+  ensureBuilt('dist/registry/index.js');
   work = mkdtempSync(join(tmpdir(), 'mcpf-registry-procs-'));
   script = join(work, 'worker.mjs');
   writeFileSync(script, WORKER);

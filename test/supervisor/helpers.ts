@@ -1,65 +1,21 @@
-/**
- * Helpers for supervisor tests: real processes in a temporary MCP_FACTORY_HOME each, with fast supervisor
- * tuning, and a cleanup that kills every process a test started (the supervisor by its recorded pid, servers by
- * this home's markers) even when the test failed.
- */
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { createControlPlane, type LocalControlPlane } from '../../src/control/index.js';
 import { parseSpecOrThrow, type ServerSpec } from '../../src/spec/index.js';
 import { homeLayout } from '../../src/supervisor/layout.js';
 import { findMarkedProcesses, isRunning, readCmdline, readStat } from '../../src/supervisor/proc.js';
+import { ensureBuilt as buildEntry } from '../helpers/build.js';
+
+/** The supervisor runs from dist/. */
+export function ensureBuilt(): void {
+  buildEntry('dist/cli/supervisor-daemon.js');
+}
 
 export const ROOT = resolve(import.meta.dirname, '../..');
 export const TEXT_TOOLS = join(ROOT, 'examples/text-tools.yaml');
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-
-/** The supervisor runs from dist/: build it when missing or older than a source file (one build at a time). */
-export function ensureBuilt(): void {
-  const entry = join(ROOT, 'dist/cli/supervisor-daemon.js');
-  const newest = (dir: string): number =>
-    Math.max(
-      0,
-      ...readdirSync(dir, { withFileTypes: true }).map((e) =>
-        e.isDirectory() ? newest(join(dir, e.name)) : statSync(join(dir, e.name)).mtimeMs,
-      ),
-    );
-  const fresh = () => existsSync(entry) && statSync(entry).mtimeMs >= newest(join(ROOT, 'src'));
-  if (fresh()) return;
-  const lock = join(ROOT, 'dist', '.build-lock');
-  mkdirSync(dirname(lock), { recursive: true });
-  const deadline = Date.now() + 120_000;
-  for (;;) {
-    try {
-      mkdirSync(lock);
-      break;
-    } catch {
-      if (Date.now() > deadline) rmSync(lock, { recursive: true, force: true });
-      execFileSync('sleep', ['0.2']);
-    }
-  }
-  try {
-    if (fresh()) return;
-    try {
-      execFileSync(
-        process.execPath,
-        [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'],
-        {
-          cwd: ROOT,
-          stdio: 'pipe',
-        },
-      );
-    } catch {
-      // Type errors elsewhere in the tree (work in progress) still emit JavaScript.
-    }
-    if (!existsSync(entry)) throw new Error(`${entry} was not built`);
-  } finally {
-    rmSync(lock, { recursive: true, force: true });
-  }
-}
 
 /** Supervisor tuning for tests: fast passes, short backoff, its own port range. */
 export function fastEnv(portRange: string, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
