@@ -4,7 +4,6 @@
  * Retry-After, and every failure mapped to a FactoryError code.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { FactoryError } from '../../src/errors/index.js';
 import { createLlmClient } from '../../src/llm/client.js';
 import { resolveLlmConfig } from '../../src/llm/config.js';
 import { parseRetryAfter } from '../../src/llm/errors.js';
@@ -13,7 +12,7 @@ import { estimateCostUsd, priceOf } from '../../src/llm/pricing.js';
 import { redactSecrets } from '../../src/llm/redact.js';
 import { ExecutionLog } from '../../src/pipeline/execution-log.js';
 import { type FakeProvider, startFakeProvider } from './fake-provider.js';
-import { FAKE_KEY, fakeClient, MODELS } from './helpers.js';
+import { FAKE_KEY, failure, fakeClient, MODELS } from './helpers.js';
 
 const SCHEMA = {
   type: 'object',
@@ -36,16 +35,6 @@ beforeEach(() => {
   fake.requests.length = 0;
   expect(fake.pending()).toBe(0);
 });
-
-async function failure(promise: Promise<unknown>): Promise<FactoryError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof FactoryError) return error;
-    throw error;
-  }
-  throw new Error('expected a FactoryError');
-}
 
 describe.each(['openai', 'anthropic', 'google', 'openai-compatible'] as const)('%s client', (provider) => {
   it('sends the prompt, gets JSON back and logs the call', async () => {

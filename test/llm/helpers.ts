@@ -1,6 +1,7 @@
 /** Shared helpers: real provider clients pointed at the fake, and the scripted transcripts of test/fixtures/llm. */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { FactoryError } from '../../src/errors/index.js';
 import { createLlmClient, type LlmClient, type LlmClientOptions } from '../../src/llm/client.js';
 import { type LlmSettings, type ProviderName, resolveLlmConfig } from '../../src/llm/config.js';
 import type { FakeProvider, FakeStep } from './fake-provider.js';
@@ -81,3 +82,14 @@ export const TRANSCRIPTS = [
   'literal-secret',
   'shell-backdoor',
 ] as const;
+
+/** The FactoryError a promise rejects with (anything else fails the test). */
+export async function failure(promise: Promise<unknown>): Promise<FactoryError> {
+  try {
+    await promise;
+  } catch (error) {
+    if (error instanceof FactoryError) return error;
+    throw error;
+  }
+  throw new Error('expected a FactoryError');
+}

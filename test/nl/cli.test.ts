@@ -5,10 +5,9 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { promptFlags, resolvePromptSource } from '../../src/cli/prompt-source.js';
 import { specToYaml } from '../../src/cli/sources.js';
-import { FactoryError } from '../../src/errors/index.js';
 import type { ProgressEvent } from '../../src/pipeline/create.js';
 import { type FakeProvider, startFakeProvider } from '../llm/fake-provider.js';
-import { FAKE_KEY, loadTranscript } from '../llm/helpers.js';
+import { FAKE_KEY, failure, loadTranscript } from '../llm/helpers.js';
 
 let fake: FakeProvider;
 let work: string;
@@ -23,16 +22,6 @@ afterAll(async () => {
 beforeEach(() => {
   fake.requests.length = 0;
 });
-
-async function failure(promise: Promise<unknown>): Promise<FactoryError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof FactoryError) return error;
-    throw error;
-  }
-  throw new Error('expected a FactoryError');
-}
 
 describe('resolvePromptSource', () => {
   it('turns the flags into the highest configuration layer', () => {

@@ -11,7 +11,7 @@ import { FactoryError } from '../../src/errors/index.js';
 import { createFromPrompt, nlFailureContext, specFromPrompt } from '../../src/nl/index.js';
 import { createServerProject } from '../../src/pipeline/create.js';
 import { type FakeProvider, lastUserText, startFakeProvider } from '../llm/fake-provider.js';
-import { FAKE_KEY, fakeClient, loadTranscript } from '../llm/helpers.js';
+import { FAKE_KEY, failure, fakeClient, loadTranscript } from '../llm/helpers.js';
 
 let fake: FakeProvider;
 let work: string;
@@ -27,16 +27,6 @@ beforeEach(() => {
   fake.requests.length = 0;
   expect(fake.pending()).toBe(0);
 });
-
-async function failure(promise: Promise<unknown>): Promise<FactoryError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof FactoryError) return error;
-    throw error;
-  }
-  throw new Error('expected a FactoryError');
-}
 
 function script(name: string): ReturnType<typeof loadTranscript> {
   const t = loadTranscript(name);

@@ -3,11 +3,18 @@
  * provider, through the real @ai-sdk clients; validation issues go back for repair; each round is logged.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { FactoryError } from '../../src/errors/index.js';
 import type { ProviderName } from '../../src/llm/config.js';
 import { nlFailureContext, type ResearchProvider, specFromPrompt } from '../../src/nl/index.js';
 import { type FakeProvider, lastUserText, startFakeProvider, systemText } from '../llm/fake-provider.js';
-import { FAKE_ENV, FAKE_KEY, fakeClient, fakeSettings, loadTranscript, TRANSCRIPTS } from '../llm/helpers.js';
+import {
+  FAKE_ENV,
+  FAKE_KEY,
+  failure,
+  fakeClient,
+  fakeSettings,
+  loadTranscript,
+  TRANSCRIPTS,
+} from '../llm/helpers.js';
 import { startFakeTavily } from './fake-tavily.js';
 
 let fake: FakeProvider;
@@ -19,16 +26,6 @@ beforeEach(() => {
   fake.requests.length = 0;
   expect(fake.pending()).toBe(0);
 });
-
-async function failure(promise: Promise<unknown>): Promise<FactoryError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof FactoryError) return error;
-    throw error;
-  }
-  throw new Error('expected a FactoryError');
-}
 
 /** Answers each transcript needs before its spec is valid (later turns belong to build repairs). */
 const EXTRACTION_TURNS: Record<(typeof TRANSCRIPTS)[number], number> = {
