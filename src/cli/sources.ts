@@ -9,7 +9,7 @@ import { FactoryError } from '../errors/index.js';
 import { importDatabase } from '../importers/database/index.js';
 import { importOpenApi } from '../importers/openapi/index.js';
 import type { CreateResult } from '../pipeline/create.js';
-import { loadSpecText, type ServerSpec, type ServerSpecInput, validateSpec } from '../spec/index.js';
+import { parseSpecOrThrow, type ServerSpec, type ServerSpecInput, validateSpec } from '../spec/index.js';
 import { instantiateTemplate } from '../templates/index.js';
 import { type PromptCreateOptions, type PromptSourceOptions, resolvePromptSource } from './prompt-source.js';
 
@@ -116,17 +116,8 @@ export async function resolveSource(opts: SourceOptions): Promise<ResolvedSource
         },
       );
     }
-    const result = loadSpecText(text, { file: opts.spec });
-    if (!result.ok || !result.spec) {
-      throw new FactoryError(
-        result.issues[0]?.code ?? 'SPEC_INVALID_VALUE',
-        `${opts.spec}: ${result.issues.length} problem(s)`,
-        { issues: result.issues },
-      );
-    }
-    const spec = opts.name
-      ? checked({ ...(result.spec as ServerSpecInput), name: opts.name }, opts.spec)
-      : result.spec;
+    const loaded = parseSpecOrThrow(text, { file: opts.spec });
+    const spec = opts.name ? checked({ ...(loaded as ServerSpecInput), name: opts.name }, opts.spec) : loaded;
     return { spec, input: spec, specDir: dirname(resolve(opts.spec)), origin: opts.spec };
   }
   if (opts.json !== undefined) {
