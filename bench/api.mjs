@@ -7,9 +7,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { r2, summary, table } from './lib.mjs';
 
-const { serveApi, TokenStore } = await import('../dist/api/index.js');
-const { createControlPlane } = await import('../dist/control/index.js');
-const { openRegistry } = await import('../dist/registry/index.js');
+const { serveApi, TokenStore } = await import('../dist/surfaces/api/index.js');
+const { createControlPlane } = await import('../dist/deploy/index.js');
+const { openRegistry } = await import('../dist/store/index.js');
 
 const CALLS = Number(process.env.BENCH_API_CALLS ?? 3000);
 const CONCURRENCY = 8;

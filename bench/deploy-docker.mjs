@@ -11,9 +11,11 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const { createControlPlane } = await import(join(ROOT, 'dist/control/index.js'));
-const { parseSpecOrThrow } = await import(join(ROOT, 'dist/spec/index.js'));
-const { DockerTarget, importLocalNodeImage } = await import(join(ROOT, 'dist/targets/docker.js'));
+const { createControlPlane } = await import(join(ROOT, 'dist/deploy/index.js'));
+const { parseSpecOrThrow } = await import(join(ROOT, 'dist/core/spec/index.js'));
+const { DockerTarget, importLocalNodeImage } = await import(
+  join(ROOT, 'dist/deploy/targets/docker/engine.js')
+);
 
 const BASE = process.env.MCP_FACTORY_NODE_IMAGE ?? 'mcp-factory-node:bench';
 process.env.MCP_FACTORY_NODE_IMAGE = BASE;

@@ -23,9 +23,9 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const { createControlPlane } = await import(join(ROOT, 'dist/control/index.js'));
-const { parseSpecOrThrow } = await import(join(ROOT, 'dist/spec/index.js'));
-const { findMarkedProcesses, isRunning } = await import(join(ROOT, 'dist/supervisor/proc.js'));
+const { createControlPlane } = await import(join(ROOT, 'dist/deploy/index.js'));
+const { parseSpecOrThrow } = await import(join(ROOT, 'dist/core/spec/index.js'));
+const { findMarkedProcesses, isRunning } = await import(join(ROOT, 'dist/deploy/targets/local/proc.js'));
 
 const { values } = parseArgs({ options: { keep: { type: 'boolean' } } });
 const N = Number(process.env.BENCH_DEPLOY_N ?? 50);

@@ -31,8 +31,8 @@ const { values: flags } = parseArgs({ options: { quick: { type: 'boolean', defau
 const RUNS = Number(process.env.BENCH_NL_RUNS) > 0 ? Number(process.env.BENCH_NL_RUNS) : flags.quick ? 2 : 5;
 
 const importStarted = performance.now();
-const nl = await import(join(ROOT, 'dist/nl/index.js'));
-const { createServerProject } = await import(join(ROOT, 'dist/pipeline/create.js'));
+const nl = await import(join(ROOT, 'dist/sources/nl/index.js'));
+const { createServerProject } = await import(join(ROOT, 'dist/build/create.js'));
 const importMs = performance.now() - importStarted;
 
 const fixture = JSON.parse(readFileSync(join(ROOT, 'test/fixtures/llm/inventory-sqlite.json'), 'utf8'));

@@ -25,7 +25,7 @@ const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const CORPUS = resolve(ROOT, '../shared/corpus/openapi');
 const TWILIO = join(CORPUS, 'twilio_api_v2010.json');
 const PETSTORE = join(CORPUS, 'petstore-3.0.yaml');
-const DIST = join(ROOT, 'dist/importers/openapi/index.js');
+const DIST = join(ROOT, 'dist/sources/openapi/index.js');
 
 const { values } = parseArgs({
   options: {
@@ -43,7 +43,7 @@ else await main();
 /** One measurement, in this (fresh) process: prints `RESULT {…}` on stdout. */
 async function runChild(task, file, out) {
   const { importOpenApi } = await import(pathToFileURL(DIST).href);
-  const { validateSpec } = await import(pathToFileURL(join(ROOT, 'dist/spec/load.js')).href);
+  const { validateSpec } = await import(pathToFileURL(join(ROOT, 'dist/core/spec/load.js')).href);
   const started = performance.now();
   const options = task === 'tools-server' ? { dynamic: false } : {};
   const { spec, report } = await importOpenApi(file, options);
@@ -61,7 +61,7 @@ async function runChild(task, file, out) {
     specBytes: Buffer.byteLength(JSON.stringify(spec)),
   };
   if (task === 'server' || task === 'tools-server') {
-    const { createServerProject } = await import(pathToFileURL(join(ROOT, 'dist/pipeline/create.js')).href);
+    const { createServerProject } = await import(pathToFileURL(join(ROOT, 'dist/build/create.js')).href);
     const created = await createServerProject({
       spec: checked.spec,
       specDir: dirname(file),

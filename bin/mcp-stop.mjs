@@ -1,4 +1,4 @@
 #!/usr/bin/env node
-import { runCli } from '../dist/cli/main.js';
+import { runCli } from '../dist/surfaces/cli/main.js';
 
 process.exitCode = await runCli(['stop', ...process.argv.slice(2)]);

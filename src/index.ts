@@ -1,16 +1,28 @@
 /** Programmatic API of MCP Factory. The CLI and (later) the HTTP API are thin layers over these. */
 
-export { EXIT, runCli } from './cli/main.js';
-export * from './errors/index.js';
+export {
+  type CreateOptions,
+  type CreateResult,
+  createServerProject,
+  type ProgressEvent,
+} from './build/create.js';
 export {
   BUNDLE_FILE,
   collectEnv,
   type GeneratedProject,
   type GenerateOptions,
   generateProject,
-} from './generator/index.js';
-export { importDatabase, introspect, schemaToSpec } from './importers/database/index.js';
-export { importOpenApi, operationsToSpec } from './importers/openapi/index.js';
+} from './build/generator/index.js';
+export * from './build/security/index.js';
+export { bundle } from './build/verify/bundle.js';
+export { runGeneratedTests } from './build/verify/run-tests.js';
+export { typecheck } from './build/verify/typecheck.js';
+export * from './core/errors/index.js';
+export * from './core/spec/index.js';
+export { DockerTarget } from './deploy/targets/docker/engine.js';
+export { ExecutionLog } from './platform/execution-log.js';
+export { callTool, connectToProject, runAllCases } from './platform/mcp-client/call-tool.js';
+export { importDatabase, introspect, schemaToSpec } from './sources/database/index.js';
 export {
   createFromPrompt,
   draftFromPrompt,
@@ -18,20 +30,8 @@ export {
   type ResearchProvider,
   specFromPrompt,
   TavilyResearch,
-} from './nl/index.js';
-export {
-  type CreateOptions,
-  type CreateResult,
-  createServerProject,
-  type ProgressEvent,
-} from './pipeline/create.js';
-export { ExecutionLog } from './pipeline/execution-log.js';
-export { defaultHome, openRegistry } from './registry/index.js';
-export * from './security/index.js';
-export * from './spec/index.js';
-export { DockerTarget } from './targets/docker.js';
-export { instantiateTemplate, listTemplates, TEMPLATES } from './templates/index.js';
-export { callTool, connectToProject, runAllCases } from './testing/call-tool.js';
-export { bundle } from './validate/bundle.js';
-export { runGeneratedTests } from './validate/run-tests.js';
-export { typecheck } from './validate/typecheck.js';
+} from './sources/nl/index.js';
+export { importOpenApi, operationsToSpec } from './sources/openapi/index.js';
+export { instantiateTemplate, listTemplates, TEMPLATES } from './sources/templates/index.js';
+export { defaultHome, openRegistry } from './store/index.js';
+export { EXIT, runCli } from './surfaces/cli/main.js';

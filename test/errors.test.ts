@@ -3,9 +3,9 @@ import { readFileSync } from 'node:fs';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { errorsMarkdown } from '../src/errors/docs.js';
-import { ERROR_CODES } from '../src/errors/index.js';
-import { specJsonSchema, specJsonSchemaText } from '../src/spec/index.js';
+import { errorsMarkdown } from '../src/core/errors/docs.js';
+import { ERROR_CODES } from '../src/core/errors/index.js';
+import { specJsonSchema, specJsonSchemaText } from '../src/core/spec/index.js';
 
 describe('docs/errors.md', () => {
   it('is generated from src/errors/codes.ts (run npm run schema)', () => {

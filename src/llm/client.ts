@@ -10,8 +10,8 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { JSONSchema7, LanguageModel, ModelMessage } from 'ai';
-import { FactoryError } from '../errors/index.js';
-import type { ExecutionLog } from '../pipeline/execution-log.js';
+import { FactoryError } from '../core/errors/index.js';
+import type { ExecutionLog } from '../platform/execution-log.js';
 import { type LlmConfig, resolveApiKey, type StructuredOutputMode } from './config.js';
 import { AttemptTimeout, classifyError, type FailureClass, toFactoryError } from './errors.js';
 import { type JsonAnswer, looksLikeRefusal, parseJsonAnswer } from './json.js';

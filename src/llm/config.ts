@@ -8,9 +8,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { FactoryError } from '../errors/index.js';
-import { ENV_VAR } from '../spec/model.js';
-import { describeSecretValue } from '../spec/secrets.js';
+import { FactoryError } from '../core/errors/index.js';
+import { ENV_VAR } from '../core/spec/model.js';
+import { describeSecretValue } from '../core/spec/secrets.js';
 
 export const PROVIDERS = ['anthropic', 'openai', 'google', 'openai-compatible'] as const;
 export type ProviderName = (typeof PROVIDERS)[number];

@@ -3,7 +3,7 @@
  * code and a hint: LLM_AUTH, LLM_RATE_LIMITED, LLM_TIMEOUT, LLM_PROVIDER_ERROR, LLM_NOT_CONFIGURED.
  */
 import type { APICallError } from 'ai';
-import { type ErrorCode, FactoryError } from '../errors/index.js';
+import { type ErrorCode, FactoryError } from '../core/errors/index.js';
 import { redact } from './redact.js';
 
 export type FailureKind =

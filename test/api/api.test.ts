@@ -10,9 +10,9 @@ import { join } from 'node:path';
 import { compileErrors, validate as validateOpenApi } from '@readme/openapi-parser';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Api, createApi, serveApi, TokenStore } from '../../src/api/index.js';
-import { openRegistry, type Registry } from '../../src/registry/index.js';
-import { listTemplates } from '../../src/templates/index.js';
+import { listTemplates } from '../../src/sources/templates/index.js';
+import { openRegistry, type Registry } from '../../src/store/index.js';
+import { type Api, createApi, serveApi, TokenStore } from '../../src/surfaces/api/index.js';
 import { FakeControlPlane } from './fake-control-plane.js';
 
 const BASE = 'http://127.0.0.1:8080';

@@ -4,6 +4,7 @@
  * runs nothing. End-to-end tests use the real control plane (createControlPlane).
  */
 import { createHash } from 'node:crypto';
+import { FactoryError } from '../../src/core/errors/index.js';
 import type {
   ControlPlane,
   CreateOutcome,
@@ -12,9 +13,8 @@ import type {
   LogQuery,
   ServerStatusReport,
   ToolCallResult,
-} from '../../src/control/types.js';
-import { FactoryError } from '../../src/errors/index.js';
-import type { DeploymentRecord, Registry, ServerRecord } from '../../src/registry/index.js';
+} from '../../src/deploy/types.js';
+import type { DeploymentRecord, Registry, ServerRecord } from '../../src/store/index.js';
 
 export class FakeControlPlane implements ControlPlane {
   readonly calls: Array<{ method: string; args: unknown }> = [];

@@ -3,8 +3,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { bearerToken, errorBody, statusOf, TokenBuckets, TokenStore } from '../../src/api/index.js';
-import { ERROR_CODES, type ErrorCode, FactoryError } from '../../src/errors/index.js';
+import { ERROR_CODES, type ErrorCode, FactoryError } from '../../src/core/errors/index.js';
+import { bearerToken, errorBody, statusOf, TokenBuckets, TokenStore } from '../../src/surfaces/api/index.js';
 
 const dirs: string[] = [];
 const tempHome = () => {

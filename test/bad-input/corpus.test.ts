@@ -6,8 +6,8 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { ErrorCode, Issue } from '../../src/errors/index.js';
-import { loadSpecText, MAX_SPEC_BYTES, validateSpec } from '../../src/spec/load.js';
+import type { ErrorCode, Issue } from '../../src/core/errors/index.js';
+import { loadSpecText, MAX_SPEC_BYTES, validateSpec } from '../../src/core/spec/load.js';
 
 const FIXTURES = join(import.meta.dirname, '../fixtures/bad');
 

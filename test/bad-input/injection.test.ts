@@ -12,8 +12,8 @@ import { isDeepStrictEqual } from 'node:util';
 import { Client } from '@modelcontextprotocol/client';
 import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type CreateResult, createServerProject } from '../../src/pipeline/create.js';
-import { validateSpec } from '../../src/spec/load.js';
+import { type CreateResult, createServerProject } from '../../src/build/create.js';
+import { validateSpec } from '../../src/core/spec/load.js';
 
 /** Code-breaking characters for JS/TS, comments, HTML, shells and JSON. No `{{`: that is template syntax. */
 const CODE = 'tick`${process.exit(1)}`*/ /* </script><script> "dq" \'sq\' \\ \\u0041 \\n $(id);';

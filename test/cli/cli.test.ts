@@ -15,7 +15,7 @@ import {
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EXIT, runCli } from '../../src/cli/main.js';
+import { EXIT, runCli } from '../../src/surfaces/cli/main.js';
 import { ensureBuilt } from '../helpers/build.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');

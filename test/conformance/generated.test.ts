@@ -8,8 +8,8 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { createServerProject } from '../../src/pipeline/create.js';
-import { parseSpecOrThrow } from '../../src/spec/index.js';
+import { createServerProject } from '../../src/build/create.js';
+import { parseSpecOrThrow } from '../../src/core/spec/index.js';
 import { REQUIRE_SERVICES } from '../helpers/services.js';
 
 const enabled = Boolean(process.env.MCP_CONFORMANCE);

@@ -8,8 +8,8 @@ import { existsSync, mkdtempSync, readdirSync, readlinkSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createControlPlane, hashArtifacts, type LocalControlPlane } from '../../src/control/index.js';
-import { FactoryError } from '../../src/errors/index.js';
+import { FactoryError } from '../../src/core/errors/index.js';
+import { createControlPlane, hashArtifacts, type LocalControlPlane } from '../../src/deploy/index.js';
 import { ensureBuilt, ROOT, TEXT_TOOLS, textToolsSpec } from '../supervisor/helpers.js';
 
 let home: string;
@@ -100,8 +100,8 @@ describe('create into the factory home', () => {
     const script = join(home, 'create-child.mjs');
     writeFileSync(
       script,
-      `import { createControlPlane } from ${JSON.stringify(join(ROOT, 'dist/control/index.js'))};
-import { parseSpecOrThrow } from ${JSON.stringify(join(ROOT, 'dist/spec/index.js'))};
+      `import { createControlPlane } from ${JSON.stringify(join(ROOT, 'dist/deploy/index.js'))};
+import { parseSpecOrThrow } from ${JSON.stringify(join(ROOT, 'dist/core/spec/index.js'))};
 import { readFileSync } from 'node:fs';
 const file = ${JSON.stringify(TEXT_TOOLS)};
 const spec = { ...parseSpecOrThrow(readFileSync(file, 'utf8'), { file }), name: 'killed-create' };

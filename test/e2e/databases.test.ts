@@ -8,8 +8,8 @@ import { join } from 'node:path';
 import mysql from 'mysql2/promise';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createServerProject } from '../../src/pipeline/create.js';
-import { type ServerSpec, validateSpec } from '../../src/spec/index.js';
+import { createServerProject } from '../../src/build/create.js';
+import { type ServerSpec, validateSpec } from '../../src/core/spec/index.js';
 import { connectHttp, connectStdio, ERAS, startHttp, textOf } from '../helpers/mcp.js';
 import { REQUIRE_SERVICES, serviceGate } from '../helpers/services.js';
 

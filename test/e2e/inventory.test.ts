@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import type { Client } from '@modelcontextprotocol/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type CreateResult, createServerProject } from '../../src/pipeline/create.js';
-import { parseSpecOrThrow } from '../../src/spec/index.js';
+import { type CreateResult, createServerProject } from '../../src/build/create.js';
+import { parseSpecOrThrow } from '../../src/core/spec/index.js';
 import {
   connectHttp,
   connectStdio,

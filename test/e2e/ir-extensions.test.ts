@@ -9,8 +9,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Client } from '@modelcontextprotocol/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createServerProject } from '../../src/pipeline/create.js';
-import { validateSpec } from '../../src/spec/index.js';
+import { createServerProject } from '../../src/build/create.js';
+import { validateSpec } from '../../src/core/spec/index.js';
 import { connectStdio, textOf } from '../helpers/mcp.js';
 
 interface Seen {

@@ -5,8 +5,8 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createServerProject } from '../../src/pipeline/create.js';
-import { loadSpecText, validateSpec } from '../../src/spec/index.js';
+import { createServerProject } from '../../src/build/create.js';
+import { loadSpecText, validateSpec } from '../../src/core/spec/index.js';
 import { connectHttp, type HttpServerProcess, startHttp } from '../helpers/mcp.js';
 
 const seen: IncomingHttpHeaders[] = [];

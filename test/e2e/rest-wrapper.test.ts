@@ -5,8 +5,8 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createServerProject } from '../../src/pipeline/create.js';
-import { parseSpecOrThrow } from '../../src/spec/index.js';
+import { createServerProject } from '../../src/build/create.js';
+import { parseSpecOrThrow } from '../../src/core/spec/index.js';
 import { connectStdio, ERAS, textOf } from '../helpers/mcp.js';
 
 interface Seen {

@@ -9,9 +9,9 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createServerProject } from '../../src/pipeline/create.js';
-import { validateSpec } from '../../src/spec/index.js';
-import { findBwrap } from '../../src/validate/run-tests.js';
+import { createServerProject } from '../../src/build/create.js';
+import { findBwrap } from '../../src/build/verify/run-tests.js';
+import { validateSpec } from '../../src/core/spec/index.js';
 import { REQUIRE_SERVICES } from '../helpers/services.js';
 
 const bwrap = findBwrap();

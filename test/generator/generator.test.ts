@@ -1,10 +1,10 @@
 /** Generated output: snapshots of the key files (review diffs like code) and the escaping helpers. */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { commentText, identifier, lit, mdInline } from '../../src/generator/emit.js';
-import { generateProject } from '../../src/generator/index.js';
-import { dependencyVersions, runtimeFiles } from '../../src/pipeline/factory-files.js';
-import { parseSpecOrThrow, validateSpec } from '../../src/spec/index.js';
+import { commentText, identifier, lit, mdInline } from '../../src/build/generator/emit.js';
+import { generateProject } from '../../src/build/generator/index.js';
+import { parseSpecOrThrow, validateSpec } from '../../src/core/spec/index.js';
+import { dependencyVersions, runtimeFiles } from '../../src/platform/factory-files.js';
 
 const options = {
   runtimeFiles: runtimeFiles(),

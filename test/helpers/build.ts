@@ -18,7 +18,7 @@ function newest(dir: string): number {
 }
 
 /** `entry` (relative to the repository) must exist and be newer than every file in src/. */
-export function ensureBuilt(entry = 'dist/cli/main.js'): void {
+export function ensureBuilt(entry = 'dist/surfaces/cli/main.js'): void {
   const file = join(ROOT, entry);
   const fresh = () => existsSync(file) && statSync(file).mtimeMs >= newest(join(ROOT, 'src'));
   if (fresh()) return;

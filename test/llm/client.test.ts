@@ -10,7 +10,7 @@ import { parseRetryAfter } from '../../src/llm/errors.js';
 import { looksLikeRefusal, parseJsonAnswer } from '../../src/llm/json.js';
 import { estimateCostUsd, priceOf } from '../../src/llm/pricing.js';
 import { redactSecrets } from '../../src/llm/redact.js';
-import { ExecutionLog } from '../../src/pipeline/execution-log.js';
+import { ExecutionLog } from '../../src/platform/execution-log.js';
 import { type FakeProvider, startFakeProvider } from './fake-provider.js';
 import { FAKE_KEY, failure, fakeClient, MODELS } from './helpers.js';
 

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { FactoryError } from '../../src/errors/index.js';
+import { FactoryError } from '../../src/core/errors/index.js';
 import {
   configFilePath,
   resolveApiKey,

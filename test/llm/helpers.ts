@@ -1,7 +1,7 @@
 /** Shared helpers: real provider clients pointed at the fake, and the scripted transcripts of test/fixtures/llm. */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { FactoryError } from '../../src/errors/index.js';
+import { FactoryError } from '../../src/core/errors/index.js';
 import { createLlmClient, type LlmClient, type LlmClientOptions } from '../../src/llm/client.js';
 import { type LlmSettings, type ProviderName, resolveLlmConfig } from '../../src/llm/config.js';
 import type { FakeProvider, FakeStep } from './fake-provider.js';

@@ -9,9 +9,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { FactoryError } from '../../src/errors/index.js';
+import { FactoryError } from '../../src/core/errors/index.js';
 import { type LlmSettings, PROVIDERS, type ProviderName } from '../../src/llm/config.js';
-import { createFromPrompt, specFromPrompt } from '../../src/nl/index.js';
+import { createFromPrompt, specFromPrompt } from '../../src/sources/nl/index.js';
 import { loadTranscript } from './helpers.js';
 
 const provider = process.env.MCP_FACTORY_TEST_LLM?.trim() as ProviderName | undefined;

@@ -3,9 +3,9 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { promptFlags, resolvePromptSource } from '../../src/cli/prompt-source.js';
-import { specToYaml } from '../../src/cli/sources.js';
-import type { ProgressEvent } from '../../src/pipeline/create.js';
+import type { ProgressEvent } from '../../src/build/create.js';
+import { promptFlags, resolvePromptSource } from '../../src/surfaces/cli/prompt-source.js';
+import { specToYaml } from '../../src/surfaces/cli/sources.js';
 import { type FakeProvider, startFakeProvider } from '../llm/fake-provider.js';
 import { FAKE_KEY, failure, loadTranscript } from '../llm/helpers.js';
 

@@ -7,9 +7,9 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { FactoryError } from '../../src/errors/index.js';
-import { createFromPrompt, nlFailureContext, specFromPrompt } from '../../src/nl/index.js';
-import { createServerProject } from '../../src/pipeline/create.js';
+import { createServerProject } from '../../src/build/create.js';
+import { FactoryError } from '../../src/core/errors/index.js';
+import { createFromPrompt, nlFailureContext, specFromPrompt } from '../../src/sources/nl/index.js';
 import { type FakeProvider, lastUserText, startFakeProvider } from '../llm/fake-provider.js';
 import { FAKE_KEY, failure, fakeClient, loadTranscript } from '../llm/helpers.js';
 

@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { ProviderName } from '../../src/llm/config.js';
-import { nlFailureContext, type ResearchProvider, specFromPrompt } from '../../src/nl/index.js';
+import { nlFailureContext, type ResearchProvider, specFromPrompt } from '../../src/sources/nl/index.js';
 import { type FakeProvider, lastUserText, startFakeProvider, systemText } from '../llm/fake-provider.js';
 import {
   FAKE_ENV,

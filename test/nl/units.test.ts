@@ -1,19 +1,19 @@
 /** Input validation, untrusted research context, NL checks, prompts and the build-failure readers. */
 import { describe, expect, it } from 'vitest';
-import { FactoryError } from '../../src/errors/index.js';
-import { checkGeneratedSpec, envReferences, formatEnvReferences } from '../../src/nl/checks.js';
-import { failingTestExcerpt, failingTools, scrubbedTestEnv } from '../../src/nl/create.js';
-import { MAX_PROMPT_CHARS, validatePrompt } from '../../src/nl/input.js';
+import { FactoryError } from '../../src/core/errors/index.js';
+import { validateSpec } from '../../src/core/spec/load.js';
+import type { ServerSpec } from '../../src/core/spec/model.js';
+import { checkGeneratedSpec, envReferences, formatEnvReferences } from '../../src/sources/nl/checks.js';
+import { failingTestExcerpt, failingTools, scrubbedTestEnv } from '../../src/sources/nl/create.js';
+import { MAX_PROMPT_CHARS, validatePrompt } from '../../src/sources/nl/input.js';
 import {
   llmSpecSchema,
   SYSTEM_PROMPT_EXAMPLE,
   specRepairPrompt,
   systemPrompt,
-} from '../../src/nl/prompts.js';
-import { formatUntrustedContext, researchQuery } from '../../src/nl/research.js';
-import { unwrap } from '../../src/nl/session.js';
-import { validateSpec } from '../../src/spec/load.js';
-import type { ServerSpec } from '../../src/spec/model.js';
+} from '../../src/sources/nl/prompts.js';
+import { formatUntrustedContext, researchQuery } from '../../src/sources/nl/research.js';
+import { unwrap } from '../../src/sources/nl/session.js';
 
 function codeOf(fn: () => unknown): string | undefined {
   try {

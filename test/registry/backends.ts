@@ -9,8 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { expect, it } from 'vitest';
-import type { FactoryError } from '../../src/errors/index.js';
-import type { OpenRegistryOptions } from '../../src/registry/index.js';
+import type { FactoryError } from '../../src/core/errors/index.js';
+import type { OpenRegistryOptions } from '../../src/store/index.js';
 import { REQUIRE_SERVICES, serviceGate } from '../helpers/services.js';
 
 export interface BackendHandle {

@@ -1,7 +1,7 @@
 /**
  * Several processes on one store at once (CLI, API server and supervisor do exactly that), and processes killed
  * with SIGKILL in the middle of writing. The children are plain Node ESM scripts importing the built module
- * (dist/registry/index.js, built here when missing or older than its sources).
+ * (dist/store/index.js, built here when missing or older than its sources).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -10,11 +10,11 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type OpenRegistryOptions, openRegistry } from '../../src/registry/index.js';
+import { type OpenRegistryOptions, openRegistry } from '../../src/store/index.js';
 import { ensureBuilt, ROOT } from '../helpers/build.js';
 import { availableBackends, type BackendHandle, createSqliteHome } from './backends.js';
 
-const ENTRY = join(ROOT, 'dist/registry/index.js');
+const ENTRY = join(ROOT, 'dist/store/index.js');
 
 const WORKER = `
 import { createHash } from 'node:crypto';
@@ -70,7 +70,7 @@ let work: string;
 let script: string;
 
 beforeAll(() => {
-  ensureBuilt('dist/registry/index.js');
+  ensureBuilt('dist/store/index.js');
   work = mkdtempSync(join(tmpdir(), 'mcpf-registry-procs-'));
   script = join(work, 'worker.mjs');
   writeFileSync(script, WORKER);

@@ -11,7 +11,7 @@ import {
   openRegistry,
   type Registry,
   type ToolInput,
-} from '../../src/registry/index.js';
+} from '../../src/store/index.js';
 import { availableBackends, type BackendHandle, createSqliteHome, hash, rejection } from './backends.js';
 
 const TOOLS: ToolInput[] = [

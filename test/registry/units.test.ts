@@ -8,9 +8,9 @@ import {
   latencyBucket,
   mergeInto,
   quantile,
-} from '../../src/registry/metrics.js';
-import { nameKeywords, queryTerms } from '../../src/registry/search.js';
-import { checkSecretRefs, secretValueReason } from '../../src/registry/validate.js';
+} from '../../src/store/metrics.js';
+import { nameKeywords, queryTerms } from '../../src/store/search.js';
+import { checkSecretRefs, secretValueReason } from '../../src/store/validate.js';
 
 describe('secret references', () => {
   it.each([

@@ -15,7 +15,7 @@ import {
   SecurityScanner,
   type Severity,
   severityRank,
-} from '../../src/security/index.js';
+} from '../../src/build/security/index.js';
 
 // Token-shaped test values are assembled at runtime so this file does not itself look like a leak.
 const AWS_KEY = ['AKIA', 'Z7Q3LMN4PRST2UVW'].join('');

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { loadSpecText, validateSpec } from '../../src/spec/index.js';
+import { loadSpecText, validateSpec } from '../../src/core/spec/index.js';
 
 const minimal = `name: demo
 version: 1.0.0

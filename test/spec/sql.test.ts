@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { analyzeSql, compileSql } from '../../src/spec/index.js';
+import { analyzeSql, compileSql } from '../../src/core/spec/index.js';
 
 describe('analyzeSql', () => {
   it('finds placeholders outside strings, identifiers, comments and casts', () => {

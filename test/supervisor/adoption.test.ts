@@ -8,8 +8,8 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { copyFileSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { supervisorEntry } from '../../src/control/index.js';
-import { isRunning, MARKER_DEPLOYMENT, MARKER_HOME } from '../../src/supervisor/proc.js';
+import { supervisorEntry } from '../../src/deploy/index.js';
+import { isRunning, MARKER_DEPLOYMENT, MARKER_HOME } from '../../src/deploy/targets/local/proc.js';
 import {
   createText,
   ensureBuilt,

@@ -6,7 +6,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FactoryError } from '../../src/errors/index.js';
+import { FactoryError } from '../../src/core/errors/index.js';
 import {
   createText,
   ensureBuilt,

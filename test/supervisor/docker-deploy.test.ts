@@ -4,7 +4,7 @@
  * MCP, stop/start/remove. Gated like test/targets/docker.test.ts (MCP_FACTORY_TEST_DOCKER=1, set by .ci/run).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DockerTarget, importLocalNodeImage } from '../../src/targets/docker.js';
+import { DockerTarget, importLocalNodeImage } from '../../src/deploy/targets/docker/engine.js';
 import { REQUIRE_SERVICES } from '../helpers/services.js';
 import { createText, ensureBuilt, fastEnv, newHome, type TestHome } from './helpers.js';
 

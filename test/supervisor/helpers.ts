@@ -1,15 +1,20 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { createControlPlane, type LocalControlPlane } from '../../src/control/index.js';
-import { parseSpecOrThrow, type ServerSpec } from '../../src/spec/index.js';
-import { homeLayout } from '../../src/supervisor/layout.js';
-import { findMarkedProcesses, isRunning, readCmdline, readStat } from '../../src/supervisor/proc.js';
+import { parseSpecOrThrow, type ServerSpec } from '../../src/core/spec/index.js';
+import { createControlPlane, type LocalControlPlane } from '../../src/deploy/index.js';
+import {
+  findMarkedProcesses,
+  isRunning,
+  readCmdline,
+  readStat,
+} from '../../src/deploy/targets/local/proc.js';
+import { homeLayout } from '../../src/platform/home.js';
 import { ensureBuilt as buildEntry } from '../helpers/build.js';
 
 /** The supervisor runs from dist/. */
 export function ensureBuilt(): void {
-  buildEntry('dist/cli/supervisor-daemon.js');
+  buildEntry('dist/surfaces/cli/supervisor-daemon.js');
 }
 
 export const ROOT = resolve(import.meta.dirname, '../..');

@@ -6,10 +6,10 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EXIT, runCli } from '../../src/cli/main.js';
-import { LOCAL_SECRET_SOURCE } from '../../src/control/index.js';
-import { FactoryError } from '../../src/errors/index.js';
-import { isRunning } from '../../src/supervisor/proc.js';
+import { FactoryError } from '../../src/core/errors/index.js';
+import { LOCAL_SECRET_SOURCE } from '../../src/deploy/index.js';
+import { isRunning } from '../../src/deploy/targets/local/proc.js';
+import { EXIT, runCli } from '../../src/surfaces/cli/main.js';
 import {
   createText,
   ensureBuilt,

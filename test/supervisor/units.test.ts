@@ -14,13 +14,10 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { parseEnvPairs } from '../../src/cli/deploy-commands.js';
-import { callChannel, ensureToken, listenChannel } from '../../src/supervisor/channel.js';
-import { backoffMs, DEFAULT_CONFIG, supervisorConfig } from '../../src/supervisor/config.js';
-import { authHeaders, HealthTracker, probeMcp } from '../../src/supervisor/health.js';
-import { homeLayout } from '../../src/supervisor/layout.js';
-import { readLog, rotateIfNeeded, tailLines } from '../../src/supervisor/logs.js';
-import { choosePort, portIsFree } from '../../src/supervisor/ports.js';
+import { callChannel, ensureToken, listenChannel } from '../../src/deploy/targets/local/channel.js';
+import { backoffMs, DEFAULT_CONFIG, supervisorConfig } from '../../src/deploy/targets/local/config.js';
+import { readLog, rotateIfNeeded, tailLines } from '../../src/deploy/targets/local/logs.js';
+import { choosePort, portIsFree } from '../../src/deploy/targets/local/ports.js';
 import {
   findMarkedProcesses,
   formatProcessId,
@@ -30,8 +27,11 @@ import {
   parseProcessId,
   readStat,
   terminate,
-} from '../../src/supervisor/proc.js';
-import { checkEnvName, inheritedEnv, readEnvFile, writeEnvFile } from '../../src/supervisor/secrets.js';
+} from '../../src/deploy/targets/local/proc.js';
+import { homeLayout } from '../../src/platform/home.js';
+import { authHeaders, HealthTracker, probeMcp } from '../../src/platform/mcp-client/health.js';
+import { checkEnvName, inheritedEnv, readEnvFile, writeEnvFile } from '../../src/platform/secrets.js';
+import { parseEnvPairs } from '../../src/surfaces/cli/deploy-commands.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'mcpf-units-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -8,15 +8,15 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createServerProject } from '../../src/pipeline/create.js';
-import { parseSpecOrThrow } from '../../src/spec/index.js';
+import { createServerProject } from '../../src/build/create.js';
+import { parseSpecOrThrow } from '../../src/core/spec/index.js';
 import {
   containerName,
   DockerTarget,
   imageTag,
   importLocalNodeImage,
   LABEL,
-} from '../../src/targets/docker.js';
+} from '../../src/deploy/targets/docker/engine.js';
 import { connectHttp, textOf } from '../helpers/mcp.js';
 import { REQUIRE_SERVICES } from '../helpers/services.js';
 

@@ -11,9 +11,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { planTests } from '../../src/generator/test-plan.js';
-import { validateSpec } from '../../src/spec/index.js';
-import { instantiateTemplate, TEMPLATES } from '../../src/templates/index.js';
+import { planTests } from '../../src/build/generator/test-plan.js';
+import { validateSpec } from '../../src/core/spec/index.js';
+import { instantiateTemplate, TEMPLATES } from '../../src/sources/templates/index.js';
 import { connectStdio } from '../helpers/mcp.js';
 import { buildTemplate, call } from './helpers.js';
 

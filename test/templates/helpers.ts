@@ -4,9 +4,9 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { Client } from '@modelcontextprotocol/client';
 import { expect } from 'vitest';
-import { type CreateResult, createServerProject } from '../../src/pipeline/create.js';
-import { type ServerSpec, validateSpec } from '../../src/spec/index.js';
-import { instantiateTemplate } from '../../src/templates/index.js';
+import { type CreateResult, createServerProject } from '../../src/build/create.js';
+import { type ServerSpec, validateSpec } from '../../src/core/spec/index.js';
+import { instantiateTemplate } from '../../src/sources/templates/index.js';
 import { textOf } from '../helpers/mcp.js';
 
 /** Representative non-default `--set` values for every template. */

@@ -1,15 +1,15 @@
 /** The template library without building anything: listing, instantiation, validation and the documented errors. */
 import { describe, expect, it } from 'vitest';
-import { ERROR_CODES, FactoryError } from '../../src/errors/index.js';
-import { validateSpec } from '../../src/spec/index.js';
+import { ERROR_CODES, FactoryError } from '../../src/core/errors/index.js';
+import { validateSpec } from '../../src/core/spec/index.js';
 import {
   instantiateTemplate,
   listTemplates,
   resolveVariables,
   TEMPLATES,
   type TemplateDefinition,
-} from '../../src/templates/index.js';
-import { valueProblem } from '../../src/templates/variables.js';
+} from '../../src/sources/templates/index.js';
+import { valueProblem } from '../../src/sources/templates/variables.js';
 import { REPRESENTATIVE } from './helpers.js';
 
 const EXPECTED = [

@@ -8,8 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type ImportDatabaseResult, importDatabase } from '../../../src/importers/database/index.js';
-import { compileSql, IDENTIFIER, type Tool, validateSpec } from '../../../src/spec/index.js';
+import { compileSql, IDENTIFIER, type Tool, validateSpec } from '../../../src/core/spec/index.js';
+import { type ImportDatabaseResult, importDatabase } from '../../../src/sources/database/index.js';
 
 const TABLE = 't:x"; DROP TABLE y; --';
 const COLUMNS = [

@@ -1,6 +1,7 @@
 /** Database importer without a database: URLs and redaction, filters, names, and the schema → spec mapping. */
 import { describe, expect, it } from 'vitest';
-import { globToRegExp, nameFilter } from '../../../src/importers/database/filter.js';
+import { analyzeSql, IDENTIFIER, TOOL_NAME, validateSpec } from '../../../src/core/spec/index.js';
+import { globToRegExp, nameFilter } from '../../../src/sources/database/filter.js';
 import {
   type ColumnInfo,
   type DatabaseSchema,
@@ -12,15 +13,9 @@ import {
   redactUrl,
   schemaToSpec,
   type TableInfo,
-} from '../../../src/importers/database/index.js';
-import {
-  NameAllocator,
-  parameterBase,
-  serverName,
-  snakeSlug,
-} from '../../../src/importers/database/names.js';
-import { scrubSecrets } from '../../../src/importers/database/url.js';
-import { analyzeSql, IDENTIFIER, TOOL_NAME, validateSpec } from '../../../src/spec/index.js';
+} from '../../../src/sources/database/index.js';
+import { NameAllocator, parameterBase, serverName, snakeSlug } from '../../../src/sources/database/names.js';
+import { scrubSecrets } from '../../../src/sources/database/url.js';
 
 const col = (name: string, kind: ColumnInfo['kind'], extra: Partial<ColumnInfo> = {}): ColumnInfo => ({
   name,

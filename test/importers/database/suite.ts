@@ -7,15 +7,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Client } from '@modelcontextprotocol/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createServerProject } from '../../../src/build/create.js';
+import { analyzeSql, type ServerSpec, validateSpec } from '../../../src/core/spec/index.js';
 import {
   type ImportDatabaseResult,
   importDatabase,
   introspect,
   quoteIdent,
   type TableInfo,
-} from '../../../src/importers/database/index.js';
-import { createServerProject } from '../../../src/pipeline/create.js';
-import { analyzeSql, type ServerSpec, validateSpec } from '../../../src/spec/index.js';
+} from '../../../src/sources/database/index.js';
 import { connectStdio, textOf } from '../../helpers/mcp.js';
 import { HOSTILE_TABLE, type Kind, type LoadedDatabase } from './fixtures.js';
 

@@ -1,7 +1,7 @@
 /** The corpus documents (read from ../shared/corpus): Petstore 3.0 (19 operations) and Twilio (197). */
 import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { importOpenApi } from '../../../src/importers/openapi/index.js';
+import { importOpenApi } from '../../../src/sources/openapi/index.js';
 import { expectValid, PETSTORE, TWILIO, toolOf } from './helpers.js';
 
 describe.skipIf(!existsSync(PETSTORE))('petstore-3.0.yaml', () => {

@@ -2,8 +2,8 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { FactoryError } from '../../../src/errors/index.js';
-import { importOpenApi } from '../../../src/importers/openapi/index.js';
+import { FactoryError } from '../../../src/core/errors/index.js';
+import { importOpenApi } from '../../../src/sources/openapi/index.js';
 import { expectValid, fixture, importDoc, oas, op, PETSTORE, toolOf, writeDoc } from './helpers.js';
 
 describe('Swagger 2.0', () => {

@@ -8,8 +8,8 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { importOpenApi } from '../../../src/importers/openapi/index.js';
-import { createServerProject } from '../../../src/pipeline/create.js';
+import { createServerProject } from '../../../src/build/create.js';
+import { importOpenApi } from '../../../src/sources/openapi/index.js';
 import { connectStdio, textOf } from '../../helpers/mcp.js';
 import { expectValid, hostileDoc, PETSTORE, TWILIO, writeDoc } from './helpers.js';
 

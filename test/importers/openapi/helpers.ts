@@ -3,13 +3,9 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { expect } from 'vitest';
-import {
-  type ImportOptions,
-  type ImportResult,
-  importOpenApi,
-} from '../../../src/importers/openapi/index.js';
-import { validateSpec } from '../../../src/spec/load.js';
-import type { ServerSpec, ServerSpecInput } from '../../../src/spec/model.js';
+import { validateSpec } from '../../../src/core/spec/load.js';
+import type { ServerSpec, ServerSpecInput } from '../../../src/core/spec/model.js';
+import { type ImportOptions, type ImportResult, importOpenApi } from '../../../src/sources/openapi/index.js';
 
 export const FIXTURES = resolve('test/fixtures/openapi');
 export const CORPUS = resolve('../shared/corpus/openapi');

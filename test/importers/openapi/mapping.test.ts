@@ -1,7 +1,7 @@
 /** Mapping rules: parameters, bodies, responses, annotations, auth, base URLs, selection and dynamic mode. */
 import { describe, expect, it } from 'vitest';
-import { operationsToSpec } from '../../../src/importers/openapi/index.js';
-import type { ApiOperation } from '../../../src/importers/openapi/model.js';
+import { operationsToSpec } from '../../../src/sources/openapi/index.js';
+import type { ApiOperation } from '../../../src/sources/openapi/model.js';
 import { expectValid, hostileDoc, importDoc, oas, op, toolOf } from './helpers.js';
 
 const str = { type: 'string' };

@@ -1,5 +1,6 @@
 /** Tool names and parameter identifiers: valid, unique, at most 64 characters, stable between runs. */
 import { describe, expect, it } from 'vitest';
+import { IDENTIFIER } from '../../../src/core/spec/model.js';
 import {
   envPrefixFromTitle,
   IdentifierAllocator,
@@ -7,8 +8,7 @@ import {
   sanitizeToolName,
   ToolNamer,
   toIdentifier,
-} from '../../../src/importers/openapi/names.js';
-import { IDENTIFIER } from '../../../src/spec/model.js';
+} from '../../../src/sources/openapi/names.js';
 import { expectValid, importDoc, oas, op } from './helpers.js';
 
 const TOOL_NAME = /^[A-Za-z0-9_.-]{1,64}$/;

@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { importOpenApi } from '../../../src/importers/openapi/index.js';
+import { importOpenApi } from '../../../src/sources/openapi/index.js';
 import { expectValid, fixture, oas, op, toolOf } from './helpers.js';
 
 describe('local references', () => {

@@ -1,9 +1,9 @@
 /** JSON Schema → ValueSchema: merged, loosened, made consistent (the spec validator must accept every result). */
 import { describe, expect, it } from 'vitest';
-import type { JsonSchema } from '../../../src/importers/openapi/model.js';
-import { Resolver } from '../../../src/importers/openapi/refs.js';
-import { type ConvertOptions, toValueSchema } from '../../../src/importers/openapi/schema.js';
-import type { ValueSchema } from '../../../src/spec/model.js';
+import type { ValueSchema } from '../../../src/core/spec/model.js';
+import type { JsonSchema } from '../../../src/sources/openapi/model.js';
+import { Resolver } from '../../../src/sources/openapi/refs.js';
+import { type ConvertOptions, toValueSchema } from '../../../src/sources/openapi/schema.js';
 import { expectValid } from './helpers.js';
 
 function convert(schema: JsonSchema, mode: ConvertOptions['mode'] = 'input', fallback?: ValueSchema['type']) {

@@ -1,0 +1,116 @@
+/** Environment variables a generated server reads, with what each is for. */
+import type { ServerSpec } from '../../core/spec/model.js';
+
+export interface EnvVarInfo {
+  name: string;
+  purpose: string;
+  required: boolean;
+  secret: boolean;
+  /** Tools that cannot run without it. */
+  tools: string[];
+}
+
+export function collectEnv(spec: ServerSpec): EnvVarInfo[] {
+  const vars = new Map<string, EnvVarInfo>();
+  const add = (name: string, purpose: string, required: boolean, secret: boolean) => {
+    const existing = vars.get(name);
+    if (existing) {
+      existing.required ||= required;
+      existing.secret ||= secret;
+      return existing;
+    }
+    const info: EnvVarInfo = { name, purpose, required, secret, tools: [] };
+    vars.set(name, info);
+    return info;
+  };
+  const byConnection = new Map<string, EnvVarInfo[]>();
+  for (const c of spec.connections) {
+    const list: EnvVarInfo[] = [];
+    if (c.type === 'http') {
+      if (c.baseUrlEnv)
+        list.push(
+          add(
+            c.baseUrlEnv,
+            `base URL of ${c.name}${c.baseUrl ? ` (default ${c.baseUrl})` : ''}`,
+            !c.baseUrl,
+            false,
+          ),
+        );
+      for (const [h, v] of Object.entries(c.headers ?? {}))
+        if (typeof v !== 'string') list.push(add(v.env, `${h} header for ${c.name}`, true, true));
+      const a = c.auth;
+      if (a?.type === 'bearer' || a?.type === 'api_key')
+        list.push(
+          add(
+            a.envVar,
+            `${a.type === 'bearer' ? 'bearer token' : `API key (${a.name})`} for ${c.name}`,
+            true,
+            true,
+          ),
+        );
+      if (a?.type === 'oauth2_client_credentials') {
+        list.push(add(a.clientIdEnv, `OAuth2 client id for ${c.name}`, true, true));
+        list.push(add(a.clientSecretEnv, `OAuth2 client secret for ${c.name}`, true, true));
+      }
+      if (a?.type === 'basic') {
+        list.push(add(a.usernameEnv, `user name for ${c.name}`, true, true));
+        list.push(add(a.passwordEnv, `password for ${c.name}`, true, true));
+      }
+    } else if (c.type === 'sqlite') {
+      if (c.envVar)
+        list.push(
+          add(
+            c.envVar,
+            `SQLite file for ${c.name}${c.path ? ' (default: the shipped file)' : ''}`,
+            !c.path,
+            false,
+          ),
+        );
+    } else list.push(add(c.envVar, `${c.type} connection URL for ${c.name}`, true, true));
+    byConnection.set(c.name, list);
+  }
+  for (const tool of spec.tools) {
+    const conn =
+      tool.sql?.connection ??
+      tool.http?.connection ??
+      tool.query?.connection ??
+      (tool.catalog
+        ? spec.catalogs.find((c) => c.name === tool.catalog?.catalog)?.operations[0]?.http.connection
+        : undefined);
+    for (const v of conn ? (byConnection.get(conn) ?? []) : []) if (v.required) v.tools.push(tool.name);
+  }
+  // Code tools read variables with ctx.env('NAME'): each is required by that tool.
+  for (const tool of spec.tools) {
+    for (const m of (tool.code?.source ?? '').matchAll(
+      /\bctx\s*\.\s*env\(\s*['"]([A-Z_][A-Z0-9_]*)['"]\s*\)/g,
+    )) {
+      const info =
+        vars.get(m[1]!) ??
+        add(m[1]!, `read by the code of ${tool.name}`, true, /KEY|TOKEN|SECRET|PASS/i.test(m[1]!));
+      if (!info.tools.includes(tool.name)) info.tools.push(tool.name);
+    }
+  }
+  if (spec.auth && spec.auth.type !== 'none')
+    add(
+      spec.auth.envVar,
+      `${spec.auth.type === 'bearer' ? 'bearer token' : 'API key'} clients must present over HTTP`,
+      true,
+      true,
+    );
+  for (const t of spec.triggers) {
+    if (t.type === 'queue') add(t.urlEnv, `${t.broker} URL for the trigger on ${t.topic}`, false, true);
+    if (t.type === 'webhook' && t.secretEnv)
+      add(t.secretEnv, `HMAC secret for webhook ${t.path}`, false, true);
+  }
+  return [...vars.values()];
+}
+
+/** Runtime settings every generated server understands. */
+export const STANDARD_ENV: Array<{ name: string; purpose: string }> = [
+  { name: 'MCP_TRANSPORT', purpose: 'stdio or http (default from the spec)' },
+  { name: 'HOST', purpose: 'HTTP bind address (default 127.0.0.1)' },
+  { name: 'PORT', purpose: 'HTTP port' },
+  { name: 'LOG_LEVEL', purpose: 'debug, info, warn or error' },
+  { name: 'MCP_ALLOWED_HOSTS', purpose: 'extra Host header names to accept, comma-separated' },
+  { name: 'MCP_ALLOWED_ORIGINS', purpose: 'extra browser Origin hostnames to accept, comma-separated' },
+];

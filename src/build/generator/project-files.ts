@@ -1,0 +1,284 @@
+/** Packaging and publishing files of a generated project: package.json, tsconfig, Dockerfile, CI, manifests. */
+import type { ServerSpec } from '../../core/spec/model.js';
+import { collectEnv } from './env.js';
+
+export interface DependencyVersions {
+  [name: string]: string;
+}
+
+export const BUNDLE_FILE = 'dist/server.mjs';
+
+/** esbuild options shared by the factory's bundler and the generated build.mjs. */
+export function bundleOptions(external: string[]): Record<string, unknown> {
+  return {
+    entryPoints: ['src/index.ts'],
+    outfile: BUNDLE_FILE,
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    minify: true,
+    legalComments: 'none',
+    logLevel: 'warning',
+    external,
+    // CommonJS dependencies bundled into ESM need a real `require` (native addons, optional modules).
+    banner: {
+      js: "import { createRequire as __mcpCreateRequire } from 'node:module'; const require = __mcpCreateRequire(import.meta.url);",
+    },
+  };
+}
+
+/** Modules left out of the bundle: optional native accelerators the drivers probe for. */
+export const BUNDLE_EXTERNALS = ['pg-native', 'cloudflare:sockets'];
+
+/** Packages MCP Factory ships that code tools may load with `await import('name')`. */
+export const CODE_TOOL_PACKAGES = ['nodemailer'] as const;
+
+/** Shipped packages the spec's code tools import (added to the generated package.json). */
+export function codeImports(spec: ServerSpec): string[] {
+  const sources = spec.tools.map((t) => t.code?.source ?? '').join('\n');
+  return CODE_TOOL_PACKAGES.filter((name) => new RegExp(`import\\(\\s*['"]${name}['"]\\s*\\)`).test(sources));
+}
+
+function usesSqlite(spec: ServerSpec): boolean {
+  return spec.connections.some((c) => c.type === 'sqlite');
+}
+
+export function packageJson(spec: ServerSpec, versions: DependencyVersions): string {
+  const kinds = new Set(spec.connections.map((c) => c.type));
+  const pick = (names: string[]) =>
+    Object.fromEntries(names.filter((n) => versions[n]).map((n) => [n, versions[n]!]));
+  const deps = [
+    '@modelcontextprotocol/server',
+    '@modelcontextprotocol/node',
+    'prom-client',
+    ...(kinds.has('postgresql') ? ['pg'] : []),
+    ...(kinds.has('mysql') || kinds.has('mariadb') ? ['mysql2'] : []),
+    ...(usesSqlite(spec) ? ['better-sqlite3'] : []),
+    ...codeImports(spec),
+  ];
+  const pkg = {
+    name: spec.name,
+    version: spec.version,
+    description: spec.description?.slice(0, 300) ?? `MCP server ${spec.name}`,
+    type: 'module',
+    license: 'UNLICENSED',
+    private: true,
+    bin: { [spec.name]: BUNDLE_FILE },
+    files: ['dist', ...(usesSqlite(spec) ? ['data'] : []), 'README.md', 'server.json'],
+    engines: { node: '>=20.19' },
+    scripts: {
+      build: 'tsc --noEmit && node build.mjs',
+      typecheck: 'tsc --noEmit',
+      start: `node ${BUNDLE_FILE}`,
+      'start:http': `node ${BUNDLE_FILE} --transport http`,
+      test: 'node --test test/',
+    },
+    dependencies: pick(deps),
+    devDependencies: pick([
+      ...codeImports(spec).map((d) => `@types/${d}`),
+      '@modelcontextprotocol/client',
+      'typescript',
+      'esbuild',
+      '@types/node',
+      ...(usesSqlite(spec) ? ['@types/better-sqlite3'] : []),
+      ...(kinds.has('postgresql') ? ['@types/pg'] : []),
+    ]),
+    mcpName: registryName(spec),
+  };
+  return `${JSON.stringify(pkg, null, 2)}\n`;
+}
+
+export function tsconfigJson(): string {
+  const config = {
+    compilerOptions: {
+      target: 'ES2022',
+      module: 'NodeNext',
+      moduleResolution: 'NodeNext',
+      lib: ['ES2023'],
+      types: ['node'],
+      strict: true,
+      noUncheckedIndexedAccess: true,
+      noImplicitOverride: true,
+      verbatimModuleSyntax: true,
+      isolatedModules: true,
+      skipLibCheck: true,
+      noEmit: true,
+    },
+    include: ['src'],
+  };
+  return `${JSON.stringify(config, null, 2)}\n`;
+}
+
+export function buildScript(): string {
+  return [
+    '// Bundles the server into one file that starts without npm install (native SQLite binding copied beside it).',
+    "import { build } from 'esbuild';",
+    "import { copyFileSync, existsSync, mkdirSync } from 'node:fs';",
+    "import { createRequire } from 'node:module';",
+    "import { dirname, join } from 'node:path';",
+    '',
+    `await build(${JSON.stringify(bundleOptions(BUNDLE_EXTERNALS), null, 2)});`,
+    '',
+    'const require = createRequire(import.meta.url);',
+    'try {',
+    "  const pkg = dirname(require.resolve('better-sqlite3/package.json'));",
+    "  const binding = join(pkg, 'build/Release/better_sqlite3.node');",
+    '  if (existsSync(binding)) {',
+    "    mkdirSync('dist/native', { recursive: true });",
+    "    copyFileSync(binding, 'dist/native/better_sqlite3.node');",
+    '  }',
+    '} catch {',
+    '  // no SQLite connection in this server',
+    '}',
+    '',
+  ].join('\n');
+}
+
+export function dockerfile(spec: ServerSpec): string {
+  const port = spec.http?.port ?? 3000;
+  return [
+    '# syntax=docker/dockerfile:1',
+    '# Base image is a build argument so air-gapped or hardened builds can supply their own Node image.',
+    'ARG NODE_IMAGE=node:22-alpine',
+    'FROM ${NODE_IMAGE}',
+    'WORKDIR /app',
+    `ENV NODE_ENV=production MCP_TRANSPORT=http HOST=0.0.0.0 PORT=${port}`,
+    'COPY dist/ ./dist/',
+    ...(usesSqlite(spec) ? ['COPY data/ ./data/'] : []),
+    'COPY package.json ./',
+    '# Secrets are never baked in: pass them at run time (docker run -e NAME=...).',
+    'USER 1000:1000',
+    `EXPOSE ${port}`,
+    // Exec form: minimal base images (distroless, a plain node rootfs) have no /bin/sh.
+    `HEALTHCHECK --interval=30s --timeout=5s CMD ["node", "-e", "fetch('http://127.0.0.1:'+process.env.PORT+'/health').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]`,
+    `CMD ["node", "${BUNDLE_FILE}"]`,
+    '',
+  ].join('\n');
+}
+
+export function dockerignore(): string {
+  return ['node_modules', 'src', 'test', '.env', '.env.*', '*.log', ''].join('\n');
+}
+
+export function gitignore(): string {
+  return ['node_modules/', '.env', '*.log', ''].join('\n');
+}
+
+export function ciWorkflow(): string {
+  return [
+    'name: ci',
+    'on:',
+    '  push:',
+    '  pull_request:',
+    'permissions:',
+    '  contents: read',
+    'jobs:',
+    '  test:',
+    '    runs-on: ubuntu-latest',
+    '    strategy:',
+    '      matrix:',
+    '        node: [20, 22, 24]',
+    '    steps:',
+    '      - uses: actions/checkout@v4',
+    '      - uses: actions/setup-node@v4',
+    '        with:',
+    '          node-version: ${{ matrix.node }}',
+    '      - run: npm install',
+    '      - run: npm run build',
+    '      - run: npm test',
+    '',
+  ].join('\n');
+}
+
+export function registryName(spec: ServerSpec): string {
+  return `io.github.your-org/${spec.name}`;
+}
+
+/** server.json for the official MCP Registry (2025-12-11 schema). */
+export function serverJson(spec: ServerSpec): string {
+  const env = collectEnv(spec);
+  const doc = {
+    $schema: 'https://static.modelcontextprotocol.io/schemas/2025-12-11/server.schema.json',
+    name: registryName(spec),
+    ...(spec.title ? { title: spec.title } : {}),
+    description: truncate(spec.description ?? `MCP server ${spec.name}`, 100),
+    version: spec.version,
+    packages: [
+      {
+        registryType: 'npm',
+        identifier: spec.name,
+        version: spec.version,
+        transport: { type: 'stdio' },
+        ...(env.length
+          ? {
+              environmentVariables: env.map((e) => ({
+                name: e.name,
+                description: truncate(e.purpose, 200),
+                isRequired: e.required,
+                isSecret: e.secret,
+              })),
+            }
+          : {}),
+      },
+    ],
+  };
+  return `${JSON.stringify(doc, null, 2)}\n`;
+}
+
+/** manifest.json of an MCP Bundle (.mcpb). */
+export function mcpbManifest(spec: ServerSpec): string {
+  const env = collectEnv(spec);
+  const key = (name: string) => name.toLowerCase();
+  const manifest = {
+    manifest_version: '0.3',
+    name: spec.name,
+    display_name: spec.title ?? spec.name,
+    version: spec.version,
+    description: truncate(spec.description ?? `MCP server ${spec.name}`, 300),
+    author: { name: 'MCP Factory user' },
+    server: {
+      type: 'node',
+      entry_point: BUNDLE_FILE,
+      mcp_config: {
+        command: 'node',
+        args: [`\${__dirname}/${BUNDLE_FILE}`],
+        env: Object.fromEntries(env.map((e) => [e.name, `\${user_config.${key(e.name)}}`])),
+      },
+    },
+    tools: spec.tools.map((t) => ({ name: t.name, description: truncate(t.description, 300) })),
+    prompts: spec.prompts.map((p) => ({
+      name: p.name,
+      description: truncate(p.description ?? p.name, 300),
+      text: p.messages[0]?.text ?? '',
+    })),
+    user_config: Object.fromEntries(
+      env.map((e) => [
+        key(e.name),
+        {
+          type: 'string',
+          title: e.name,
+          description: truncate(e.purpose, 300),
+          sensitive: e.secret,
+          required: e.required,
+        },
+      ]),
+    ),
+    compatibility: { runtimes: { node: '>=20.19.0' } },
+  };
+  return `${JSON.stringify(manifest, null, 2)}\n`;
+}
+
+export function envExample(spec: ServerSpec): string {
+  const lines = ['# Environment for this server. Copy to .env (never commit real values).'];
+  for (const e of collectEnv(spec)) {
+    lines.push(`# ${e.purpose.replace(/[\r\n]+/g, ' ')}${e.required ? ' (required)' : ''}`);
+    lines.push(`${e.name}=`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+function truncate(text: string, max: number): string {
+  const flat = text.replace(/\s+/g, ' ').trim();
+  return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
+}

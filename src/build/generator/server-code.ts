@@ -1,0 +1,409 @@
+/** Emits src/server.ts, src/index.ts and src/tools/*.ts of a generated project. */
+
+import { type ServerSpec, type Tool, transportsOf } from '../../core/spec/model.js';
+import { compileSql, type SqlDialect } from '../../core/spec/sql.js';
+import { uriTemplateVariables } from '../../core/spec/template.js';
+import { commentText, fileStem, identifier, lit, litPretty } from './emit.js';
+import { effectiveParameters, inputSchema, outputPlan, tsObject } from './json-schema.js';
+
+export interface ServerCodeInput {
+  spec: ServerSpec;
+  /** Where each sqlite connection's file lives inside the generated project (by connection name). */
+  sqlitePaths: Record<string, string>;
+  generatorVersion: string;
+}
+
+export interface GeneratedCode {
+  files: Record<string, string>;
+  /** Tool name → code-tool source file (for mapping compiler errors back to the spec). */
+  codeToolFiles: Record<string, string>;
+}
+
+const DEFAULT_PAGINATION = { defaultLimit: 50, maxLimit: 1000 };
+
+function dialectOf(spec: ServerSpec, connection: string): SqlDialect {
+  const c = spec.connections.find((x) => x.name === connection);
+  return c?.type === 'postgresql' ? 'postgresql' : c?.type === 'sqlite' ? 'sqlite' : 'mysql';
+}
+
+export function settingsOf(spec: ServerSpec, sqlitePaths: Record<string, string>): Record<string, unknown> {
+  const transports = transportsOf(spec);
+  const production = spec.production;
+  return {
+    name: spec.name,
+    version: spec.version,
+    ...(spec.title ? { title: spec.title } : {}),
+    ...(spec.description ? { description: spec.description } : {}),
+    defaultTransport: transports[0] ?? 'stdio',
+    http: {
+      host: spec.http?.host ?? '127.0.0.1',
+      port: spec.http?.port ?? 3000,
+      path: spec.http?.path ?? '/mcp',
+      allowedHosts: spec.http?.allowedHosts ?? [],
+      allowedOrigins: spec.http?.allowedOrigins ?? [],
+    },
+    auth: spec.auth ?? { type: 'none' },
+    logLevel: production?.logLevel ?? 'info',
+    metrics: production?.metrics ?? true,
+    ...(production?.rateLimit ? { rateLimit: production.rateLimit } : {}),
+    timeoutMs: production?.timeoutMs ?? 30_000,
+    retries: production?.retries ?? { max: 2, backoffMs: 200 },
+    sqlConnections: spec.connections
+      .filter((c) => c.type !== 'http')
+      .map((c) => {
+        if (c.type === 'sqlite') {
+          const path = sqlitePaths[c.name];
+          return {
+            name: c.name,
+            type: c.type,
+            ...(path ? { path } : {}),
+            ...(c.envVar ? { envVar: c.envVar } : {}),
+            ...(c.readOnly ? { readOnly: true } : {}),
+          };
+        }
+        return {
+          name: c.name,
+          type: c.type,
+          envVar: c.envVar,
+          ...(c.readOnly ? { readOnly: true } : {}),
+          ...(c.pool ? { poolMax: c.pool.max } : {}),
+        };
+      }),
+    httpConnections: spec.connections.flatMap((c) =>
+      c.type === 'http'
+        ? [
+            {
+              name: c.name,
+              ...(c.baseUrl ? { baseUrl: c.baseUrl } : {}),
+              ...(c.baseUrlEnv ? { baseUrlEnv: c.baseUrlEnv } : {}),
+              ...(c.headers ? { headers: c.headers } : {}),
+              ...(c.auth ? { auth: c.auth } : {}),
+              ...(c.passthrough ? { passthrough: c.passthrough } : {}),
+            },
+          ]
+        : [],
+    ),
+  };
+}
+
+function annotationsOf(tool: Tool): Record<string, boolean> | undefined {
+  const a = tool.annotations;
+  const inferred: Record<string, boolean> = {};
+  const readOnly =
+    a?.readOnly ??
+    (tool.query || (tool.catalog && tool.catalog.action !== 'invoke') ? true : undefined) ??
+    (tool.static ? true : tool.http ? tool.http.method === 'GET' || tool.http.method === 'HEAD' : undefined);
+  if (readOnly !== undefined) inferred.readOnlyHint = readOnly;
+  const destructive = a?.destructive ?? (tool.http?.method === 'DELETE' ? true : undefined);
+  if (destructive !== undefined) inferred.destructiveHint = destructive;
+  const idempotent =
+    a?.idempotent ??
+    (tool.http && ['GET', 'HEAD', 'PUT', 'DELETE'].includes(tool.http.method) ? true : undefined);
+  if (idempotent !== undefined) inferred.idempotentHint = idempotent;
+  const openWorld = a?.openWorld ?? (tool.http || tool.catalog ? true : tool.static ? false : undefined);
+  if (openWorld !== undefined) inferred.openWorldHint = openWorld;
+  return Object.keys(inferred).length ? inferred : undefined;
+}
+
+function implementation(spec: ServerSpec, tool: Tool, codeImport: string | undefined): string {
+  const pagination = spec.pagination ?? DEFAULT_PAGINATION;
+  if (tool.sql) {
+    const compiled = compileSql(tool.sql.statement, dialectOf(spec, tool.sql.connection));
+    const def = {
+      connection: tool.sql.connection,
+      text: compiled.text,
+      params: compiled.params,
+      result: tool.sql.result,
+      ...(tool.sql.paginate ? { paginate: pagination } : {}),
+    };
+    return `(args, ctx) => runtime.sql(${lit(def)}, args, ctx.signal)`;
+  }
+  if (tool.http)
+    return `(args, ctx) => runtime.http(${lit(tool.http)}, args, ctx.signal, ctx.upstreamCredential)`;
+  if (tool.static) return `(args) => renderText(${lit(tool.static.text)}, args)`;
+  if (tool.query) {
+    const def = {
+      connection: tool.query.connection,
+      maxRows: tool.query.maxRows,
+      timeoutMs: tool.query.timeoutMs,
+    };
+    return `(args, ctx) => runtime.query(${lit(def)}, args, ctx.signal)`;
+  }
+  if (tool.catalog)
+    return `(args, ctx) => runtime.catalog(${lit(tool.catalog.catalog)}, ${lit(tool.catalog.action)}, args, ctx.signal)`;
+  return `(args, ctx) => ${codeImport}(args as unknown as Parameters<typeof ${codeImport}>[0], ctx)`;
+}
+
+function defaultsOf(params: Record<string, { default?: unknown }>): Record<string, unknown> {
+  return Object.fromEntries(
+    Object.entries(params)
+      .filter(([, p]) => p.default !== undefined)
+      .map(([k, p]) => [k, p.default]),
+  );
+}
+
+export function generateServerCode(input: ServerCodeInput): GeneratedCode {
+  const { spec } = input;
+  const pagination = spec.pagination ?? DEFAULT_PAGINATION;
+  const files: Record<string, string> = {};
+  const codeToolFiles: Record<string, string> = {};
+  const usedIds = new Set<string>([
+    'server',
+    'runtime',
+    'settings',
+    'schemas',
+    'handlers',
+    'createServer',
+    'renderText',
+  ]);
+  const usedFiles = new Set<string>();
+  const imports: string[] = [];
+  const toolBlocks: string[] = [];
+  const registrations: string[] = [];
+
+  spec.tools.forEach((tool) => {
+    const id = identifier(tool.name, usedIds);
+    let codeImport: string | undefined;
+    if (tool.code) {
+      const stem = fileStem(tool.name, usedFiles);
+      codeImport = identifier(`run_${tool.name}`, usedIds);
+      imports.push(`import ${codeImport} from './tools/${stem}.js';`);
+      const path = `src/tools/${stem}.ts`;
+      codeToolFiles[tool.name] = path;
+      files[path] = codeToolFile(tool, pagination);
+    }
+    const params = effectiveParameters(tool, pagination);
+    const plan = outputPlan(tool);
+    const annotations = annotationsOf(tool);
+    const defaults = defaultsOf(params);
+    // Lenient tools do not advertise the schema (the SDK would reject mismatches); the runtime reports them instead.
+    const lenient = tool.outputValidation === 'lenient' && plan.schema !== undefined;
+    const options = {
+      name: tool.name,
+      timeoutMs: tool.timeoutMs ?? spec.production?.timeoutMs ?? 30_000,
+      output: plan.mode,
+      ...(Object.keys(defaults).length ? { defaults } : {}),
+      ...(tool.static ? { sync: true } : {}),
+      ...(lenient ? { lenientSchema: plan.schema } : {}),
+    };
+    toolBlocks.push(
+      [
+        `// Tool ${lit(tool.name)}: ${commentText(tool.title ?? tool.description, 100)}`,
+        `const ${id} = {`,
+        `  input: fromJsonSchema(${litPretty(inputSchema(params), 2)}),`,
+        ...(plan.schema && !lenient ? [`  output: fromJsonSchema(${litPretty(plan.schema, 2)}),`] : []),
+        `  handler: toolHandler(runtime, ${lit(options)}, ${implementation(spec, tool, codeImport)}),`,
+        '};',
+      ].join('\n'),
+    );
+    const config = [
+      ...(tool.title ? [`      title: ${lit(tool.title)},`] : []),
+      `      description: ${lit(tool.description)},`,
+      `      inputSchema: ${id}.input,`,
+      ...(plan.schema && !lenient ? [`      outputSchema: ${id}.output,`] : []),
+      ...(annotations ? [`      annotations: ${lit(annotations)},`] : []),
+    ];
+    registrations.push(
+      [
+        `  server.registerTool(`,
+        `    ${lit(tool.name)},`,
+        '    {',
+        ...config,
+        '    },',
+        `    ${id}.handler,`,
+        '  );',
+      ].join('\n'),
+    );
+  });
+
+  spec.resources.forEach((r) => {
+    const vars = uriTemplateVariables(r.uri);
+    const meta = lit({
+      ...(r.title ? { title: r.title } : {}),
+      ...(r.description ? { description: r.description } : {}),
+      mimeType: r.mimeType,
+    });
+    const read = r.sql
+      ? `JSON.stringify(await runtime.sql(${lit({ connection: r.sql.connection, ...compileSql(r.sql.statement, dialectOf(spec, r.sql.connection)), result: 'rows' })}, vars), null, 2)`
+      : `renderText(${lit(r.text ?? '')}, vars)`;
+    if (vars.length) {
+      registrations.push(
+        [
+          `  server.registerResource(`,
+          `    ${lit(r.name)},`,
+          `    new ResourceTemplate(${lit(r.uri)}, { list: undefined }),`,
+          `    ${meta},`,
+          '    async (uri, variables) => {',
+          '      const vars = Object.fromEntries(Object.entries(variables).map(([k, v]) => [k, Array.isArray(v) ? v.join(",") : v]));',
+          `      return { contents: [{ uri: uri.href, mimeType: ${lit(r.mimeType)}, text: ${read} }] };`,
+          '    },',
+          '  );',
+        ].join('\n'),
+      );
+    } else {
+      registrations.push(
+        [
+          `  server.registerResource(${lit(r.name)}, ${lit(r.uri)}, ${meta}, async (uri) => {`,
+          '    const vars: Record<string, unknown> = {};',
+          `    return { contents: [{ uri: uri.href, mimeType: ${lit(r.mimeType)}, text: ${read} }] };`,
+          '  });',
+        ].join('\n'),
+      );
+    }
+  });
+
+  spec.prompts.forEach((p) => {
+    const argsSchema = {
+      type: 'object',
+      properties: Object.fromEntries(
+        p.arguments.map((a) => [
+          a.name,
+          { type: 'string', ...(a.description ? { description: a.description } : {}) },
+        ]),
+      ),
+      required: p.arguments.filter((a) => a.required).map((a) => a.name),
+    };
+    const meta = {
+      ...(p.title ? { title: p.title } : {}),
+      ...(p.description ? { description: p.description } : {}),
+    };
+    const messages = p.messages.map(
+      (m) =>
+        `{ role: ${lit(m.role)} as const, content: { type: 'text' as const, text: renderText(${lit(m.text)}, args) } }`,
+    );
+    registrations.push(
+      [
+        `  server.registerPrompt(`,
+        `    ${lit(p.name)},`,
+        `    { ...${lit(meta)}, argsSchema: fromJsonSchema<Record<string, string>>(${lit(argsSchema)}) },`,
+        `    (args) => ({ messages: [${messages.join(', ')}] }),`,
+        '  );',
+      ].join('\n'),
+    );
+  });
+
+  const capabilities = {
+    ...(spec.tools.length ? { tools: {} } : {}),
+    ...(spec.resources.length ? { resources: {} } : {}),
+    ...(spec.prompts.length ? { prompts: {} } : {}),
+    logging: {},
+  };
+  const info = { name: spec.name, version: spec.version, ...(spec.title ? { title: spec.title } : {}) };
+  const needsTemplate = spec.resources.some((r) => uriTemplateVariables(r.uri).length > 0);
+  const drivers = sqlDriversFor(spec);
+
+  files['src/server.ts'] = [
+    `// Generated by MCP Factory ${input.generatorVersion} from the spec of ${lit(spec.name)}. Regenerate instead of editing.`,
+    `import { fromJsonSchema, McpServer${needsTemplate ? ', ResourceTemplate' : ''} } from '@modelcontextprotocol/server';`,
+    `import { ${spec.catalogs.length ? 'type CatalogDefinition, ' : ''}createRuntime } from './runtime/runtime.js';`,
+    "import type { ServerSettings } from './runtime/settings.js';",
+    "import { renderText } from './runtime/template.js';",
+    "import { toolHandler } from './runtime/tool.js';",
+    ...drivers.map((d) => `import { ${d.exportName} } from './runtime/${d.file.replace(/\.ts$/, '.js')}';`),
+    ...imports,
+    '',
+    `export const settings: ServerSettings = ${litPretty(settingsOf(spec, input.sqlitePaths))};`,
+    '',
+    ...(spec.catalogs.length
+      ? [
+          '// Operations reachable through the catalog tools (dynamic mode).',
+          `const catalogs: Record<string, CatalogDefinition> = ${litPretty(catalogsOf(spec))};`,
+          '',
+        ]
+      : []),
+    `export const runtime = createRuntime(settings, ${drivers.length ? `{ ${drivers.flatMap((d) => d.kinds.map((k) => `${k}: ${d.exportName}`)).join(', ')} }` : '{}'}${spec.catalogs.length ? ', catalogs' : ''});`,
+    '',
+    '// Schemas and handlers are built once per process; createServer() only wires them into a fresh instance.',
+    ...toolBlocks.flatMap((b) => [b, '']),
+    '/** A fresh server instance: the SDK asks for one per HTTP request (stateless) or per stdio connection. */',
+    'export function createServer(): McpServer {',
+    `  const server = new McpServer(${lit(info)}, {`,
+    `    capabilities: ${lit(capabilities)},`,
+    ...(spec.description ? [`    instructions: ${lit(spec.description)},`] : []),
+    '  });',
+    ...registrations,
+    '  return server;',
+    '}',
+    '',
+  ].join('\n');
+
+  files['src/index.ts'] = [
+    '#!/usr/bin/env node',
+    `// Entry point of ${lit(spec.name)}: node dist/server.mjs [--transport stdio|http] [--port N]`,
+    "import { main } from './runtime/main.js';",
+    "import { createServer, runtime } from './server.js';",
+    '',
+    'await main(runtime, createServer);',
+    '',
+  ].join('\n');
+
+  return { files, codeToolFiles };
+}
+
+function codeToolFile(tool: Tool, pagination: { defaultLimit: number; maxLimit: number }): string {
+  const params = effectiveParameters(tool, pagination);
+  const argsType = tsObject(params, '', (p) => !!p.required || p.default !== undefined);
+  return [
+    `// Code tool ${lit(tool.name)}, from the spec. The body below is the spec's \`code.source\`.`,
+    "import type { ToolContext } from '../runtime/tool.js';",
+    '',
+    `export type Args = ${argsType};`,
+    '',
+    'export default async function run(args: Args, ctx: ToolContext): Promise<unknown> {',
+    '  void args;',
+    '  void ctx;',
+    '// --- code.source begins ---',
+    tool.code?.source ?? '',
+    '// --- code.source ends ---',
+    '}',
+    '',
+  ].join('\n');
+}
+
+/** The runtime SQL driver files a spec needs (only those are copied into the project and imported). */
+export function sqlDriversFor(
+  spec: ServerSpec,
+): Array<{ file: string; exportName: string; kinds: string[] }> {
+  const kinds = new Set(spec.connections.map((c) => c.type));
+  const out: Array<{ file: string; exportName: string; kinds: string[] }> = [];
+  if (kinds.has('postgresql'))
+    out.push({ file: 'sql-postgres.ts', exportName: 'postgresDriver', kinds: ['postgresql'] });
+  const my = ['mysql', 'mariadb'].filter((k) => kinds.has(k as 'mysql'));
+  if (my.length) out.push({ file: 'sql-mysql.ts', exportName: 'mysqlDriver', kinds: my });
+  if (kinds.has('sqlite')) out.push({ file: 'sql-sqlite.ts', exportName: 'sqliteDriver', kinds: ['sqlite'] });
+  return out;
+}
+
+/** Runtime files every project gets, plus the SQL drivers it needs. */
+const SQL_DRIVER_FILES = new Set(['sql-postgres.ts', 'sql-mysql.ts', 'sql-sqlite.ts']);
+
+export function runtimeFilesFor(spec: ServerSpec, all: Record<string, string>): Record<string, string> {
+  const wanted = new Set(sqlDriversFor(spec).map((d) => d.file));
+  return Object.fromEntries(
+    Object.entries(all).filter(([name]) => !SQL_DRIVER_FILES.has(name) || wanted.has(name)),
+  );
+}
+
+/** Catalog operations as runtime data: input schema for validation, defaults, and the http definition. */
+function catalogsOf(spec: ServerSpec): Record<string, unknown> {
+  return Object.fromEntries(
+    spec.catalogs.map((c) => [
+      c.name,
+      {
+        ...(c.description ? { description: c.description } : {}),
+        operations: c.operations.map((op) => {
+          const defaults = defaultsOf(op.parameters);
+          return {
+            name: op.name,
+            ...(op.title ? { title: op.title } : {}),
+            description: op.description,
+            inputSchema: inputSchema(op.parameters),
+            ...(Object.keys(defaults).length ? { defaults } : {}),
+            ...(op.annotations ? { annotations: op.annotations } : {}),
+            http: op.http,
+          };
+        }),
+      },
+    ]),
+  );
+}

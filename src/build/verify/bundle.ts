@@ -1,0 +1,48 @@
+/** One esbuild bundle per server, plus the SQLite native binding beside it when the server needs one. */
+import { copyFile, mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { type BuildOptions, build } from 'esbuild';
+import { FactoryError } from '../../core/errors/index.js';
+import { packageDir } from '../../platform/factory-files.js';
+import { BUNDLE_EXTERNALS, BUNDLE_FILE, bundleOptions } from '../generator/index.js';
+
+export interface BundleResult {
+  file: string;
+  bytes: number;
+  durationMs: number;
+}
+
+export async function bundle(projectDir: string, options: { sqlite: boolean }): Promise<BundleResult> {
+  const started = performance.now();
+  const opts = {
+    ...bundleOptions(BUNDLE_EXTERNALS),
+    absWorkingDir: projectDir,
+    metafile: true,
+    logLevel: 'silent',
+  } as BuildOptions;
+  try {
+    const result = await build(opts);
+    const bytes = Object.values(result.metafile?.outputs ?? {}).reduce((n, o) => n + o.bytes, 0);
+    if (options.sqlite) {
+      const binding = join(packageDir('better-sqlite3'), 'build/Release/better_sqlite3.node');
+      await mkdir(join(projectDir, 'dist/native'), { recursive: true });
+      await copyFile(binding, join(projectDir, 'dist/native/better_sqlite3.node'));
+    }
+    return { file: join(projectDir, BUNDLE_FILE), bytes, durationMs: performance.now() - started };
+  } catch (error) {
+    const errors =
+      (
+        error as {
+          errors?: Array<{ text: string; location?: { file: string; line: number; column: number } }>;
+        }
+      ).errors ?? [];
+    const message = errors
+      .map(
+        (e) => `${e.location ? `${e.location.file}:${e.location.line}:${e.location.column}: ` : ''}${e.text}`,
+      )
+      .join('\n');
+    throw new FactoryError('BUNDLE_FAILED', `bundling failed: ${message || (error as Error).message}`, {
+      cause: error,
+    });
+  }
+}

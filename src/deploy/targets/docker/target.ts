@@ -1,0 +1,172 @@
+/**
+ * The docker target behind the control plane: converges docker deployments recorded in the registry by building
+ * the revision's image (once) and running its container through src/targets/docker.ts. Environment values live in
+ * the local secret store (0600 files) and reach the container at run time only; the registry holds their names.
+ */
+import { createServer } from 'node:net';
+import { FactoryError } from '../../../core/errors/index.js';
+import type { HomeLayout } from '../../../platform/home.js';
+import { authHeaders, probeMcp } from '../../../platform/mcp-client/health.js';
+import { readEnvFile, removeEnvFile, writeEnvFile } from '../../../platform/secrets.js';
+import type { DeploymentRecord, Registry } from '../../../store/index.js';
+import type { DeploymentTarget, TargetContext } from '../../target.js';
+import type { HealthReport, LogQuery } from '../../types.js';
+import { DockerTarget, imageTag } from './engine.js';
+
+export interface DockerDeploymentOptions {
+  layout: HomeLayout;
+  registry: () => Promise<Registry>;
+  projectDir: (server: string, revision: number) => Promise<string>;
+  /** `bridge` publishes 127.0.0.1:port (default); `host` where the engine has no bridge (MCP_FACTORY_DOCKER_NETWORK). */
+  network?: 'bridge' | 'host';
+  engine?: DockerTarget;
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
+    });
+  });
+}
+
+export class DockerDeploymentTarget implements DeploymentTarget {
+  readonly name = 'docker' as const;
+  readonly engine: DockerTarget;
+  readonly #options: DockerDeploymentOptions;
+  readonly #network: 'bridge' | 'host';
+
+  constructor(options: DockerDeploymentOptions) {
+    this.#options = options;
+    this.engine = options.engine ?? new DockerTarget();
+    this.#network =
+      options.network ?? (process.env.MCP_FACTORY_DOCKER_NETWORK === 'host' ? 'host' : 'bridge');
+  }
+
+  #envFile(server: string): string {
+    return this.#options.layout.envFile(`${server}.docker`);
+  }
+
+  async ensureAvailable(context: TargetContext): Promise<void> {
+    try {
+      await this.engine.ping();
+    } catch (error) {
+      throw new FactoryError(
+        'DEPLOY_TARGET_UNAVAILABLE',
+        `the docker target needs a running Docker engine: ${(error as Error).message}`,
+        {
+          details: {
+            hint: `Start dockerd (or set DOCKER_HOST), or deploy ${context.server} with --target local.`,
+          },
+          cause: error,
+        },
+      );
+    }
+  }
+
+  readEnv(server: string): Record<string, string> {
+    return readEnvFile(this.#envFile(server));
+  }
+
+  writeEnv(server: string, env: Record<string, string>): void {
+    writeEnvFile(this.#envFile(server), env);
+  }
+
+  removeEnv(server: string): void {
+    removeEnvFile(this.#envFile(server));
+  }
+
+  async apply(deployments: DeploymentRecord[]): Promise<void> {
+    const registry = await this.#options.registry();
+    for (const given of deployments) {
+      if (given.target !== 'docker') continue;
+      // The registry is the source of truth: the caller's copy may predate its own update of the desired state.
+      const d = await registry.getDeployment(given.id);
+      if (d.desired === 'stopped') {
+        await this.engine.remove(d.server);
+        await registry.updateDeployment(d.id, { status: 'stopped' }, { actor: 'docker-target' });
+        continue;
+      }
+      try {
+        const version = await registry.getVersion(d.server, d.revision);
+        const dir = await this.#options.projectDir(d.server, d.revision);
+        const tag = imageTag(d.server, d.revision);
+        const built = await this.engine.docker
+          .getImage(tag)
+          .inspect()
+          .then(() => true)
+          .catch(() => false);
+        if (!built) await this.engine.build(dir, d.server, d.revision, version.version);
+        const port = d.port ?? (await freePort());
+        const env = this.readEnv(d.server);
+        const state = await this.engine.run({
+          name: d.server,
+          revision: d.revision,
+          version: version.version,
+          port,
+          env,
+          network: this.#network,
+        });
+        const endpoint = `http://127.0.0.1:${port}/mcp`;
+        const headers = authHeaders(version.spec as Parameters<typeof authHeaders>[0], env);
+        let sample = await probeMcp(endpoint, { headers, timeoutMs: 2000 });
+        for (let i = 0; i < 60 && !sample.ok; i++) {
+          await new Promise((r) => setTimeout(r, 250));
+          sample = await probeMcp(endpoint, { headers, timeoutMs: 2000 });
+        }
+        if (!sample.ok)
+          throw new Error(`the container did not answer MCP at ${endpoint}: ${sample.error ?? 'no answer'}`);
+        await registry.updateDeployment(
+          d.id,
+          { status: 'running', port, endpoint, processId: state.id, lastError: null },
+          { actor: 'docker-target' },
+        );
+      } catch (error) {
+        await registry.updateDeployment(
+          d.id,
+          { status: 'failed', lastError: (error as Error).message.slice(0, 2000) },
+          { actor: 'docker-target' },
+        );
+      }
+    }
+  }
+
+  async health(
+    deployments: DeploymentRecord[],
+    spec: (d: DeploymentRecord) => Promise<{ auth?: unknown }>,
+  ): Promise<Map<number, HealthReport>> {
+    const out = new Map<number, HealthReport>();
+    for (const d of deployments) {
+      if (d.target !== 'docker' || !d.endpoint || d.status !== 'running') continue;
+      const headers = authHeaders(
+        (await spec(d)) as Parameters<typeof authHeaders>[0],
+        this.readEnv(d.server),
+      );
+      const sample = await probeMcp(d.endpoint, { headers, timeoutMs: 3000 });
+      out.set(d.id, {
+        health: sample.ok ? (sample.ms > 1000 ? 'degraded' : 'healthy') : 'unhealthy',
+        ...(sample.ok ? { responseMs: Math.round(sample.ms * 10) / 10 } : {}),
+        checkedAt: new Date(sample.at).toISOString(),
+        ...(sample.error ? { detail: sample.error } : {}),
+      });
+    }
+    return out;
+  }
+
+  /** The container's output; with `follow`, new lines are polled every second (after the last line seen). */
+  async *logs(server: string, query: LogQuery = {}): AsyncIterable<string> {
+    const first = await this.engine.logs(server, query.tail ?? 100).catch(() => [] as string[]);
+    for (const line of first) yield line;
+    let last = first[first.length - 1];
+    while (query.follow && !query.signal?.aborted) {
+      await new Promise((r) => setTimeout(r, 1000));
+      const lines = await this.engine.logs(server, 1000).catch(() => [] as string[]);
+      const from = last === undefined ? 0 : lines.lastIndexOf(last) + 1;
+      for (const line of lines.slice(from)) yield line;
+      if (lines.length) last = lines[lines.length - 1];
+    }
+  }
+}

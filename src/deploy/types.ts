@@ -1,0 +1,86 @@
+/**
+ * The control plane: the one programmatic API behind the CLI verbs (mcp-deploy, mcp-list, …), the HTTP API
+ * and the factory's own MCP server. Each surface is a thin layer over this interface.
+ */
+
+import type { ServerSpec } from '../core/spec/model.js';
+import type { DeploymentRecord, ServerRecord, VersionSummary } from '../store/index.js';
+
+import type { TargetName } from './targets/names.js';
+
+export type { TargetName } from './targets/names.js';
+
+export type Health = 'healthy' | 'degraded' | 'unhealthy' | 'unknown';
+
+export interface HealthReport {
+  health: Health;
+  /** MCP round trip (ping / tools/list) in ms, when it answered. */
+  responseMs?: number;
+  checkedAt: string;
+  detail?: string;
+}
+
+export interface ServerStatusReport {
+  server: ServerRecord;
+  versions: VersionSummary[];
+  deployments: Array<DeploymentRecord & { health?: HealthReport }>;
+  tools: Array<{ name: string; description: string | null }>;
+}
+
+export interface CreateRequest {
+  /** A validated spec (any source: file, JSON, importer, template, LLM). */
+  spec: ServerSpec;
+  /** Where relative assets in the spec (SQLite files) are resolved. */
+  specDir: string;
+  /** Replace the generated project of an existing server (a new revision is always recorded). */
+  force?: boolean;
+  runTests?: boolean;
+  actor: string;
+}
+
+export interface CreateOutcome {
+  name: string;
+  revision: number;
+  version: string;
+  /** Generated project directory (inside the factory home). */
+  projectDir: string;
+  artifactHash: string;
+  steps: Array<{ step: string; status: string; durationMs: number }>;
+}
+
+export interface DeployRequest {
+  name: string;
+  target: TargetName;
+  /** Fixed port; default: a free port chosen by the target. */
+  port?: number;
+  /** Environment for the server process/container (values for the spec's env references; never stored). */
+  env?: Record<string, string>;
+  actor: string;
+}
+
+export interface LogQuery {
+  /** Last N lines. */
+  tail?: number;
+  follow?: boolean;
+  signal?: AbortSignal;
+}
+
+export interface ToolCallResult {
+  isError: boolean;
+  text: string;
+  structuredContent?: unknown;
+  durationMs: number;
+}
+
+export interface ControlPlane {
+  create(request: CreateRequest): Promise<CreateOutcome>;
+  deploy(request: DeployRequest): Promise<DeploymentRecord>;
+  list(): Promise<ServerRecord[]>;
+  status(name: string): Promise<ServerStatusReport>;
+  stop(name: string, options: { actor: string }): Promise<void>;
+  start(name: string, options: { actor: string }): Promise<void>;
+  remove(name: string, options: { actor: string }): Promise<void>;
+  logs(name: string, query?: LogQuery): AsyncIterable<string>;
+  callTool(name: string, tool: string, args: Record<string, unknown>): Promise<ToolCallResult>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,203 @@
+/**
+ * Who may do what, shared by the HTTP API and the factory's MCP server over HTTP: bearer-token authentication,
+ * a token bucket per token (429 with Retry-After), a per-token limit on the servers it has created, and a
+ * process-wide limit on concurrent creations (each one runs a type-check, a bundle and the generated tests).
+ */
+import { FactoryError } from '../core/errors/index.js';
+import type { Registry } from '../store/index.js';
+import type { TokenInfo, TokenStore } from './tokens.js';
+
+export interface ApiLimits {
+  /** Request bodies larger than this are refused with 413 (default 1 MiB). */
+  maxBodyBytes: number;
+  /** Sustained requests per minute and token (default 300; a token may set its own). */
+  requestsPerMinute: number;
+  /** Bucket size: requests a token may make at once after being idle (default 60). */
+  burst: number;
+  /** Servers one token may have created and not removed (default 20; a token may set its own). */
+  maxServersPerToken: number;
+  /** Creations running at the same time, over all tokens (default 2). */
+  maxConcurrentCreates: number;
+}
+
+export const DEFAULT_LIMITS: ApiLimits = {
+  maxBodyBytes: 1024 * 1024,
+  requestsPerMinute: 300,
+  burst: 60,
+  maxServersPerToken: 20,
+  maxConcurrentCreates: 2,
+};
+
+export function resolveLimits(limits: Partial<ApiLimits> | undefined): ApiLimits {
+  const merged = {
+    ...DEFAULT_LIMITS,
+    ...Object.fromEntries(Object.entries(limits ?? {}).filter(([, v]) => v !== undefined)),
+  };
+  for (const [key, value] of Object.entries(merged)) {
+    const min = key === 'maxServersPerToken' ? 0 : 1;
+    if (typeof value !== 'number' || !Number.isInteger(value) || value < min)
+      throw new FactoryError('INVALID_ARGUMENTS', `limits.${key} must be an integer ≥ ${min}`);
+  }
+  return merged as ApiLimits;
+}
+
+/** An authenticated caller. */
+export interface Principal {
+  tokenId: string;
+  /** The token's name: the actor of audit entries. */
+  name: string;
+  maxServers: number;
+  requestsPerMinute: number;
+}
+
+/** Token buckets keyed by token id. */
+export class TokenBuckets {
+  readonly #buckets = new Map<string, { tokens: number; at: number }>();
+  readonly #now: () => number;
+
+  constructor(now: () => number = () => performance.now()) {
+    this.#now = now;
+  }
+
+  /** Take one token: 0 when allowed, else the milliseconds until one is available. */
+  take(key: string, capacity: number, perMinute: number): number {
+    const perMs = perMinute / 60_000;
+    const t = this.#now();
+    let bucket = this.#buckets.get(key);
+    if (!bucket) {
+      bucket = { tokens: capacity, at: t };
+      this.#buckets.set(key, bucket);
+    }
+    bucket.tokens = Math.min(capacity, bucket.tokens + (t - bucket.at) * perMs);
+    bucket.at = t;
+    if (bucket.tokens >= 1) {
+      bucket.tokens -= 1;
+      return 0;
+    }
+    return Math.ceil((1 - bucket.tokens) / perMs);
+  }
+}
+
+/** A reserved creation slot: commit after the server was created, release in any case. */
+export interface CreateReservation {
+  commit(): Promise<void>;
+  release(): void;
+}
+
+export function bearerToken(request: Request): string | undefined {
+  const header = request.headers.get('authorization');
+  if (!header) return undefined;
+  const m = /^Bearer[ \t]+([^\s]+)[ \t]*$/i.exec(header);
+  return m ? m[1] : '';
+}
+
+export class AccessControl {
+  readonly limits: ApiLimits;
+  readonly #tokens: TokenStore;
+  readonly #registry: Registry;
+  readonly #buckets: TokenBuckets;
+  #creating = 0;
+  /** Server names being created right now, per token (they count against the quota until they finish). */
+  readonly #pending = new Map<string, Set<string>>();
+
+  constructor(options: {
+    tokens: TokenStore;
+    registry: Registry;
+    limits?: Partial<ApiLimits> | undefined;
+    now?: () => number;
+  }) {
+    this.#tokens = options.tokens;
+    this.#registry = options.registry;
+    this.limits = resolveLimits(options.limits);
+    this.#buckets = new TokenBuckets(options.now);
+  }
+
+  principalOf(token: TokenInfo): Principal {
+    return {
+      tokenId: token.id,
+      name: token.name,
+      maxServers: token.maxServers ?? this.limits.maxServersPerToken,
+      requestsPerMinute: token.requestsPerMinute ?? this.limits.requestsPerMinute,
+    };
+  }
+
+  /** The caller of a request; throws API_UNAUTHORIZED. */
+  authenticate(request: Request): Principal {
+    const token = bearerToken(request);
+    if (token === undefined)
+      throw new FactoryError('API_UNAUTHORIZED', 'missing bearer token', { details: { reason: 'missing' } });
+    const found = token ? this.#tokens.verify(token) : undefined;
+    if (!found)
+      throw new FactoryError('API_UNAUTHORIZED', 'invalid or revoked bearer token', {
+        details: { reason: 'invalid' },
+      });
+    return this.principalOf(found);
+  }
+
+  /** Count one request against the caller's rate limit; throws API_RATE_LIMITED with retryAfterSeconds. */
+  charge(principal: Principal): void {
+    const capacity = Math.max(1, Math.min(this.limits.burst, principal.requestsPerMinute));
+    const waitMs = this.#buckets.take(principal.tokenId, capacity, principal.requestsPerMinute);
+    if (waitMs > 0) {
+      const retryAfterSeconds = Math.max(1, Math.ceil(waitMs / 1000));
+      throw new FactoryError(
+        'API_RATE_LIMITED',
+        `rate limit of ${principal.requestsPerMinute} requests per minute exceeded; retry in ${retryAfterSeconds} s`,
+        { details: { retryAfterSeconds, requestsPerMinute: principal.requestsPerMinute } },
+      );
+    }
+  }
+
+  /**
+   * Reserve the right to create `server`: a new server counts against the caller's quota (servers it created
+   * that still exist, plus its creations in flight); a new revision of an existing server does not.
+   */
+  async reserveCreate(principal: Principal, server: string): Promise<CreateReservation> {
+    if (this.#creating >= this.limits.maxConcurrentCreates)
+      throw new FactoryError(
+        'API_BUSY',
+        `${this.#creating} servers are being created; at most ${this.limits.maxConcurrentCreates} at once`,
+        { details: { retryAfterSeconds: 5 } },
+      );
+    const live = new Set((await this.#registry.listServers()).map((s) => s.name));
+    const pending = this.#pending.get(principal.tokenId) ?? new Set<string>();
+    const isNew = !live.has(server);
+    if (isNew) {
+      const record = this.#tokens.get(principal.tokenId);
+      const owned = new Set([...(record?.servers ?? []).filter((s) => live.has(s)), ...pending]);
+      if (!owned.has(server) && owned.size >= principal.maxServers)
+        throw new FactoryError(
+          'API_SERVER_QUOTA_EXCEEDED',
+          `token "${principal.name}" may have ${principal.maxServers} servers and has ${owned.size}`,
+          { details: { limit: principal.maxServers, servers: [...owned].sort() } },
+        );
+    }
+    // Re-checked after the await above: another request may have taken the last slot meanwhile.
+    if (this.#creating >= this.limits.maxConcurrentCreates || pending.has(server))
+      throw new FactoryError(
+        'API_BUSY',
+        pending.has(server)
+          ? `server "${server}" is already being created by this token`
+          : `at most ${this.limits.maxConcurrentCreates} servers are created at once`,
+        { details: { retryAfterSeconds: 5 } },
+      );
+    this.#creating++;
+    pending.add(server);
+    this.#pending.set(principal.tokenId, pending);
+    let released = false;
+    return {
+      commit: async () => {
+        if (!isNew) return;
+        const now = new Set((await this.#registry.listServers()).map((s) => s.name));
+        this.#tokens.recordServer(principal.tokenId, server, now);
+      },
+      release: () => {
+        if (released) return;
+        released = true;
+        this.#creating--;
+        pending.delete(server);
+        if (pending.size === 0) this.#pending.delete(principal.tokenId);
+      },
+    };
+  }
+}

@@ -1,0 +1,301 @@
+/**
+ * API tokens of the management surfaces (HTTP API, the factory's MCP server over HTTP).
+ *
+ * Tokens are `mcpf_` + 32 random bytes (base64url). Only their sha256 is stored, in `api-tokens.json` in the
+ * factory home (mode 0600); the plaintext is returned once, by `create`. Revoked tokens stay in the file (with
+ * `revokedAt`) so `token list` still shows who had access. A running API re-reads the file when it changes, so
+ * `mcp-factory token revoke` in another process takes effect on the next request.
+ *
+ * Writes re-read the file under a lock file (`api-tokens.json.lock`), so concurrent CLI invocations and a
+ * running API do not lose each other's changes; the file is replaced atomically (write + rename).
+ */
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import {
+  chmodSync,
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
+import { dirname, join } from 'node:path';
+import { FactoryError } from '../core/errors/index.js';
+import { defaultHome } from '../store/index.js';
+
+export const TOKENS_FILE = 'api-tokens.json';
+export const TOKEN_PREFIX = 'mcpf_';
+const TOKEN_NAME = /^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$/;
+const LOCK_STALE_MS = 10_000;
+const LOCK_WAIT_MS = 5_000;
+
+export interface TokenRecord {
+  id: string;
+  /** The name audit entries carry as the actor. */
+  name: string;
+  /** sha256 of the plaintext, hex. */
+  hash: string;
+  /** The first characters of the plaintext, to recognise a token in `token list`. */
+  prefix: string;
+  createdAt: string;
+  createdBy: string;
+  revokedAt: string | null;
+  /** Servers this token may have at once (null: the API default). */
+  maxServers: number | null;
+  /** Requests per minute (null: the API default). */
+  requestsPerMinute: number | null;
+  /** Servers created through this token (the quota counts those that still exist). */
+  servers: string[];
+}
+
+/** A token as shown to people and returned by the store: everything but the hash. */
+export type TokenInfo = Omit<TokenRecord, 'hash'>;
+
+export interface CreateTokenInput {
+  name: string;
+  maxServers?: number | null | undefined;
+  requestsPerMinute?: number | null | undefined;
+  /** Who creates it (for the record); default `local`. */
+  createdBy?: string | undefined;
+}
+
+interface TokenFile {
+  version: 1;
+  tokens: TokenRecord[];
+}
+
+function storeError(message: string, cause?: unknown): FactoryError {
+  return new FactoryError('TOKEN_STORE_INVALID', message, cause === undefined ? {} : { cause });
+}
+
+export function hashToken(token: string): string {
+  return createHash('sha256').update(token, 'utf8').digest('hex');
+}
+
+function info(record: TokenRecord): TokenInfo {
+  const { hash: _hash, ...rest } = record;
+  return { ...rest, servers: [...rest.servers] };
+}
+
+function checkLimit(what: string, value: number | null | undefined, min: number, max: number): number | null {
+  if (value === undefined || value === null) return null;
+  if (!Number.isInteger(value) || value < min || value > max)
+    throw new FactoryError('INVALID_ARGUMENTS', `${what} must be an integer from ${min} to ${max}`);
+  return value;
+}
+
+function sleepSync(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+function parseFile(text: string, file: string): TokenFile {
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch (error) {
+    throw storeError(`${file} is not valid JSON: ${(error as Error).message}`, error);
+  }
+  const tokens = (data as { tokens?: unknown } | null)?.tokens;
+  if (!data || typeof data !== 'object' || !Array.isArray(tokens))
+    throw storeError(`${file} is not an MCP Factory token file (no "tokens" array)`);
+  for (const t of tokens as Array<Partial<TokenRecord>>) {
+    if (
+      !t ||
+      typeof t.id !== 'string' ||
+      typeof t.name !== 'string' ||
+      typeof t.hash !== 'string' ||
+      !/^[0-9a-f]{64}$/.test(t.hash)
+    )
+      throw storeError(`${file} holds a malformed token entry`);
+    t.servers = Array.isArray(t.servers) ? t.servers.filter((s) => typeof s === 'string') : [];
+    t.revokedAt ??= null;
+    t.maxServers ??= null;
+    t.requestsPerMinute ??= null;
+  }
+  return { version: 1, tokens: tokens as TokenRecord[] };
+}
+
+export class TokenStore {
+  readonly file: string;
+  #tokens: TokenRecord[] = [];
+  #byHash = new Map<string, TokenRecord>();
+  #stamp = '';
+
+  constructor(file: string) {
+    this.file = file;
+    this.#reload(true);
+  }
+
+  /** The token file of a factory home (default: MCP_FACTORY_HOME or ~/.mcp-factory). */
+  static open(options: { home?: string | undefined; file?: string | undefined } = {}): TokenStore {
+    return new TokenStore(options.file ?? join(options.home ?? defaultHome(), TOKENS_FILE));
+  }
+
+  /** Create a token; the plaintext is in the result and nowhere else. */
+  create(input: CreateTokenInput): { token: string; info: TokenInfo } {
+    if (typeof input.name !== 'string' || !TOKEN_NAME.test(input.name))
+      throw new FactoryError(
+        'INVALID_ARGUMENTS',
+        `invalid token name ${JSON.stringify(input.name)}: 1-64 characters of A-Z a-z 0-9 . _ @ -, starting with a letter or digit`,
+      );
+    const maxServers = checkLimit('maxServers', input.maxServers, 0, 100_000);
+    const requestsPerMinute = checkLimit('requestsPerMinute', input.requestsPerMinute, 1, 1_000_000);
+    const token = `${TOKEN_PREFIX}${randomBytes(32).toString('base64url')}`;
+    const record: TokenRecord = {
+      id: `tok_${randomBytes(6).toString('hex')}`,
+      name: input.name,
+      hash: hashToken(token),
+      prefix: token.slice(0, TOKEN_PREFIX.length + 6),
+      createdAt: new Date().toISOString(),
+      createdBy: input.createdBy ?? 'local',
+      revokedAt: null,
+      maxServers,
+      requestsPerMinute,
+      servers: [],
+    };
+    this.#mutate((tokens) => {
+      if (tokens.some((t) => t.name === input.name && t.revokedAt === null))
+        throw new FactoryError('TOKEN_EXISTS', `an active token named "${input.name}" exists`, {
+          details: { name: input.name },
+        });
+      tokens.push(record);
+    });
+    return { token, info: info(record) };
+  }
+
+  list(options: { includeRevoked?: boolean } = {}): TokenInfo[] {
+    this.#reload();
+    return this.#tokens.filter((t) => options.includeRevoked || t.revokedAt === null).map(info);
+  }
+
+  /** Revoke the active token with that name (or id); takes effect on the next request. */
+  revoke(nameOrId: string): TokenInfo {
+    let revoked: TokenRecord | undefined;
+    this.#mutate((tokens) => {
+      revoked = tokens.find((t) => t.revokedAt === null && (t.name === nameOrId || t.id === nameOrId));
+      if (!revoked)
+        throw new FactoryError('TOKEN_NOT_FOUND', `no active token named "${nameOrId}"`, {
+          details: { name: nameOrId },
+        });
+      revoked.revokedAt = new Date().toISOString();
+    });
+    return info(revoked!);
+  }
+
+  /** The active token with that plaintext, or undefined (unknown, malformed or revoked). */
+  verify(token: string | undefined | null): TokenInfo | undefined {
+    if (typeof token !== 'string' || !token.startsWith(TOKEN_PREFIX) || token.length > 256) return undefined;
+    this.#reload();
+    const hash = hashToken(token);
+    const record = this.#byHash.get(hash);
+    if (!record || record.revokedAt !== null) return undefined;
+    if (!timingSafeEqual(Buffer.from(record.hash, 'hex'), Buffer.from(hash, 'hex'))) return undefined;
+    return info(record);
+  }
+
+  /** The current record of a token by id (after reloading), or undefined. */
+  get(id: string): TokenInfo | undefined {
+    this.#reload();
+    const record = this.#tokens.find((t) => t.id === id);
+    return record ? info(record) : undefined;
+  }
+
+  /** Note that a token created a server; names not in `live` (removed since) are dropped from its list. */
+  recordServer(id: string, server: string, live?: ReadonlySet<string>): void {
+    this.#mutate((tokens) => {
+      const record = tokens.find((t) => t.id === id);
+      if (!record) return;
+      const kept = live ? record.servers.filter((s) => live.has(s)) : record.servers;
+      record.servers = kept.includes(server) ? kept : [...kept, server];
+    });
+  }
+
+  #reload(force = false): void {
+    let stamp: string;
+    try {
+      const s = statSync(this.file);
+      stamp = `${s.ino}:${s.size}:${s.mtimeMs}`;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT')
+        throw storeError(`cannot read ${this.file}: ${(error as Error).message}`, error);
+      stamp = 'missing';
+    }
+    if (!force && stamp === this.#stamp) return;
+    const tokens = stamp === 'missing' ? [] : this.#readTokens();
+    this.#set(tokens, stamp);
+  }
+
+  #readTokens(): TokenRecord[] {
+    let text: string;
+    try {
+      text = readFileSync(this.file, 'utf8');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw storeError(`cannot read ${this.file}: ${(error as Error).message}`, error);
+    }
+    return parseFile(text, this.file).tokens;
+  }
+
+  #set(tokens: TokenRecord[], stamp: string): void {
+    this.#tokens = tokens;
+    this.#byHash = new Map(tokens.map((t) => [t.hash, t]));
+    this.#stamp = stamp;
+  }
+
+  #mutate(change: (tokens: TokenRecord[]) => void): void {
+    this.#withLock(() => {
+      const tokens = this.#readTokens();
+      change(tokens);
+      const body: TokenFile = { version: 1, tokens };
+      const tmp = `${this.file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+      try {
+        writeFileSync(tmp, `${JSON.stringify(body, null, 2)}\n`, { mode: 0o600 });
+        renameSync(tmp, this.file);
+      } catch (error) {
+        rmSync(tmp, { force: true });
+        throw storeError(`cannot write ${this.file}: ${(error as Error).message}`, error);
+      }
+      this.#stamp = '';
+      this.#reload(true);
+    });
+  }
+
+  #withLock<T>(fn: () => T): T {
+    const dir = dirname(this.file);
+    try {
+      if (!existsSync(dir)) {
+        mkdirSync(dir, { recursive: true, mode: 0o700 });
+        chmodSync(dir, 0o700);
+      }
+    } catch (error) {
+      throw storeError(`cannot create ${dir}: ${(error as Error).message}`, error);
+    }
+    const lock = `${this.file}.lock`;
+    const deadline = Date.now() + LOCK_WAIT_MS;
+    let fd: number | undefined;
+    while (fd === undefined) {
+      try {
+        fd = openSync(lock, 'wx', 0o600);
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EEXIST')
+          throw storeError(`cannot lock ${this.file}: ${(error as Error).message}`, error);
+        try {
+          if (Date.now() - statSync(lock).mtimeMs > LOCK_STALE_MS) rmSync(lock, { force: true });
+        } catch {
+          // the holder released it meanwhile
+        }
+        if (Date.now() > deadline) throw storeError(`${lock} is held by another process; retry`);
+        sleepSync(10);
+      }
+    }
+    try {
+      return fn();
+    } finally {
+      closeSync(fd);
+      rmSync(lock, { force: true });
+    }
+  }
+}

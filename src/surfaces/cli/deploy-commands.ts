@@ -1,0 +1,447 @@
+/**
+ * The deployment verbs of the command line (deploy, list, status, logs, stop, start, remove, supervisor, and
+ * `test` against a deployed server): a thin layer over the control plane. Tables for people, `--format json`
+ * for scripts.
+ */
+import { userInfo } from 'node:os';
+import { type Command, Option } from 'commander';
+import { FactoryError } from '../../core/errors/index.js';
+import type { ServerSpec } from '../../core/spec/model.js';
+import { createControlPlane, type LocalControlPlane } from '../../deploy/control-plane.js';
+import { parseProcessId } from '../../deploy/targets/local/proc.js';
+import type { ServerStatusReport } from '../../deploy/types.js';
+import type { DeploymentRecord, ServerRecord } from '../../store/index.js';
+import { runSupervisorProcess } from './supervisor-daemon.js';
+
+export interface DeployIo {
+  stdout: (s: string) => void;
+  stderr: (s: string) => void;
+  isTTY: boolean;
+}
+
+export interface DeployHelpers {
+  /** Stop with this exit code (no error message). */
+  exit(code: number): never;
+  /** A spec file, validated. */
+  readSpec(file: string): Promise<{ spec: ServerSpec; dir: string }>;
+}
+
+const formatOption = () =>
+  new Option('--format <format>', 'output format').choices(['text', 'json']).default('text');
+
+export function cliActor(): string {
+  try {
+    return `cli:${userInfo().username}`;
+  } catch {
+    return 'cli';
+  }
+}
+
+function plane(opts: { home?: string }): LocalControlPlane {
+  return createControlPlane({
+    home: opts.home,
+    registryUrl: process.env.MCP_FACTORY_REGISTRY_URL || undefined,
+  });
+}
+
+async function withPlane<T>(opts: { home?: string }, fn: (cp: LocalControlPlane) => Promise<T>): Promise<T> {
+  const cp = plane(opts);
+  try {
+    return await fn(cp);
+  } finally {
+    await cp.close();
+  }
+}
+
+/** Fixed-width table; the last column is not padded. */
+export function table(header: string[], rows: string[][]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!)))
+      .join('  ')
+      .trimEnd();
+  return `${[line(header), ...rows.map(line)].join('\n')}\n`;
+}
+
+function pidOf(d: DeploymentRecord): string {
+  return parseProcessId(d.processId)?.pid.toString() ?? '-';
+}
+
+function ago(iso: string | null): string {
+  if (!iso) return '-';
+  const s = Math.max(0, Math.round((Date.now() - Date.parse(iso)) / 1000));
+  if (s < 120) return `${s}s`;
+  if (s < 7200) return `${Math.round(s / 60)}m`;
+  if (s < 172_800) return `${Math.round(s / 3600)}h`;
+  return `${Math.round(s / 86_400)}d`;
+}
+
+/** `K=V` → [K, V]; a bare `K` takes the value from this process's environment (as docker -e K does). */
+export function parseEnvPairs(pairs: string[]): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const pair of pairs) {
+    const eq = pair.indexOf('=');
+    const name = eq < 0 ? pair : pair.slice(0, eq);
+    const value = eq < 0 ? process.env[name] : pair.slice(eq + 1);
+    if (value === undefined) {
+      throw new FactoryError(
+        'INVALID_ARGUMENTS',
+        `--env ${name}: not set in your environment; use --env ${name}=VALUE`,
+      );
+    }
+    env[name] = value;
+  }
+  return env;
+}
+
+const collect = (value: string, previous: string[]) => [...previous, value];
+
+function describeDeployment(d: DeploymentRecord): string {
+  const where = d.endpoint ?? (d.port ? `port ${d.port}` : '');
+  return `${d.server} revision ${d.revision} ${d.status}${where ? ` at ${where}` : ''}${d.processId ? ` (pid ${pidOf(d)})` : ''}`;
+}
+
+export function registerDeployCommands(program: Command, io: DeployIo, helpers: DeployHelpers): void {
+  const json = (value: unknown) => io.stdout(`${JSON.stringify(value, null, 2)}\n`);
+
+  program
+    .command('deploy')
+    .description('run a registered server (or --spec FILE: create, register and run it)')
+    .argument('[name]', 'registered server name')
+    .addOption(
+      new Option('--target <target>', 'where to run it').choices(['local', 'docker']).default('local'),
+    )
+    .option('--port <port>', 'fixed port (default: a free port from the supervisor range; 0 = choose anew)')
+    .option(
+      '--env <NAME=VALUE>',
+      'environment for the server, repeatable; NAME alone copies your value',
+      collect,
+      [],
+    )
+    .option('--spec <file>', 'create and register this spec first (a new revision when it exists)')
+    .option('--no-tests', "with --spec: skip the generated server's own tests")
+    .option('--home <dir>', 'factory home (default MCP_FACTORY_HOME or ~/.mcp-factory)')
+    .addOption(formatOption())
+    .action(
+      async (
+        nameArg: string | undefined,
+        opts: {
+          target: 'local' | 'docker';
+          port?: string;
+          env: string[];
+          spec?: string;
+          tests: boolean;
+          home?: string;
+          format: string;
+        },
+      ) => {
+        const asJson = opts.format === 'json';
+        let port: number | undefined;
+        if (opts.port !== undefined) {
+          port = Number(opts.port);
+          if (!Number.isInteger(port) || port < 0 || port > 65535)
+            throw new FactoryError(
+              'INVALID_ARGUMENTS',
+              `--port ${opts.port}: an integer from 1 to 65535 (0: any free port)`,
+            );
+        }
+        const env = parseEnvPairs(opts.env);
+        await withPlane(opts, async (cp) => {
+          let name = nameArg;
+          let created: unknown;
+          if (opts.spec) {
+            const { spec, dir } = await helpers.readSpec(opts.spec);
+            if (name && name !== spec.name)
+              throw new FactoryError('INVALID_ARGUMENTS', `the spec is named ${spec.name}, not ${name}`);
+            name = spec.name;
+            if (!asJson) io.stderr(`Creating ${spec.name}@${spec.version} in ${cp.layout.home}\n`);
+            created = await cp.create({
+              spec,
+              specDir: dir,
+              force: true,
+              runTests: opts.tests,
+              actor: cliActor(),
+              onProgress: (e) => {
+                if (asJson || e.status === 'start') return;
+                const mark = e.status === 'done' ? '✔' : e.status === 'skipped' ? '–' : '✖';
+                io.stderr(`${mark} ${e.step.padEnd(16)}${'ms' in e ? ` (${Math.round(e.ms)} ms)` : ''}\n`);
+              },
+            });
+          }
+          if (!name)
+            throw new FactoryError('INVALID_ARGUMENTS', 'name a registered server, or pass --spec FILE');
+          if (!asJson) io.stderr(`Deploying ${name} to ${opts.target}…\n`);
+          const d = await cp.deploy({
+            name,
+            target: opts.target,
+            ...(port !== undefined ? { port } : {}),
+            ...(Object.keys(env).length ? { env } : {}),
+            actor: cliActor(),
+          });
+          if (asJson) json({ ok: true, ...(created ? { created } : {}), deployment: d });
+          else io.stdout(`✔ ${describeDeployment(d)}\n`);
+        });
+      },
+    );
+
+  program
+    .command('list')
+    .description('registered servers and where they run')
+    .option('--all', 'include removed servers')
+    .option('--home <dir>', 'factory home')
+    .addOption(formatOption())
+    .action(async (opts: { all?: boolean; home?: string; format: string }) => {
+      await withPlane(opts, async (cp) => {
+        const registry = await cp.registry();
+        const servers: ServerRecord[] = await registry.listServers({ includeRemoved: opts.all ?? false });
+        const deployments = await cp.listDeployments();
+        const byServer = new Map<string, DeploymentRecord[]>();
+        for (const d of deployments) byServer.set(d.server, [...(byServer.get(d.server) ?? []), d]);
+        if (opts.format === 'json') {
+          json({ servers: servers.map((s) => ({ ...s, deployments: byServer.get(s.name) ?? [] })) });
+          return;
+        }
+        if (servers.length === 0) {
+          io.stdout(
+            'No servers registered. Create one: mcp-deploy --spec FILE (or mcp-factory create --spec FILE --register)\n',
+          );
+          return;
+        }
+        const rows = servers.flatMap((s) => {
+          const ds = byServer.get(s.name) ?? [];
+          const base = [s.name, s.status, String(s.currentRevision), s.currentVersion];
+          if (ds.length === 0) return [[...base, '-', '-', '-', '-', '-']];
+          return ds.map((d) => [
+            ...base,
+            d.target,
+            d.desired === d.status || d.status === 'failed' ? d.status : `${d.status}→${d.desired}`,
+            pidOf(d),
+            d.status === 'running' ? ago(d.startedAt) : '-',
+            d.endpoint ?? '-',
+          ]);
+        });
+        io.stdout(
+          table(['NAME', 'STATUS', 'REV', 'VERSION', 'TARGET', 'STATE', 'PID', 'UP', 'ENDPOINT'], rows),
+        );
+      });
+    });
+
+  program
+    .command('status')
+    .description('details and live health of one server')
+    .argument('<name>', 'server name')
+    .option('--home <dir>', 'factory home')
+    .addOption(formatOption())
+    .action(async (name: string, opts: { home?: string; format: string }) => {
+      await withPlane(opts, async (cp) => {
+        const report: ServerStatusReport = await cp.status(name);
+        if (opts.format === 'json') {
+          json(report);
+          return;
+        }
+        const s = report.server;
+        const out: string[] = [
+          `${s.name}  ${s.status}  revision ${s.currentRevision} (${s.currentVersion}) of ${s.latestRevision}`,
+        ];
+        if (s.lastError) out.push(`  last error: ${s.lastError}`);
+        if (report.deployments.length === 0) out.push(`  not deployed (mcp-deploy ${s.name})`);
+        for (const d of report.deployments) {
+          out.push('');
+          out.push(
+            `  deployment #${d.id} on ${d.target}: ${d.status} (desired ${d.desired}), revision ${d.revision}`,
+          );
+          if (d.endpoint) out.push(`    endpoint   ${d.endpoint}`);
+          if (d.processId) out.push(`    pid        ${pidOf(d)}`);
+          if (d.startedAt && d.status === 'running')
+            out.push(`    up         ${ago(d.startedAt)} (since ${d.startedAt})`);
+          const h = d.health;
+          if (h) {
+            const ms = h.responseMs !== undefined ? ` in ${h.responseMs} ms` : '';
+            out.push(
+              `    health     ${h.health}${ms}${h.detail ? ` — ${h.detail}` : ''} (checked ${h.checkedAt})`,
+            );
+            const rt = (h as { runtime?: { restarts?: number; adopted?: boolean } }).runtime;
+            if (rt)
+              out.push(
+                `    restarts   ${rt.restarts ?? 0}${rt.adopted ? ' (adopted by the current supervisor)' : ''}`,
+              );
+          }
+          if (d.lastError) out.push(`    last error ${d.lastError}`);
+        }
+        out.push('');
+        out.push(`  tools (${report.tools.length}): ${report.tools.map((t) => t.name).join(', ')}`);
+        out.push(
+          `  revisions: ${report.versions.map((v) => `${v.revision}${v.revision === s.currentRevision ? '*' : ''} ${v.version} ${v.artifactHash.slice(0, 12)}`).join(', ')}`,
+        );
+        io.stdout(`${out.join('\n')}\n`);
+      });
+    });
+
+  program
+    .command('logs')
+    .description("a deployed server's output (stdout and stderr, with supervisor events)")
+    .argument('<name>', 'server name')
+    .option('-f, --follow', 'keep printing new lines until interrupted')
+    .option('--tail <n>', 'lines from the end', '100')
+    .option('--home <dir>', 'factory home')
+    .action(async (name: string, opts: { follow?: boolean; tail: string; home?: string }) => {
+      const tail = Number(opts.tail);
+      if (!Number.isInteger(tail) || tail < 0)
+        throw new FactoryError('INVALID_ARGUMENTS', `--tail ${opts.tail}: a number ≥ 0`);
+      const controller = new AbortController();
+      const onSignal = () => controller.abort();
+      if (opts.follow) process.once('SIGINT', onSignal);
+      try {
+        await withPlane(opts, async (cp) => {
+          for await (const line of cp.logs(name, {
+            tail,
+            follow: opts.follow ?? false,
+            signal: controller.signal,
+          })) {
+            io.stdout(`${line}\n`);
+          }
+        });
+      } finally {
+        process.off('SIGINT', onSignal);
+      }
+    });
+
+  for (const [verb, description] of [
+    ['stop', 'stop a deployed server (it stays registered and deployed, desired state stopped)'],
+    ['start', 'start a stopped (or failed) deployment again'],
+    ['remove', 'stop and remove a server (versions and audit history are kept)'],
+  ] as const) {
+    program
+      .command(verb)
+      .description(description)
+      .argument('<name>', 'server name')
+      .option('--home <dir>', 'factory home')
+      .addOption(formatOption())
+      .action(async (name: string, opts: { home?: string; format: string }) => {
+        await withPlane(opts, async (cp) => {
+          await cp[verb](name, { actor: cliActor() });
+          const [d] = (await cp.listDeployments()).filter((x) => x.server === name && x.target === 'local');
+          if (opts.format === 'json') json({ ok: true, server: name, action: verb, deployment: d ?? null });
+          else io.stdout(`✔ ${verb === 'remove' ? `${name} removed` : d ? describeDeployment(d) : name}\n`);
+        });
+      });
+  }
+
+  program
+    .command('supervisor')
+    .description('the supervisor of local deployments: start (in the background), status, stop')
+    .argument('[action]', 'start | status | stop', 'start')
+    .option('--foreground', 'start: run in this process until SIGTERM/SIGINT (for systemd and containers)')
+    .option(
+      '--stop-servers',
+      'stop: also stop every server (default: they keep running and are adopted later)',
+    )
+    .option('--home <dir>', 'factory home')
+    .addOption(formatOption())
+    .action(
+      async (
+        action: string,
+        opts: { foreground?: boolean; stopServers?: boolean; home?: string; format: string },
+      ) => {
+        if (!['start', 'status', 'stop'].includes(action))
+          throw new FactoryError(
+            'INVALID_ARGUMENTS',
+            `unknown supervisor action ${action}: start, status or stop`,
+          );
+        const cp = plane(opts);
+        try {
+          if (action === 'start' && opts.foreground) {
+            await cp.close();
+            const code = await runSupervisorProcess({
+              home: cp.layout.home,
+              registryUrl: process.env.MCP_FACTORY_REGISTRY_URL || undefined,
+              write: io.stderr,
+            });
+            if (code !== 0) helpers.exit(code);
+            return;
+          }
+          if (action === 'start') {
+            const info = await cp.supervisor.ensure();
+            if (opts.format === 'json') json({ ok: true, running: true, ...info });
+            else io.stdout(`✔ supervisor running (pid ${info.pid}), log ${cp.layout.supervisorLog}\n`);
+            return;
+          }
+          if (action === 'status') {
+            const info = await cp.supervisor.ping();
+            if (opts.format === 'json') json({ running: Boolean(info), ...(info ?? {}) });
+            else if (info)
+              io.stdout(
+                `supervisor running: pid ${info.pid}, since ${info.startedAt}, ${info.deployments} local deployment(s)\n  home ${info.home}\n  registry ${info.registry}\n  log ${cp.layout.supervisorLog}\n`,
+              );
+            else io.stdout(`supervisor not running (home ${cp.layout.home})\n`);
+            if (!info) helpers.exit(6);
+            return;
+          }
+          const stopped = await cp.supervisor.shutdown(opts.stopServers ?? false);
+          if (opts.format === 'json')
+            json({ ok: true, wasRunning: stopped, stopServers: opts.stopServers ?? false });
+          else io.stdout(stopped ? '✔ supervisor stopped\n' : 'supervisor was not running\n');
+        } finally {
+          await cp.close();
+        }
+      },
+    );
+}
+
+/** `mcp-factory test NAME …` when NAME is not a directory: the same verbs against the deployed server. */
+export async function testDeployed(
+  io: DeployIo,
+  helpers: DeployHelpers,
+  name: string,
+  tool: string | undefined,
+  args: Record<string, unknown>,
+  opts: { all?: boolean; list?: boolean; json: boolean; home?: string },
+): Promise<void> {
+  const json = (value: unknown) => io.stdout(`${JSON.stringify(value, null, 2)}\n`);
+  await withPlane(opts, async (cp) => {
+    try {
+      await (await cp.registry()).getServer(name);
+    } catch (error) {
+      if (!(error instanceof FactoryError && error.code === 'REGISTRY_NOT_FOUND')) throw error;
+      throw new FactoryError(
+        'REGISTRY_NOT_FOUND',
+        `${name}: there is no such directory, and no server named ${name} in the registry`,
+        {
+          details: { hint: `Pass ./${name} for a generated project, or deploy it first: mcp-deploy ${name}` },
+        },
+      );
+    }
+    if (opts.list) {
+      const tools = await cp.listTools(name);
+      if (opts.json) json({ server: name, tools });
+      else for (const t of tools) io.stdout(`${t.name.padEnd(28)} ${t.description ?? ''}\n`);
+      return;
+    }
+    if (opts.all) {
+      const { protocolVersion, outcomes } = await cp.testDeployed(name);
+      const failed = outcomes.filter((o) => o.status === 'failed').length;
+      const passed = outcomes.filter((o) => o.status === 'passed').length;
+      const skipped = outcomes.length - failed - passed;
+      if (opts.json) json({ server: name, protocolVersion, passed, failed, skipped, outcomes });
+      else {
+        for (const o of outcomes)
+          io.stdout(
+            `${o.status === 'passed' ? '✔' : o.status === 'failed' ? '✖' : '–'} ${o.case.name}${o.reason ? `: ${o.reason}` : ''}\n`,
+          );
+        io.stdout(
+          `${passed} passed, ${failed} failed, ${skipped} skipped (deployed ${name}, protocol ${protocolVersion ?? 'unknown'})\n`,
+        );
+      }
+      if (failed) helpers.exit(5);
+      return;
+    }
+    const outcome = await cp.callTool(name, tool!, args);
+    if (opts.json) json({ server: name, tool, ...outcome });
+    else io.stdout(`${outcome.text}\n`);
+    if (outcome.isError) {
+      if (!opts.json) io.stderr(`✖ ${tool} returned an error result\n`);
+      helpers.exit(5);
+    }
+  });
+}

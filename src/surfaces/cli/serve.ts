@@ -1,0 +1,310 @@
+/**
+ * The management surfaces on the command line: `mcp-factory serve` (the HTTP API), `mcp-factory mcp` (the
+ * factory as an MCP server, see mcp.ts) and `mcp-factory token create|list|revoke` (the API tokens).
+ * Long-running commands serve until SIGINT/SIGTERM (or, for MCP over stdio, until stdin closes) and then close
+ * everything they opened, so the process ends on its own.
+ */
+import { userInfo } from 'node:os';
+import { type Command, InvalidArgumentError, Option } from 'commander';
+import { createControlPlane } from '../../deploy/index.js';
+import type { ControlPlane } from '../../deploy/types.js';
+import { TokenStore } from '../../identity/tokens.js';
+import { defaultHome, openRegistry, type Registry } from '../../store/index.js';
+import { AccessControl, type ApiLimits, serveApi } from '../api/index.js';
+import { createFactoryMcpHttp, type FactoryMcpHttp } from '../mcp/index.js';
+import { registerMcpCommand } from './mcp.js';
+
+export interface ServeIo {
+  stdout: (s: string) => void;
+  stderr: (s: string) => void;
+}
+
+export interface HomeOptions {
+  home?: string;
+  registry?: string;
+}
+
+export interface LimitOptions {
+  rate?: number;
+  burst?: number;
+  maxServers?: number;
+  maxBody?: number;
+  maxCreates?: number;
+}
+
+export function localActor(prefix: string): string {
+  try {
+    return `${prefix}:${userInfo().username}`;
+  } catch {
+    return prefix;
+  }
+}
+
+export function intArg(min: number, max: number): (value: string) => number {
+  return (value) => {
+    if (!/^\d+$/.test(value) || Number(value) < min || Number(value) > max)
+      throw new InvalidArgumentError(`an integer from ${min} to ${max}`);
+    return Number(value);
+  };
+}
+
+function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}
+
+export function addHomeOptions(command: Command): Command {
+  return command
+    .option('--home <dir>', 'factory home (default MCP_FACTORY_HOME or ~/.mcp-factory)')
+    .option(
+      '--registry <url>',
+      'registry URL (postgres://… or sqlite:/path; default MCP_FACTORY_REGISTRY_URL)',
+    );
+}
+
+export function addHttpOptions(command: Command, defaultPort: number): Command {
+  return command
+    .option('--host <host>', 'address to listen on', '127.0.0.1')
+    .option('--port <port>', 'port (0: a free one)', intArg(0, 65535), defaultPort)
+    .option('--allow-remote', 'allow a non-loopback --host (put TLS in front of it)')
+    .option('--allowed-host <name>', 'accept this Host header name too (repeatable)', collect)
+    .option('--allowed-origin <name>', 'accept this Origin host name too (repeatable)', collect)
+    .option('--rate <n>', 'requests per minute and token (default 300)', intArg(1, 1_000_000))
+    .option('--burst <n>', 'requests a token may make at once (default 60)', intArg(1, 1_000_000))
+    .option('--max-servers <n>', 'servers one token may create (default 20)', intArg(0, 100_000))
+    .option('--max-body <bytes>', 'largest request body (default 1048576)', intArg(1024, 64 * 1024 * 1024))
+    .option('--max-creates <n>', 'creations running at once (default 2)', intArg(1, 64));
+}
+
+export function limitsFrom(opts: LimitOptions): Partial<ApiLimits> {
+  return {
+    ...(opts.rate !== undefined ? { requestsPerMinute: opts.rate } : {}),
+    ...(opts.burst !== undefined ? { burst: opts.burst } : {}),
+    ...(opts.maxServers !== undefined ? { maxServersPerToken: opts.maxServers } : {}),
+    ...(opts.maxBody !== undefined ? { maxBodyBytes: opts.maxBody } : {}),
+    ...(opts.maxCreates !== undefined ? { maxConcurrentCreates: opts.maxCreates } : {}),
+  };
+}
+
+export interface Factory {
+  home: string;
+  registry: Registry;
+  controlPlane: ControlPlane;
+  tokens: TokenStore;
+  close(): Promise<void>;
+}
+
+/** The registry, the control plane over it and the token store of a factory home. */
+export async function openFactory(opts: HomeOptions): Promise<Factory> {
+  const home = opts.home ?? defaultHome();
+  const registryUrl = opts.registry ?? (process.env.MCP_FACTORY_REGISTRY_URL || undefined);
+  const registry = await openRegistry({ home, url: registryUrl });
+  const controlPlane = createControlPlane({ home, registryUrl, registry });
+  return {
+    home,
+    registry,
+    controlPlane,
+    tokens: TokenStore.open({ home }),
+    close: async () => {
+      await controlPlane.close().catch(() => undefined);
+      await registry.close();
+    },
+  };
+}
+
+/** Resolves on the first SIGINT or SIGTERM (or when `extra` resolves). */
+export function untilShutdown(extra?: Promise<unknown>): Promise<string> {
+  return new Promise((resolve) => {
+    const done = (reason: string) => {
+      process.off('SIGINT', onInt);
+      process.off('SIGTERM', onTerm);
+      resolve(reason);
+    };
+    const onInt = () => done('SIGINT');
+    const onTerm = () => done('SIGTERM');
+    process.once('SIGINT', onInt);
+    process.once('SIGTERM', onTerm);
+    extra?.then(() => done('closed'));
+  });
+}
+
+function printTokenHint(io: ServeIo, tokens: TokenStore): void {
+  if (tokens.list().length === 0)
+    io.stderr(
+      'No API tokens yet: every request except /health, /live and /ready will be refused.\n' +
+        '  Create one: mcp-factory token create NAME\n',
+    );
+}
+
+function registerTokenCommands(program: Command, io: ServeIo): void {
+  const token = program
+    .command('token')
+    .description('API tokens of the HTTP API and the MCP server over HTTP');
+
+  addHomeOptions(
+    token
+      .command('create')
+      .description('create a token; its plaintext is shown once, only its sha256 is stored')
+      .argument('<name>', 'token name (the actor in audit entries)')
+      .option(
+        '--max-servers <n>',
+        'servers this token may create (default: the API limit)',
+        intArg(0, 100_000),
+      )
+      .option('--rate <n>', 'requests per minute (default: the API limit)', intArg(1, 1_000_000))
+      .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text')),
+  ).action(
+    async (name: string, opts: HomeOptions & { maxServers?: number; rate?: number; format: string }) => {
+      const store = TokenStore.open({ home: opts.home ?? defaultHome() });
+      const actor = localActor('cli');
+      const created = store.create({
+        name,
+        maxServers: opts.maxServers,
+        requestsPerMinute: opts.rate,
+        createdBy: actor,
+      });
+      await auditTokenChange(opts, actor, 'token.create', name, io);
+      if (opts.format === 'json') {
+        io.stdout(`${JSON.stringify({ token: created.token, ...created.info }, null, 2)}\n`);
+        return;
+      }
+      io.stdout(`${created.token}\n`);
+      io.stderr(
+        `Created token "${name}" (${created.info.id}). This is the only time it is shown: store it now.\n` +
+          `Use it as:  Authorization: Bearer ${created.info.prefix}…\n`,
+      );
+    },
+  );
+
+  addHomeOptions(
+    token
+      .command('list')
+      .description('list the tokens (never their values)')
+      .option('--all', 'include revoked tokens')
+      .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text')),
+  ).action((opts: HomeOptions & { all?: boolean; format: string }) => {
+    const tokens = TokenStore.open({ home: opts.home ?? defaultHome() }).list({ includeRevoked: !!opts.all });
+    if (opts.format === 'json') {
+      io.stdout(`${JSON.stringify(tokens, null, 2)}\n`);
+      return;
+    }
+    if (tokens.length === 0) {
+      io.stdout('No tokens. Create one: mcp-factory token create NAME\n');
+      return;
+    }
+    const rows = tokens.map((t) => [
+      t.name,
+      t.id,
+      `${t.prefix}…`,
+      t.createdAt.slice(0, 19).replace('T', ' '),
+      t.maxServers === null ? 'default' : String(t.maxServers),
+      t.requestsPerMinute === null ? 'default' : String(t.requestsPerMinute),
+      String(t.servers.length),
+      t.revokedAt ? `revoked ${t.revokedAt.slice(0, 10)}` : 'active',
+    ]);
+    const header = ['NAME', 'ID', 'PREFIX', 'CREATED', 'MAX SERVERS', 'RATE/MIN', 'CREATED SERVERS', 'STATE'];
+    const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+    for (const row of [header, ...rows])
+      io.stdout(`${row.map((c, i) => (i === row.length - 1 ? c : c.padEnd(widths[i]!))).join('  ')}\n`);
+  });
+
+  addHomeOptions(
+    token
+      .command('revoke')
+      .description('revoke a token (takes effect on the next request, also in a running API)')
+      .argument('<name>', 'token name or id'),
+  ).action(async (name: string, opts: HomeOptions) => {
+    const revoked = TokenStore.open({ home: opts.home ?? defaultHome() }).revoke(name);
+    await auditTokenChange(opts, localActor('cli'), 'token.revoke', revoked.name, io);
+    io.stderr(`Revoked token "${revoked.name}" (${revoked.id}).\n`);
+  });
+}
+
+/** Token changes go to the audit trail too; a registry that cannot be opened does not undo them. */
+async function auditTokenChange(
+  opts: HomeOptions,
+  actor: string,
+  action: string,
+  name: string,
+  io: ServeIo,
+): Promise<void> {
+  let registry: Registry | undefined;
+  try {
+    registry = await openRegistry({
+      home: opts.home ?? defaultHome(),
+      url: opts.registry ?? (process.env.MCP_FACTORY_REGISTRY_URL || undefined),
+    });
+    await registry.audit({ actor, action, target: `token:${name}` });
+  } catch (error) {
+    io.stderr(`warning: the audit trail was not updated: ${(error as Error).message}\n`);
+  } finally {
+    await registry?.close().catch(() => undefined);
+  }
+}
+
+export function registerServeCommands(program: Command, io: ServeIo): void {
+  addHttpOptions(
+    addHomeOptions(
+      program
+        .command('serve')
+        .description(
+          'serve the HTTP API (bearer tokens: mcp-factory token create NAME; OpenAPI at /openapi.json)',
+        )
+        .option('--mcp', "also serve the factory's MCP server at /mcp (same tokens and limits)"),
+    ),
+    8080,
+  ).action(
+    async (
+      opts: HomeOptions &
+        LimitOptions & {
+          host: string;
+          port: number;
+          allowRemote?: boolean;
+          allowedHost?: string[];
+          allowedOrigin?: string[];
+          mcp?: boolean;
+        },
+    ) => {
+      const factory = await openFactory(opts);
+      let mcp: FactoryMcpHttp | undefined;
+      try {
+        const onError = (error: unknown) =>
+          io.stderr(
+            `internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+          );
+        const common = {
+          controlPlane: factory.controlPlane,
+          registry: factory.registry,
+          tokens: factory.tokens,
+          allowedHosts: opts.allowedHost,
+          allowedOrigins: opts.allowedOrigin,
+        };
+        // One access control (tokens, rate limit, server quota) for the API and the mounted MCP endpoint.
+        const access = new AccessControl({ ...common, limits: limitsFrom(opts) });
+        if (opts.mcp) mcp = createFactoryMcpHttp({ ...common, access, onerror: onError });
+        const endpoint = mcp;
+        const served = await serveApi({
+          ...common,
+          access,
+          onError,
+          ...(endpoint ? { mount: { '/mcp': (request: Request) => endpoint.fetch(request) } } : {}),
+          host: opts.host,
+          port: opts.port,
+          allowRemote: opts.allowRemote,
+        });
+        io.stderr(
+          `MCP Factory API listening on ${served.url} (OpenAPI: ${served.url}/openapi.json${mcp ? `, MCP: ${served.url}/mcp` : ''}; home ${factory.home})\n`,
+        );
+        printTokenHint(io, factory.tokens);
+        const reason = await untilShutdown();
+        io.stderr(`Shutting down (${reason}).\n`);
+        await served.close();
+      } finally {
+        await mcp?.close().catch(() => undefined);
+        await factory.close();
+      }
+    },
+  );
+
+  registerMcpCommand(program, io);
+  registerTokenCommands(program, io);
+}

@@ -1,0 +1,208 @@
+/**
+ * Where a `create` gets its spec: a file, inline JSON, an OpenAPI document, a live database or a template.
+ * Every source ends as the one spec model and goes through the same validation.
+ */
+import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { stringify } from 'yaml';
+import type { CreateResult } from '../../build/create.js';
+import { FactoryError } from '../../core/errors/index.js';
+import {
+  parseSpecOrThrow,
+  type ServerSpec,
+  type ServerSpecInput,
+  validateSpec,
+} from '../../core/spec/index.js';
+import { importDatabase } from '../../sources/database/index.js';
+import { importOpenApi } from '../../sources/openapi/index.js';
+import { instantiateTemplate } from '../../sources/templates/index.js';
+import { type PromptCreateOptions, type PromptSourceOptions, resolvePromptSource } from './prompt-source.js';
+
+export interface SourceOptions extends PromptSourceOptions {
+  spec?: string;
+  json?: string;
+  openapi?: string;
+  db?: string;
+  template?: string;
+  name?: string;
+  set?: string[];
+  allowRemoteRefs?: boolean;
+  includeTag?: string[];
+  excludeTag?: string[];
+  includePath?: string[];
+  excludePath?: string[];
+  dynamic?: 'auto' | 'on' | 'off';
+  tables?: string[];
+  writes?: boolean;
+}
+
+export interface ResolvedSource {
+  spec: ServerSpec;
+  /** The spec as a person would write it (no defaults filled in): what --emit-spec writes. */
+  input: ServerSpecInput;
+  specDir: string;
+  origin: string;
+  /** Importer report: skipped operations or tables and why. */
+  report?: unknown;
+  /** Environment for the generated tests (e.g. the imported database), never written into the project. */
+  testEnv?: Record<string, string>;
+  /** Lines worth showing (environment variables to set, warnings). */
+  notes?: string[];
+  /** A source that builds with its own repair loop (natural language) instead of plain createServerProject. */
+  create?: (options: PromptCreateOptions) => Promise<CreateResult>;
+}
+
+function usage(message: string, hint: string): FactoryError {
+  return new FactoryError('INVALID_ARGUMENTS', message, {
+    issues: [{ code: 'INVALID_ARGUMENTS', message, path: '', hint }],
+  });
+}
+
+function parseSet(pairs: string[] | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const pair of pairs ?? []) {
+    const eq = pair.indexOf('=');
+    if (eq <= 0)
+      throw usage(`--set ${pair}: expected key=value`, 'Write --set name=value (repeat for more).');
+    out[pair.slice(0, eq)] = pair.slice(eq + 1);
+  }
+  return out;
+}
+
+/** Validate what an importer or template produced, exactly like a hand-written spec. */
+function checked(input: ServerSpecInput, origin: string): ServerSpec {
+  const result = validateSpec(input);
+  if (!result.ok || !result.spec) {
+    throw new FactoryError(
+      result.issues[0]?.code ?? 'SPEC_INVALID_VALUE',
+      `${origin}: the produced spec is invalid (${result.issues.length} problem(s))`,
+      {
+        issues: result.issues,
+        details: {
+          hint: 'Run again with --emit-spec to review and fix the spec, then create from the file.',
+        },
+      },
+    );
+  }
+  return result.spec;
+}
+
+export async function resolveSource(opts: SourceOptions): Promise<ResolvedSource> {
+  const hasPrompt = opts.prompt !== undefined || opts.promptFile !== undefined;
+  const sources = ['spec', 'json', 'openapi', 'db', 'template'] as const;
+  const given: string[] = [...sources.filter((k) => opts[k] !== undefined), ...(hasPrompt ? ['prompt'] : [])];
+  if (given.length !== 1) {
+    throw usage(
+      given.length
+        ? `give only one source, not ${given.map((g) => `--${g}`).join(' and ')}`
+        : 'give a source: --spec, --json, --openapi, --db, --template or --prompt',
+      'e.g. mcp-factory create --spec examples/inventory.yaml, or --openapi api.yaml, --db postgres://…, --template github --name gh-mcp',
+    );
+  }
+  if (hasPrompt) return resolvePromptSource(opts);
+  if (opts.spec !== undefined) {
+    let text: string;
+    try {
+      text = readFileSync(opts.spec, 'utf8');
+    } catch (error) {
+      throw new FactoryError(
+        'SPEC_READ_FAILED',
+        `cannot read ${opts.spec}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+        {
+          issues: [
+            {
+              code: 'SPEC_READ_FAILED',
+              message: `cannot read ${opts.spec}`,
+              path: '',
+              hint: 'Check the path.',
+              file: opts.spec,
+            },
+          ],
+        },
+      );
+    }
+    const loaded = parseSpecOrThrow(text, { file: opts.spec });
+    const spec = opts.name ? checked({ ...(loaded as ServerSpecInput), name: opts.name }, opts.spec) : loaded;
+    return { spec, input: spec, specDir: dirname(resolve(opts.spec)), origin: opts.spec };
+  }
+  if (opts.json !== undefined) {
+    let data: unknown;
+    try {
+      data = JSON.parse(opts.json);
+    } catch (error) {
+      throw usage(
+        `--json: not valid JSON (${(error as Error).message})`,
+        'Quote the JSON for your shell, e.g. --json \'{"name": "x", …}\'.',
+      );
+    }
+    const input = (opts.name ? { ...(data as object), name: opts.name } : data) as ServerSpecInput;
+    return { spec: checked(input, '--json'), input, specDir: process.cwd(), origin: '--json' };
+  }
+  if (opts.openapi !== undefined) {
+    const dynamic = opts.dynamic === 'on' ? true : opts.dynamic === 'off' ? false : 'auto';
+    const include =
+      opts.includeTag?.length || opts.includePath?.length
+        ? {
+            ...(opts.includeTag?.length ? { tags: opts.includeTag } : {}),
+            ...(opts.includePath?.length ? { paths: opts.includePath } : {}),
+          }
+        : undefined;
+    const exclude =
+      opts.excludeTag?.length || opts.excludePath?.length
+        ? {
+            ...(opts.excludeTag?.length ? { tags: opts.excludeTag } : {}),
+            ...(opts.excludePath?.length ? { paths: opts.excludePath } : {}),
+          }
+        : undefined;
+    const result = await importOpenApi(opts.openapi, {
+      dynamic,
+      ...(opts.name ? { name: opts.name } : {}),
+      ...(opts.allowRemoteRefs ? { allowRemoteRefs: true } : {}),
+      ...(include ? { include } : {}),
+      ...(exclude ? { exclude } : {}),
+    });
+    const isUrl = /^https?:\/\//i.test(opts.openapi);
+    return {
+      spec: checked(result.spec, opts.openapi),
+      input: result.spec,
+      specDir: isUrl ? process.cwd() : dirname(resolve(opts.openapi)),
+      origin: opts.openapi,
+      report: result.report,
+    };
+  }
+  if (opts.db !== undefined) {
+    const result = await importDatabase(opts.db, {
+      ...(opts.name ? { name: opts.name } : {}),
+      ...(opts.tables?.length ? { includeTables: opts.tables } : {}),
+      ...(opts.writes ? { writes: true } : {}),
+    });
+    return {
+      spec: checked(result.spec, 'database'),
+      input: result.spec,
+      specDir: process.cwd(),
+      origin: 'database',
+      report: result.report,
+      // The generated tests run against the imported database (read tools only; write tools are not called).
+      testEnv: /^(sqlite|file):/i.test(opts.db)
+        ? { DATABASE_PATH: resolve(opts.db.replace(/^(sqlite|file):(\/\/)?/i, '')) }
+        : { DATABASE_URL: opts.db },
+    };
+  }
+  if (!opts.name)
+    throw usage(
+      '--template needs --name for the new server',
+      'e.g. mcp-factory create --template github --name gh-mcp',
+    );
+  const input = instantiateTemplate(opts.template!, { name: opts.name, set: parseSet(opts.set) });
+  return {
+    spec: checked(input, `template ${opts.template}`),
+    input,
+    specDir: process.cwd(),
+    origin: `template ${opts.template}`,
+  };
+}
+
+/** YAML for --emit-spec, with the schema hint for editors. */
+export function specToYaml(input: ServerSpecInput): string {
+  return `# yaml-language-server: $schema=https://mcp-factory.dev/schema/mcp-spec.schema.json\n${stringify(input, { lineWidth: 0 })}`;
+}

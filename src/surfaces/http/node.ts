@@ -1,0 +1,174 @@
+/**
+ * Serving a web-standard `fetch` handler on node:http: the request body is streamed (the handler enforces its
+ * own size limit and answers in its own error shape), responses are streamed with backpressure (server-sent
+ * events), and a client that goes away aborts `request.signal`. Loopback addresses only unless asked otherwise.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { isIP } from 'node:net';
+import { Readable } from 'node:stream';
+import { FactoryError } from '../../core/errors/index.js';
+import { errorResponse } from './errors.js';
+
+export type FetchHandler = (request: Request) => Promise<Response>;
+
+export interface ServeOptions {
+  /** Default 127.0.0.1. */
+  host?: string | undefined;
+  /** Default 0: a free port. */
+  port?: number | undefined;
+  /** Bind to a non-loopback address (the API then relies on its tokens alone; put TLS in front of it). */
+  allowRemote?: boolean | undefined;
+  onError?: ((error: unknown) => void) | undefined;
+}
+
+export interface ServedHttp {
+  server: Server;
+  host: string;
+  port: number;
+  /** `http://127.0.0.1:PORT` */
+  url: string;
+  close(): Promise<void>;
+}
+
+export function isLoopback(host: string): boolean {
+  const h = host.replace(/^\[|\]$/g, '').toLowerCase();
+  if (h === 'localhost' || h === '::1') return true;
+  if (isIP(h) === 4) return h.startsWith('127.');
+  return h === '::ffff:127.0.0.1';
+}
+
+function toRequest(req: IncomingMessage, signal: AbortSignal): Request {
+  const host = req.headers.host ?? 'localhost';
+  let url: URL;
+  try {
+    url = new URL(req.url ?? '/', `http://${host}`);
+  } catch {
+    throw new FactoryError('API_INVALID_REQUEST', 'malformed Host header or request target');
+  }
+  const headers = new Headers();
+  for (let i = 0; i < req.rawHeaders.length; i += 2) {
+    const name = req.rawHeaders[i]!;
+    if (name.startsWith(':')) continue;
+    try {
+      headers.append(name, req.rawHeaders[i + 1]!);
+    } catch {
+      throw new FactoryError('API_INVALID_REQUEST', `invalid header ${JSON.stringify(name)}`);
+    }
+  }
+  const method = (req.method ?? 'GET').toUpperCase();
+  const hasBody = method !== 'GET' && method !== 'HEAD';
+  return new Request(url, {
+    method,
+    headers,
+    signal,
+    ...(hasBody
+      ? { body: Readable.toWeb(req) as unknown as ReadableStream<Uint8Array>, duplex: 'half' }
+      : {}),
+  } as RequestInit);
+}
+
+async function writeResponse(
+  req: IncomingMessage,
+  res: ServerResponse,
+  response: Response,
+  signal: AbortSignal,
+): Promise<void> {
+  const headers: Record<string, string | string[]> = {};
+  response.headers.forEach((value, name) => {
+    if (name === 'set-cookie') return;
+    headers[name] = value;
+  });
+  // A body the handler did not read (refused early: 401, 413, …) would block the next request on this
+  // connection: close it after the response instead.
+  if (!req.complete) headers.connection = 'close';
+  const cookies = response.headers.getSetCookie();
+  if (cookies.length) headers['set-cookie'] = cookies;
+  res.writeHead(response.status, headers);
+  if (!response.body) {
+    res.end();
+    return;
+  }
+  const reader = response.body.getReader();
+  try {
+    for (;;) {
+      if (signal.aborted) break;
+      const { done, value } = await reader.read();
+      if (done) break;
+      if (!res.write(value))
+        await new Promise<void>((resolve) => {
+          const done = () => {
+            res.off('drain', done);
+            res.off('close', done);
+            resolve();
+          };
+          res.once('drain', done);
+          res.once('close', done);
+        });
+    }
+  } finally {
+    await reader.cancel().catch(() => undefined);
+    res.end();
+  }
+}
+
+/** A node:http request listener for a fetch handler. */
+export function nodeListener(
+  handler: FetchHandler,
+  onError?: (error: unknown) => void,
+): (req: IncomingMessage, res: ServerResponse) => void {
+  return (req, res) => {
+    const abort = new AbortController();
+    res.on('close', () => {
+      if (!res.writableFinished) abort.abort();
+    });
+    void (async () => {
+      let response: Response;
+      try {
+        response = await handler(toRequest(req, abort.signal));
+      } catch (error) {
+        if (!(error instanceof FactoryError)) onError?.(error);
+        response = errorResponse(error, { connection: 'close' });
+      }
+      await writeResponse(req, res, response, abort.signal);
+    })().catch((error: unknown) => {
+      onError?.(error);
+      if (!res.headersSent) res.writeHead(500);
+      res.end();
+    });
+  };
+}
+
+/** Listen on host:port (loopback by default) and serve the handler. */
+export async function serveFetch(handler: FetchHandler, options: ServeOptions = {}): Promise<ServedHttp> {
+  const host = options.host ?? '127.0.0.1';
+  if (!options.allowRemote && !isLoopback(host))
+    throw new FactoryError(
+      'INVALID_ARGUMENTS',
+      `refusing to listen on ${host}: not a loopback address (pass allowRemote / --allow-remote to do so)`,
+    );
+  const server = createServer(nodeListener(handler, options.onError));
+  server.keepAliveTimeout = 65_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : (options.port ?? 0);
+  const shown = host.includes(':') ? `[${host}]` : host;
+  return {
+    server,
+    host,
+    port,
+    url: `http://${shown}:${port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeIdleConnections();
+        // Streams (log follow, MCP listen) would keep close() waiting forever.
+        setTimeout(() => server.closeAllConnections(), 1000).unref();
+      }),
+  };
+}

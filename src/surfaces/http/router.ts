@@ -1,0 +1,219 @@
+/**
+ * A small web-standard router whose route definitions are also the API description: each route names its
+ * path, method, zod schemas for parameters, query and body, and its responses. The same definitions validate
+ * requests here and produce the OpenAPI document in openapi.ts, so the two cannot drift apart.
+ */
+import type { z } from 'zod';
+import { FactoryError, type Issue } from '../../core/errors/index.js';
+import type { Principal } from '../../identity/access.js';
+
+export type Method = 'GET' | 'POST' | 'DELETE';
+
+export interface ResponseSpec {
+  description: string;
+  /** Body schemas by content type (null: text without a schema). */
+  content?: Record<string, z.ZodType | null>;
+}
+
+export interface RouteContext<P, Q, B> {
+  request: Request;
+  url: URL;
+  params: P;
+  query: Q;
+  body: B;
+  /** The caller (undefined on public routes). */
+  principal: Principal | undefined;
+  /** Audit actor: the token's name. */
+  actor: string;
+}
+
+export interface RouteDefinition<
+  P extends z.ZodType = z.ZodType,
+  Q extends z.ZodType = z.ZodType,
+  B extends z.ZodType = z.ZodType,
+> {
+  method: Method;
+  /** `/mcp/servers/:name` */
+  path: string;
+  operationId: string;
+  summary: string;
+  description?: string;
+  tag: string;
+  /** Public routes (health, live, ready) skip authentication and rate limiting. */
+  public?: boolean;
+  params?: P;
+  query?: Q;
+  body?: {
+    schema: B;
+    required: boolean;
+    /** Also accept the body as YAML (application/yaml, text/yaml). */
+    yaml?: boolean;
+    description?: string;
+  };
+  /** Success responses by status. */
+  responses: Record<number, ResponseSpec>;
+  /** Error statuses this route may answer besides the ones every route has. */
+  errors?: number[];
+  handler: (ctx: RouteContext<z.output<P>, z.output<Q>, z.output<B>>) => Promise<Response>;
+}
+
+/** Identity helper that infers the schema types of a route for its handler. */
+export function route<
+  P extends z.ZodType = z.ZodType<Record<string, never>>,
+  Q extends z.ZodType = z.ZodType<Record<string, never>>,
+  B extends z.ZodType = z.ZodType<undefined>,
+>(definition: RouteDefinition<P, Q, B>): RouteDefinition {
+  return definition as unknown as RouteDefinition;
+}
+
+export interface CompiledRoute {
+  definition: RouteDefinition;
+  pattern: RegExp;
+  names: string[];
+}
+
+export function compileRoutes(routes: RouteDefinition[]): CompiledRoute[] {
+  return routes.map((definition) => {
+    const names: string[] = [];
+    const source = definition.path
+      .split('/')
+      .map((segment) => {
+        if (!segment.startsWith(':')) return segment.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+        names.push(segment.slice(1));
+        return '([^/]+)';
+      })
+      .join('/');
+    return { definition, pattern: new RegExp(`^${source}$`), names };
+  });
+}
+
+export type Match =
+  | { kind: 'route'; route: CompiledRoute; params: Record<string, string> }
+  | { kind: 'method'; allow: Method[] }
+  | { kind: 'none' };
+
+export function matchRoute(routes: CompiledRoute[], method: string, pathname: string): Match {
+  const allow: Method[] = [];
+  for (const route of routes) {
+    const m = route.pattern.exec(pathname);
+    if (!m) continue;
+    if (route.definition.method !== method && !(method === 'HEAD' && route.definition.method === 'GET')) {
+      allow.push(route.definition.method);
+      continue;
+    }
+    const params: Record<string, string> = {};
+    for (let i = 0; i < route.names.length; i++) {
+      try {
+        params[route.names[i]!] = decodeURIComponent(m[i + 1]!);
+      } catch {
+        throw invalidRequest('the path holds a malformed %-escape', [issue('path', 'malformed %-escape')]);
+      }
+    }
+    return { kind: 'route', route, params };
+  }
+  return allow.length ? { kind: 'method', allow } : { kind: 'none' };
+}
+
+function issue(path: string, message: string): Issue {
+  return {
+    code: 'API_INVALID_REQUEST',
+    message,
+    path,
+    hint: 'Check the request against GET /openapi.json.',
+  };
+}
+
+export function invalidRequest(message: string, issues: Issue[] = []): FactoryError {
+  return new FactoryError('API_INVALID_REQUEST', message, { issues });
+}
+
+/** zod issues as API issues, located at `params.name`, `query.tail`, `body.target`, … */
+export function zodIssues(where: string, error: z.ZodError): Issue[] {
+  return error.issues.map((i) =>
+    issue(
+      [where, ...i.path.map((p) => (typeof p === 'number' ? `[${p}]` : String(p)))]
+        .join('.')
+        .replace(/\.\[/g, '['),
+      i.message,
+    ),
+  );
+}
+
+export function parseWith<T extends z.ZodType>(where: string, schema: T, value: unknown): z.output<T> {
+  const result = schema.safeParse(value);
+  if (!result.success)
+    throw invalidRequest(
+      `invalid ${where}: ${zodIssues(where, result.error)
+        .map((i) => `${i.path}: ${i.message}`)
+        .join('; ')}`,
+      zodIssues(where, result.error),
+    );
+  return result.data;
+}
+
+/** Read a body up to `maxBytes`; throws API_BODY_TOO_LARGE as soon as it is known to be larger. */
+export async function readBody(request: Request, maxBytes: number): Promise<Uint8Array> {
+  const tooLarge = () =>
+    new FactoryError('API_BODY_TOO_LARGE', `the request body exceeds ${maxBytes} bytes`, {
+      details: { maxBytes },
+    });
+  const declared = request.headers.get('content-length');
+  if (declared !== null && Number(declared) > maxBytes) throw tooLarge();
+  if (!request.body) return new Uint8Array();
+  const reader = request.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.byteLength;
+    if (total > maxBytes) {
+      await reader.cancel().catch(() => undefined);
+      throw tooLarge();
+    }
+    chunks.push(value);
+  }
+  const out = new Uint8Array(total);
+  let offset = 0;
+  for (const c of chunks) {
+    out.set(c, offset);
+    offset += c.byteLength;
+  }
+  return out;
+}
+
+const YAML_TYPES = ['application/yaml', 'application/x-yaml', 'text/yaml', 'text/x-yaml'];
+
+/** Decode a body by its content type: JSON always, YAML where the route allows it (returned as text). */
+export function decodeBody(
+  bytes: Uint8Array,
+  contentType: string | null,
+  options: { yaml?: boolean | undefined },
+): { value: unknown; yamlText?: string } | undefined {
+  if (bytes.byteLength === 0) return undefined;
+  const type = (contentType ?? '').split(';')[0]!.trim().toLowerCase();
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    throw invalidRequest('the request body is not valid UTF-8', [issue('body', 'not valid UTF-8')]);
+  }
+  if (type === 'application/json' || type.endsWith('+json') || (type === '' && !options.yaml)) {
+    try {
+      return { value: JSON.parse(text) };
+    } catch (error) {
+      throw invalidRequest(`the request body is not valid JSON: ${(error as Error).message}`, [
+        issue('body', `invalid JSON: ${(error as Error).message}`),
+      ]);
+    }
+  }
+  if (options.yaml && (YAML_TYPES.includes(type) || type === 'text/plain' || type === '')) {
+    // Parsed and validated by the spec loader, which reports problems with line and column.
+    return { value: text, yamlText: text };
+  }
+  throw new FactoryError(
+    'API_INVALID_REQUEST',
+    `unsupported content type "${type}": send application/json${options.yaml ? ' or application/yaml' : ''}`,
+    { issues: [issue('headers.content-type', `unsupported content type "${type}"`)] },
+  );
+}
