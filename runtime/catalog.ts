@@ -1,8 +1,12 @@
-/** Dynamic mode: many API operations behind three tools (search, describe, invoke) instead of one tool each. */
+/**
+ * Dynamic mode: many API operations behind three tools (search, describe, invoke) instead of one tool each.
+ * Search ranks operations with the shared keyword search (./search/: Unicode-aware, prefix matches, BM25F).
+ */
 import { fromJsonSchema } from '@modelcontextprotocol/server';
 import { ToolError } from './errors.js';
 import type { HttpToolDefinition } from './http-client.js';
 import { describeIssue } from './json.js';
+import { createSearchIndex, queryTokens, type SearchDocument, type SearchIndex } from './search/index.js';
 
 export interface CatalogOperation {
   name: string;
@@ -21,6 +25,13 @@ export interface CatalogDefinition {
 
 type Validator = ReturnType<typeof fromJsonSchema>;
 
+/** The operation name says most about it (it is made of the method and path or the operationId). */
+const SEARCH_WEIGHTS = { name: 3, title: 2, description: 1 } as const;
+
+interface OperationDocument extends SearchDocument<keyof typeof SEARCH_WEIGHTS> {
+  op: CatalogOperation;
+}
+
 export function createCatalogs(
   catalogs: Record<string, CatalogDefinition>,
   invokeHttp: (
@@ -30,6 +41,22 @@ export function createCatalogs(
   ) => Promise<unknown>,
 ) {
   const validators = new Map<string, Validator>();
+  const indexes = new Map<string, SearchIndex<OperationDocument>>();
+  const indexOf = (catalog: string, operations: CatalogOperation[]) => {
+    let index = indexes.get(catalog);
+    if (!index) {
+      index = createSearchIndex(
+        operations.map((op) => ({
+          key: op.name,
+          fields: { name: op.name, title: op.title, description: op.description },
+          op,
+        })),
+        SEARCH_WEIGHTS,
+      );
+      indexes.set(catalog, index);
+    }
+    return index;
+  };
   const find = (catalog: string, name: unknown): CatalogOperation => {
     const ops = catalogs[catalog]?.operations ?? [];
     const op = ops.find((o) => o.name === name);
@@ -44,26 +71,17 @@ export function createCatalogs(
     signal?: AbortSignal,
   ): Promise<unknown> => {
     if (action === 'search') {
-      const words = String(args.query ?? '')
-        .toLowerCase()
-        .split(/[^a-z0-9]+/)
-        .filter(Boolean);
+      const operations = catalogs[catalog]?.operations ?? [];
       const limit = Math.min(Math.max(Number(args.limit ?? 10), 1), 100);
-      const scored = (catalogs[catalog]?.operations ?? [])
-        .map((op) => {
-          const name = op.name.toLowerCase();
-          const text = `${op.title ?? ''} ${op.description}`.toLowerCase();
-          const score = words.reduce(
-            (n, w) => n + (name.includes(w) ? 3 : 0) + (text.includes(w) ? 1 : 0),
-            0,
-          );
-          return { op, score };
-        })
-        .filter((x) => x.score > 0 || words.length === 0)
-        .sort((a, b) => b.score - a.score || a.op.name.localeCompare(b.op.name))
-        .slice(0, limit);
+      const query = String(args.query ?? '');
+      // No words: list the operations by name.
+      const found = queryTokens(query).length
+        ? indexOf(catalog, operations)
+            .search(query, { limit })
+            .map((hit) => hit.document.op)
+        : [...operations].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)).slice(0, limit);
       return {
-        operations: scored.map(({ op }) => ({
+        operations: found.map((op) => ({
           name: op.name,
           ...(op.title ? { title: op.title } : {}),
           description: op.description.slice(0, 300),

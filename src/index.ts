@@ -15,13 +15,18 @@ export {
 } from './build/generator/index.js';
 export * from './build/security/index.js';
 export { bundle } from './build/verify/bundle.js';
+export { connectToProject, runAllCases } from './build/verify/cases.js';
 export { runGeneratedTests } from './build/verify/run-tests.js';
 export { typecheck } from './build/verify/typecheck.js';
 export * from './core/errors/index.js';
 export * from './core/spec/index.js';
-export { DockerTarget } from './deploy/targets/docker/engine.js';
+export {
+  DockerEngine,
+  /** @deprecated Renamed DockerEngine (the Docker Engine client); the deployment target is DockerDeploymentTarget. */
+  DockerEngine as DockerTarget,
+} from './deploy/targets/docker/engine.js';
 export { ExecutionLog } from './platform/execution-log.js';
-export { callTool, connectToProject, runAllCases } from './platform/mcp-client/call-tool.js';
+export { callTool } from './platform/mcp-client/call-tool.js';
 export { importDatabase, introspect, schemaToSpec } from './sources/database/index.js';
 export {
   createFromPrompt,

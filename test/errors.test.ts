@@ -4,11 +4,12 @@ import { Ajv2020 } from 'ajv/dist/2020.js';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { errorsMarkdown } from '../src/core/errors/docs.js';
-import { ERROR_CODES } from '../src/core/errors/index.js';
+import { ERROR_CODES, type ErrorCode } from '../src/core/errors/index.js';
 import { specJsonSchema, specJsonSchemaText } from '../src/core/spec/index.js';
+import { statusOf } from '../src/surfaces/http/errors.js';
 
 describe('docs/errors.md', () => {
-  it('is generated from src/errors/codes.ts (run npm run schema)', () => {
+  it('is generated from src/core/errors/codes.ts (run npm run schema)', () => {
     expect(readFileSync('docs/errors.md', 'utf8')).toBe(errorsMarkdown());
   });
   it('lists every code with a hint', () => {
@@ -16,6 +17,17 @@ describe('docs/errors.md', () => {
       expect(code).toMatch(/^[A-Z_]+$/);
       expect(e.hint.length).toBeGreaterThan(10);
     }
+  });
+  it('gives every code an HTTP status in 400-599, the one the API answers with', () => {
+    for (const [code, e] of Object.entries(ERROR_CODES)) {
+      expect(Number.isInteger(e.status), code).toBe(true);
+      expect(e.status, code).toBeGreaterThanOrEqual(400);
+      expect(e.status, code).toBeLessThanOrEqual(599);
+      expect(statusOf(code as ErrorCode), code).toBe(e.status);
+    }
+    // Internal errors are the server's fault.
+    for (const [code, e] of Object.entries(ERROR_CODES))
+      if (e.kind === 'internal') expect(e.status, code).toBeGreaterThanOrEqual(500);
   });
 });
 

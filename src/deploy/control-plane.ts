@@ -1,28 +1,24 @@
 /**
- * The control plane over the registry and the local target.
+ * The control plane over the registry and the deployment targets (targets/index.ts).
  *
  * Every management action is a registry write of the desired state (audited, with the actor), followed by a
  * nudge to the target's runtime and a wait for the reported state: the registry stays the source of truth, so
- * an action survives a supervisor that is down (it converges when one starts — the control plane starts one on
- * demand) and concurrent actions from several CLIs or the API serialise in the registry.
+ * an action survives a target runtime that is down (it converges when one starts — the local target starts its
+ * supervisor on demand) and concurrent actions from several CLIs or the API serialise in the registry.
  *
  * Secrets: `DeployRequest.env` values go to the target's secret store (local: `<home>/secrets/<name>.env`, mode
  * 0600) and never into the registry, which records the variable names as secret references only.
+ *
+ * Creating revisions is create.ts; this file operates them (deploy, stop, start, remove, status, logs, calls).
  */
-import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, rename, rm } from 'node:fs/promises';
-import { basename, join } from 'node:path';
+import { join } from 'node:path';
 import type { Client } from '@modelcontextprotocol/client';
-import { createServerProject, type ProgressEvent } from '../build/create.js';
 import { collectEnv } from '../build/generator/env.js';
-import type { Severity } from '../build/security/index.js';
+import type { CaseOutcome } from '../build/verify/cases.js';
 import { FactoryError } from '../core/errors/index.js';
 import type { ServerSpec } from '../core/spec/model.js';
-import type { ExecutionLog } from '../platform/execution-log.js';
 import { type HomeLayout, homeLayout } from '../platform/home.js';
-import { type CaseOutcome, runAllCases, type ServerSession } from '../platform/mcp-client/call-tool.js';
-import { authHeaders, connectMcp } from '../platform/mcp-client/health.js';
 import { checkEnvName } from '../platform/secrets.js';
 import {
   type DeploymentRecord,
@@ -32,23 +28,33 @@ import {
   type SecretRef,
   type ServerRecord,
 } from '../store/index.js';
-import { hashArtifacts, linkRevision, removeDeadStaging, stagingName } from './artifacts.js';
-import { type DeploymentTarget, LocalTarget } from './target.js';
-import { DockerDeploymentTarget } from './targets/docker/target.js';
-import { SupervisorLink } from './targets/local/link.js';
-import { tailLines } from './targets/local/logs.js';
+import { createRevision, type LocalCreateRequest } from './create.js';
+import {
+  callDeployedTool,
+  connectDeployment,
+  listDeployedTools,
+  runningDeployment,
+  type ToolSummary,
+  testDeployment,
+} from './deployed-server.js';
+import type { DeploymentTarget } from './target.js';
+import { createTargets, describeTargetNames, isTargetName } from './targets/index.js';
+import type { SupervisorLink } from './targets/local/link.js';
 import type { SupervisorInfo } from './targets/local/supervisor.js';
+import { LocalTarget } from './targets/local/target.js';
+import { DEFAULT_TARGET, type TargetName } from './targets/names.js';
 import type {
   ControlPlane,
   CreateOutcome,
-  CreateRequest,
   DeployRequest,
   HealthReport,
   LogQuery,
   ServerStatusReport,
-  TargetName,
   ToolCallResult,
 } from './types.js';
+
+export type { LocalCreateRequest } from './create.js';
+export type { ToolSummary } from './deployed-server.js';
 
 /** The source recorded in the registry for variables kept in the local secret store. */
 export const LOCAL_SECRET_SOURCE = 'mcp-factory local secret store';
@@ -70,40 +76,18 @@ export interface ControlPlaneOptions {
   waitTimeoutMs?: number | undefined;
 }
 
-/** CreateRequest plus generation knobs the local control plane understands. */
-export interface LocalCreateRequest extends CreateRequest {
-  /** An execution log to continue (natural-language creation: it already holds the LLM calls). */
-  log?: ExecutionLog;
-  /** Environment for the generated tests only. */
-  testEnv?: NodeJS.ProcessEnv;
-  /** Run the generated tests in the sandbox (code written by an LLM). */
-  sandboxTests?: boolean;
-  typecheck?: boolean;
-  securityThreshold?: Severity;
-  onProgress?: (event: ProgressEvent) => void;
-}
-
-export interface ToolSummary {
-  name: string;
-  title?: string | undefined;
-  description?: string | undefined;
-}
-
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
-function isNotFound(error: unknown): boolean {
-  return error instanceof FactoryError && error.code === 'REGISTRY_NOT_FOUND';
+/** The default target's deployments first (the one logs and status prefer), then the others in list order. */
+function preferred(a: DeploymentRecord, b: DeploymentRecord): number {
+  return Number(b.target === DEFAULT_TARGET) - Number(a.target === DEFAULT_TARGET);
 }
 
-function resultText(result: { content?: unknown }): string {
-  return ((result.content ?? []) as Array<{ type: string; text?: string }>)
-    .map((c) => (c.type === 'text' ? (c.text ?? '') : `[${c.type}]`))
-    .join('\n');
-}
+/** How often a wait lets targets keep converging (keepConverging). */
+const KEEP_CONVERGING_MS = 3000;
 
 export class LocalControlPlane implements ControlPlane {
   readonly layout: HomeLayout;
-  readonly supervisor: SupervisorLink;
   readonly #options: ControlPlaneOptions;
   #registry: Registry | undefined;
   #opening: Promise<Registry> | undefined;
@@ -112,19 +96,16 @@ export class LocalControlPlane implements ControlPlane {
   constructor(options: ControlPlaneOptions = {}) {
     this.#options = options;
     this.layout = homeLayout(options.home ?? defaultHome());
-    this.supervisor = new SupervisorLink(this.layout, {
-      autoStart: options.autoStartSupervisor ?? true,
-      env: options.supervisorEnv,
-      registryUrl: options.registryUrl,
+    this.#targets = createTargets({
+      layout: this.layout,
+      registry: () => this.registry(),
+      projectDir: (server, revision) => this.projectDir(server, revision),
+      options: {
+        autoStart: options.autoStartSupervisor ?? true,
+        env: options.supervisorEnv,
+        registryUrl: options.registryUrl,
+      },
     });
-    this.#targets = {
-      local: new LocalTarget(this.layout, this.supervisor),
-      docker: new DockerDeploymentTarget({
-        layout: this.layout,
-        registry: () => this.registry(),
-        projectDir: (server, revision) => this.projectDir(server, revision),
-      }),
-    };
     this.#registry = options.registry;
   }
 
@@ -139,81 +120,26 @@ export class LocalControlPlane implements ControlPlane {
   }
 
   #target(name: string): DeploymentTarget {
-    const target = (this.#targets as Record<string, DeploymentTarget | undefined>)[name];
-    if (!target) {
+    if (!isTargetName(name)) {
       throw new FactoryError(
         'INVALID_ARGUMENTS',
-        `unknown deployment target ${JSON.stringify(name)}: local or docker`,
+        `unknown deployment target ${JSON.stringify(name)}: ${describeTargetNames()}`,
       );
     }
-    return target;
+    return this.#targets[name];
+  }
+
+  /** The local target's supervisor (the `mcp-factory supervisor` verbs). */
+  get supervisor(): SupervisorLink {
+    const local = Object.values(this.#targets).find((t) => t instanceof LocalTarget);
+    if (!local) throw new FactoryError('INTERNAL', 'the target list has no local target');
+    return local.link;
   }
 
   // ---- create
 
   async create(request: LocalCreateRequest): Promise<CreateOutcome> {
-    const registry = await this.registry();
-    const { spec } = request;
-    const name = spec.name;
-    let existing: ServerRecord | undefined;
-    try {
-      existing = await registry.getServer(name);
-    } catch (error) {
-      if (!isNotFound(error)) throw error;
-    }
-    if (existing && existing.status !== 'removed' && !request.force) {
-      throw new FactoryError(
-        'SERVER_EXISTS',
-        `server ${name} is already registered (revision ${existing.currentRevision}); pass --force to record a new revision`,
-        { details: { server: name, revision: existing.currentRevision } },
-      );
-    }
-    const serverDir = this.layout.serverDir(name);
-    await mkdir(serverDir, { recursive: true, mode: 0o700 });
-    await removeDeadStaging(serverDir);
-    const staging = join(serverDir, stagingName(randomBytes(4).toString('hex')));
-    let projectDir: string;
-    let artifactHash: string;
-    let steps: CreateOutcome['steps'];
-    try {
-      const result = await createServerProject({
-        spec,
-        specDir: request.specDir,
-        outDir: staging,
-        force: false,
-        typecheck: request.typecheck ?? true,
-        runTests: request.runTests ?? true,
-        ...(request.securityThreshold ? { securityThreshold: request.securityThreshold } : {}),
-        ...(request.onProgress ? { onProgress: request.onProgress } : {}),
-        ...(request.log ? { log: request.log } : {}),
-        ...(request.testEnv ? { testEnv: request.testEnv } : {}),
-        ...(request.sandboxTests ? { sandboxTests: true } : {}),
-      });
-      steps = result.log.steps.map((s) => ({ step: s.step, status: s.status, durationMs: s.durationMs }));
-      artifactHash = await hashArtifacts(staging);
-      projectDir = this.layout.projectDir(name, artifactHash);
-      if (existsSync(projectDir)) await rm(staging, { recursive: true, force: true });
-      else await rename(staging, projectDir);
-    } catch (error) {
-      await rm(staging, { recursive: true, force: true });
-      throw error;
-    }
-    // The only registry write, one transaction: after it, the version and its complete files both exist.
-    const { version } = await registry.createServerVersion({
-      name,
-      version: spec.version,
-      spec,
-      artifactHash,
-      tools: spec.tools.map((t) => ({
-        name: t.name,
-        title: t.title ?? null,
-        description: t.description,
-        annotations: t.annotations ?? {},
-      })),
-      actor: request.actor,
-    });
-    await linkRevision(serverDir, version.revision, basename(projectDir));
-    return { name, revision: version.revision, version: spec.version, projectDir, artifactHash, steps };
+    return createRevision(await this.registry(), this.layout, request);
   }
 
   // ---- deploy and lifecycle
@@ -222,13 +148,13 @@ export class LocalControlPlane implements ControlPlane {
   async #deployments(name: string): Promise<DeploymentRecord[]> {
     const registry = await this.registry();
     await registry.getServer(name); // REGISTRY_NOT_FOUND for an unknown name
-    const all = (await registry.listDeployments({ server: name })).filter((d) => d.target in this.#targets);
+    const all = (await registry.listDeployments({ server: name })).filter((d) => isTargetName(d.target));
     if (all.length === 0) {
       throw new FactoryError('NOT_DEPLOYED', `server ${name} is not deployed`, {
-        details: { server: name, hint: `mcp-deploy ${name} --target local` },
+        details: { server: name, hint: `mcp-deploy ${name} --target ${DEFAULT_TARGET}` },
       });
     }
-    return all.sort((a, b) => Number(b.target === 'local') - Number(a.target === 'local'));
+    return all.sort(preferred);
   }
 
   /** Ask each deployment's target to converge on the desired state now. */
@@ -360,12 +286,13 @@ export class LocalControlPlane implements ControlPlane {
     const registry = await this.registry();
     const deadline = Date.now() + (this.#options.waitTimeoutMs ?? 90_000);
     let d = await registry.getDeployment(id);
+    const target = this.#target(d.target);
     let checked = Date.now();
     for (;;) {
-      if (d.target === 'local' && Date.now() - checked > 3000) {
-        // The supervisor may have died while we wait: the desired state is in the registry, a new one resumes.
+      if (target.keepConverging && Date.now() - checked > KEEP_CONVERGING_MS) {
+        // The target's runtime may have died while we wait: the desired state is in the registry, a new one resumes.
         checked = Date.now();
-        await this.supervisor.ensure().catch(() => undefined);
+        await target.keepConverging().catch(() => undefined);
       }
       const verdict = check(d);
       if (verdict === 'done') return d;
@@ -375,7 +302,7 @@ export class LocalControlPlane implements ControlPlane {
             server: name,
             deployment: d.id,
             status: d.status,
-            output: tailLines(this.layout.logFile(name), 20).join('\n'),
+            output: (await target.recentOutput(name, 20)).join('\n'),
           },
         });
       }
@@ -449,16 +376,16 @@ export class LocalControlPlane implements ControlPlane {
   async remove(name: string, options: { actor: string }): Promise<void> {
     const registry = await this.registry();
     await registry.removeServer(name, options);
-    const deployments = (await registry.listDeployments({ server: name })).filter(
-      (d) => d.target in this.#targets,
+    const deployments = (await registry.listDeployments({ server: name })).filter((d) =>
+      isTargetName(d.target),
     );
     const active = deployments.filter((d) => d.status !== 'stopped');
     if (active.length > 0) {
       await this.#apply(active);
       for (const d of active) await this.#awaitStopped(d.id, name);
     }
-    for (const target of new Set(['local', ...deployments.map((d) => d.target)]))
-      this.#target(target).removeEnv(name);
+    // Every target, not only those with a deployment: values are stored before a deployment is recorded.
+    for (const target of Object.values(this.#targets)) target.removeEnv(name);
   }
 
   // ---- reading
@@ -480,7 +407,7 @@ export class LocalControlPlane implements ControlPlane {
     const deployments = await registry.listDeployments({ server: name });
     const health = new Map<number, HealthReport>();
     for (const target of new Set(deployments.map((d) => d.target))) {
-      if (!(target in this.#targets)) continue;
+      if (!isTargetName(target)) continue;
       const ds = deployments.filter((d) => d.target === target);
       for (const [id, h] of await this.#target(target).health(ds, (d) => this.#spec(name, d.revision))) {
         health.set(id, h);
@@ -504,48 +431,28 @@ export class LocalControlPlane implements ControlPlane {
         const registry = await self.registry();
         await registry.getServer(name);
         const [d] = (await registry.listDeployments({ server: name }))
-          .filter((x) => x.target in self.#targets)
-          .sort((a, b) => Number(b.target === 'local') - Number(a.target === 'local'));
-        yield* self.#target(d?.target ?? 'local').logs(name, query);
+          .filter((x) => isTargetName(x.target))
+          .sort(preferred);
+        yield* self.#target(d?.target ?? DEFAULT_TARGET).logs(name, query);
       },
     };
   }
 
-  // ---- talking to a deployed server
+  // ---- talking to a deployed server (deployed-server.ts)
 
-  async #connect(name: string): Promise<{ client: Client; deployment: DeploymentRecord }> {
-    const deployments = await this.#deployments(name);
-    const d = deployments.find((x) => x.status === 'running' && x.endpoint) ?? deployments[0]!;
-    if (d.status !== 'running' || !d.endpoint) {
-      throw new FactoryError(
-        'DEPLOYMENT_NOT_RUNNING',
-        `${name} is ${d.status === 'running' ? 'running without an endpoint' : d.status}${d.lastError ? ` (${d.lastError})` : ''}`,
-        { details: { server: name, status: d.status, desired: d.desired } },
-      );
-    }
-    const spec = await this.#spec(name, d.revision);
-    const headers = authHeaders(spec, this.#target(d.target).readEnv(name));
-    try {
-      const client = await connectMcp(d.endpoint, {
-        headers,
-        timeoutMs: 10_000,
-        name: 'mcp-factory-control',
-      });
-      return { client, deployment: d };
-    } catch (error) {
-      throw new FactoryError(
-        'DEPLOYMENT_NOT_RUNNING',
-        `${name} does not answer at ${d.endpoint}: ${(error as Error).message}`,
-        { details: { server: name, endpoint: d.endpoint }, cause: error },
-      );
-    }
+  async #connect(
+    name: string,
+  ): Promise<{ client: Client; deployment: DeploymentRecord; env: Record<string, string> }> {
+    const deployment = runningDeployment(name, await this.#deployments(name));
+    const spec = await this.#spec(name, deployment.revision);
+    const env = this.#target(deployment.target).readEnv(name);
+    return { client: await connectDeployment(name, deployment, spec, env), deployment, env };
   }
 
   async listTools(name: string): Promise<ToolSummary[]> {
     const { client } = await this.#connect(name);
     try {
-      const { tools } = await client.listTools();
-      return tools.map((t) => ({ name: t.name, title: t.title, description: t.description }));
+      return await listDeployedTools(client);
     } finally {
       await client.close().catch(() => undefined);
     }
@@ -555,29 +462,7 @@ export class LocalControlPlane implements ControlPlane {
     const registry = await this.registry();
     const { client } = await this.#connect(name);
     try {
-      const { tools } = await client.listTools();
-      if (!tools.some((t) => t.name === tool)) {
-        throw new FactoryError(
-          'TOOL_NOT_FOUND',
-          `no tool "${tool}" on ${name}; it has: ${tools.map((t) => t.name).join(', ') || '(none)'}`,
-        );
-      }
-      const t0 = performance.now();
-      let ok = false;
-      try {
-        const result = await client.callTool({ name: tool, arguments: args });
-        ok = !result.isError;
-        return {
-          isError: Boolean(result.isError),
-          text: resultText(result),
-          ...(result.structuredContent !== undefined ? { structuredContent: result.structuredContent } : {}),
-          durationMs: performance.now() - t0,
-        };
-      } finally {
-        await registry
-          .recordCalls([{ server: name, tool, ok, latencyMs: performance.now() - t0 }])
-          .catch(() => undefined);
-      }
+      return await callDeployedTool(registry, client, name, tool, args);
     } finally {
       await client.close().catch(() => undefined);
     }
@@ -588,26 +473,17 @@ export class LocalControlPlane implements ControlPlane {
     name: string,
   ): Promise<{ protocolVersion: string | undefined; outcomes: CaseOutcome[] }> {
     const registry = await this.registry();
-    const { client, deployment } = await this.#connect(name);
-    const session: ServerSession = {
-      client,
-      protocolVersion: (
-        client as unknown as { getNegotiatedProtocolVersion?: () => string | undefined }
-      ).getNegotiatedProtocolVersion?.(),
-      close: () => client.close(),
-    };
+    const { client, deployment, env } = await this.#connect(name);
     try {
-      const dir = await this.projectDir(name, deployment.revision);
-      const outcomes = await runAllCases(dir, session, this.#target(deployment.target).readEnv(name));
-      const calls = outcomes.flatMap((o) =>
-        o.outcome
-          ? [{ server: name, tool: o.outcome.tool, ok: !o.outcome.isError, latencyMs: o.outcome.durationMs }]
-          : [],
+      return await testDeployment(
+        registry,
+        client,
+        name,
+        await this.projectDir(name, deployment.revision),
+        env,
       );
-      await registry.recordCalls(calls).catch(() => undefined);
-      return { protocolVersion: session.protocolVersion, outcomes };
     } finally {
-      await session.close().catch(() => undefined);
+      await client.close().catch(() => undefined);
     }
   }
 

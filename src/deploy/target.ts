@@ -1,122 +1,82 @@
 /**
- * Deployment targets: where a registered server runs. The control plane records the desired state in the
- * registry and asks the target to converge; the target owns the runtime side (processes, containers), the
- * storage of environment values (never the registry), health and logs.
+ * The deployment target contract: where a registered server runs. Every target (local, docker; later swarm,
+ * kubernetes, microVM) implements DeploymentTarget in its own folder under targets/, and targets/index.ts lists
+ * one factory per name of targets/names.ts.
  *
- * `local` (supervised processes on this machine, below) and `docker` (docker-target.ts) are implemented;
- * Kubernetes and microVM targets plug in here by implementing DeploymentTarget.
+ * Division of labour: the control plane records the desired state of a deployment in the registry (audited,
+ * with the actor) and asks the target to converge; the target owns the runtime side (processes, containers),
+ * the storage of environment values (never the registry, which records only their names), live health and
+ * logs. A target reports what actually runs back into the registry (status, process or container id, port,
+ * endpoint, last error); the control plane waits for that report, so an action survives a target runtime that
+ * restarts in between.
  */
-
-import { FactoryError } from '../core/errors/index.js';
 import type { HomeLayout } from '../platform/home.js';
-import { authHeaders, probeMcp } from '../platform/mcp-client/health.js';
-import { readEnvFile, removeEnvFile, writeEnvFile } from '../platform/secrets.js';
-import type { DeploymentRecord } from '../store/index.js';
-import type { SupervisorLink } from './targets/local/link.js';
-import { readLog } from './targets/local/logs.js';
-import type { DeploymentRuntime } from './targets/local/supervisor.js';
-import type { HealthReport, LogQuery, TargetName } from './types.js';
+import type { DeploymentRecord, Registry } from '../store/index.js';
+import type { TargetName } from './targets/names.js';
+import type { HealthReport, LogQuery } from './types.js';
 
+/** The deployment a target is asked about before anything is recorded. */
 export interface TargetContext {
   server: string;
   /** The generated project of the revision being deployed. */
   projectDir: string;
 }
 
+/** A health report plus what the target knows of the live process (local: pid, restarts, adoption …). */
+export interface DeploymentHealth extends HealthReport {
+  runtime?: object;
+}
+
 export interface DeploymentTarget {
   readonly name: TargetName;
   /** Throws (DEPLOY_TARGET_UNAVAILABLE, …) when this target cannot run the deployment; before anything is recorded. */
   ensureAvailable(context: TargetContext): Promise<void>;
-  /** The environment values stored for a server's deployment on this target. */
+  /** The environment values stored for a server's deployment on this target ({} when none). */
   readEnv(server: string): Record<string, string>;
   /** Replace them (the registry only gets the names, as secret references). */
   writeEnv(server: string, env: Record<string, string>): void;
+  /** Delete them; a no-op when there are none. */
   removeEnv(server: string): void;
   /**
-   * Converge these deployments on the desired state recorded in the registry now (local: make sure the
-   * supervisor runs and nudge it). Targets report what actually runs back into the registry (status, process or
-   * container id, port, endpoint, last error); the control plane waits for that.
+   * Converge these deployments (all of this target) on the desired state recorded in the registry now. The
+   * registry is the source of truth: a target re-reads each record rather than trusting the caller's copy.
+   * Resolves once the target has acted; the reported state may follow later (the control plane waits for it).
    */
   apply(deployments: DeploymentRecord[]): Promise<void>;
+  /**
+   * Called every few seconds while the control plane waits for a reported state, for a target whose converging
+   * process may die meanwhile (local: the supervisor, started again). Failures are ignored; optional.
+   */
+  keepConverging?(): Promise<void>;
   /** Live health of deployments on this target, by deployment id (missing: unknown). */
   health(
     deployments: DeploymentRecord[],
     spec: (d: DeploymentRecord) => Promise<{ auth?: unknown }>,
-  ): Promise<Map<number, HealthReport & { runtime?: DeploymentRuntime }>>;
+  ): Promise<Map<number, DeploymentHealth>>;
+  /** A server's output on this target: the last `tail` lines, then (with `follow`) new ones until aborted. */
   logs(server: string, query?: LogQuery): AsyncIterable<string>;
+  /** The last lines of a server's output, for error details (DEPLOY_FAILED); [] when there are none. Never throws. */
+  recentOutput(server: string, lines: number): Promise<string[]>;
 }
 
-/** Supervised Node processes on this machine (see src/supervisor). */
-export class LocalTarget implements DeploymentTarget {
-  readonly name = 'local' as const;
-  readonly #layout: HomeLayout;
-  readonly #link: SupervisorLink;
-
-  constructor(layout: HomeLayout, link: SupervisorLink) {
-    this.#layout = layout;
-    this.#link = link;
-  }
-
-  async ensureAvailable(): Promise<void> {
-    if (process.platform !== 'linux') {
-      throw new FactoryError(
-        'DEPLOY_TARGET_UNAVAILABLE',
-        'the local target needs Linux in this build (its supervisor verifies processes through /proc)',
-      );
-    }
-  }
-
-  readEnv(server: string): Record<string, string> {
-    return readEnvFile(this.#layout.envFile(server));
-  }
-
-  writeEnv(server: string, env: Record<string, string>): void {
-    writeEnvFile(this.#layout.envFile(server), env);
-  }
-
-  removeEnv(server: string): void {
-    removeEnvFile(this.#layout.envFile(server));
-  }
-
-  async apply(): Promise<void> {
-    await this.#link.ensure();
-    await this.#link.nudge();
-  }
-
-  async health(
-    deployments: DeploymentRecord[],
-    spec: (d: DeploymentRecord) => Promise<{ auth?: unknown }>,
-  ): Promise<Map<number, HealthReport & { runtime?: DeploymentRuntime }>> {
-    const out = new Map<number, HealthReport & { runtime?: DeploymentRuntime }>();
-    if (deployments.length === 0) return out;
-    const live = await this.#link.health();
-    if (live) {
-      for (const runtime of live) out.set(runtime.id, { ...runtime.health, runtime });
-      return out;
-    }
-    // No supervisor: check what the registry says is running, once, from here.
-    for (const d of deployments) {
-      if (d.status !== 'running' || !d.endpoint) continue;
-      const headers = authHeaders(
-        (await spec(d)) as Parameters<typeof authHeaders>[0],
-        this.readEnv(d.server),
-      );
-      const sample = await probeMcp(d.endpoint, { headers, timeoutMs: 3000 });
-      out.set(d.id, {
-        health: sample.ok ? 'healthy' : 'unhealthy',
-        ...(sample.ok ? { responseMs: Math.round(sample.ms * 10) / 10 } : {}),
-        checkedAt: new Date(sample.at).toISOString(),
-        detail: `supervisor not running: one-off check${sample.error ? ` (${sample.error})` : ''}`,
-      });
-    }
-    return out;
-  }
-
-  logs(server: string, query: LogQuery = {}): AsyncIterable<string> {
-    return readLog(this.#layout.logFile(server), {
-      tail: query.tail ?? 100,
-      follow: query.follow ?? false,
-      ...(query.signal ? { signal: query.signal } : {}),
-    });
-  }
+/** Options of the control plane that targets may use. */
+export interface TargetOptions {
+  /** Registry URL (PostgreSQL or sqlite:) for runtimes the target starts; default: registry.db in the home. */
+  registryUrl?: string | undefined;
+  /** Start the target's runtime (local: the supervisor) on demand (default true). */
+  autoStart?: boolean | undefined;
+  /** Environment of a runtime started on demand (default process.env). */
+  env?: NodeJS.ProcessEnv | undefined;
 }
+
+/** What every target is built from: shared by all targets of one control plane. */
+export interface TargetFactoryContext {
+  layout: HomeLayout;
+  /** The registry (opened on first use). */
+  registry: () => Promise<Registry>;
+  /** Directory of a registered revision's generated project. */
+  projectDir: (server: string, revision: number) => Promise<string>;
+  options: TargetOptions;
+}
+
+export type TargetFactory = (context: TargetFactoryContext) => DeploymentTarget;

@@ -1,10 +1,13 @@
 /**
- * Who may do what, shared by the HTTP API and the factory's MCP server over HTTP: bearer-token authentication,
- * a token bucket per token (429 with Retry-After), a per-token limit on the servers it has created, and a
- * process-wide limit on concurrent creations (each one runs a type-check, a bundle and the generated tests).
+ * Access to the management surfaces, shared by the HTTP API and the factory's MCP server over HTTP: bearer-token
+ * authentication, a token bucket per token (429 with Retry-After), a per-token limit on the servers it has
+ * created, a process-wide limit on concurrent creations (each one runs a type-check, a bundle and the generated
+ * tests), and the policy (policy.ts) that says what an authenticated caller may do.
  */
 import { FactoryError } from '../core/errors/index.js';
+import { KeyedTokenBuckets } from '../core/rate/index.js';
 import type { Registry } from '../store/index.js';
+import { ALLOW_AUTHENTICATED, authorize, type Permission, type Policy } from './policy.js';
 import type { TokenInfo, TokenStore } from './tokens.js';
 
 export interface ApiLimits {
@@ -50,31 +53,17 @@ export interface Principal {
   requestsPerMinute: number;
 }
 
-/** Token buckets keyed by token id. */
+/** Token buckets keyed by token id, refilled per minute (the bucket itself is the shared one in core/rate). */
 export class TokenBuckets {
-  readonly #buckets = new Map<string, { tokens: number; at: number }>();
-  readonly #now: () => number;
+  readonly #buckets: KeyedTokenBuckets;
 
   constructor(now: () => number = () => performance.now()) {
-    this.#now = now;
+    this.#buckets = new KeyedTokenBuckets(now);
   }
 
   /** Take one token: 0 when allowed, else the milliseconds until one is available. */
   take(key: string, capacity: number, perMinute: number): number {
-    const perMs = perMinute / 60_000;
-    const t = this.#now();
-    let bucket = this.#buckets.get(key);
-    if (!bucket) {
-      bucket = { tokens: capacity, at: t };
-      this.#buckets.set(key, bucket);
-    }
-    bucket.tokens = Math.min(capacity, bucket.tokens + (t - bucket.at) * perMs);
-    bucket.at = t;
-    if (bucket.tokens >= 1) {
-      bucket.tokens -= 1;
-      return 0;
-    }
-    return Math.ceil((1 - bucket.tokens) / perMs);
+    return this.#buckets.take(key, { capacity, refillPerMs: perMinute / 60_000 });
   }
 }
 
@@ -93,6 +82,8 @@ export function bearerToken(request: Request): string | undefined {
 
 export class AccessControl {
   readonly limits: ApiLimits;
+  /** Who may do what once authenticated (default: everything). */
+  readonly policy: Policy;
   readonly #tokens: TokenStore;
   readonly #registry: Registry;
   readonly #buckets: TokenBuckets;
@@ -105,7 +96,9 @@ export class AccessControl {
     registry: Registry;
     limits?: Partial<ApiLimits> | undefined;
     now?: () => number;
+    policy?: Policy | undefined;
   }) {
+    this.policy = options.policy ?? ALLOW_AUTHENTICATED;
     this.#tokens = options.tokens;
     this.#registry = options.registry;
     this.limits = resolveLimits(options.limits);
@@ -132,6 +125,11 @@ export class AccessControl {
         details: { reason: 'invalid' },
       });
     return this.principalOf(found);
+  }
+
+  /** Throw API_FORBIDDEN unless the policy lets the caller use the permission. */
+  authorize(principal: Principal, permission: Permission): void {
+    authorize(this.policy, { kind: 'token', principal }, permission);
   }
 
   /** Count one request against the caller's rate limit; throws API_RATE_LIMITED with retryAfterSeconds. */

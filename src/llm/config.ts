@@ -6,11 +6,10 @@
  * Pure apart from reading the config file; never prints.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { homedir } from 'node:os';
-import { join, resolve } from 'node:path';
 import { FactoryError } from '../core/errors/index.js';
 import { ENV_VAR } from '../core/spec/model.js';
 import { describeSecretValue } from '../core/spec/secrets.js';
+import { loadConfig } from '../platform/config.js';
 
 export const PROVIDERS = ['anthropic', 'openai', 'google', 'openai-compatible'] as const;
 export type ProviderName = (typeof PROVIDERS)[number];
@@ -147,11 +146,7 @@ function invalid(message: string, hint: string, where: string): FactoryError {
 
 /** `MCP_FACTORY_CONFIG`, else `$MCP_FACTORY_HOME/config.json`, else `~/.mcp-factory/config.json`. */
 export function configFilePath(env: Env = process.env): string {
-  const explicit = env.MCP_FACTORY_CONFIG?.trim();
-  if (explicit) return resolve(explicit);
-  const home = env.MCP_FACTORY_HOME?.trim();
-  if (home) return join(resolve(home), 'config.json');
-  return join(env.HOME?.trim() || homedir(), '.mcp-factory', 'config.json');
+  return loadConfig(env).configFile.path;
 }
 
 const LLM_KEYS: ReadonlySet<string> = new Set(Object.keys(ENV_SETTINGS));
@@ -320,17 +315,11 @@ export function resolveLlmConfig(options: ResolveLlmConfigOptions = {}): LlmConf
   const env = options.env ?? process.env;
   const filePath = options.configFile === false ? undefined : (options.configFile ?? configFilePath(env));
   const file = filePath
-    ? readConfigFile(filePath, options.configFile !== undefined || !!env.MCP_FACTORY_CONFIG?.trim())
+    ? readConfigFile(filePath, options.configFile !== undefined || loadConfig(env).configFile.explicit)
     : undefined;
   const layers: Array<[SettingSource, LlmSettings]> = [
     ['flag', normaliseSettings({ ...(options.flags ?? {}) }, 'command-line options')],
-    [
-      'env',
-      normaliseSettings(
-        Object.fromEntries(Object.entries(ENV_SETTINGS).map(([k, name]) => [k, env[name]])),
-        'MCP_FACTORY_LLM_* environment variables',
-      ),
-    ],
+    ['env', normaliseSettings({ ...loadConfig(env).llm }, 'MCP_FACTORY_LLM_* environment variables')],
     ['file', file?.llm ? normaliseSettings({ ...file.llm }, filePath ?? 'config file') : {}],
   ];
   const sources: LlmConfig['sources'] = {};
@@ -428,10 +417,9 @@ export function resolveResearchSettings(
   const env = options.env ?? process.env;
   const filePath = options.configFile === false ? undefined : (options.configFile ?? configFilePath(env));
   const file = filePath ? readConfigFile(filePath, false) : undefined;
-  const fromEnv = env.MCP_FACTORY_RESEARCH?.trim().toLowerCase();
+  const fromEnv = loadConfig(env).research.enabled;
   const settings: ResearchSettings = { ...(file?.research ?? {}) };
-  if (fromEnv === '1' || fromEnv === 'true' || fromEnv === 'tavily') settings.enabled = true;
-  if (fromEnv === '0' || fromEnv === 'false' || fromEnv === 'off') settings.enabled = false;
+  if (fromEnv !== undefined) settings.enabled = fromEnv;
   if (settings.apiKeyEnv !== undefined && !ENV_VAR.test(settings.apiKeyEnv))
     throw invalid(
       'research.apiKeyEnv must be the NAME of an environment variable',

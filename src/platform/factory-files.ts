@@ -11,15 +11,29 @@ const require = createRequire(import.meta.url);
 
 let runtimeCache: Record<string, string> | undefined;
 
+/**
+ * Dependency-free modules of src/core/ that generated servers use too, copied beside runtime/ as `<name>/…`
+ * (tsconfig.runtime.json type-checks runtime/ against them through rootDirs; package.json ships them).
+ */
+export const SHARED_RUNTIME_MODULES = ['search', 'rate'] as const;
+
+/** Source files of a directory, by name: `.ts` files, not tests. */
+function sourcesOf(dir: string, prefix = ''): Array<[string, string]> {
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts'))
+    .sort()
+    .map((f) => [`${prefix}${f}`, readFileSync(join(dir, f), 'utf8')]);
+}
+
+/** The runtime sources every generated project gets under src/runtime/, by relative path. */
 export function runtimeFiles(): Record<string, string> {
   if (!runtimeCache) {
-    const dir = join(FACTORY_ROOT, 'runtime');
-    runtimeCache = Object.fromEntries(
-      readdirSync(dir)
-        .filter((f) => f.endsWith('.ts'))
-        .sort()
-        .map((f) => [f, readFileSync(join(dir, f), 'utf8')]),
-    );
+    runtimeCache = Object.fromEntries([
+      ...sourcesOf(join(FACTORY_ROOT, 'runtime')),
+      ...SHARED_RUNTIME_MODULES.flatMap((name) =>
+        sourcesOf(join(FACTORY_ROOT, 'src', 'core', name), `${name}/`),
+      ),
+    ]);
   }
   return runtimeCache;
 }

@@ -3,7 +3,6 @@
  * both behind one Kysely instance, migrated to the latest schema.
  */
 import { chmodSync, existsSync, mkdirSync } from 'node:fs';
-import { homedir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import {
@@ -22,6 +21,7 @@ import {
 } from 'kysely';
 import pg from 'pg';
 import { FactoryError } from '../core/errors/index.js';
+import { loadConfig } from '../platform/config.js';
 import { toRegistryError, withRetry } from './db-errors.js';
 import { MIGRATION_LOCK_TABLE, MIGRATION_TABLE, migrationProvider, migrations } from './migrations.js';
 import type { Backend, RegistryDatabase } from './schema.js';
@@ -30,9 +30,7 @@ export const REGISTRY_FILE = 'registry.db';
 
 /** `MCP_FACTORY_HOME`, else `~/.mcp-factory`. */
 export function defaultHome(env: Record<string, string | undefined> = process.env): string {
-  const home = env.MCP_FACTORY_HOME?.trim();
-  if (home) return resolve(home);
-  return join(env.HOME?.trim() || homedir(), '.mcp-factory');
+  return loadConfig(env).home;
 }
 
 /**

@@ -5,26 +5,7 @@
  */
 export { defaultHome, REGISTRY_FILE } from './connect.js';
 export { type CallRecord, type CallStats, LATENCY_BUCKETS } from './metrics.js';
-export {
-  type AuditEntry,
-  type AuditFilter,
-  type AuditInput,
-  type CreateVersionInput,
-  type DeploymentFilter,
-  type DeploymentInput,
-  type DeploymentPatch,
-  type DeploymentRecord,
-  type OpenRegistryOptions,
-  openRegistry,
-  Registry,
-  type RegistryInfo,
-  type ServerRecord,
-  type ToolInput,
-  type ToolRecord,
-  type ToolStatsReport,
-  type VersionRecord,
-  type VersionSummary,
-} from './registry.js';
+export { openRegistry, Registry } from './registry.js';
 export {
   type Backend,
   DEPLOYMENT_STATUSES,
@@ -35,4 +16,22 @@ export {
   type ServerStatus,
 } from './schema.js';
 export type { SearchEngine, ToolMatch } from './search.js';
+export type {
+  AuditEntry,
+  AuditFilter,
+  AuditInput,
+  CreateVersionInput,
+  DeploymentFilter,
+  DeploymentInput,
+  DeploymentPatch,
+  DeploymentRecord,
+  OpenRegistryOptions,
+  RegistryInfo,
+  ServerRecord,
+  ToolInput,
+  ToolRecord,
+  ToolStatsReport,
+  VersionRecord,
+  VersionSummary,
+} from './types.js';
 export { type SecretRef, secretValueReason } from './validate.js';

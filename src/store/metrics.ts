@@ -6,6 +6,8 @@
  * so an estimate is within about ±20 % of the true value (exact for a single distinct latency).
  */
 
+import type { ToolStatsReport } from './types.js';
+
 /** Buckets: 0 = [0, 1 ms), k = [2^((k-1)/2), 2^(k/2)) ms for 1 ≤ k ≤ 30, 31 = [32.768 s, ∞). */
 export const LATENCY_BUCKETS = 32;
 const LAST = LATENCY_BUCKETS - 1;
@@ -192,5 +194,28 @@ export function finishStats(acc: StatsAccumulator): CallStats {
     p50Ms: quantile(acc.histogram, 0.5, min, max),
     p95Ms: quantile(acc.histogram, 0.95, min, max),
     p99Ms: quantile(acc.histogram, 0.99, min, max),
+  };
+}
+
+/** The report of a server's per-tool accumulators over minutes `from`..`to`: per tool by name, and in total. */
+export function statsReport(
+  server: string,
+  from: number,
+  to: number,
+  perTool: ReadonlyMap<string, StatsAccumulator>,
+): ToolStatsReport {
+  const total = emptyAccumulator();
+  const tools = [...perTool.entries()]
+    .sort((a, b) => (a[0] < b[0] ? -1 : 1))
+    .map(([tool, acc]) => {
+      mergeInto(total, acc);
+      return { tool, ...finishStats(acc) };
+    });
+  return {
+    server,
+    since: new Date(from * MINUTE_MS).toISOString(),
+    until: new Date((to + 1) * MINUTE_MS).toISOString(),
+    total: finishStats(total),
+    tools,
   };
 }

@@ -2,11 +2,13 @@
  * Keyword search over the tools of current versions (not removed servers). Three engines, one result shape:
  * - SQLite FTS5 (`fts`): bm25 over tool-name keywords (weight 10), title (5), description (2), server name (1);
  * - PostgreSQL tsvector (`tsvector`): ts_rank over the same fields weighted A/B/C/D, GIN-indexed;
- * - LIKE (`like`): SQLite without FTS5; scored in TypeScript with the same field weights.
+ * - fallback (`like`, the name kept for compatibility): SQLite without FTS5; every current tool ranked in
+ *   TypeScript by the shared search (src/core/search) with the same field weights, Unicode-aware.
  * Each query word matches as a prefix (`prod` finds `products`); words are OR-ed and ranking rewards tools that
  * match more of them. `score` is higher-is-better, comparable only within one result list.
  */
 import { type Kysely, sql } from 'kysely';
+import { identifierParts, rankDocuments } from '../core/search/index.js';
 import type { RegistryDatabase } from './schema.js';
 
 export type SearchEngine = 'fts' | 'tsvector' | 'like';
@@ -32,12 +34,7 @@ export function queryTerms(query: string): string[] {
 
 /** The words of a tool name: `listProducts` / `list_products` / `HTTPGet.v2` → list products / http get v2. */
 export function nameKeywords(name: string): string {
-  const parts = name
-    .replace(/([\p{Ll}\p{N}])(\p{Lu})/gu, '$1 $2')
-    .replace(/(\p{Lu})(\p{Lu}\p{Ll})/gu, '$1 $2')
-    .toLowerCase()
-    .match(/[\p{L}\p{N}]+/gu);
-  return [...new Set([name.toLowerCase(), ...(parts ?? [])])].join(' ');
+  return [...new Set([name.toLowerCase(), ...identifierParts(name)])].join(' ');
 }
 
 interface Row {
@@ -48,7 +45,6 @@ interface Row {
   title: string | null;
   description: string | null;
   annotations: unknown;
-  keywords?: string;
   rank: number | string;
 }
 
@@ -107,70 +103,56 @@ export async function searchTools(
       LIMIT ${limit}`.execute(db);
     return rows.map((r) => toMatch(r, Number(r.rank)));
   }
-  return likeSearch(db, terms, limit);
+  return likeSearch(db, query, limit);
 }
 
-/** Candidate rows at most; the LIKE engine is a fallback for small registries. */
-const LIKE_CANDIDATES = 2000;
+/** Rows read per page by the fallback engine (it ranks every current tool in TypeScript). */
+const SCAN_PAGE = 500;
 
-async function likeSearch(
-  db: Kysely<RegistryDatabase>,
-  terms: string[],
-  limit: number,
-): Promise<ToolMatch[]> {
-  const rows = (await db
-    .selectFrom('mcpf_tools as t')
-    .innerJoin('mcpf_servers as s', (j) =>
-      j.onRef('s.id', '=', 't.server_id').onRef('s.current_revision', '=', 't.revision'),
-    )
-    .innerJoin('mcpf_versions as v', 'v.id', 't.version_id')
-    .select([
-      't.server_name',
-      't.revision',
-      'v.version',
-      't.name',
-      't.title',
-      't.description',
-      't.annotations',
-      't.keywords',
-    ])
-    .where('s.status', '<>', 'removed')
-    .where((eb) =>
-      eb.or(
-        terms.flatMap((term) =>
-          (['t.keywords', 't.title', 't.description', 't.server_name'] as const).map((col) =>
-            eb(eb.fn('lower', [eb.fn.coalesce(col, sql.lit(''))]), 'like', `%${term}%`),
-          ),
-        ),
-      ),
-    )
-    .limit(LIKE_CANDIDATES)
-    .execute()) as Array<Omit<Row, 'rank'>>;
-  const scored = rows.map((row) => {
-    const fields: Array<[string, number]> = [
-      [row.keywords ?? '', 10],
-      [row.title ?? '', 5],
-      [row.description ?? '', 2],
-      [row.server_name, 1],
-    ];
-    let score = 0;
-    for (const term of terms) {
-      for (const [text, weight] of fields) {
-        const words = text.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? [];
-        const hits = words.filter((w) => w.startsWith(term)).length;
-        if (hits > 0) score += weight * (1 + Math.log(hits));
-      }
-    }
-    return { row, score };
-  });
-  return scored
-    .filter((s) => s.score > 0)
-    .sort(
-      (a, b) =>
-        b.score - a.score ||
-        (a.row.server_name < b.row.server_name ? -1 : a.row.server_name > b.row.server_name ? 1 : 0) ||
-        (a.row.name < b.row.name ? -1 : a.row.name > b.row.name ? 1 : 0),
-    )
-    .slice(0, limit)
-    .map((s) => toMatch({ ...s.row, rank: s.score }, s.score));
+/** The fields of a tool and their weights: the same as the FTS5 and tsvector engines use. */
+const FIELD_WEIGHTS = { name: 10, title: 5, description: 2, server: 1 } as const;
+
+type ScannedRow = Omit<Row, 'rank'> & { id: number };
+
+/**
+ * The fallback engine: reads the tools of current versions page by page and ranks them with the shared search
+ * (src/core/search): Unicode-aware (NFKC, case and diacritics folding, CJK bigrams), prefix matches, BM25F over
+ * the same field weights. SQL LIKE cannot fold case or accents beyond ASCII, so no rows are filtered in SQL.
+ */
+async function likeSearch(db: Kysely<RegistryDatabase>, query: string, limit: number): Promise<ToolMatch[]> {
+  const rows: ScannedRow[] = [];
+  for (let after = 0; ; ) {
+    const page = (await db
+      .selectFrom('mcpf_tools as t')
+      .innerJoin('mcpf_servers as s', (j) =>
+        j.onRef('s.id', '=', 't.server_id').onRef('s.current_revision', '=', 't.revision'),
+      )
+      .innerJoin('mcpf_versions as v', 'v.id', 't.version_id')
+      .select([
+        't.id',
+        't.server_name',
+        't.revision',
+        'v.version',
+        't.name',
+        't.title',
+        't.description',
+        't.annotations',
+      ])
+      .where('s.status', '<>', 'removed')
+      .where('t.id', '>', after)
+      .orderBy('t.id')
+      .limit(SCAN_PAGE)
+      .execute()) as ScannedRow[];
+    rows.push(...page);
+    if (page.length < SCAN_PAGE) break;
+    after = Number(page[page.length - 1]!.id);
+  }
+  const documents = rows.map((row) => ({
+    key: `${row.server_name}\u0000${row.name}`,
+    fields: { name: row.name, title: row.title, description: row.description, server: row.server_name },
+    row,
+  }));
+  return rankDocuments(documents, FIELD_WEIGHTS, query, { limit, maxTerms: MAX_TERMS }).map((hit) =>
+    toMatch({ ...hit.document.row, rank: hit.score }, hit.score),
+  );
 }

@@ -5,7 +5,11 @@
 import { FactoryError } from '../core/errors/index.js';
 import { ENV_VAR, SERVER_NAME, TOOL_NAME } from '../core/spec/model.js';
 import { describeSecretValue } from '../core/spec/secrets.js';
+import type { IndexedTool } from './repositories/tools.js';
+import type { ToolInput } from './types.js';
 
+/** Tools a version may index at most. */
+const MAX_TOOLS = 2000;
 const SEMVER = /^\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?$/;
 const SHA256 = /^[0-9a-f]{64}$/;
 const TARGET = /^[a-z][a-z0-9-]{0,31}$/;
@@ -226,5 +230,47 @@ export function checkSecretRefs(refs: unknown, env: Record<string, string | unde
       }
     }
     return { envVar, source, description: desc };
+  });
+}
+
+/** A point in time as epoch milliseconds (default: now); REGISTRY_INVALID when it is not one. */
+export function checkTime(at: Date | number | string | undefined): number {
+  if (at === undefined) return Date.now();
+  const ms = at instanceof Date ? at.getTime() : typeof at === 'number' ? at : Date.parse(at);
+  if (!Number.isFinite(ms)) throw invalid(`Invalid call time ${JSON.stringify(at)}`);
+  return ms;
+}
+
+/** Error texts come from crashed processes and may quote credentials: keep them out of the registry. */
+export function safeErrorText(text: string | null | undefined): string | null {
+  if (text === null || text === undefined) return null;
+  const clipped = text.length > 2000 ? `${text.slice(0, 2000)}…` : text;
+  const label = describeSecretValue(clipped);
+  return label ? `[redacted: the error text contained ${label}]` : clipped;
+}
+
+/** The tools of a new version, checked and ready to index. */
+export function checkToolInputs(tools: readonly ToolInput[]): IndexedTool[] {
+  if (!Array.isArray(tools)) throw invalid('tools must be an array');
+  if (tools.length > MAX_TOOLS) throw invalid(`A version may index at most ${MAX_TOOLS} tools`);
+  const seen = new Set<string>();
+  return tools.map((tool) => {
+    if (!tool || typeof tool !== 'object') {
+      throw invalid('Each tool must be an object { name, title, description }');
+    }
+    const toolName = checkToolName(tool.name);
+    if (seen.has(toolName)) throw invalid(`Tool ${toolName} is listed twice`);
+    seen.add(toolName);
+    const annotations = tool.annotations ?? {};
+    if (typeof annotations !== 'object' || Array.isArray(annotations)) {
+      throw invalid(`Tool ${toolName}: annotations must be an object`);
+    }
+    return {
+      name: toolName,
+      title: checkOptionalText(`title of ${toolName}`, tool.title, 500),
+      description: checkOptionalText(`description of ${toolName}`, tool.description, 20_000),
+      annotations: annotations as Record<string, unknown>,
+      annotationsJson: checkJson(`annotations of ${toolName}`, annotations, 16 * 1024),
+    };
   });
 }

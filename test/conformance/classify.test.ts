@@ -1,11 +1,10 @@
-// Unit tests for the failure classification in scripts/conformance.mjs. They use check objects
+// Unit tests for the failure classification of the conformance runner (src/conformance/). They use check objects
 // shaped like the suite's checks.json entries (messages copied from real runs, see docs/conformance.md).
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-// @ts-expect-error plain ESM script without type declarations
-import * as conf from '../../scripts/conformance.mjs';
+import * as conf from '../../src/conformance/index.js';
 
 type Probe = {
   ok: boolean;

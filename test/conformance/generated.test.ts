@@ -10,6 +10,7 @@ import { dirname, join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createServerProject } from '../../src/build/create.js';
 import { parseSpecOrThrow } from '../../src/core/spec/index.js';
+import { ensureBuilt } from '../helpers/build.js';
 import { REQUIRE_SERVICES } from '../helpers/services.js';
 
 const enabled = Boolean(process.env.MCP_CONFORMANCE);
@@ -19,6 +20,7 @@ if (!enabled)
 describe.skipIf(!enabled && !REQUIRE_SERVICES)('conformance of a generated server', () => {
   it('has no protocol failures in either era', { timeout: 600_000 }, async () => {
     expect(enabled, 'MCP_CONFORMANCE=1 must be set when services are required').toBe(true);
+    ensureBuilt('dist/conformance/cli.js'); // scripts/conformance.mjs runs the compiled runner
     const work = mkdtempSync(join(tmpdir(), 'mcpf-conformance-'));
     try {
       const file = resolve('test/fixtures/specs/conformance.yaml');

@@ -1,11 +1,13 @@
 // End-to-end: runs scripts/conformance.mjs against the two SDK v2 reference servers in
 // test/conformance/servers. Needs the npm registry on first use (Node 22 + the suite are installed
-// into .tools/) and takes ~10 s per server afterwards, so it only runs with MCP_CONFORMANCE=1.
+// into .tools/) and takes ~10 s per server afterwards, so it only runs with MCP_CONFORMANCE=1. The script
+// is a shim over dist/conformance/, built first when it is stale.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { ensureBuilt } from '../helpers/build.js';
 
 const repo = path.resolve(import.meta.dirname, '../..');
 const script = path.join(repo, 'scripts/conformance.mjs');
@@ -22,6 +24,8 @@ function run(server: string) {
 }
 
 describe.skipIf(!process.env.MCP_CONFORMANCE)('conformance runner (MCP_CONFORMANCE=1)', () => {
+  beforeAll(() => ensureBuilt('dist/conformance/cli.js'));
+
   it('guarded SDK server: every failure is fixture-required, exit 0', { timeout: 600_000 }, () => {
     const { status, report } = run('test/conformance/servers/sdk-guarded.mjs');
     expect(Object.keys(report.versions)).toEqual(['2026-07-28', '2025-11-25']);

@@ -1,8 +1,8 @@
 /** Generated output: snapshots of the key files (review diffs like code) and the escaping helpers. */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { commentText, identifier, lit, mdInline } from '../../src/build/generator/emit.js';
 import { generateProject } from '../../src/build/generator/index.js';
+import { commentText, identifier, lit, mdInline } from '../../src/core/codegen/literals.js';
 import { parseSpecOrThrow, validateSpec } from '../../src/core/spec/index.js';
 import { dependencyVersions, runtimeFiles } from '../../src/platform/factory-files.js';
 

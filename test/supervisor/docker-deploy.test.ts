@@ -4,7 +4,7 @@
  * MCP, stop/start/remove. Gated like test/targets/docker.test.ts (MCP_FACTORY_TEST_DOCKER=1, set by .ci/run).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DockerTarget, importLocalNodeImage } from '../../src/deploy/targets/docker/engine.js';
+import { DockerEngine, importLocalNodeImage } from '../../src/deploy/targets/docker/engine.js';
 import { REQUIRE_SERVICES } from '../helpers/services.js';
 import { createText, ensureBuilt, fastEnv, newHome, type TestHome } from './helpers.js';
 
@@ -16,7 +16,7 @@ const AUTH = { type: 'api_key' as const, header: 'X-API-Key', envVar: 'TEXT_API_
 
 describe.skipIf(!enabled && !REQUIRE_SERVICES)('docker target through the control plane', () => {
   let t: TestHome;
-  const engine = new DockerTarget({ baseImage: BASE });
+  const engine = new DockerEngine({ baseImage: BASE });
 
   beforeAll(async () => {
     expect(enabled, 'MCP_FACTORY_TEST_DOCKER=1 must be set when services are required').toBe(true);

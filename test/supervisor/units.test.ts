@@ -14,6 +14,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { HealthTracker } from '../../src/deploy/health.js';
 import { callChannel, ensureToken, listenChannel } from '../../src/deploy/targets/local/channel.js';
 import { backoffMs, DEFAULT_CONFIG, supervisorConfig } from '../../src/deploy/targets/local/config.js';
 import { readLog, rotateIfNeeded, tailLines } from '../../src/deploy/targets/local/logs.js';
@@ -29,7 +30,7 @@ import {
   terminate,
 } from '../../src/deploy/targets/local/proc.js';
 import { homeLayout } from '../../src/platform/home.js';
-import { authHeaders, HealthTracker, probeMcp } from '../../src/platform/mcp-client/health.js';
+import { authHeaders, probeMcp } from '../../src/platform/mcp-client/index.js';
 import { checkEnvName, inheritedEnv, readEnvFile, writeEnvFile } from '../../src/platform/secrets.js';
 import { parseEnvPairs } from '../../src/surfaces/cli/deploy-commands.js';
 

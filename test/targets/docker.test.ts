@@ -12,7 +12,7 @@ import { createServerProject } from '../../src/build/create.js';
 import { parseSpecOrThrow } from '../../src/core/spec/index.js';
 import {
   containerName,
-  DockerTarget,
+  DockerEngine,
   imageTag,
   importLocalNodeImage,
   LABEL,
@@ -31,7 +31,7 @@ const NAME = 'docker-e2e-inventory';
 
 describe.skipIf(!enabled && !REQUIRE_SERVICES)('docker target', () => {
   const work = mkdtempSync(join(tmpdir(), 'mcpf-docker-'));
-  const target = new DockerTarget({ baseImage: BASE });
+  const target = new DockerEngine({ baseImage: BASE });
   afterAll(async () => {
     await target.remove(NAME).catch(() => undefined);
     await target.removeImages(NAME).catch(() => undefined);

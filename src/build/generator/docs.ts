@@ -1,18 +1,15 @@
 /** README.md and SKILL.md of a generated project. Every spec string goes through mdInline/mdBlock. */
+
+import { mdBlock, mdInline } from '../../core/codegen/literals.js';
+import { implementationOf } from '../../core/kinds/index.js';
 import { type ServerSpec, transportsOf } from '../../core/spec/model.js';
-import { mdBlock, mdInline } from './emit.js';
 import { collectEnv, STANDARD_ENV } from './env.js';
 import { BUNDLE_FILE } from './project-files.js';
 
 function implementationLabel(spec: ServerSpec, name: string): string {
   const tool = spec.tools.find((t) => t.name === name);
-  if (!tool) return '';
-  if (tool.sql) return `SQL on \`${tool.sql.connection}\``;
-  if (tool.http) return `HTTP ${tool.http.method} on \`${tool.http.connection}\``;
-  if (tool.code) return 'TypeScript';
-  if (tool.query) return `read-only SQL on \`${tool.query.connection}\``;
-  if (tool.catalog) return `${tool.catalog.action} in catalog \`${tool.catalog.catalog}\``;
-  return 'static text';
+  const found = tool && implementationOf(tool);
+  return found ? found.kind.label(found.impl) : '';
 }
 
 function params(spec: ServerSpec, name: string): string {

@@ -1,4 +1,5 @@
 /** Environment variables a generated server reads, with what each is for. */
+import { implementationOf } from '../../core/kinds/index.js';
 import type { ServerSpec } from '../../core/spec/model.js';
 
 export interface EnvVarInfo {
@@ -70,23 +71,15 @@ export function collectEnv(spec: ServerSpec): EnvVarInfo[] {
     byConnection.set(c.name, list);
   }
   for (const tool of spec.tools) {
-    const conn =
-      tool.sql?.connection ??
-      tool.http?.connection ??
-      tool.query?.connection ??
-      (tool.catalog
-        ? spec.catalogs.find((c) => c.name === tool.catalog?.catalog)?.operations[0]?.http.connection
-        : undefined);
+    const found = implementationOf(tool);
+    const conn = found?.kind.connection?.(found.impl, spec);
     for (const v of conn ? (byConnection.get(conn) ?? []) : []) if (v.required) v.tools.push(tool.name);
   }
-  // Code tools read variables with ctx.env('NAME'): each is required by that tool.
+  // Variables the implementation itself reads (code tools: ctx.env('NAME')): each is required by that tool.
   for (const tool of spec.tools) {
-    for (const m of (tool.code?.source ?? '').matchAll(
-      /\bctx\s*\.\s*env\(\s*['"]([A-Z_][A-Z0-9_]*)['"]\s*\)/g,
-    )) {
-      const info =
-        vars.get(m[1]!) ??
-        add(m[1]!, `read by the code of ${tool.name}`, true, /KEY|TOKEN|SECRET|PASS/i.test(m[1]!));
+    const found = implementationOf(tool);
+    for (const read of found?.kind.environment?.(found.impl, tool) ?? []) {
+      const info = vars.get(read.name) ?? add(read.name, read.purpose, true, read.secret);
       if (!info.tools.includes(tool.name)) info.tools.push(tool.name);
     }
   }

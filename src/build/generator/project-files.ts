@@ -1,4 +1,5 @@
 /** Packaging and publishing files of a generated project: package.json, tsconfig, Dockerfile, CI, manifests. */
+import { implementationOf } from '../../core/kinds/index.js';
 import type { ServerSpec } from '../../core/spec/model.js';
 import { collectEnv } from './env.js';
 
@@ -31,13 +32,13 @@ export function bundleOptions(external: string[]): Record<string, unknown> {
 /** Modules left out of the bundle: optional native accelerators the drivers probe for. */
 export const BUNDLE_EXTERNALS = ['pg-native', 'cloudflare:sockets'];
 
-/** Packages MCP Factory ships that code tools may load with `await import('name')`. */
-export const CODE_TOOL_PACKAGES = ['nodemailer'] as const;
-
-/** Shipped packages the spec's code tools import (added to the generated package.json). */
+/** Shipped packages the spec's tools load (added to the generated package.json), each once. */
 export function codeImports(spec: ServerSpec): string[] {
-  const sources = spec.tools.map((t) => t.code?.source ?? '').join('\n');
-  return CODE_TOOL_PACKAGES.filter((name) => new RegExp(`import\\(\\s*['"]${name}['"]\\s*\\)`).test(sources));
+  const names = spec.tools.flatMap((tool) => {
+    const found = implementationOf(tool);
+    return found?.kind.dependencies?.(found.impl) ?? [];
+  });
+  return [...new Set(names)];
 }
 
 function usesSqlite(spec: ServerSpec): boolean {

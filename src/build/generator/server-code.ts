@@ -1,10 +1,17 @@
-/** Emits src/server.ts, src/index.ts and src/tools/*.ts of a generated project. */
+/**
+ * Emits src/server.ts, src/index.ts and the files tool kinds add (src/tools/*.ts) of a generated project.
+ * Each tool's handler comes from its kind (core/kinds); this file wires schemas, options and registrations.
+ */
 
+import { inputSchema } from '../../core/codegen/json-schema.js';
+import { commentText, fileStem, identifier, lit, litPretty } from '../../core/codegen/literals.js';
+import { FactoryError } from '../../core/errors/index.js';
+import { type EmittedHandler, implementationOf, type Pagination } from '../../core/kinds/index.js';
+import { dialectOf } from '../../core/kinds/sql.js';
+import { annotationHints, effectiveParameters, outputPlan } from '../../core/kinds/tool.js';
 import { type ServerSpec, type Tool, transportsOf } from '../../core/spec/model.js';
-import { compileSql, type SqlDialect } from '../../core/spec/sql.js';
+import { compileSql } from '../../core/spec/sql.js';
 import { uriTemplateVariables } from '../../core/spec/template.js';
-import { commentText, fileStem, identifier, lit, litPretty } from './emit.js';
-import { effectiveParameters, inputSchema, outputPlan, tsObject } from './json-schema.js';
 
 export interface ServerCodeInput {
   spec: ServerSpec;
@@ -20,11 +27,6 @@ export interface GeneratedCode {
 }
 
 const DEFAULT_PAGINATION = { defaultLimit: 50, maxLimit: 1000 };
-
-function dialectOf(spec: ServerSpec, connection: string): SqlDialect {
-  const c = spec.connections.find((x) => x.name === connection);
-  return c?.type === 'postgresql' ? 'postgresql' : c?.type === 'sqlite' ? 'sqlite' : 'mysql';
-}
 
 export function settingsOf(spec: ServerSpec, sqlitePaths: Record<string, string>): Record<string, unknown> {
   const transports = transportsOf(spec);
@@ -86,52 +88,26 @@ export function settingsOf(spec: ServerSpec, sqlitePaths: Record<string, string>
   };
 }
 
-function annotationsOf(tool: Tool): Record<string, boolean> | undefined {
-  const a = tool.annotations;
-  const inferred: Record<string, boolean> = {};
-  const readOnly =
-    a?.readOnly ??
-    (tool.query || (tool.catalog && tool.catalog.action !== 'invoke') ? true : undefined) ??
-    (tool.static ? true : tool.http ? tool.http.method === 'GET' || tool.http.method === 'HEAD' : undefined);
-  if (readOnly !== undefined) inferred.readOnlyHint = readOnly;
-  const destructive = a?.destructive ?? (tool.http?.method === 'DELETE' ? true : undefined);
-  if (destructive !== undefined) inferred.destructiveHint = destructive;
-  const idempotent =
-    a?.idempotent ??
-    (tool.http && ['GET', 'HEAD', 'PUT', 'DELETE'].includes(tool.http.method) ? true : undefined);
-  if (idempotent !== undefined) inferred.idempotentHint = idempotent;
-  const openWorld = a?.openWorld ?? (tool.http || tool.catalog ? true : tool.static ? false : undefined);
-  if (openWorld !== undefined) inferred.openWorldHint = openWorld;
-  return Object.keys(inferred).length ? inferred : undefined;
-}
-
-function implementation(spec: ServerSpec, tool: Tool, codeImport: string | undefined): string {
-  const pagination = spec.pagination ?? DEFAULT_PAGINATION;
-  if (tool.sql) {
-    const compiled = compileSql(tool.sql.statement, dialectOf(spec, tool.sql.connection));
-    const def = {
-      connection: tool.sql.connection,
-      text: compiled.text,
-      params: compiled.params,
-      result: tool.sql.result,
-      ...(tool.sql.paginate ? { paginate: pagination } : {}),
-    };
-    return `(args, ctx) => runtime.sql(${lit(def)}, args, ctx.signal)`;
+/** The tool's handler expression and what it needs, from its kind. */
+function emitHandler(
+  spec: ServerSpec,
+  tool: Tool,
+  pagination: Pagination,
+  usedIds: Set<string>,
+  usedFiles: Set<string>,
+): EmittedHandler {
+  const found = implementationOf(tool);
+  if (!found) {
+    // A validated spec never gets here (checkSpec reports it with the same code).
+    throw new FactoryError('SPEC_MISSING_FIELD', `tool "${tool.name}" has no implementation`);
   }
-  if (tool.http)
-    return `(args, ctx) => runtime.http(${lit(tool.http)}, args, ctx.signal, ctx.upstreamCredential)`;
-  if (tool.static) return `(args) => renderText(${lit(tool.static.text)}, args)`;
-  if (tool.query) {
-    const def = {
-      connection: tool.query.connection,
-      maxRows: tool.query.maxRows,
-      timeoutMs: tool.query.timeoutMs,
-    };
-    return `(args, ctx) => runtime.query(${lit(def)}, args, ctx.signal)`;
-  }
-  if (tool.catalog)
-    return `(args, ctx) => runtime.catalog(${lit(tool.catalog.catalog)}, ${lit(tool.catalog.action)}, args, ctx.signal)`;
-  return `(args, ctx) => ${codeImport}(args as unknown as Parameters<typeof ${codeImport}>[0], ctx)`;
+  return found.kind.emit(found.impl, {
+    spec,
+    tool,
+    pagination,
+    identifier: (name) => identifier(name, usedIds),
+    fileStem: (name) => fileStem(name, usedFiles),
+  });
 }
 
 function defaultsOf(params: Record<string, { default?: unknown }>): Record<string, unknown> {
@@ -163,18 +139,13 @@ export function generateServerCode(input: ServerCodeInput): GeneratedCode {
 
   spec.tools.forEach((tool) => {
     const id = identifier(tool.name, usedIds);
-    let codeImport: string | undefined;
-    if (tool.code) {
-      const stem = fileStem(tool.name, usedFiles);
-      codeImport = identifier(`run_${tool.name}`, usedIds);
-      imports.push(`import ${codeImport} from './tools/${stem}.js';`);
-      const path = `src/tools/${stem}.ts`;
-      codeToolFiles[tool.name] = path;
-      files[path] = codeToolFile(tool, pagination);
-    }
+    const emitted = emitHandler(spec, tool, pagination, usedIds, usedFiles);
+    imports.push(...(emitted.imports ?? []));
+    if (emitted.sourceFile) codeToolFiles[tool.name] = emitted.sourceFile;
+    Object.assign(files, emitted.files);
     const params = effectiveParameters(tool, pagination);
     const plan = outputPlan(tool);
-    const annotations = annotationsOf(tool);
+    const annotations = annotationHints(tool);
     const defaults = defaultsOf(params);
     // Lenient tools do not advertise the schema (the SDK would reject mismatches); the runtime reports them instead.
     const lenient = tool.outputValidation === 'lenient' && plan.schema !== undefined;
@@ -183,7 +154,7 @@ export function generateServerCode(input: ServerCodeInput): GeneratedCode {
       timeoutMs: tool.timeoutMs ?? spec.production?.timeoutMs ?? 30_000,
       output: plan.mode,
       ...(Object.keys(defaults).length ? { defaults } : {}),
-      ...(tool.static ? { sync: true } : {}),
+      ...(emitted.sync ? { sync: true } : {}),
       ...(lenient ? { lenientSchema: plan.schema } : {}),
     };
     toolBlocks.push(
@@ -192,7 +163,7 @@ export function generateServerCode(input: ServerCodeInput): GeneratedCode {
         `const ${id} = {`,
         `  input: fromJsonSchema(${litPretty(inputSchema(params), 2)}),`,
         ...(plan.schema && !lenient ? [`  output: fromJsonSchema(${litPretty(plan.schema, 2)}),`] : []),
-        `  handler: toolHandler(runtime, ${lit(options)}, ${implementation(spec, tool, codeImport)}),`,
+        `  handler: toolHandler(runtime, ${lit(options)}, ${emitted.handler}),`,
         '};',
       ].join('\n'),
     );
@@ -338,26 +309,6 @@ export function generateServerCode(input: ServerCodeInput): GeneratedCode {
   ].join('\n');
 
   return { files, codeToolFiles };
-}
-
-function codeToolFile(tool: Tool, pagination: { defaultLimit: number; maxLimit: number }): string {
-  const params = effectiveParameters(tool, pagination);
-  const argsType = tsObject(params, '', (p) => !!p.required || p.default !== undefined);
-  return [
-    `// Code tool ${lit(tool.name)}, from the spec. The body below is the spec's \`code.source\`.`,
-    "import type { ToolContext } from '../runtime/tool.js';",
-    '',
-    `export type Args = ${argsType};`,
-    '',
-    'export default async function run(args: Args, ctx: ToolContext): Promise<unknown> {',
-    '  void args;',
-    '  void ctx;',
-    '// --- code.source begins ---',
-    tool.code?.source ?? '',
-    '// --- code.source ends ---',
-    '}',
-    '',
-  ].join('\n');
 }
 
 /** The runtime SQL driver files a spec needs (only those are copied into the project and imported). */

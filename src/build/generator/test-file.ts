@@ -1,6 +1,7 @@
 /** The generated project's own tests: start the bundle, call every tool with the SDK client in both eras. */
+
+import { lit } from '../../core/codegen/literals.js';
 import type { ServerSpec } from '../../core/spec/model.js';
-import { lit } from './emit.js';
 import { BUNDLE_FILE } from './project-files.js';
 
 export function testFile(spec: ServerSpec): string {

@@ -1,22 +1,14 @@
 /**
- * The calls a generated server's own tests make: the spec's examples, or arguments synthesised from the
- * parameter schemas. Tools that need an environment variable or an upstream service run only when it is set.
+ * The calls a generated server's own tests make: the spec's examples, the cases a tool's kind plans, or
+ * arguments synthesised from the parameter schemas. Tools that need an environment variable or an upstream
+ * service run only when it is set.
  */
-import type { ServerSpec, Tool, ValueSchema } from '../../core/spec/model.js';
+import { implementationOf, type TestCase } from '../../core/kinds/index.js';
+import { effectiveParameters } from '../../core/kinds/tool.js';
+import type { ServerSpec, ValueSchema } from '../../core/spec/model.js';
 import { collectEnv } from './env.js';
-import { effectiveParameters } from './json-schema.js';
 
-export interface TestCase {
-  tool: string;
-  name: string;
-  arguments: Record<string, unknown>;
-  expectError: boolean;
-  contains?: string;
-  /** Environment variables that must be set for this case to run. */
-  requiresEnv: string[];
-  /** Set when the case cannot run here (and why). */
-  skip?: string;
-}
+export type { TestCase } from '../../core/kinds/index.js';
 
 export function planTests(spec: ServerSpec): TestCase[] {
   const env = collectEnv(spec);
@@ -24,8 +16,10 @@ export function planTests(spec: ServerSpec): TestCase[] {
   const pagination = spec.pagination ?? { defaultLimit: 50, maxLimit: 1000 };
   for (const tool of spec.tools) {
     const requiresEnv = env.filter((e) => e.tools.includes(tool.name)).map((e) => e.name);
-    const upstream = upstreamRequirement(spec, tool);
+    const found = implementationOf(tool);
+    const upstream = found?.kind.unreachable?.(found.impl, spec);
     const params = effectiveParameters(tool, pagination);
+    const planned = found?.kind.testCases?.(found.impl, { spec, tool, requiresEnv });
     if (tool.examples?.length) {
       tool.examples.forEach((ex, i) => {
         cases.push({
@@ -38,51 +32,8 @@ export function planTests(spec: ServerSpec): TestCase[] {
           ...(ex.skip ? { skip: 'marked skip in the spec' } : upstream ? { skip: upstream } : {}),
         });
       });
-    } else if (tool.query) {
-      cases.push({
-        tool: tool.name,
-        name: `${tool.name} runs a trivial query`,
-        arguments: { sql: 'SELECT 1 AS one' },
-        expectError: false,
-        contains: 'one',
-        requiresEnv,
-      });
-      cases.push({
-        tool: tool.name,
-        name: `${tool.name} refuses a write`,
-        arguments: { sql: 'DELETE FROM nothing_here' },
-        expectError: true,
-        requiresEnv: [],
-      });
-    } else if (tool.catalog) {
-      const catalog = spec.catalogs.find((c) => c.name === tool.catalog?.catalog);
-      const first = catalog?.operations[0]?.name ?? '';
-      if (tool.catalog.action === 'search')
-        cases.push({
-          tool: tool.name,
-          name: `${tool.name} searches`,
-          arguments: { query: first },
-          expectError: false,
-          contains: first,
-          requiresEnv: [],
-        });
-      else if (tool.catalog.action === 'describe')
-        cases.push({
-          tool: tool.name,
-          name: `${tool.name} describes ${first}`,
-          arguments: { operation: first },
-          expectError: false,
-          contains: 'inputSchema',
-          requiresEnv: [],
-        });
-      else
-        cases.push({
-          tool: tool.name,
-          name: `${tool.name} rejects an unknown operation`,
-          arguments: { operation: '\u0000no-such-operation' },
-          expectError: true,
-          requiresEnv: [],
-        });
+    } else if (planned) {
+      cases.push(...planned);
     } else {
       const args: Record<string, unknown> = {};
       let unsynthesisable: string | undefined;
@@ -94,19 +45,10 @@ export function planTests(spec: ServerSpec): TestCase[] {
         else args[name] = value;
       }
       const destructive = tool.annotations?.destructive === true;
-      // Calling a real API's write operation with made-up data is not a test: it needs an explicit example.
-      const writes =
-        tool.http !== undefined &&
-        !['GET', 'HEAD'].includes(tool.http.method) &&
-        tool.annotations?.readOnly !== true;
       const skip =
         unsynthesisable ??
         upstream ??
-        (destructive
-          ? 'destructive tool without an example'
-          : writes
-            ? 'HTTP write operation without an example'
-            : undefined);
+        (destructive ? 'destructive tool without an example' : found?.kind.needsExample?.(found.impl, tool));
       cases.push({
         tool: tool.name,
         name: `${tool.name} with sample arguments`,
@@ -128,14 +70,6 @@ export function planTests(spec: ServerSpec): TestCase[] {
     }
   }
   return cases;
-}
-
-/** http tools reach a real service; they run only when its base URL comes from the environment. */
-function upstreamRequirement(spec: ServerSpec, tool: Tool): string | undefined {
-  if (!tool.http) return undefined;
-  const c = spec.connections.find((x) => x.name === tool.http?.connection);
-  if (c?.type === 'http' && c.baseUrlEnv) return undefined;
-  return 'calls an upstream HTTP API with a fixed base URL (declare baseUrlEnv to test against a mock)';
 }
 
 function sample(p: ValueSchema): unknown {

@@ -1,4 +1,5 @@
-export { ERROR_CODES, type ErrorCode } from './codes.js';
+/** The error vocabulary of MCP Factory: the code table (meaning, hint, HTTP status) and FactoryError. */
+export { ERROR_CODES, type ErrorCode, type ErrorCodeEntry } from './codes.js';
 export {
   FactoryError,
   formatIssue,

@@ -1,20 +1,17 @@
 /**
  * Semantic checks that a schema cannot express: references, uniqueness, SQL and template placeholders,
- * literal secrets, consistent defaults, triggers. Pure: returns issues, never throws on bad input.
+ * literal secrets, consistent defaults, triggers. Each tool kind checks its own field (core/kinds).
+ * Pure: returns issues, never throws on bad input.
  */
 import { Cron } from 'croner';
 import { ERROR_CODES, type ErrorCode, type Issue } from '../errors/index.js';
-import {
-  type Connection,
-  type HttpImpl,
-  implementationKinds,
-  type ServerSpec,
-  type ValueSchema,
-} from './model.js';
+import { checkHttpRequest } from '../kinds/http.js';
+import { implementationsOf, KINDS, type KindCheckContext } from '../kinds/index.js';
+import type { Connection, ServerSpec, ValueSchema } from './model.js';
 import { formatPath, type PathSegment } from './path.js';
+import { type AddIssue, checkHeader, checkSql, checkTemplate, walkStrings } from './rules.js';
 import { describeSecretValue, isSensitiveHeaderName } from './secrets.js';
-import { analyzeSql } from './sql.js';
-import { parseTemplate, uriTemplateVariables } from './template.js';
+import { uriTemplateVariables } from './template.js';
 
 export interface PathIssue {
   code: ErrorCode;
@@ -27,9 +24,15 @@ export interface PathIssue {
 
 const SQL_KINDS = new Set(['postgresql', 'mysql', 'mariadb', 'sqlite']);
 
+/** The kinds offered to authors by name, for the "no implementation" hint: "`sql`, `http`, `code` or `static`". */
+const AUTHORED_KINDS = KINDS.filter((kind) => kind.authoring)
+  .map((kind) => `\`${kind.name}\``)
+  .join(', ')
+  .replace(/, ([^,]*)$/, ' or $1');
+
 export function checkSpec(spec: ServerSpec): PathIssue[] {
   const issues: PathIssue[] = [];
-  const add = (code: ErrorCode, message: string, path: PathSegment[], hint?: string, needle?: string) =>
+  const add: AddIssue = (code, message, path, hint, needle) =>
     issues.push({
       code,
       message,
@@ -118,18 +121,18 @@ export function checkSpec(spec: ServerSpec): PathIssue[] {
       add('SPEC_DUPLICATE_NAME', `tool "${tool.name}" is declared twice`, at('name'));
     toolNames.add(tool.name);
 
-    const kinds = implementationKinds(tool);
-    if (kinds.length === 0) {
+    const implementations = implementationsOf(tool);
+    if (implementations.length === 0) {
       add(
         'SPEC_MISSING_FIELD',
         `tool "${tool.name}" has no implementation`,
         at(),
-        'Add exactly one of `sql`, `http`, `code` or `static`.',
+        `Add exactly one of ${AUTHORED_KINDS}.`,
       );
-    } else if (kinds.length > 1) {
+    } else if (implementations.length > 1) {
       add(
         'SPEC_INVALID_VALUE',
-        `tool "${tool.name}" has ${kinds.length} implementations (${kinds.join(', ')})`,
+        `tool "${tool.name}" has ${implementations.length} implementations (${implementations.map((i) => i.kind.name).join(', ')})`,
         at(),
         'Keep exactly one.',
       );
@@ -145,54 +148,8 @@ export function checkSpec(spec: ServerSpec): PathIssue[] {
       add('SPEC_INVALID_VALUE', 'a tool cannot be both readOnly and destructive', at('annotations'));
     }
 
-    if (tool.sql) {
-      connectionRef(tool.sql.connection, at('sql', 'connection'), 'sql');
-      checkSql(tool.sql.statement, params, at('sql', 'statement'), add);
-      if (tool.sql.paginate) {
-        if (tool.sql.result !== 'rows')
-          add('SPEC_INVALID_VALUE', '`paginate` needs `result: rows`', at('sql', 'paginate'));
-        for (const reserved of ['limit', 'cursor']) {
-          if (params.has(reserved)) {
-            add(
-              'SPEC_INVALID_VALUE',
-              `parameter "${reserved}" is added by \`paginate\` and cannot be declared`,
-              at('parameters', reserved),
-            );
-          }
-        }
-      }
-    }
-    if (tool.http) {
-      connectionRef(tool.http.connection, at('http', 'connection'), 'http');
-      checkHttp(tool.http, params, at('http'), add);
-    }
-    if (tool.query) {
-      connectionRef(tool.query.connection, at('query', 'connection'), 'sql');
-      if (params.size)
-        add(
-          'SPEC_INVALID_VALUE',
-          'a query tool takes no declared parameters (sql and params are added)',
-          at('parameters'),
-          'Remove `parameters`.',
-        );
-    }
-    if (tool.catalog) {
-      if (!spec.catalogs.some((c) => c.name === tool.catalog?.catalog)) {
-        add(
-          'SPEC_UNDEFINED_REFERENCE',
-          `catalog "${tool.catalog.catalog}" is not defined`,
-          at('catalog', 'catalog'),
-          'Declare it under `catalogs:`.',
-        );
-      }
-      if (params.size)
-        add(
-          'SPEC_INVALID_VALUE',
-          'a catalog tool takes no declared parameters (they follow from its action)',
-          at('parameters'),
-          'Remove `parameters`.',
-        );
-    }
+    const context: KindCheckContext = { spec, tool, params, at, add, connection: connectionRef };
+    for (const { kind, impl } of implementations) kind.check?.(impl, context);
     if (tool.outputValidation === 'lenient' && !tool.returns) {
       add(
         'SPEC_INVALID_VALUE',
@@ -201,11 +158,11 @@ export function checkSpec(spec: ServerSpec): PathIssue[] {
         'Add `returns` or remove the option.',
       );
     }
-    if (tool.static) checkTemplate(tool.static.text, params, at('static', 'text'), add);
 
+    const added = new Set(implementations.flatMap(({ kind, impl }) => kind.addedParameters?.(impl) ?? []));
     tool.examples?.forEach((ex, e) => {
       for (const key of Object.keys(ex.arguments)) {
-        if (!params.has(key) && !(tool.sql?.paginate && (key === 'limit' || key === 'cursor'))) {
+        if (!params.has(key) && !added.has(key)) {
           add(
             'SPEC_UNDEFINED_REFERENCE',
             `example argument "${key}" is not a parameter of "${tool.name}"`,
@@ -299,7 +256,7 @@ export function checkSpec(spec: ServerSpec): PathIssue[] {
       for (const [name, schema] of Object.entries(op.parameters))
         checkValueSchema(schema, at('parameters', name), add);
       connectionRef(op.http.connection, at('http', 'connection'), 'http');
-      checkHttp(op.http, new Set(Object.keys(op.parameters)), at('http'), add);
+      checkHttpRequest(op.http, new Set(Object.keys(op.parameters)), at('http'), add);
     });
   });
 
@@ -387,111 +344,6 @@ export function findLiteralSecrets(data: unknown): PathIssue[] {
   return issues;
 }
 
-function checkHttp(
-  http: HttpImpl,
-  params: Set<string>,
-  at: PathSegment[],
-  add: (c: ErrorCode, m: string, p: PathSegment[], h?: string, needle?: string) => void,
-) {
-  checkTemplate(http.path, params, [...at, 'path'], add);
-  if (/^[a-z][a-z0-9+.-]*:/i.test(http.path) || http.path.startsWith('//')) {
-    add(
-      'SPEC_INVALID_VALUE',
-      'the path must be relative to the connection base URL',
-      [...at, 'path'],
-      'Write a path such as /items/{{id}}.',
-    );
-  }
-  for (const [k, v] of Object.entries(http.query ?? {})) {
-    if (typeof v === 'string') checkTemplate(v, params, [...at, 'query', k], add);
-    else if (!params.has(v.param))
-      add('SPEC_UNDEFINED_REFERENCE', `query parameter "${k}" names no parameter "${v.param}"`, [
-        ...at,
-        'query',
-        k,
-        'param',
-      ]);
-  }
-  for (const [k, v] of Object.entries(http.headers ?? {})) {
-    checkTemplate(v, params, [...at, 'headers', k], add);
-    checkHeader(k, v, [...at, 'headers', k], add);
-    if (isSensitiveHeaderName(k) && !/\{\{/.test(v)) {
-      add(
-        'SPEC_LITERAL_SECRET',
-        `header "${k}" has a literal value`,
-        [...at, 'headers', k],
-        'Move credentials to the connection `auth` or `headers: { name: { env: VAR } }`.',
-      );
-    }
-  }
-  for (const [k, v] of Object.entries(http.cookies ?? {})) {
-    checkTemplate(v, params, [...at, 'cookies', k], add);
-    if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(k))
-      add('SPEC_INVALID_VALUE', `"${k}" is not a valid cookie name`, [...at, 'cookies', k]);
-  }
-  if (http.bodyEncoding === 'text' && http.body !== undefined && typeof http.body !== 'string') {
-    add(
-      'SPEC_INVALID_VALUE',
-      'a text body is a template string',
-      [...at, 'body'],
-      'Write body: "{{content}}".',
-    );
-  }
-  if (http.bodyEncoding === 'binary') {
-    const file = (http.body as { file?: unknown } | undefined)?.file;
-    if (typeof file !== 'string' || !params.has(file)) {
-      add(
-        'SPEC_INVALID_VALUE',
-        'a binary body is { file: <parameter holding base64 content> }',
-        [...at, 'body'],
-        'Write body: { file: content } and declare a string parameter "content".',
-      );
-    }
-  }
-  if (
-    (http.bodyEncoding === 'form' || http.bodyEncoding === 'multipart') &&
-    http.body !== undefined &&
-    (typeof http.body !== 'object' || http.body === null || Array.isArray(http.body))
-  ) {
-    add('SPEC_INVALID_VALUE', `a ${http.bodyEncoding} body must be a mapping of field names to templates`, [
-      ...at,
-      'body',
-    ]);
-  }
-  walkStrings(http.body, [...at, 'body'], (s, p) => {
-    if (p[p.length - 1] === 'file' && (http.bodyEncoding === 'multipart' || http.bodyEncoding === 'binary')) {
-      if (!params.has(s)) add('SPEC_UNDEFINED_REFERENCE', `file field names no parameter "${s}"`, p);
-    } else if (!(p[p.length - 1] === 'contentType' && http.bodyEncoding === 'multipart'))
-      checkTemplate(s, params, p, add);
-  });
-}
-
-const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
-
-function checkHeader(
-  name: string,
-  value: string | undefined,
-  path: PathSegment[],
-  add: (c: ErrorCode, m: string, p: PathSegment[], h?: string, needle?: string) => void,
-) {
-  if (!HEADER_NAME.test(name)) {
-    add(
-      'SPEC_INVALID_VALUE',
-      `"${name}" is not a valid HTTP header name`,
-      path,
-      'Header names use letters, digits and - (no spaces or colons).',
-    );
-  }
-  if (value !== undefined && /[\r\n\0]/.test(value)) {
-    add(
-      'SPEC_INVALID_VALUE',
-      `the value of header "${name}" contains a line break or NUL`,
-      path,
-      'Header values are a single line.',
-    );
-  }
-}
-
 /** The form the SDK matches resource reads against (`new URL(uri).href`); templates are checked on their literal text. */
 function canonicalUri(uri: string): string | undefined {
   const probe = uri.replace(/\{[^{}]*\}/g, 'x');
@@ -514,80 +366,7 @@ function envNameFor(header: string): string {
   return /^[A-Z_]/.test(base) ? base : `H_${base}`;
 }
 
-function checkSql(
-  statement: string,
-  params: Set<string>,
-  path: PathSegment[],
-  add: (c: ErrorCode, m: string, p: PathSegment[], h?: string, needle?: string) => void,
-) {
-  const analysis = analyzeSql(statement);
-  if (analysis.unterminated)
-    add('SPEC_INVALID_SQL', `unterminated ${analysis.unterminated} in SQL statement`, path);
-  if (analysis.multipleStatements) {
-    add(
-      'SPEC_INVALID_SQL',
-      'the SQL contains more than one statement',
-      path,
-      'Use a single statement per tool.',
-    );
-  }
-  const used = new Set<string>();
-  for (const { name } of analysis.placeholders) {
-    used.add(name);
-    if (!params.has(name)) {
-      add(
-        'SPEC_INVALID_SQL',
-        `SQL placeholder ":${name}" has no matching parameter`,
-        path,
-        `Declare parameter "${name}" or fix the placeholder.`,
-        `:${name}`,
-      );
-    }
-  }
-  return used;
-}
-
-function checkTemplate(
-  template: string,
-  vars: Set<string>,
-  path: PathSegment[],
-  add: (c: ErrorCode, m: string, p: PathSegment[], h?: string, needle?: string) => void,
-) {
-  const { parts, problems } = parseTemplate(template);
-  for (const problem of problems) add('SPEC_INVALID_TEMPLATE', problem.message, path);
-  for (const part of parts) {
-    if (part.variable !== undefined && !vars.has(part.variable)) {
-      add(
-        'SPEC_INVALID_TEMPLATE',
-        `placeholder {{${part.variable}}} names no parameter`,
-        path,
-        vars.size ? `Use one of: ${[...vars].join(', ')}.` : 'Declare the parameter first.',
-        part.variable,
-      );
-    }
-  }
-}
-
-function walkStrings(
-  value: unknown,
-  path: PathSegment[],
-  visit: (s: string, path: PathSegment[]) => void,
-): void {
-  if (typeof value === 'string') visit(value, path);
-  else if (Array.isArray(value)) {
-    value.forEach((v, i) => {
-      walkStrings(v, [...path, i], visit);
-    });
-  } else if (value && typeof value === 'object') {
-    for (const [k, v] of Object.entries(value)) walkStrings(v, [...path, k], visit);
-  }
-}
-
-function checkValueSchema(
-  schema: ValueSchema,
-  path: PathSegment[],
-  add: (c: ErrorCode, m: string, p: PathSegment[], h?: string, needle?: string) => void,
-) {
+function checkValueSchema(schema: ValueSchema, path: PathSegment[], add: AddIssue) {
   const t = schema.type;
   const numeric = t === 'number' || t === 'integer';
   const misplaced = (field: string, kind: string) =>

@@ -3,86 +3,20 @@
  * `ServerSpec`; the generator consumes only this. The JSON Schema in schema/ is derived from it.
  */
 import { z } from 'zod';
+import { HttpImpl } from '../kinds/http.js';
+import { KINDS, type KindFields, type ToolKindName } from '../kinds/index.js';
+import { EnvRef, envVarName, identifier, SERVER_NAME, text, toolName, ValueSchema } from './primitives.js';
 
-export const TOOL_NAME = /^[A-Za-z0-9_.-]{1,128}$/;
-export const SERVER_NAME = /^[a-z0-9](?:[a-z0-9._-]{0,62}[a-z0-9])?$/;
-export const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
-export const ENV_VAR = /^[A-Z_][A-Z0-9_]{0,127}$/;
+// The implementation schemas live with their kinds (core/kinds); the model re-exports them.
+export { CatalogImpl } from '../kinds/catalog.js';
+export { CodeImpl } from '../kinds/code.js';
+export { HttpImpl, QueryParamStyle } from '../kinds/http.js';
+export { QueryImpl } from '../kinds/query.js';
+export { SqlImpl } from '../kinds/sql.js';
+export { StaticImpl } from '../kinds/static.js';
+export { ENV_VAR, EnvRef, IDENTIFIER, SERVER_NAME, TOOL_NAME, ValueSchema } from './primitives.js';
+
 const SEMVER = /^\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?$/;
-
-const toolName = z.string().regex(TOOL_NAME, 'must be 1-128 characters of A-Z a-z 0-9 _ . -');
-const identifier = z
-  .string()
-  .regex(IDENTIFIER, 'must start with a letter or _ and use only A-Z a-z 0-9 _ (max 64)');
-const envVarName = z
-  .string()
-  .regex(ENV_VAR, 'must be an upper-case environment variable name such as DATABASE_URL')
-  .describe('Name of an environment variable that holds the value at run time.');
-const text = z.string().max(100_000);
-
-/** A value that comes from the environment at run time: `{ env: NAME }`. */
-export const EnvRef = z
-  .strictObject({ env: envVarName })
-  .describe('Read the value from an environment variable.');
-export type EnvRef = z.infer<typeof EnvRef>;
-
-const scalar = z.union([z.string(), z.number(), z.boolean()]);
-
-/** A JSON-Schema-like description of a value: tool parameters, nested properties and output schemas. */
-export interface ValueSchema {
-  type: 'string' | 'number' | 'integer' | 'boolean' | 'array' | 'object';
-  description?: string | undefined;
-  required?: boolean | undefined;
-  nullable?: boolean | undefined;
-  default?: unknown;
-  enum?: Array<string | number | boolean> | undefined;
-  minimum?: number | undefined;
-  maximum?: number | undefined;
-  exclusiveMinimum?: number | undefined;
-  exclusiveMaximum?: number | undefined;
-  minLength?: number | undefined;
-  maxLength?: number | undefined;
-  pattern?: string | undefined;
-  format?: 'email' | 'uri' | 'date' | 'date-time' | 'uuid' | undefined;
-  items?: ValueSchema | undefined;
-  minItems?: number | undefined;
-  maxItems?: number | undefined;
-  properties?: Record<string, ValueSchema> | undefined;
-  additionalProperties?: boolean | undefined;
-}
-
-export const ValueSchema: z.ZodType<ValueSchema> = z.lazy(() =>
-  z
-    .strictObject({
-      type: z.enum(['string', 'number', 'integer', 'boolean', 'array', 'object']),
-      description: text.optional(),
-      required: z
-        .boolean()
-        .optional()
-        .describe('The value must be given (parameters and object properties).'),
-      nullable: z.boolean().optional(),
-      default: z.unknown().optional(),
-      enum: z.array(scalar).min(1).optional(),
-      minimum: z.number().optional(),
-      maximum: z.number().optional(),
-      exclusiveMinimum: z.number().optional(),
-      exclusiveMaximum: z.number().optional(),
-      minLength: z.number().int().nonnegative().optional(),
-      maxLength: z.number().int().nonnegative().optional(),
-      pattern: z
-        .string()
-        .max(1000)
-        .optional()
-        .describe('ECMAScript regular expression the string must match.'),
-      format: z.enum(['email', 'uri', 'date', 'date-time', 'uuid']).optional(),
-      items: ValueSchema.optional().describe('Schema of array items.'),
-      minItems: z.number().int().nonnegative().optional(),
-      maxItems: z.number().int().nonnegative().optional(),
-      properties: z.record(identifier, ValueSchema).optional(),
-      additionalProperties: z.boolean().optional(),
-    })
-    .describe('A value schema (a subset of JSON Schema).'),
-);
 
 // ---------- connections ----------
 
@@ -158,83 +92,7 @@ export type DatabaseConnection = z.infer<typeof DatabaseConnection>;
 export type SqliteConnection = z.infer<typeof SqliteConnection>;
 export type HttpConnection = z.infer<typeof HttpConnection>;
 
-// ---------- tool implementations ----------
-
-export const SqlImpl = z.strictObject({
-  connection: identifier,
-  statement: z.string().min(1).max(100_000).describe('One SQL statement; values as :param placeholders.'),
-  result: z
-    .enum(['rows', 'row', 'value', 'exec'])
-    .default('rows')
-    .describe(
-      'rows: all rows; row: the first row or null; value: first column of the first row; exec: affected rows.',
-    ),
-  paginate: z.boolean().optional().describe('Add limit/cursor parameters and page through the rows.'),
-});
-export type SqlImpl = z.infer<typeof SqlImpl>;
-
-/** A query parameter serialised from an array or object argument (OpenAPI styles). */
-export const QueryParamStyle = z.strictObject({
-  param: identifier,
-  style: z.enum(['form', 'spaceDelimited', 'pipeDelimited', 'deepObject']).default('form'),
-  explode: z.boolean().optional().describe('Defaults to true for form and deepObject, false otherwise.'),
-});
-export type QueryParamStyle = z.infer<typeof QueryParamStyle>;
-
-export const HttpImpl = z.strictObject({
-  connection: identifier,
-  method: z.enum(['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD']).default('GET'),
-  path: z
-    .string()
-    .min(1)
-    .max(2000)
-    .describe('Path below the base URL; {{param}} placeholders are URL-encoded.'),
-  query: z.record(z.string().min(1), z.union([z.string().max(4000), QueryParamStyle])).optional(),
-  headers: z.record(z.string().min(1), z.string().max(4000)).optional(),
-  cookies: z.record(z.string().min(1).max(200), z.string().max(4000)).optional(),
-  bodyEncoding: z
-    .enum(['json', 'form', 'multipart', 'text', 'binary'])
-    .default('json')
-    .describe(
-      'text: the body is a template string; binary: the body is { file: param } with base64 content.',
-    ),
-  contentType: z.string().min(1).max(200).optional().describe('Content type of a text or binary body.'),
-  body: z
-    .unknown()
-    .optional()
-    .describe('JSON body template; a string that is exactly "{{param}}" keeps its type.'),
-  response: z.enum(['json', 'text']).optional(),
-});
-export type HttpImpl = z.infer<typeof HttpImpl>;
-
-export const CodeImpl = z.strictObject({
-  source: z
-    .string()
-    .min(1)
-    .max(200_000)
-    .describe(
-      'TypeScript function body. Receives `args` (typed from parameters) and `ctx`; returns the result.',
-    ),
-});
-export type CodeImpl = z.infer<typeof CodeImpl>;
-
-export const QueryImpl = z.strictObject({
-  connection: identifier,
-  maxRows: z.number().int().min(1).max(100_000).default(1000),
-  timeoutMs: z.number().int().min(1).max(600_000).default(5000),
-});
-export type QueryImpl = z.infer<typeof QueryImpl>;
-
-export const CatalogImpl = z.strictObject({
-  catalog: identifier,
-  action: z.enum(['search', 'describe', 'invoke']),
-});
-export type CatalogImpl = z.infer<typeof CatalogImpl>;
-
-export const StaticImpl = z.strictObject({
-  text: text.describe('Text returned by the tool; {{param}} placeholders are filled in.'),
-});
-export type StaticImpl = z.infer<typeof StaticImpl>;
+// ---------- tools ----------
 
 const Annotations = z.strictObject({
   readOnly: z.boolean().optional(),
@@ -267,27 +125,22 @@ export const Tool = z.strictObject({
     .enum(['strict', 'lenient'])
     .default('strict')
     .describe('lenient: a result that does not match `returns` is returned with a note instead of failing.'),
-  sql: SqlImpl.optional(),
-  http: HttpImpl.optional(),
-  code: CodeImpl.optional(),
-  static: StaticImpl.optional(),
-  query: QueryImpl.optional().describe(
-    'Guarded ad-hoc read-only SQL; parameters `sql` and `params` are added.',
-  ),
-  catalog: CatalogImpl.optional().describe(
-    'Search, describe or invoke the operations of a catalog (dynamic mode).',
-  ),
+  // One optional field per tool kind (sql, http, code, static, query, catalog); checkSpec wants exactly one.
+  ...kindFields(),
 });
 export type Tool = z.infer<typeof Tool>;
-export type ToolImplementationKind = 'sql' | 'http' | 'code' | 'static' | 'query' | 'catalog';
-export const IMPLEMENTATION_KINDS: readonly ToolImplementationKind[] = [
-  'sql',
-  'http',
-  'code',
-  'static',
-  'query',
-  'catalog',
-];
+export type ToolImplementationKind = ToolKindName;
+export const IMPLEMENTATION_KINDS: readonly ToolImplementationKind[] = KINDS.map((kind) => kind.name);
+
+/** One optional field per tool kind (`sql`, `http`, …), in table order. */
+function kindFields(): KindFields {
+  return Object.fromEntries(
+    KINDS.map((kind) => {
+      const field = kind.schema.optional();
+      return [kind.name, kind.fieldDescription ? field.describe(kind.fieldDescription) : field];
+    }),
+  ) as KindFields;
+}
 
 /** Operations reachable through catalog tools instead of one tool each (large APIs). */
 export const Catalog = z.strictObject({

@@ -1,9 +1,10 @@
-/** Connect to a generated server (its bundle over stdio) with the SDK v2 client and call tools. */
-import { existsSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+/**
+ * Sessions with an MCP server and tool calls through them: start a server bundle over stdio with the SDK v2
+ * client (pinned or negotiated protocol era), list its tools, call one and flatten the result to text.
+ * Knows nothing about generated projects' layout (see src/build/verify/cases.ts for that).
+ */
 import { Client } from '@modelcontextprotocol/client';
 import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
-import { BUNDLE_FILE, type TestCase } from '../../build/generator/index.js';
 import { FactoryError } from '../../core/errors/index.js';
 
 export type ProtocolChoice = 'auto' | '2025-11-25' | '2026-07-28';
@@ -22,17 +23,25 @@ export interface ServerSession {
   close(): Promise<void>;
 }
 
-export async function connectToProject(
-  dir: string,
-  options: { protocol?: ProtocolChoice; env?: NodeJS.ProcessEnv } = {},
+/** The protocol version the client settled on with the server (undefined before connecting). */
+export function negotiatedProtocol(client: Client): string | undefined {
+  return (
+    client as unknown as { getNegotiatedProtocolVersion?: () => string | undefined }
+  ).getNegotiatedProtocolVersion?.();
+}
+
+/** A tool result's content as text: text parts joined by newlines, other parts as `[type]`. */
+export function toolResultText(result: { content?: unknown }): string {
+  return ((result.content ?? []) as Array<{ type: string; text?: string }>)
+    .map((c) => (c.type === 'text' ? (c.text ?? '') : `[${c.type}]`))
+    .join('\n');
+}
+
+/** Start `node <bundle> --transport stdio` in `cwd` and connect to it (SERVER_START_FAILED with its stderr). */
+export async function connectStdio(
+  bundle: string,
+  options: { cwd: string; protocol?: ProtocolChoice; env?: NodeJS.ProcessEnv },
 ): Promise<ServerSession> {
-  const root = resolve(dir);
-  const bundle = join(root, BUNDLE_FILE);
-  if (!existsSync(bundle)) {
-    throw new FactoryError('SERVER_START_FAILED', `${bundle} does not exist`, {
-      details: { hint: 'Create the server first (mcp-factory create) or run npm run build in it.' },
-    });
-  }
   const mode =
     options.protocol === '2025-11-25'
       ? 'legacy'
@@ -44,7 +53,7 @@ export async function connectToProject(
   const transport = new StdioClientTransport({
     command: process.execPath,
     args: [bundle, '--transport', 'stdio'],
-    cwd: root,
+    cwd: options.cwd,
     env: {
       ...(process.env as Record<string, string>),
       LOG_LEVEL: 'warn',
@@ -64,15 +73,10 @@ export async function connectToProject(
       { cause: error },
     );
   }
-  return {
-    client,
-    protocolVersion: (
-      client as unknown as { getNegotiatedProtocolVersion?: () => string | undefined }
-    ).getNegotiatedProtocolVersion?.(),
-    close: () => client.close(),
-  };
+  return { client, protocolVersion: negotiatedProtocol(client), close: () => client.close() };
 }
 
+/** Call `tool` (TOOL_NOT_FOUND, listing the server's tools, when it has no such tool). */
 export async function callTool(
   session: ServerSession,
   tool: string,
@@ -87,50 +91,11 @@ export async function callTool(
   }
   const t0 = performance.now();
   const result = await session.client.callTool({ name: tool, arguments: args });
-  const content = (result.content ?? []) as Array<{ type: string; text?: string }>;
   return {
     tool,
     isError: Boolean(result.isError),
-    text: content.map((c) => (c.type === 'text' ? (c.text ?? '') : `[${c.type}]`)).join('\n'),
+    text: toolResultText(result),
     ...(result.structuredContent !== undefined ? { structuredContent: result.structuredContent } : {}),
     durationMs: performance.now() - t0,
   };
-}
-
-export interface CaseOutcome {
-  case: TestCase;
-  status: 'passed' | 'failed' | 'skipped';
-  reason?: string;
-  outcome?: ToolCallOutcome;
-}
-
-/** Run the project's planned test cases (test/cases.json) against the server. */
-export async function runAllCases(
-  dir: string,
-  session: ServerSession,
-  env: NodeJS.ProcessEnv = process.env,
-): Promise<CaseOutcome[]> {
-  const file = join(resolve(dir), 'test', 'cases.json');
-  const cases = JSON.parse(readFileSync(file, 'utf8')) as TestCase[];
-  const outcomes: CaseOutcome[] = [];
-  for (const c of cases) {
-    const missing = c.requiresEnv.filter((n) => !env[n]);
-    if (c.skip || missing.length) {
-      outcomes.push({ case: c, status: 'skipped', reason: c.skip ?? `set ${missing.join(', ')}` });
-      continue;
-    }
-    const outcome = await callTool(session, c.tool, c.arguments);
-    const problems: string[] = [];
-    if (outcome.isError !== c.expectError)
-      problems.push(c.expectError ? 'expected an error result' : `error: ${outcome.text.slice(0, 300)}`);
-    if (c.contains !== undefined && !outcome.text.includes(c.contains))
-      problems.push(`expected "${c.contains}" in the result`);
-    outcomes.push({
-      case: c,
-      status: problems.length ? 'failed' : 'passed',
-      ...(problems.length ? { reason: problems.join('; ') } : {}),
-      outcome,
-    });
-  }
-  return outcomes;
 }

@@ -14,6 +14,7 @@ import {
   resolveLlmConfig,
   resolveResearchSettings,
 } from '../../llm/config.js';
+import { loadConfig } from '../../platform/config.js';
 import { ExecutionLog } from '../../platform/execution-log.js';
 import { type EnvReference, envReferences } from './checks.js';
 import { type PromptInput, validatePrompt } from './input.js';
@@ -181,7 +182,7 @@ function researchProvider(
       ],
     });
   }
-  const baseUrl = settings.baseUrl ?? env.MCP_FACTORY_TAVILY_URL?.trim();
+  const baseUrl = settings.baseUrl ?? loadConfig(env).research.tavilyUrl;
   return new TavilyResearch({
     apiKey,
     ...(baseUrl ? { baseUrl } : {}),

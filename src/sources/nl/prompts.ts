@@ -4,13 +4,14 @@
  * findings and failing test output back to it.
  */
 import type { Issue } from '../../core/errors/index.js';
+import { KINDS } from '../../core/kinds/index.js';
 import { specJsonSchema } from '../../core/spec/json-schema.js';
 
 let specSchemaCache: Record<string, unknown> | undefined;
 
 /**
- * The spec's JSON Schema as the model sees it: without `$schema`/`$id` and without the importer-only catalog
- * feature (dynamic OpenAPI mode). What the model returns is still validated against the full model.
+ * The spec's JSON Schema as the model sees it: without `$schema`/`$id` and without the importer-only tool kinds
+ * (the catalog of dynamic OpenAPI mode). What the model returns is still validated against the full model.
  */
 export function llmSpecSchema(): Record<string, unknown> {
   if (specSchemaCache) return specSchemaCache;
@@ -19,7 +20,7 @@ export function llmSpecSchema(): Record<string, unknown> {
   delete props.$schema;
   delete props.catalogs;
   const tool = (props.tools as { items?: { properties?: Record<string, unknown> } }).items;
-  if (tool?.properties) delete tool.properties.catalog;
+  for (const kind of KINDS) if (kind.importerOnly && tool?.properties) delete tool.properties[kind.name];
   specSchemaCache = schema;
   return schema;
 }
@@ -102,6 +103,11 @@ const EXAMPLE = {
 /** The example in the system prompt (exported so a test can check that it validates). */
 export const SYSTEM_PROMPT_EXAMPLE: Readonly<Record<string, unknown>> = EXAMPLE;
 
+/** How each kind offered to authors is explained, one bullet each (from the kinds table). */
+const AUTHORED_KINDS = KINDS.flatMap((kind) =>
+  kind.authoring ? [`  - ${kind.authoring.promptLine}`] : [],
+).join('\n');
+
 export interface SystemPromptOptions {
   /** Put the JSON Schema in the prompt (json mode: the provider does not get it as structured output). */
   includeSchema: boolean;
@@ -120,10 +126,7 @@ Answer with the JSON object only: no prose, no Markdown code fences.
   - SQLite: { name, type: sqlite, path } only with a file path the user gave, otherwise { name, type: sqlite, envVar }
   - HTTP APIs: { name, type: http, baseUrl and/or baseUrlEnv, headers, auth } with auth { type: bearer, envVar } | { type: api_key, in: header|query, name, envVar } | { type: basic, usernameEnv, passwordEnv } | { type: oauth2_client_credentials, tokenUrl, clientIdEnv, clientSecretEnv }
 - tools: snake_case name, description, parameters (name → { type: string|number|integer|boolean|array|object, description, required, enum, default, minimum, maximum, minLength, maxLength, pattern, format, items, properties }), returns (output schema of the result), annotations { readOnly, destructive, idempotent, openWorld }, examples, and EXACTLY ONE implementation:
-  - sql: { connection, statement, result: rows | row | value | exec, paginate } — one statement; every value is a :param placeholder naming a parameter; never build SQL from text. Search: name LIKE '%' || :query || '%'. Optional filter: (:category IS NULL OR category = :category) with the parameter not required.
-  - http: { connection, method, path: "/items/{{id}}", query: { q: "{{query}}" }, headers, body } — every {{param}} names a parameter.
-  - code: { source } — the BODY of \`async function run(args: Args, ctx: ToolContext): Promise<unknown>\` in strict TypeScript. \`args\` is typed from the parameters (a parameter that is neither required nor defaulted may be undefined). \`ctx.db(connection).query(text, values)\` resolves to { rows, affectedRows } and uses the driver's placeholders ($1, $2 for PostgreSQL; ? for MySQL and SQLite); \`ctx.env("NAME")\` returns a required environment variable; \`ctx.log.info(message, fields)\`; \`ctx.signal\`; the global \`fetch\`. No import, require, eval, new Function, child_process or shell, no file-system writes, no process.env. Return a JSON-serialisable value; throw an Error for bad input. Prefer sql, http and static tools; use code for computation.
-  - static: { text: "Hello {{name}}" }
+${AUTHORED_KINDS}
 - pagination: { defaultLimit, maxLimit } for sql tools with paginate: true (this adds limit and cursor parameters: do not declare them).
 - auth (for the HTTP transport): { type: api_key, header: "X-API-Key", envVar } or { type: bearer, envVar }.
 - resources, prompts and triggers (cron, webhook, file, queue, database, startup) only when the description asks for them.

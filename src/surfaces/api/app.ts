@@ -1,8 +1,9 @@
 /**
  * The HTTP API core: web-standard `fetch(Request) → Response`. Per request: Host/Origin checks, route match,
- * bearer authentication and the per-token rate limit (except /health, /live, /ready), the body size limit,
- * validation of parameters, query and body against the route's zod schemas, the handler, and one error shape
- * for every failure. Metrics are recorded by route pattern and status.
+ * bearer authentication, the per-token rate limit and the policy check of the route's permission (except
+ * /health, /live, /ready), the body size limit, validation of parameters, query and body against the route's
+ * zod schemas, the handler, and one error shape for every failure. Metrics are recorded by route pattern and
+ * status.
  */
 import { randomUUID } from 'node:crypto';
 import {
@@ -129,6 +130,7 @@ export function createApi(options: ApiOptions): Api {
         { details: { allow: match.allow } },
       );
     const def = match.route.definition;
+    if (principal && def.permission) access.authorize(principal, def.permission);
     const params = def.params ? parseWith('params', def.params, match.params) : {};
     const query = def.query
       ? parseWith('query', def.query, Object.fromEntries(url.searchParams))

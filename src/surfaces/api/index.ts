@@ -35,10 +35,15 @@ export {
   serveFetch,
 } from '../http/node.js';
 export type { Method, ResponseSpec, RouteContext, RouteDefinition } from '../http/router.js';
+export {
+  checkSpecSource,
+  type SpecCheck,
+  type SpecSource,
+  specFromSource,
+} from '../operations/spec-input.js';
 export { type Api, type ApiOptions, createApi } from './app.js';
 export { type ApiMetrics, createApiMetrics } from './metrics.js';
 export { openApiDocument } from './openapi.js';
-export { checkSpecSource, type SpecCheck, type SpecSource, specFromSource } from './spec-input.js';
 
 export interface ServedApi extends ServedHttp {
   api: Api;

@@ -1,12 +1,12 @@
 /**
  * The OpenAPI 3.1 document of the HTTP API, generated from the route definitions and their zod schemas (plus
  * the published spec JSON Schema for request bodies that carry a spec). Nothing here is written by hand per
- * route: adding a route to routes.ts adds it to the document.
+ * route: adding a route (routes.ts, operation-routes.ts) adds it to the document.
  */
 import { z } from 'zod';
 import { specJsonSchema } from '../../core/spec/index.js';
 import type { RouteDefinition } from '../http/router.js';
-import { namedSchemas } from './schemas.js';
+import { namedSchemas } from '../operations/schemas.js';
 
 type Json = Record<string, unknown>;
 

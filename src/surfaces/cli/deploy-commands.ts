@@ -9,7 +9,9 @@ import { FactoryError } from '../../core/errors/index.js';
 import type { ServerSpec } from '../../core/spec/model.js';
 import { createControlPlane, type LocalControlPlane } from '../../deploy/control-plane.js';
 import { parseProcessId } from '../../deploy/targets/local/proc.js';
+import { DEFAULT_TARGET, TARGET_NAMES, type TargetName } from '../../deploy/targets/names.js';
 import type { ServerStatusReport } from '../../deploy/types.js';
+import { loadConfig } from '../../platform/config.js';
 import type { DeploymentRecord, ServerRecord } from '../../store/index.js';
 import { runSupervisorProcess } from './supervisor-daemon.js';
 
@@ -40,7 +42,7 @@ export function cliActor(): string {
 function plane(opts: { home?: string }): LocalControlPlane {
   return createControlPlane({
     home: opts.home,
-    registryUrl: process.env.MCP_FACTORY_REGISTRY_URL || undefined,
+    registryUrl: loadConfig().registryUrl,
   });
 }
 
@@ -110,7 +112,7 @@ export function registerDeployCommands(program: Command, io: DeployIo, helpers: 
     .description('run a registered server (or --spec FILE: create, register and run it)')
     .argument('[name]', 'registered server name')
     .addOption(
-      new Option('--target <target>', 'where to run it').choices(['local', 'docker']).default('local'),
+      new Option('--target <target>', 'where to run it').choices(TARGET_NAMES).default(DEFAULT_TARGET),
     )
     .option('--port <port>', 'fixed port (default: a free port from the supervisor range; 0 = choose anew)')
     .option(
@@ -127,7 +129,7 @@ export function registerDeployCommands(program: Command, io: DeployIo, helpers: 
       async (
         nameArg: string | undefined,
         opts: {
-          target: 'local' | 'docker';
+          target: TargetName;
           port?: string;
           env: string[];
           spec?: string;
@@ -321,7 +323,9 @@ export function registerDeployCommands(program: Command, io: DeployIo, helpers: 
       .action(async (name: string, opts: { home?: string; format: string }) => {
         await withPlane(opts, async (cp) => {
           await cp[verb](name, { actor: cliActor() });
-          const [d] = (await cp.listDeployments()).filter((x) => x.server === name && x.target === 'local');
+          const [d] = (await cp.listDeployments()).filter(
+            (x) => x.server === name && x.target === DEFAULT_TARGET,
+          );
           if (opts.format === 'json') json({ ok: true, server: name, action: verb, deployment: d ?? null });
           else io.stdout(`✔ ${verb === 'remove' ? `${name} removed` : d ? describeDeployment(d) : name}\n`);
         });
@@ -355,7 +359,7 @@ export function registerDeployCommands(program: Command, io: DeployIo, helpers: 
             await cp.close();
             const code = await runSupervisorProcess({
               home: cp.layout.home,
-              registryUrl: process.env.MCP_FACTORY_REGISTRY_URL || undefined,
+              registryUrl: loadConfig().registryUrl,
               write: io.stderr,
             });
             if (code !== 0) helpers.exit(code);

@@ -7,16 +7,13 @@ import { resolve } from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import { createServerProject, type ProgressEvent } from '../../build/create.js';
 import { formatReport, isSeverity, type Severity } from '../../build/security/index.js';
+import { connectToProject, runAllCases } from '../../build/verify/cases.js';
 import { ERROR_CODES, FactoryError, formatIssue, type Issue } from '../../core/errors/index.js';
 import { SERVER_NAME, type ServerSpec } from '../../core/spec/model.js';
 import { createControlPlane } from '../../deploy/control-plane.js';
+import { loadConfig } from '../../platform/config.js';
 import { factoryVersion } from '../../platform/factory-files.js';
-import {
-  callTool,
-  connectToProject,
-  type ProtocolChoice,
-  runAllCases,
-} from '../../platform/mcp-client/call-tool.js';
+import { callTool, type ProtocolChoice } from '../../platform/mcp-client/call-tool.js';
 import { cliActor, registerDeployCommands, testDeployed } from './deploy-commands.js';
 import { registerServeCommands } from './serve.js';
 import { resolveSource, type SourceOptions, specToYaml } from './sources.js';
@@ -459,7 +456,7 @@ async function registerCreate(
 ): Promise<void> {
   const cp = createControlPlane({
     home: opts.home,
-    registryUrl: process.env.MCP_FACTORY_REGISTRY_URL || undefined,
+    registryUrl: loadConfig().registryUrl,
   });
   try {
     if (!opts.json) io.stderr(`Creating ${spec.name}@${spec.version} in ${cp.layout.home}\n`);

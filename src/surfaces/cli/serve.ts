@@ -8,9 +8,11 @@ import { userInfo } from 'node:os';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { createControlPlane } from '../../deploy/index.js';
 import type { ControlPlane } from '../../deploy/types.js';
+import { AccessControl, type ApiLimits } from '../../identity/access.js';
 import { TokenStore } from '../../identity/tokens.js';
+import { loadConfig } from '../../platform/config.js';
 import { defaultHome, openRegistry, type Registry } from '../../store/index.js';
-import { AccessControl, type ApiLimits, serveApi } from '../api/index.js';
+import { serveApi } from '../api/index.js';
 import { createFactoryMcpHttp, type FactoryMcpHttp } from '../mcp/index.js';
 import { registerMcpCommand } from './mcp.js';
 
@@ -96,7 +98,7 @@ export interface Factory {
 /** The registry, the control plane over it and the token store of a factory home. */
 export async function openFactory(opts: HomeOptions): Promise<Factory> {
   const home = opts.home ?? defaultHome();
-  const registryUrl = opts.registry ?? (process.env.MCP_FACTORY_REGISTRY_URL || undefined);
+  const registryUrl = opts.registry ?? loadConfig().registryUrl;
   const registry = await openRegistry({ home, url: registryUrl });
   const controlPlane = createControlPlane({ home, registryUrl, registry });
   return {
@@ -231,7 +233,7 @@ async function auditTokenChange(
   try {
     registry = await openRegistry({
       home: opts.home ?? defaultHome(),
-      url: opts.registry ?? (process.env.MCP_FACTORY_REGISTRY_URL || undefined),
+      url: opts.registry ?? loadConfig().registryUrl,
     });
     await registry.audit({ actor, action, target: `token:${name}` });
   } catch (error) {

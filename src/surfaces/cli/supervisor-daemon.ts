@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { FactoryError } from '../../core/errors/index.js';
 import { Supervisor } from '../../deploy/targets/local/supervisor.js';
+import { loadConfig } from '../../platform/config.js';
 import { defaultHome } from '../../store/index.js';
 
 /** Run a supervisor until SIGTERM/SIGINT or a shutdown request; resolves to an exit code. */
@@ -55,7 +56,7 @@ if (isMain()) {
   const { values } = parseArgs({ options: { home: { type: 'string' } }, strict: true });
   process.exitCode = await runSupervisorProcess({
     home: values.home ?? defaultHome(),
-    registryUrl: process.env.MCP_FACTORY_REGISTRY_URL || undefined,
+    registryUrl: loadConfig().registryUrl,
     write: (line) => process.stderr.write(line),
   });
 }

@@ -1,6 +1,7 @@
 /**
  * One error shape for every failure of the HTTP API: `{ error, message, details, timestamp }`, where `error` is a
- * stable code from src/errors/codes.ts and `details` carries the hint and, for spec validation, the issues.
+ * stable code from src/core/errors/codes.ts and `details` carries the hint and, for spec validation, the issues.
+ * The response status is the code's `status` in that same table.
  */
 import { ERROR_CODES, type ErrorCode, FactoryError, type Issue } from '../../core/errors/index.js';
 
@@ -11,60 +12,9 @@ export interface ErrorBody {
   timestamp: string;
 }
 
-/**
- * HTTP status by error code. Keyed by plain strings so that codes other modules add or rename never break this
- * table; codes not listed fall back by name (`*_NOT_FOUND` 404, `*_EXISTS`/`*_CONFLICT` 409, `*_UNAVAILABLE`
- * 503, `SPEC_*` 422) and then by kind (user 400, internal 500).
- */
-const STATUS: Record<string, number> = {
-  API_UNAUTHORIZED: 401,
-  API_FORBIDDEN_HOST: 403,
-  API_SERVER_QUOTA_EXCEEDED: 403,
-  API_NOT_FOUND: 404,
-  TOOL_NOT_FOUND: 404,
-  API_METHOD_NOT_ALLOWED: 405,
-  OUTPUT_EXISTS: 409,
-  NOT_DEPLOYED: 409,
-  DEPLOYMENT_NOT_RUNNING: 409,
-  SUPERVISOR_RUNNING: 409,
-  API_BODY_TOO_LARGE: 413,
-  SPEC_TOO_LARGE: 413,
-  NL_PROMPT_TOO_LONG: 413,
-  SECURITY_BLOCKED: 422,
-  TYPECHECK_FAILED: 422,
-  GENERATED_TESTS_FAILED: 422,
-  DEPLOY_MISSING_ENV: 422,
-  API_RATE_LIMITED: 429,
-  TOKEN_STORE_INVALID: 500,
-  REGISTRY_INCOMPATIBLE: 500,
-  NO_LLM_PROVIDER: 501,
-  LLM_NOT_CONFIGURED: 501,
-  SERVER_START_FAILED: 502,
-  TOOL_CALL_FAILED: 502,
-  DEPLOY_FAILED: 502,
-  DOCKER_BUILD_FAILED: 502,
-  DOCKER_RUN_FAILED: 502,
-  LLM_AUTH: 502,
-  LLM_RATE_LIMITED: 502,
-  LLM_REFUSED: 502,
-  LLM_BAD_OUTPUT: 502,
-  LLM_PROVIDER_ERROR: 502,
-  RESEARCH_FAILED: 502,
-  API_BUSY: 503,
-  DEPLOY_TARGET_UNAVAILABLE: 503,
-  DEPLOY_TIMEOUT: 504,
-  LLM_TIMEOUT: 504,
-};
-
-/** The HTTP status of an error code. */
+/** The HTTP status of an error code: the `status` column of the error table (src/core/errors/codes.ts). */
 export function statusOf(code: ErrorCode): number {
-  const known = STATUS[code];
-  if (known !== undefined) return known;
-  if (code.startsWith('SPEC_')) return 422;
-  if (code.endsWith('_NOT_FOUND')) return 404;
-  if (code.endsWith('_CONFLICT') || code.endsWith('_EXISTS')) return 409;
-  if (code.endsWith('_UNAVAILABLE')) return 503;
-  return ERROR_CODES[code]?.kind === 'internal' ? 500 : 400;
+  return ERROR_CODES[code].status;
 }
 
 /** `message` and `details` of any thrown value; unknown errors become INTERNAL without leaking stack traces. */

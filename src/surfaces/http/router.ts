@@ -6,6 +6,7 @@
 import type { z } from 'zod';
 import { FactoryError, type Issue } from '../../core/errors/index.js';
 import type { Principal } from '../../identity/access.js';
+import type { Permission } from '../../identity/policy.js';
 
 export type Method = 'GET' | 'POST' | 'DELETE';
 
@@ -39,8 +40,10 @@ export interface RouteDefinition<
   summary: string;
   description?: string;
   tag: string;
-  /** Public routes (health, live, ready) skip authentication and rate limiting. */
+  /** Public routes (health, live, ready) skip authentication, rate limiting and the policy. */
   public?: boolean;
+  /** What the caller must be allowed (asked of the identity policy); every route that is not public names one. */
+  permission?: Permission;
   params?: P;
   query?: Q;
   body?: {
@@ -74,6 +77,8 @@ export interface CompiledRoute {
 
 export function compileRoutes(routes: RouteDefinition[]): CompiledRoute[] {
   return routes.map((definition) => {
+    if (!definition.public && !definition.permission)
+      throw new FactoryError('INTERNAL', `route ${definition.method} ${definition.path} names no permission`);
     const names: string[] = [];
     const source = definition.path
       .split('/')

@@ -1,8 +1,9 @@
 /**
  * Serving the factory's MCP server: over stdio (a local user; `serveStdio` answers both protocol eras), and over
  * Streamable HTTP (`createMcpHandler`: 2026-07-28 per-request and stateless 2025-11-25) behind Host/Origin
- * validation, the API's bearer tokens and the per-token rate limit. The HTTP core is web-standard; serve it
- * with `serveFactoryMcpHttp` or mount it into the HTTP API (`createApi({ mount: { '/mcp': handler.fetch } })`).
+ * validation, the API's bearer tokens, the per-token rate limit and the access policy (asked by each tool call).
+ * The HTTP core is web-standard; serve it with `serveFactoryMcpHttp` or mount it into the HTTP API
+ * (`createApi({ mount: { '/mcp': handler.fetch } })`).
  */
 import {
   createMcpHandler,
@@ -34,7 +35,8 @@ export function serveFactoryStdio(
   });
 }
 
-export interface FactoryMcpHttpOptions extends Omit<FactoryMcpOptions, 'actor' | 'reserveCreate'> {
+export interface FactoryMcpHttpOptions
+  extends Omit<FactoryMcpOptions, 'actor' | 'reserveCreate' | 'subject' | 'policy'> {
   tokens: TokenStore;
   /** Shared with the HTTP API when both run in one process (one rate limit and quota per token). */
   access?: AccessControl | undefined;
@@ -66,6 +68,8 @@ export function createFactoryMcpHttp(options: FactoryMcpHttpOptions): FactoryMcp
       ...options,
       allowLocalFiles: false,
       actor: principal.name,
+      subject: { kind: 'token', principal },
+      policy: access.policy,
       reserveCreate: (server) => access.reserveCreate(principal, server),
     });
   };

@@ -1,23 +1,17 @@
 /**
- * Chinook (from /work/shared/corpus/databases) loaded into a uniquely named database per run, plus fixture
+ * Chinook (test/fixtures/corpus) loaded into a uniquely named database per run, plus fixture
  * objects the sample lacks: enum, comments, generated/identity columns, a view, and a table whose identifiers
  * are hostile (quotes, semicolons, reserved words, leading digits, spaces).
  */
 import { randomBytes } from 'node:crypto';
-import { copyFileSync, existsSync, readFileSync } from 'node:fs';
+import { copyFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import mysql from 'mysql2/promise';
 import pg from 'pg';
+import { chinookSqliteFile, corpusText } from '../../helpers/corpus.js';
 
-export const CORPUS = '/work/shared/corpus/databases';
 export const HOSTILE_TABLE = 'we"ird; DROP TABLE artist';
-
-export function chinookAvailable(): boolean {
-  return ['Chinook_PostgreSql.sql', 'Chinook_MySql.sql', 'Chinook_Sqlite.sqlite'].every((f) =>
-    existsSync(join(CORPUS, f)),
-  );
-}
 
 export type Kind = 'postgresql' | 'mariadb' | 'sqlite';
 
@@ -86,7 +80,7 @@ export async function loadPostgres(adminUrl: string): Promise<LoadedDatabase> {
   const u = new URL(adminUrl);
   u.pathname = `/${name}`;
   const url = u.toString();
-  const script = readFileSync(join(CORPUS, 'Chinook_PostgreSql.sql'), 'utf8');
+  const script = corpusText('Chinook_PostgreSql.sql');
   const body = script.slice(script.indexOf('\n', script.indexOf('\\c chinook')) + 1);
   const client = new pg.Client({ connectionString: url });
   await client.connect();
@@ -142,10 +136,7 @@ INSERT INTO \`we"ird; DROP TABLE artist\` VALUES
 
 export async function loadMysql(adminUrl: string): Promise<LoadedDatabase> {
   const name = uniqueName();
-  const script = readFileSync(join(CORPUS, 'Chinook_MySql.sql'), 'utf8').replaceAll(
-    '`Chinook`',
-    `\`${name}\``,
-  );
+  const script = corpusText('Chinook_MySql.sql').replaceAll('`Chinook`', `\`${name}\``);
   const admin = await mysql.createConnection({ uri: adminUrl, multipleStatements: true });
   await admin.query(script);
   await admin.end();
@@ -199,7 +190,7 @@ INSERT INTO "we""ird; DROP TABLE artist" VALUES
 
 export async function loadSqlite(dir: string): Promise<LoadedDatabase> {
   const file = join(dir, 'chinook.sqlite');
-  copyFileSync(join(CORPUS, 'Chinook_Sqlite.sqlite'), file);
+  copyFileSync(chinookSqliteFile(), file);
   const db = new Database(file);
   db.exec(SQLITE_FIXTURES);
   return {

@@ -6,11 +6,11 @@ import { expect } from 'vitest';
 import { validateSpec } from '../../../src/core/spec/load.js';
 import type { ServerSpec, ServerSpecInput } from '../../../src/core/spec/model.js';
 import { type ImportOptions, type ImportResult, importOpenApi } from '../../../src/sources/openapi/index.js';
+import { corpusFile } from '../../helpers/corpus.js';
 
 export const FIXTURES = resolve('test/fixtures/openapi');
-export const CORPUS = resolve('../shared/corpus/openapi');
-export const PETSTORE = join(CORPUS, 'petstore-3.0.yaml');
-export const TWILIO = join(CORPUS, 'twilio_api_v2010.json');
+export const PETSTORE = corpusFile('petstore-3.0.yaml');
+export const TWILIO = corpusFile('twilio_api_v2010.json');
 
 export function fixture(name: string): string {
   return join(FIXTURES, name);

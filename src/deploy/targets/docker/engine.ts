@@ -1,14 +1,15 @@
 /**
- * The docker deployment target: builds a server's image from its generated Dockerfile and runs it through the
- * Docker Engine API (dockerode). Secrets are injected at run time from the deployment's environment and never
- * baked into the image; containers carry labels so they can be found, adopted and cleaned up; the root file
- * system is read-only, capabilities are dropped and memory/CPU are limited.
+ * The Docker Engine client behind the docker target (target.ts): builds a server's image from its generated
+ * Dockerfile and runs it through the Docker Engine API (dockerode). Secrets are injected at run time from the
+ * deployment's environment and never baked into the image; containers carry labels so they can be found,
+ * adopted and cleaned up; the root file system is read-only, capabilities are dropped and memory/CPU are limited.
  */
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import type { Readable } from 'node:stream';
 import Docker from 'dockerode';
 import { FactoryError } from '../../../core/errors/index.js';
+import { loadConfig } from '../../../platform/config.js';
 
 export const LABEL = {
   managed: 'dev.mcp-factory.managed',
@@ -17,7 +18,7 @@ export const LABEL = {
   version: 'dev.mcp-factory.version',
 } as const;
 
-export interface DockerTargetOptions {
+export interface DockerEngineOptions {
   /** Engine connection; default: DOCKER_HOST or the local socket. */
   docker?: Docker;
   /** Base image for `ARG NODE_IMAGE` (default MCP_FACTORY_NODE_IMAGE or node:22-alpine). */
@@ -108,13 +109,13 @@ async function followProgress(docker: Docker, stream: Readable): Promise<string[
   return log;
 }
 
-export class DockerTarget {
+export class DockerEngine {
   readonly docker: Docker;
   readonly baseImage: string;
 
-  constructor(options: DockerTargetOptions = {}) {
+  constructor(options: DockerEngineOptions = {}) {
     this.docker = options.docker ?? new Docker();
-    this.baseImage = options.baseImage ?? process.env.MCP_FACTORY_NODE_IMAGE ?? 'node:22-alpine';
+    this.baseImage = options.baseImage ?? loadConfig().docker.nodeImage;
   }
 
   async ping(): Promise<void> {

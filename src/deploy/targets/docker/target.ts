@@ -1,17 +1,26 @@
 /**
- * The docker target behind the control plane: converges docker deployments recorded in the registry by building
- * the revision's image (once) and running its container through src/targets/docker.ts. Environment values live in
- * the local secret store (0600 files) and reach the container at run time only; the registry holds their names.
+ * The docker target: converges docker deployments recorded in the registry by building the revision's image
+ * (once) and running its container through the Docker Engine client (engine.ts). Environment values live in the
+ * local secret store (0600 files, `<home>/secrets/<name>.docker.env`) and reach the container at run time only;
+ * the registry holds their names.
  */
 import { createServer } from 'node:net';
 import { FactoryError } from '../../../core/errors/index.js';
+import { loadConfig } from '../../../platform/config.js';
 import type { HomeLayout } from '../../../platform/home.js';
-import { authHeaders, probeMcp } from '../../../platform/mcp-client/health.js';
+import { authHeaders } from '../../../platform/mcp-client/client.js';
+import { probeMcp } from '../../../platform/mcp-client/probe.js';
 import { readEnvFile, removeEnvFile, writeEnvFile } from '../../../platform/secrets.js';
 import type { DeploymentRecord, Registry } from '../../../store/index.js';
-import type { DeploymentTarget, TargetContext } from '../../target.js';
-import type { HealthReport, LogQuery } from '../../types.js';
-import { DockerTarget, imageTag } from './engine.js';
+import { probeDeployments, sampleReport } from '../../health.js';
+import type {
+  DeploymentHealth,
+  DeploymentTarget,
+  TargetContext,
+  TargetFactoryContext,
+} from '../../target.js';
+import type { LogQuery } from '../../types.js';
+import { DockerEngine, imageTag } from './engine.js';
 
 export interface DockerDeploymentOptions {
   layout: HomeLayout;
@@ -19,8 +28,12 @@ export interface DockerDeploymentOptions {
   projectDir: (server: string, revision: number) => Promise<string>;
   /** `bridge` publishes 127.0.0.1:port (default); `host` where the engine has no bridge (MCP_FACTORY_DOCKER_NETWORK). */
   network?: 'bridge' | 'host';
-  engine?: DockerTarget;
+  engine?: DockerEngine;
 }
+
+/** Answers slower than this make a container `degraded`. */
+const SLOW_MS = 1000;
+const ACTOR = 'docker-target';
 
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -35,15 +48,22 @@ function freePort(): Promise<number> {
 
 export class DockerDeploymentTarget implements DeploymentTarget {
   readonly name = 'docker' as const;
-  readonly engine: DockerTarget;
+  readonly engine: DockerEngine;
   readonly #options: DockerDeploymentOptions;
   readonly #network: 'bridge' | 'host';
 
   constructor(options: DockerDeploymentOptions) {
     this.#options = options;
-    this.engine = options.engine ?? new DockerTarget();
-    this.#network =
-      options.network ?? (process.env.MCP_FACTORY_DOCKER_NETWORK === 'host' ? 'host' : 'bridge');
+    this.engine = options.engine ?? new DockerEngine();
+    this.#network = options.network ?? loadConfig().docker.network;
+  }
+
+  static create(context: TargetFactoryContext): DockerDeploymentTarget {
+    return new DockerDeploymentTarget({
+      layout: context.layout,
+      registry: context.registry,
+      projectDir: context.projectDir,
+    });
   }
 
   #envFile(server: string): string {
@@ -82,12 +102,12 @@ export class DockerDeploymentTarget implements DeploymentTarget {
   async apply(deployments: DeploymentRecord[]): Promise<void> {
     const registry = await this.#options.registry();
     for (const given of deployments) {
-      if (given.target !== 'docker') continue;
+      if (given.target !== this.name) continue;
       // The registry is the source of truth: the caller's copy may predate its own update of the desired state.
       const d = await registry.getDeployment(given.id);
       if (d.desired === 'stopped') {
         await this.engine.remove(d.server);
-        await registry.updateDeployment(d.id, { status: 'stopped' }, { actor: 'docker-target' });
+        await registry.updateDeployment(d.id, { status: 'stopped' }, { actor: ACTOR });
         continue;
       }
       try {
@@ -122,13 +142,13 @@ export class DockerDeploymentTarget implements DeploymentTarget {
         await registry.updateDeployment(
           d.id,
           { status: 'running', port, endpoint, processId: state.id, lastError: null },
-          { actor: 'docker-target' },
+          { actor: ACTOR },
         );
       } catch (error) {
         await registry.updateDeployment(
           d.id,
           { status: 'failed', lastError: (error as Error).message.slice(0, 2000) },
-          { actor: 'docker-target' },
+          { actor: ACTOR },
         );
       }
     }
@@ -137,23 +157,15 @@ export class DockerDeploymentTarget implements DeploymentTarget {
   async health(
     deployments: DeploymentRecord[],
     spec: (d: DeploymentRecord) => Promise<{ auth?: unknown }>,
-  ): Promise<Map<number, HealthReport>> {
-    const out = new Map<number, HealthReport>();
-    for (const d of deployments) {
-      if (d.target !== 'docker' || !d.endpoint || d.status !== 'running') continue;
-      const headers = authHeaders(
-        (await spec(d)) as Parameters<typeof authHeaders>[0],
-        this.readEnv(d.server),
-      );
-      const sample = await probeMcp(d.endpoint, { headers, timeoutMs: 3000 });
-      out.set(d.id, {
-        health: sample.ok ? (sample.ms > 1000 ? 'degraded' : 'healthy') : 'unhealthy',
-        ...(sample.ok ? { responseMs: Math.round(sample.ms * 10) / 10 } : {}),
-        checkedAt: new Date(sample.at).toISOString(),
-        ...(sample.error ? { detail: sample.error } : {}),
-      });
-    }
-    return out;
+  ): Promise<Map<number, DeploymentHealth>> {
+    return probeDeployments(
+      deployments.filter((d) => d.target === this.name),
+      {
+        spec,
+        env: (d) => this.readEnv(d.server),
+        classify: (sample) => sampleReport(sample, { slowMs: SLOW_MS }),
+      },
+    );
   }
 
   /** The container's output; with `follow`, new lines are polled every second (after the last line seen). */
@@ -168,5 +180,9 @@ export class DockerDeploymentTarget implements DeploymentTarget {
       for (const line of lines.slice(from)) yield line;
       if (lines.length) last = lines[lines.length - 1];
     }
+  }
+
+  async recentOutput(server: string, lines: number): Promise<string[]> {
+    return this.engine.logs(server, lines).catch(() => [] as string[]);
   }
 }

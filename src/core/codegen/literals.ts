@@ -1,6 +1,7 @@
 /**
  * Safe emitters: every string that comes from a spec passes through one of these before it lands in
- * generated code, comments, Markdown, Dockerfiles or JSON.
+ * generated code, comments, Markdown, Dockerfiles or JSON. Pure and dependency-free, so the tool kinds
+ * (core/kinds) and the generator (build/generator) share them.
  */
 
 /** A TypeScript/JavaScript expression for any JSON value. JSON is valid JS; U+2028/9 escaped for old parsers. */

@@ -1,11 +1,13 @@
 /**
- * zod schemas of the management surfaces: what the HTTP API accepts and returns, and the input/output schemas
- * of the factory's MCP tools. The OpenAPI document (openapi.ts) is generated from these, and the type checks at
- * the bottom keep the response schemas equal to the TypeScript types of the control plane and the registry.
+ * zod schemas of the management operations and their HTTP projection: the inputs and outputs of the operations
+ * (and so of the factory's MCP tools), and what the HTTP API accepts and returns. The OpenAPI document
+ * (surfaces/api/openapi.ts) is generated from these, and the type checks at the bottom keep the output schemas
+ * equal to the TypeScript types of the control plane and the registry.
  */
 import { z } from 'zod';
 import { ERROR_CODES, type Issue } from '../../core/errors/index.js';
 import { SERVER_NAME } from '../../core/spec/model.js';
+import { TARGET_NAMES } from '../../deploy/targets/names.js';
 import type { CreateOutcome, HealthReport, ServerStatusReport, ToolCallResult } from '../../deploy/types.js';
 import type { TemplateSummary } from '../../sources/templates/index.js';
 import {
@@ -42,7 +44,7 @@ export const ToolName = z
   .regex(/^[A-Za-z0-9_.-]{1,128}$/, '1-128 characters of A-Z a-z 0-9 _ . -')
   .describe('Tool name.');
 
-export const Target = z.enum(['local', 'docker']).describe('Where the server runs.');
+export const Target = z.enum(TARGET_NAMES).describe('Where the server runs.');
 
 /**
  * A spec object: validated by the spec validator (issues with paths and hints), documented by the published
@@ -151,6 +153,19 @@ const intQuery = (min: number, max: number) =>
     .pipe(z.number().int().min(min).max(max));
 
 export const NameParams = z.object({ name: ServerName });
+
+export const CreateQuery = z.object({
+  force: z
+    .enum(['1', '0', 'true', 'false'])
+    .transform((v) => v === '1' || v === 'true')
+    .optional()
+    .describe('Same as the body field force (for YAML bodies).'),
+  tests: z
+    .enum(['1', '0', 'true', 'false'])
+    .transform((v) => v === '1' || v === 'true')
+    .optional()
+    .describe('Same as the body field tests (for YAML bodies).'),
+});
 
 export const LogsQuery = z.object({
   tail: intQuery(1, 10_000).optional().describe('The last N lines (default 100).'),

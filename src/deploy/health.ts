@@ -1,0 +1,110 @@
+/**
+ * Deployment health, for every target: how MCP probe samples (src/platform/mcp-client/probe.ts) become the
+ * healthy / degraded / unhealthy verdict shown by status.
+ *
+ * A tracker keeps the recent samples of one running server and classifies it:
+ * - healthy: the last check answered, within `slowMs`, and none of the recent checks failed;
+ * - degraded: it answers, but slowly (> slowMs) or intermittently (a recent check failed);
+ * - unhealthy: the last check failed (refused, timed out, protocol error).
+ * A target without a long-running monitor classifies one sample on demand (sampleReport, probeDeployments).
+ */
+import { authHeaders } from '../platform/mcp-client/client.js';
+import { type HealthSample, probeMcp } from '../platform/mcp-client/probe.js';
+import type { DeploymentRecord } from '../store/index.js';
+import type { HealthReport } from './types.js';
+
+const roundMs = (ms: number) => Math.round(ms * 10) / 10;
+
+export class HealthTracker {
+  readonly #samples: HealthSample[] = [];
+  constructor(
+    readonly window = 5,
+    readonly slowMs = 1000,
+  ) {}
+
+  record(sample: HealthSample): void {
+    this.#samples.push(sample);
+    if (this.#samples.length > this.window) this.#samples.shift();
+  }
+
+  get last(): HealthSample | undefined {
+    return this.#samples[this.#samples.length - 1];
+  }
+
+  /** Failed checks in a row, counting back from the latest. */
+  get consecutiveFailures(): number {
+    let n = 0;
+    for (let i = this.#samples.length - 1; i >= 0 && !this.#samples[i]!.ok; i--) n++;
+    return n;
+  }
+
+  report(): HealthReport {
+    const last = this.last;
+    if (!last) return { health: 'unknown', checkedAt: new Date().toISOString(), detail: 'not checked yet' };
+    const checkedAt = new Date(last.at).toISOString();
+    const responseMs = roundMs(last.ms);
+    if (!last.ok) return { health: 'unhealthy', checkedAt, detail: last.error ?? 'check failed' };
+    const failed = this.#samples.filter((s) => !s.ok).length;
+    if (last.ms > this.slowMs) {
+      return {
+        health: 'degraded',
+        responseMs,
+        checkedAt,
+        detail: `slow: answered in ${Math.round(last.ms)} ms`,
+      };
+    }
+    if (failed > 0) {
+      return {
+        health: 'degraded',
+        responseMs,
+        checkedAt,
+        detail: `intermittent: ${failed} of the last ${this.#samples.length} checks failed`,
+      };
+    }
+    return { health: 'healthy', responseMs, checkedAt };
+  }
+}
+
+export interface SampleReportOptions {
+  /** Answers slower than this are `degraded`; without it a sample that answered is `healthy`. */
+  slowMs?: number;
+  /** The report's detail (default: the sample's error, if any). */
+  detail?: string;
+}
+
+/** The verdict on one sample alone (no history, so never `intermittent`). */
+export function sampleReport(sample: HealthSample, options: SampleReportOptions = {}): HealthReport {
+  const slow = sample.ok && options.slowMs !== undefined && sample.ms > options.slowMs;
+  const detail = options.detail ?? sample.error;
+  return {
+    health: sample.ok ? (slow ? 'degraded' : 'healthy') : 'unhealthy',
+    ...(sample.ok ? { responseMs: roundMs(sample.ms) } : {}),
+    checkedAt: new Date(sample.at).toISOString(),
+    ...(detail !== undefined ? { detail } : {}),
+  };
+}
+
+/** Timeout of an on-demand check (status): long enough for a cold server, short enough for a CLI. */
+export const ON_DEMAND_TIMEOUT_MS = 3000;
+
+/**
+ * Probe, once each, the deployments the registry says are running (with an endpoint), with the credential
+ * their spec requires; `classify` turns each sample into a report. By deployment id.
+ */
+export async function probeDeployments(
+  deployments: DeploymentRecord[],
+  io: {
+    spec: (d: DeploymentRecord) => Promise<{ auth?: unknown }>;
+    env: (d: DeploymentRecord) => Record<string, string>;
+    classify: (sample: HealthSample) => HealthReport;
+  },
+): Promise<Map<number, HealthReport>> {
+  const out = new Map<number, HealthReport>();
+  for (const d of deployments) {
+    if (d.status !== 'running' || !d.endpoint) continue;
+    const headers = authHeaders((await io.spec(d)) as Parameters<typeof authHeaders>[0], io.env(d));
+    const sample = await probeMcp(d.endpoint, { headers, timeoutMs: ON_DEMAND_TIMEOUT_MS });
+    out.set(d.id, io.classify(sample));
+  }
+  return out;
+}

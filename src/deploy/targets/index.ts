@@ -1,0 +1,39 @@
+/**
+ * The one list of deployment targets: a factory per name of names.ts. The `Record<TargetName, …>` type makes
+ * the compiler demand an entry for every name, so adding a target is its folder, its name and one line here.
+ */
+import { FactoryError } from '../../core/errors/index.js';
+import type { DeploymentTarget, TargetFactory, TargetFactoryContext } from '../target.js';
+import { DockerDeploymentTarget } from './docker/target.js';
+import { LocalTarget } from './local/target.js';
+import { TARGET_NAMES, type TargetName } from './names.js';
+
+export const TARGETS: Readonly<Record<TargetName, TargetFactory>> = {
+  local: LocalTarget.create,
+  docker: DockerDeploymentTarget.create,
+};
+
+/** Every target, built from one shared context, by name. */
+export function createTargets(context: TargetFactoryContext): Record<TargetName, DeploymentTarget> {
+  const targets = {} as Record<TargetName, DeploymentTarget>;
+  for (const name of TARGET_NAMES) {
+    const target = TARGETS[name](context);
+    if (target.name !== name) {
+      throw new FactoryError('INTERNAL', `the ${name} target factory built a target named ${target.name}`);
+    }
+    targets[name] = target;
+  }
+  return targets;
+}
+
+/** Whether `name` is one of TARGET_NAMES (a registry row or a request may carry anything). */
+export function isTargetName(name: string): name is TargetName {
+  return (TARGET_NAMES as readonly string[]).includes(name);
+}
+
+/** The names for a message: "a, b or c". */
+export function describeTargetNames(): string {
+  return TARGET_NAMES.length < 2
+    ? TARGET_NAMES.join('')
+    : `${TARGET_NAMES.slice(0, -1).join(', ')} or ${TARGET_NAMES[TARGET_NAMES.length - 1]}`;
+}

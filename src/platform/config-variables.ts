@@ -1,0 +1,423 @@
+/**
+ * The table of every MCP_FACTORY_* environment variable: name, type, default, what it does and which component
+ * reads it. Pure data; src/platform/config.ts resolves it (loadConfig) and src/platform/config-docs.ts renders
+ * docs/configuration.md from it. A name mentioned in src/, runtime/ or test/ must be listed here (a test checks).
+ */
+
+/**
+ * How a value is written. `ms` and `int` are whole numbers ≥ min; `range` is `LOW-HIGH` (ports);
+ * `bool` is 1/true/yes/on or 0/false/no/off; `url` must parse as a URL; `path` is resolved against the cwd.
+ */
+export type ConfigType = 'string' | 'int' | 'ms' | 'number' | 'enum' | 'url' | 'path' | 'bool' | 'range';
+
+/**
+ * `internal`: markers the factory sets on processes it starts, read back from /proc; never set them yourself.
+ * `test`: read by the test suite only, never by src/.
+ */
+export type ConfigCategory = 'factory' | 'supervisor' | 'docker' | 'llm' | 'research' | 'internal' | 'test';
+
+export interface ConfigVariable {
+  readonly name: string;
+  readonly category: ConfigCategory;
+  readonly type: ConfigType;
+  /** The default, written as a user would write the value (parsed by the same rules); none when computed. */
+  readonly default?: string;
+  /** The default in words, when it is computed or depends on other settings. */
+  readonly defaultDoc?: string;
+  readonly doc: string;
+  /** The component (module) that reads it. */
+  readonly readBy: string;
+  /** `enum`: the accepted values. */
+  readonly values?: readonly string[];
+  /** `int`, `ms`, `number`: inclusive bounds. */
+  readonly min?: number;
+  readonly max?: number;
+  /** `url`: accepted protocols without the colon (any when absent). */
+  readonly protocols?: readonly string[];
+  /** `bool`: further words that mean on. */
+  readonly alsoTrue?: readonly string[];
+  /**
+   * Set when another module validates the text itself, together with other layers of the same setting (flags,
+   * config file), so that all layers share one validator and one error code; loadConfig hands the text over.
+   */
+  readonly validatedBy?: string;
+}
+
+const SUPERVISOR = 'deploy/targets/local (the supervisor)';
+const LLM = 'llm/config.ts (with flags and the config file; LLM_CONFIG_INVALID)';
+
+export const CONFIG_VARIABLES: readonly ConfigVariable[] = [
+  // Factory home, registry and config file.
+  {
+    name: 'MCP_FACTORY_HOME',
+    category: 'factory',
+    type: 'path',
+    defaultDoc: '`~/.mcp-factory`',
+    doc: 'The factory home: registry.db, tokens, servers, secrets, logs and the supervisor state (mode 0700).',
+    readBy: 'store (defaultHome): every CLI command, the control plane, the token store',
+  },
+  {
+    name: 'MCP_FACTORY_REGISTRY_URL',
+    category: 'factory',
+    type: 'url',
+    defaultDoc: '`registry.db` (SQLite) in the factory home',
+    doc: 'The registry database: `postgres://…` or `sqlite:/absolute/path/registry.db`. Never on the command line of the supervisor, where `ps` would show a password.',
+    readBy: 'surfaces/cli (every command), the supervisor daemon',
+  },
+  {
+    name: 'MCP_FACTORY_CONFIG',
+    category: 'factory',
+    type: 'path',
+    defaultDoc: '`$MCP_FACTORY_HOME/config.json`, else `~/.mcp-factory/config.json`',
+    doc: 'The factory config file (JSON: `llm`, `research`). When set, the file must exist.',
+    readBy: 'llm/config.ts',
+  },
+  // Local target: the supervisor's tuning.
+  {
+    name: 'MCP_FACTORY_RECONCILE_INTERVAL_MS',
+    category: 'supervisor',
+    type: 'ms',
+    default: '2000',
+    min: 0,
+    doc: "Reconcile the registry's desired state with the running processes at least this often.",
+    readBy: SUPERVISOR,
+  },
+  {
+    name: 'MCP_FACTORY_MONITOR_INTERVAL_MS',
+    category: 'supervisor',
+    type: 'ms',
+    default: '500',
+    min: 0,
+    doc: 'How often an adopted server process (not a child of this supervisor) is polled for liveness.',
+    readBy: SUPERVISOR,
+  },
+  {
+    name: 'MCP_FACTORY_HEALTH_INTERVAL_MS',
+    category: 'supervisor',
+    type: 'ms',
+    default: '10000',
+    min: 0,
+    doc: 'Interval of the MCP health check of a running server.',
+    readBy: SUPERVISOR,
+  },
+  {
+    name: 'MCP_FACTORY_HEALTH_TIMEOUT_MS',
+    category: 'supervisor',
+    type: 'ms',
+    default: '5000',
+    min: 0,
+    doc: 'A health check that takes longer fails.',
+    readBy: SUPERVISOR,
+  },
+  {
+    name: 'MCP_FACTORY_HEALTH_SLOW_MS',
+    category: 'supervisor',
+    type: 'ms',
+    default: '1000',
+    min: 0,
+    doc: 'A health check slower than this marks the server `degraded`.',
+    readBy: SUPERVISOR,
+  },
+  {
+    name: 'MCP_FACTORY_START_TIMEOUT_MS',
+    category: 'supervisor',
+    type: 'ms',
+    default: '30000',
+    min: 0,
+    doc: 'A server that has not answered MCP this long after its spawn counts as a failed start.',
+    readBy: SUPERVISOR,
+  },
+  {
+    name: 'MCP_FACTORY_MAX_START_FAILURES',
+    category: 'supervisor',
+    type: 'int',
+    default: '5',
+    min: 0,
+    doc: 'Crashes in a row before the first healthy answer after which the deployment is marked failed.',
+    readBy: SUPERVISOR,
+  },
+  {
+    name: 'MCP_FACTORY_BACKOFF_BASE_MS',
+    category: 'supervisor',
+    type: 'ms',
+    default: '500',
+    min: 0,
+    doc: 'Restart backoff after the n-th crash: base × 2^(n-1), capped by MCP_FACTORY_BACKOFF_MAX_MS.',
+    readBy: SUPERVISOR,
+  },
+  {
+    name: 'MCP_FACTORY_BACKOFF_MAX_MS',
+    category: 'supervisor',
+    type: 'ms',
+    default: '30000',
+    min: 0,
+    doc: 'The cap of the restart backoff.',
+    readBy: SUPERVISOR,
+  },
+  {
+    name: 'MCP_FACTORY_STABLE_AFTER_MS',
+    category: 'supervisor',
+    type: 'ms',
+    default: '60000',
+    min: 0,
+    doc: 'A server that stayed up this long has its crash counter reset (the backoff starts small again).',
+    readBy: SUPERVISOR,
+  },
+  {
+    name: 'MCP_FACTORY_UNHEALTHY_RESTART_AFTER',
+    category: 'supervisor',
+    type: 'int',
+    default: '3',
+    min: 0,
+    doc: 'Failed health checks in a row after which a once-healthy server is restarted (0: never).',
+    readBy: SUPERVISOR,
+  },
+  {
+    name: 'MCP_FACTORY_STOP_GRACE_MS',
+    category: 'supervisor',
+    type: 'ms',
+    default: '5000',
+    min: 0,
+    doc: 'Time between SIGTERM and SIGKILL when a server is stopped.',
+    readBy: SUPERVISOR,
+  },
+  {
+    name: 'MCP_FACTORY_LOG_MAX_BYTES',
+    category: 'supervisor',
+    type: 'int',
+    default: '10485760',
+    min: 0,
+    doc: "Size at which a server's log file is rotated.",
+    readBy: SUPERVISOR,
+  },
+  {
+    name: 'MCP_FACTORY_LOG_KEEP',
+    category: 'supervisor',
+    type: 'int',
+    default: '5',
+    min: 0,
+    doc: 'Rotated log files kept per server.',
+    readBy: SUPERVISOR,
+  },
+  {
+    name: 'MCP_FACTORY_PORT_RANGE',
+    category: 'supervisor',
+    type: 'range',
+    default: '17300-17999',
+    doc: 'Ports (inclusive, within 1024-65535) given to local deployments without a fixed port.',
+    readBy: SUPERVISOR,
+  },
+  // Docker target.
+  {
+    name: 'MCP_FACTORY_NODE_IMAGE',
+    category: 'docker',
+    type: 'string',
+    default: 'node:22-alpine',
+    doc: "Base image of the servers' images (`ARG NODE_IMAGE`); it must exist locally.",
+    readBy: 'deploy/targets/docker/engine.ts',
+  },
+  {
+    name: 'MCP_FACTORY_DOCKER_NETWORK',
+    category: 'docker',
+    type: 'enum',
+    values: ['bridge', 'host'],
+    default: 'bridge',
+    doc: '`bridge` publishes each container on 127.0.0.1:port; `host` where the engine has no bridge network.',
+    readBy: 'deploy/targets/docker/target.ts',
+  },
+  // LLM: one layer of three (flags > these variables > the config file); see docs/llm.md.
+  {
+    name: 'MCP_FACTORY_LLM_PROVIDER',
+    category: 'llm',
+    type: 'enum',
+    values: ['anthropic', 'openai', 'google', 'openai-compatible'],
+    defaultDoc:
+      'detected from `ANTHROPIC_API_KEY`, `OPENAI_API_KEY`, `GOOGLE_GENERATIVE_AI_API_KEY` / `GEMINI_API_KEY`',
+    doc: 'The LLM provider of natural-language creation (`openai-compatible` covers Ollama, vLLM and LM Studio).',
+    readBy: LLM,
+    validatedBy: 'llm',
+  },
+  {
+    name: 'MCP_FACTORY_LLM_MODEL',
+    category: 'llm',
+    type: 'string',
+    defaultDoc: "the provider's default model; required for `openai-compatible`",
+    doc: 'The model name.',
+    readBy: LLM,
+    validatedBy: 'llm',
+  },
+  {
+    name: 'MCP_FACTORY_LLM_API_KEY_ENV',
+    category: 'llm',
+    type: 'string',
+    defaultDoc: "the provider's usual variable, e.g. `ANTHROPIC_API_KEY`",
+    doc: 'The NAME of the variable that holds the API key (never the key itself).',
+    readBy: LLM,
+    validatedBy: 'llm',
+  },
+  {
+    name: 'MCP_FACTORY_LLM_BASE_URL',
+    category: 'llm',
+    type: 'url',
+    protocols: ['http', 'https'],
+    defaultDoc: "the provider's; `http://127.0.0.1:11434/v1` (Ollama) for `openai-compatible`",
+    doc: 'The API endpoint, without credentials.',
+    readBy: LLM,
+    validatedBy: 'llm',
+  },
+  {
+    name: 'MCP_FACTORY_LLM_TEMPERATURE',
+    category: 'llm',
+    type: 'number',
+    default: '0.2',
+    min: 0,
+    max: 2,
+    doc: 'Sampling temperature.',
+    readBy: LLM,
+    validatedBy: 'llm',
+  },
+  {
+    name: 'MCP_FACTORY_LLM_MAX_RETRIES',
+    category: 'llm',
+    type: 'int',
+    default: '3',
+    min: 0,
+    max: 10,
+    doc: 'Retries of one call on 429, 5xx, network errors and timeouts.',
+    readBy: LLM,
+    validatedBy: 'llm',
+  },
+  {
+    name: 'MCP_FACTORY_LLM_TIMEOUT_MS',
+    category: 'llm',
+    type: 'ms',
+    default: '180000',
+    min: 1,
+    max: 3_600_000,
+    doc: 'Timeout of one attempt.',
+    readBy: LLM,
+    validatedBy: 'llm',
+  },
+  {
+    name: 'MCP_FACTORY_LLM_STRUCTURED_OUTPUT',
+    category: 'llm',
+    type: 'enum',
+    values: ['schema', 'json'],
+    defaultDoc: '`schema`; `json` for Google',
+    doc: "`schema` sends the spec's JSON Schema as structured output; `json` asks for plain JSON with the schema in the prompt.",
+    readBy: LLM,
+    validatedBy: 'llm',
+  },
+  {
+    name: 'MCP_FACTORY_LLM_MAX_OUTPUT_TOKENS',
+    category: 'llm',
+    type: 'int',
+    min: 256,
+    defaultDoc: "the provider's",
+    doc: 'Largest answer of one call, in tokens.',
+    readBy: LLM,
+    validatedBy: 'llm',
+  },
+  // Web research before natural-language extraction.
+  {
+    name: 'MCP_FACTORY_RESEARCH',
+    category: 'research',
+    type: 'bool',
+    alsoTrue: ['tavily'],
+    defaultDoc: '`research.enabled` of the config file, else off',
+    doc: 'Search the web for API documentation before extraction (Tavily; the key in `TAVILY_API_KEY`).',
+    readBy: 'llm/config.ts (resolveResearchSettings)',
+  },
+  {
+    name: 'MCP_FACTORY_TAVILY_URL',
+    category: 'research',
+    type: 'url',
+    protocols: ['http', 'https'],
+    defaultDoc: '`research.baseUrl` of the config file, else the Tavily API',
+    doc: 'Endpoint of the Tavily search API (a proxy or a test double).',
+    readBy: 'sources/nl/extract.ts',
+  },
+  // Markers the supervisor sets on the servers it spawns.
+  {
+    name: 'MCP_FACTORY_SUPERVISOR_HOME',
+    category: 'internal',
+    type: 'path',
+    doc: 'Set on every spawned server: the factory home of its supervisor. With the deployment id it proves, after a restart, that a process is ours.',
+    readBy: 'deploy/targets/local/proc.ts (from /proc/<pid>/environ)',
+  },
+  {
+    name: 'MCP_FACTORY_DEPLOYMENT_ID',
+    category: 'internal',
+    type: 'string',
+    doc: 'Set on every spawned server: the id of its deployment.',
+    readBy: 'deploy/targets/local/proc.ts (from /proc/<pid>/environ)',
+  },
+  {
+    name: 'MCP_FACTORY_CONFIG_HASH',
+    category: 'internal',
+    type: 'string',
+    doc: 'Set on every spawned server: sha256 of what it was started with (bundle, port, environment), to tell a stale process apart.',
+    readBy: 'deploy/targets/local/proc.ts (from /proc/<pid>/environ)',
+  },
+  // The test suite.
+  {
+    name: 'MCP_FACTORY_TEST_PG_URL',
+    category: 'test',
+    type: 'url',
+    doc: 'PostgreSQL for the registry, importer and template tests; skipped (with a message) when unset.',
+    readBy: 'test/ (helpers/services.ts)',
+  },
+  {
+    name: 'MCP_FACTORY_TEST_MYSQL_URL',
+    category: 'test',
+    type: 'url',
+    doc: 'MariaDB/MySQL for the importer and template tests; skipped (with a message) when unset.',
+    readBy: 'test/ (helpers/services.ts)',
+  },
+  {
+    name: 'MCP_FACTORY_TEST_DOCKER',
+    category: 'test',
+    type: 'bool',
+    doc: 'Run the Docker target tests (`1`; needs a running dockerd).',
+    readBy: 'test/targets, test/supervisor/docker-deploy.test.ts',
+  },
+  {
+    name: 'MCP_FACTORY_REQUIRE_SERVICES',
+    category: 'test',
+    type: 'bool',
+    doc: 'Turn the skip of a service-backed test into a failure (`1`, set by `.ci/run`).',
+    readBy: 'test/helpers/services.ts',
+  },
+  {
+    name: 'MCP_FACTORY_TEST_LLM',
+    category: 'test',
+    type: 'enum',
+    values: ['anthropic', 'openai', 'google', 'openai-compatible'],
+    doc: 'Run the live LLM tests against this provider (its API key must be set).',
+    readBy: 'test/llm/live.test.ts',
+  },
+  {
+    name: 'MCP_FACTORY_TEST_LLM_MODEL',
+    category: 'test',
+    type: 'string',
+    doc: 'Model of the live LLM tests.',
+    readBy: 'test/llm/live.test.ts',
+  },
+  {
+    name: 'MCP_FACTORY_TEST_LLM_BASE_URL',
+    category: 'test',
+    type: 'url',
+    doc: 'Endpoint of the live LLM tests, e.g. `http://127.0.0.1:11434/v1` for Ollama.',
+    readBy: 'test/llm/live.test.ts',
+  },
+];
+
+const BY_NAME: ReadonlyMap<string, ConfigVariable> = new Map(CONFIG_VARIABLES.map((v) => [v.name, v]));
+
+/** The table entry of a variable; throws for a name that is not in the table (a programming error). */
+export function configVariable(name: string): ConfigVariable {
+  const variable = BY_NAME.get(name);
+  if (!variable)
+    throw new Error(`${name} is not in the configuration table (src/platform/config-variables.ts)`);
+  return variable;
+}

@@ -1,0 +1,13 @@
+/** The shared MCP client: connect (HTTP or a bundle over stdio), credential headers, health probe, tool calls. */
+
+export {
+  callTool,
+  connectStdio,
+  negotiatedProtocol,
+  type ProtocolChoice,
+  type ServerSession,
+  type ToolCallOutcome,
+  toolResultText,
+} from './call-tool.js';
+export { authHeaders, connectMcp, newMcpClient } from './client.js';
+export { type HealthSample, probeMcp } from './probe.js';

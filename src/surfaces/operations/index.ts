@@ -1,0 +1,60 @@
+/**
+ * The management operations of the factory, defined once: the HTTP API (surfaces/api) and the factory's MCP
+ * server (surfaces/mcp) are projections of this table, so what they can do, check and answer cannot drift.
+ */
+import { listAudit, listTemplates, searchTools } from './catalog.js';
+import type { Operation } from './operation.js';
+import {
+  callTool,
+  deployServer,
+  listServers,
+  removeServer,
+  serverLogs,
+  serverStats,
+  serverStatus,
+  startServer,
+  stopServer,
+} from './servers.js';
+import { createServer, createServerFromDescription, validateSpec } from './specs.js';
+
+export { listAudit, listTemplates, searchTools } from './catalog.js';
+export {
+  defineOperation,
+  invoke,
+  type Operation,
+  type OperationAnnotations,
+  type OperationContext,
+} from './operation.js';
+export {
+  callTool,
+  DEFAULT_LOG_TAIL,
+  deployServer,
+  listServers,
+  removeServer,
+  serverLogs,
+  serverStats,
+  serverStatus,
+  startServer,
+  stopServer,
+} from './servers.js';
+export { checkSpecSource, type SpecCheck, type SpecSource, specFromSource } from './spec-input.js';
+export { createServer, createServerFromDescription, validateSpec } from './specs.js';
+
+/** Every operation, by stable name. */
+export const OPERATIONS: readonly Operation[] = [
+  validateSpec,
+  createServer,
+  createServerFromDescription,
+  deployServer,
+  listServers,
+  serverStatus,
+  removeServer,
+  stopServer,
+  startServer,
+  serverLogs,
+  callTool,
+  serverStats,
+  searchTools,
+  listAudit,
+  listTemplates,
+];

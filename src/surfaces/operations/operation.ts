@@ -1,0 +1,64 @@
+/**
+ * What a management operation is: a stable name, a title and description, zod input and output schemas,
+ * behaviour hints, the permission it needs, and one handler over the control plane and the registry. The HTTP
+ * API and the factory's MCP server are projections of these definitions; `invoke` is the one way a surface runs
+ * an operation (policy check, then the handler).
+ */
+import type { z } from 'zod';
+import type { ControlPlane } from '../../deploy/types.js';
+import type { CreateReservation } from '../../identity/access.js';
+import { authorize, type Permission, type Policy, type Subject } from '../../identity/policy.js';
+import type { Registry } from '../../store/index.js';
+
+/** How an operation behaves (MCP tool annotations are projected from these). */
+export type OperationAnnotations =
+  | { readOnly: true; idempotent: boolean; openWorld: boolean }
+  | { readOnly: false; destructive: boolean; idempotent: boolean; openWorld: boolean };
+
+/** Everything a handler may use: the factory, who asks, and what the surface allows. */
+export interface OperationContext {
+  controlPlane: ControlPlane;
+  registry: Registry;
+  /** Who asks (the policy decides with it). */
+  subject: Subject;
+  policy: Policy;
+  /** Audit actor of the changes: the token's name, or the local user. */
+  actor: string;
+  /** Whether specs may name SQLite files of this host: only for a local user. */
+  allowLocalFiles: boolean;
+  /** Where relative SQLite paths of a spec resolve; absent: each creation gets a temporary directory. */
+  specDir?: string | undefined;
+  /** Reserve a creation against the caller's server quota and the concurrency limit; absent: no quota. */
+  reserveCreate?: ((server: string) => Promise<CreateReservation>) | undefined;
+  /** Aborted when the caller goes away (reads of logs stop early). */
+  signal?: AbortSignal | undefined;
+}
+
+export interface Operation<I extends z.ZodType = z.ZodType, O extends z.ZodType = z.ZodType> {
+  /** Stable name (also the MCP tool name where the operation is a tool). */
+  name: string;
+  title: string;
+  description: string;
+  input: I;
+  output: O;
+  annotations: OperationAnnotations;
+  permission: Permission;
+  handler(context: OperationContext, input: z.output<I>): Promise<z.output<O>>;
+}
+
+/** Identity helper that infers the input and output types of an operation for its handler. */
+export function defineOperation<I extends z.ZodObject, O extends z.ZodType>(
+  operation: Operation<I, O>,
+): Operation<I, O> {
+  return operation;
+}
+
+/** Run an operation for a caller: the policy decides, then the handler runs. */
+export async function invoke<I extends z.ZodType, O extends z.ZodType>(
+  operation: Operation<I, O>,
+  context: OperationContext,
+  input: z.output<I>,
+): Promise<z.output<O>> {
+  authorize(context.policy, context.subject, operation.permission);
+  return operation.handler(context, input);
+}
