@@ -1,6 +1,6 @@
 /**
  * Replaces secret-looking values in free text (prompts, provider answers, error messages) before they are sent
- * to a model, logged or written into a generated project. Mirrors the patterns of src/spec/secrets.ts.
+ * to a model, logged or written into a generated project. Mirrors the patterns of src/core/spec/secrets.ts.
  */
 const PATTERNS: Array<{ label: string; pattern: RegExp; replace?: (match: string) => string }> = [
   { label: 'AWS access key', pattern: /\b(?:AKIA|ASIA)[0-9A-Z]{16}\b/g },

@@ -5,7 +5,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
-/** The package root: dist/pipeline/ (built) or src/pipeline/ (sources) sit two levels below it. */
+/** The package root: dist/platform/ (built) or src/platform/ (sources) sit two levels below it. */
 export const FACTORY_ROOT = resolve(here, '..', '..');
 const require = createRequire(import.meta.url);
 
