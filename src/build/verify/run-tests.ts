@@ -5,7 +5,8 @@
  */
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { delimiter, join } from 'node:path';
+import { delimiter, isAbsolute, join, relative, resolve } from 'node:path';
+import { FACTORY_ROOT } from '../../platform/factory-files.js';
 
 export interface TestRunResult {
   ok: boolean;
@@ -33,6 +34,11 @@ export function findBwrap(env: NodeJS.ProcessEnv = process.env): string | undefi
   return undefined;
 }
 
+function isBelow(path: string, dir: string): boolean {
+  const rel = relative(resolve(dir), resolve(path));
+  return rel !== '' && !rel.startsWith('..') && !isAbsolute(rel);
+}
+
 function sandboxArgs(projectDir: string): string[] {
   return [
     '--ro-bind',
@@ -44,6 +50,8 @@ function sandboxArgs(projectDir: string): string[] {
     '/proc',
     '--tmpfs',
     '/tmp',
+    // The private /tmp would hide a factory installed below /tmp, and with it the packages linked into the project.
+    ...(isBelow(FACTORY_ROOT, '/tmp') ? ['--ro-bind', FACTORY_ROOT, FACTORY_ROOT] : []),
     '--bind',
     projectDir,
     projectDir,
