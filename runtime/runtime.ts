@@ -95,7 +95,10 @@ export function createRuntime(
     db,
     sql: (def, args, signal) => runSql(db(def.connection), def, args, signal),
     http,
-    query: (def, args, signal) => runQuery(db(def.connection), def, args, signal),
+    query: (def, args, signal) => {
+      const dialect = settings.sqlConnections.find((c) => c.name === def.connection)?.type;
+      return runQuery(db(def.connection), { ...def, dialect }, args, signal);
+    },
     catalog: createCatalogs(catalogs, http),
     async close() {
       await Promise.allSettled([...databases.values()].map((d) => d.close()));

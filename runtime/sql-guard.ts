@@ -1,54 +1,69 @@
 /**
- * Guards the ad-hoc `query` tool: exactly one read-only statement, no comments. This is a first line only;
- * the read-only transaction, statement timeout and row limit are what make it safe.
+ * The query tool's guard: one read-only statement, checked by the dialect's own parser (sql-guard-<dialect>.ts,
+ * imported by the generated server next to its driver, so a server bundles only the parsers it needs).
+ * Contract: a guard returns the exact text to run, or throws a ToolError saying what was refused and how to
+ * fix it. Anything it does not understand is refused (fail closed). The read-only transaction, the timeout
+ * and least-privilege database roles stay in place behind it.
  */
 import { ToolError } from './errors.js';
+import type { SqlDatabase, SqlKind } from './sql.js';
 
-const ALLOWED_FIRST_WORDS = new Set(['SELECT', 'WITH', 'VALUES', 'EXPLAIN', 'SHOW', 'TABLE']);
+export interface GuardContext {
+  /** The connection the query will run on (SQLite asks its own engine to compile the statement). */
+  db: SqlDatabase;
+  /** The caller's parameter values, bound when the engine compiles the statement. */
+  params: unknown[];
+}
 
-export function guardReadOnlySql(sql: string): string {
-  let i = 0;
-  let end = sql.length;
-  while (i < sql.length) {
-    const c = sql[i]!;
-    const next = sql[i + 1];
-    if ((c === '-' && next === '-') || c === '#' || (c === '/' && next === '*')) {
-      throw new ToolError('comments are not allowed in queries; remove them');
-    }
-    if (c === "'" || c === '"' || c === '`') {
-      let j = i + 1;
-      for (;;) {
-        if (j >= sql.length) throw new ToolError('unterminated string or quoted identifier in the query');
-        if (sql[j] === '\\' && c === "'") j += 2;
-        else if (sql[j] === c && sql[j + 1] === c) j += 2;
-        else if (sql[j] === c) break;
-        else j++;
-      }
-      i = j + 1;
-      continue;
-    }
-    if (c === '$') {
-      const tag = /^\$([A-Za-z_][A-Za-z0-9_]*)?\$/.exec(sql.slice(i, i + 66))?.[0];
-      if (tag) {
-        const close = sql.indexOf(tag, i + tag.length);
-        if (close === -1) throw new ToolError('unterminated dollar-quoted string in the query');
-        i = close + tag.length;
-        continue;
-      }
-    }
-    if (c === ';') {
-      if (sql.slice(i + 1).trim() !== '') throw new ToolError('only one statement is allowed per query');
-      end = i;
-      break;
-    }
-    i++;
-  }
-  const statement = sql.slice(0, end).trim();
-  const first = /^[\s(]*([A-Za-z]+)/.exec(statement)?.[1]?.toUpperCase();
-  if (!first || !ALLOWED_FIRST_WORDS.has(first)) {
+export type QueryGuard = (sql: string, context: GuardContext) => Promise<string>;
+
+const guards = new Map<SqlKind, QueryGuard>();
+
+/** Called by each dialect's guard module when it is loaded. */
+export function registerQueryGuard(kinds: SqlKind[], guard: QueryGuard): void {
+  for (const kind of kinds) guards.set(kind, guard);
+}
+
+/** Check `sql` for the query tool of a `dialect` connection; returns the statement to run. */
+export async function guardQuery(
+  dialect: SqlKind | undefined,
+  sql: string,
+  context: GuardContext,
+): Promise<string> {
+  const guard = dialect ? guards.get(dialect) : undefined;
+  if (!guard) {
     throw new ToolError(
-      `only read-only queries are allowed (SELECT, WITH, VALUES, EXPLAIN, SHOW); got ${first ?? 'nothing'}`,
+      `the query tool has no SQL guard for ${dialect ?? 'this'} connections in this server, so it runs nothing; regenerate the server with mcp-factory`,
     );
   }
-  return statement;
+  if (sql.trim() === '') throw new ToolError('the query is empty: pass one SELECT statement in `sql`');
+  if (sql.length > MAX_QUERY_CHARS) {
+    throw new ToolError(`the query is ${sql.length} characters; at most ${MAX_QUERY_CHARS} are accepted`);
+  }
+  if (sql.includes('\0')) throw new ToolError('the query contains a NUL character; remove it');
+  return guard(sql, context);
+}
+
+/** Longer texts are refused before parsing (parse time grows with size). */
+export const MAX_QUERY_CHARS = 100_000;
+
+/** A refusal with the shared wording: what was found, and how to write the query instead. */
+export function refuse(what: string, fix: string): never {
+  throw new ToolError(`query refused: ${what}. ${fix}`);
+}
+
+export const READ_ONLY_FIX =
+  'Only one read-only statement is accepted (SELECT, WITH … SELECT, VALUES, or EXPLAIN of one)';
+
+/** Refuse a function that is not on the dialect's allow-list of what read-only queries need. */
+export function refuseFunction(name: string): never {
+  refuse(
+    `function ${name}() is not on the allow-list of read-only functions (file, lock, admin, session, sleep and user-defined functions are refused)`,
+    'Use built-in aggregate, window, math, string, date/time, JSON and conditional functions only',
+  );
+}
+
+/** Names as listed in one space-separated string, lower-cased. */
+export function nameSet(...lists: string[]): ReadonlySet<string> {
+  return new Set(lists.flatMap((l) => l.trim().toLowerCase().split(/\s+/)));
 }

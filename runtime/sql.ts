@@ -3,7 +3,7 @@
  * driver's placeholder style; values are always bound, never spliced into SQL text.
  */
 import { ToolError } from './errors.js';
-import { guardReadOnlySql } from './sql-guard.js';
+import { guardQuery } from './sql-guard.js';
 
 export type SqlKind = 'postgresql' | 'mysql' | 'mariadb' | 'sqlite';
 
@@ -19,6 +19,8 @@ export interface SqlConnectionConfig {
 export interface SqlResult {
   rows: Record<string, unknown>[];
   affectedRows: number;
+  /** Set when the driver stopped fetching at `maxRows` or `maxBytes` (more rows existed). */
+  truncated?: boolean;
 }
 
 export interface QueryOptions {
@@ -27,6 +29,59 @@ export interface QueryOptions {
   readOnly?: boolean;
   /** Server-side statement timeout where the database supports one. */
   timeoutMs?: number;
+  /** Fetch at most this many rows (the driver stops reading, the database stops producing). */
+  maxRows?: number;
+  /** Stop fetching once the rows' JSON reaches this many bytes. */
+  maxBytes?: number;
+  /** Ad-hoc SQL from a caller: never cached as a prepared statement; the session is reset afterwards. */
+  adHoc?: boolean;
+}
+
+/** Result size cap of the query tool (JSON bytes of the rows); past it the result is marked truncated. */
+export const DEFAULT_MAX_RESULT_BYTES = 5_000_000;
+
+/**
+ * Counts rows and their JSON bytes while a driver fetches; `add` says whether to keep reading.
+ * The row that crosses a limit is dropped, so what is kept always fits both limits.
+ */
+export class RowBudget {
+  readonly rows: Record<string, unknown>[] = [];
+  truncated = false;
+  private bytes = 2;
+  constructor(
+    private readonly maxRows = Number.POSITIVE_INFINITY,
+    private readonly maxBytes = Number.POSITIVE_INFINITY,
+  ) {}
+
+  /** Keep `row` if it fits; false once a limit is reached (stop fetching). */
+  add(row: Record<string, unknown>): boolean {
+    if (this.truncated) return false;
+    const size = Number.isFinite(this.maxBytes) ? JSON.stringify(row).length + 1 : 0;
+    if (this.rows.length >= this.maxRows || this.bytes + size > this.maxBytes) {
+      this.truncated = true;
+      return false;
+    }
+    this.bytes += size;
+    this.rows.push(row);
+    return true;
+  }
+
+  /** How many more rows are worth fetching (one past the row limit tells that more exist). */
+  get wanted(): number {
+    return this.truncated ? 0 : Math.max(0, Math.min(this.maxRows - this.rows.length + 1, 2 ** 31 - 1));
+  }
+
+  /** A batch size for drivers that fetch in batches: at most `max`, fewer when rows are wide. */
+  batch(max: number): number {
+    const left = this.wanted;
+    if (left === 0 || this.rows.length === 0 || !Number.isFinite(this.maxBytes)) return Math.min(left, max);
+    const perRow = this.bytes / this.rows.length;
+    return Math.max(1, Math.min(left, max, Math.ceil((this.maxBytes - this.bytes) / perRow) + 1));
+  }
+
+  result(): SqlResult {
+    return { rows: this.rows, affectedRows: 0, truncated: this.truncated };
+  }
 }
 
 export interface SqlDatabase {
@@ -50,7 +105,8 @@ export function openDatabase(
 
 /** A pooled connection as the drivers see it: run a statement, give the connection back. */
 export interface PooledConnection {
-  run(text: string, values?: unknown[]): Promise<SqlResult>;
+  /** `options` (limits, adHoc) are passed for the tool's own statement only. */
+  run(text: string, values?: unknown[], options?: QueryOptions): Promise<SqlResult>;
   release(): void;
 }
 
@@ -72,11 +128,12 @@ export async function runPooled(
   text: string,
   values: unknown[],
   plan: StatementPlan = {},
+  options?: QueryOptions,
 ): Promise<SqlResult> {
   try {
     if (plan.begin) await conn.run(plan.begin);
     for (const statement of plan.setup ?? []) await conn.run(statement);
-    const result = await conn.run(text, values);
+    const result = await conn.run(text, values, options);
     if (plan.begin) await conn.run('COMMIT');
     return result;
   } catch (error) {
@@ -100,6 +157,8 @@ export interface QueryToolDefinition {
   connection: string;
   maxRows: number;
   timeoutMs: number;
+  /** The connection's database kind: picks the dialect's guard (set by the runtime). */
+  dialect?: SqlKind;
 }
 
 /** The guarded ad-hoc query tool: one read-only statement, read-only transaction, timeout, row limit. */
@@ -109,11 +168,19 @@ export async function runQuery(
   args: Record<string, unknown>,
   signal?: AbortSignal,
 ): Promise<unknown> {
-  const statement = guardReadOnlySql(String(args.sql ?? ''));
   const params = Array.isArray(args.params) ? args.params.map(normaliseValue) : [];
-  const res = await db.query(statement, params, { signal, readOnly: true, timeoutMs: def.timeoutMs });
-  const truncated = res.rows.length > def.maxRows;
-  return { rows: truncated ? res.rows.slice(0, def.maxRows) : res.rows, truncated };
+  const statement = await guardQuery(def.dialect, String(args.sql ?? ''), { db, params });
+  const res = await db.query(statement, params, {
+    signal,
+    readOnly: true,
+    adHoc: true,
+    timeoutMs: def.timeoutMs,
+    maxRows: def.maxRows,
+    maxBytes: DEFAULT_MAX_RESULT_BYTES,
+  });
+  // Drivers stop at the limits; the slice only guards a driver that returned more.
+  const truncated = Boolean(res.truncated) || res.rows.length > def.maxRows;
+  return { rows: res.rows.slice(0, def.maxRows), truncated };
 }
 
 export interface SqlToolDefinition {

@@ -51,14 +51,18 @@ export const PROJECT_PACKAGES = [
   '@modelcontextprotocol/core',
   'prom-client',
   'pg',
+  'pg-cursor',
   'mysql2',
   'better-sqlite3',
+  'libpg-query',
+  'node-sql-parser',
   'nodemailer',
   '@types/nodemailer',
   'typescript',
   'esbuild',
   '@types/node',
   '@types/pg',
+  '@types/pg-cursor',
   '@types/better-sqlite3',
 ];
 

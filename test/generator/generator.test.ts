@@ -43,7 +43,10 @@ describe('generateProject', () => {
 
   it('copies only the SQL drivers the spec needs and the shipped database', () => {
     expect(Object.keys(project.files).filter((f) => f.startsWith('src/runtime/sql'))).toEqual([
+      'src/runtime/sql-allow-sqlite.ts',
+      'src/runtime/sql-guard-sqlite.ts',
       'src/runtime/sql-guard.ts',
+      'src/runtime/sql-sqlite-child.ts',
       'src/runtime/sql-sqlite.ts',
       'src/runtime/sql.ts',
     ]);

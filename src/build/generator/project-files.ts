@@ -53,8 +53,8 @@ export function packageJson(spec: ServerSpec, versions: DependencyVersions): str
     '@modelcontextprotocol/server',
     '@modelcontextprotocol/node',
     'prom-client',
-    ...(kinds.has('postgresql') ? ['pg'] : []),
-    ...(kinds.has('mysql') || kinds.has('mariadb') ? ['mysql2'] : []),
+    ...(kinds.has('postgresql') ? ['pg', 'pg-cursor', 'libpg-query'] : []),
+    ...(kinds.has('mysql') || kinds.has('mariadb') ? ['mysql2', 'node-sql-parser'] : []),
     ...(usesSqlite(spec) ? ['better-sqlite3'] : []),
     ...codeImports(spec),
   ];
@@ -83,7 +83,7 @@ export function packageJson(spec: ServerSpec, versions: DependencyVersions): str
       'esbuild',
       '@types/node',
       ...(usesSqlite(spec) ? ['@types/better-sqlite3'] : []),
-      ...(kinds.has('postgresql') ? ['@types/pg'] : []),
+      ...(kinds.has('postgresql') ? ['@types/pg', '@types/pg-cursor'] : []),
     ]),
     mcpName: registryName(spec),
   };
@@ -131,6 +131,13 @@ export function buildScript(): string {
     '  }',
     '} catch {',
     '  // no SQLite connection in this server',
+    '}',
+    '// The PostgreSQL query guard loads its parser from dist/libpg-query.wasm.',
+    'try {',
+    "  const wasm = join(dirname(require.resolve('libpg-query')), 'libpg-query.wasm');",
+    "  if (existsSync(wasm)) copyFileSync(wasm, 'dist/libpg-query.wasm');",
+    '} catch {',
+    '  // no PostgreSQL connection in this server',
     '}',
     '',
   ].join('\n');

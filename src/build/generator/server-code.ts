@@ -270,7 +270,11 @@ export function generateServerCode(input: ServerCodeInput): GeneratedCode {
     "import type { ServerSettings } from './runtime/settings.js';",
     "import { renderText } from './runtime/template.js';",
     "import { toolHandler } from './runtime/tool.js';",
-    ...drivers.map((d) => `import { ${d.exportName} } from './runtime/${d.file.replace(/\.ts$/, '.js')}';`),
+    ...drivers.flatMap((d) => [
+      `import { ${d.exportName} } from './runtime/${d.file.replace(/\.ts$/, '.js')}';`,
+      // The query tool's guard for this dialect (registers itself; bundles only the parsers this server needs).
+      `import './runtime/${guardFileOf(d.file).replace(/\.ts$/, '.js')}';`,
+    ]),
     ...imports,
     '',
     `export const settings: ServerSettings = ${litPretty(settingsOf(spec, input.sqlitePaths))};`,
@@ -326,12 +330,35 @@ export function sqlDriversFor(
 }
 
 /** Runtime files every project gets, plus the SQL drivers it needs. */
-const SQL_DRIVER_FILES = new Set(['sql-postgres.ts', 'sql-mysql.ts', 'sql-sqlite.ts']);
+const SQL_DRIVER_FILES = new Set(['sql-postgres.ts', 'sql-mysql.ts', 'sql-sqlite.ts', 'sql-sqlite-child.ts']);
+
+/** Each driver's query guard (sql-guard-<dialect>.ts) and its allow-lists (sql-allow-<dialect>.ts). */
+const SQL_GUARD_FILES = new Set(
+  ['postgres', 'mysql', 'sqlite'].flatMap((d) => [`sql-guard-${d}.ts`, `sql-allow-${d}.ts`]),
+);
+
+function guardFileOf(driverFile: string): string {
+  return driverFile.replace(/^sql-/, 'sql-guard-');
+}
+
+function wantedGuards(spec: ServerSpec): Set<string> {
+  return new Set(
+    sqlDriversFor(spec).flatMap((d) => [guardFileOf(d.file), d.file.replace(/^sql-/, 'sql-allow-')]),
+  );
+}
 
 export function runtimeFilesFor(spec: ServerSpec, all: Record<string, string>): Record<string, string> {
-  const wanted = new Set(sqlDriversFor(spec).map((d) => d.file));
+  const wanted = new Set(
+    sqlDriversFor(spec).flatMap((d) =>
+      d.file === 'sql-sqlite.ts' ? [d.file, 'sql-sqlite-child.ts'] : [d.file],
+    ),
+  );
   return Object.fromEntries(
-    Object.entries(all).filter(([name]) => !SQL_DRIVER_FILES.has(name) || wanted.has(name)),
+    Object.entries(all).filter(
+      ([name]) =>
+        (!SQL_DRIVER_FILES.has(name) || wanted.has(name)) &&
+        (!SQL_GUARD_FILES.has(name) || wantedGuards(spec).has(name)),
+    ),
   );
 }
 

@@ -1,4 +1,7 @@
-/** One esbuild bundle per server, plus the SQLite native binding beside it when the server needs one. */
+/**
+ * One esbuild bundle per server, plus what it loads from beside it: the SQLite native binding and the
+ * PostgreSQL parser's WASM when the server needs them.
+ */
 import { copyFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type BuildOptions, build } from 'esbuild';
@@ -23,6 +26,11 @@ export async function bundle(projectDir: string, options: { sqlite: boolean }): 
   try {
     const result = await build(opts);
     const bytes = Object.values(result.metafile?.outputs ?? {}).reduce((n, o) => n + o.bytes, 0);
+    // The PostgreSQL query guard's parser is WASM, read from beside dist/server.mjs.
+    if (Object.keys(result.metafile?.inputs ?? {}).some((f) => f.includes('libpg-query/'))) {
+      const wasm = join(packageDir('libpg-query'), 'wasm/libpg-query.wasm');
+      await copyFile(wasm, join(projectDir, 'dist/libpg-query.wasm'));
+    }
     if (options.sqlite) {
       const binding = join(packageDir('better-sqlite3'), 'build/Release/better_sqlite3.node');
       await mkdir(join(projectDir, 'dist/native'), { recursive: true });

@@ -36,7 +36,8 @@ export const queryKind: ToolKind<'query', QueryImpl, z.input<typeof QueryImpl>> 
       required: true,
       minLength: 1,
       maxLength: 100_000,
-      description: 'One read-only SQL statement (SELECT, WITH, VALUES, EXPLAIN); no comments.',
+      description:
+        'One read-only SQL statement (SELECT, WITH, VALUES, EXPLAIN); no comments. Reading stops at the row limit or 5 MB of rows (truncated: true); the statement is stopped at the tool timeout.',
     },
     params: {
       type: 'array',
