@@ -353,6 +353,13 @@ export const CONFIG_VARIABLES: readonly ConfigVariable[] = [
     readBy: 'deploy/targets/local/proc.ts (from /proc/<pid>/environ)',
   },
   {
+    name: 'MCP_FACTORY_SQLITE_CHILD',
+    category: 'internal',
+    type: 'string',
+    doc: 'Set by a generated server on the child processes that run its SQLite queries (killed on timeout): the bundle then serves SQLite requests instead of starting the server.',
+    readBy: 'runtime/sql-sqlite.ts (generated servers)',
+  },
+  {
     name: 'MCP_FACTORY_CONFIG_HASH',
     category: 'internal',
     type: 'string',

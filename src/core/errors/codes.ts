@@ -178,7 +178,7 @@ export const ERROR_CODES = {
     kind: 'user',
     status: 422,
     summary: 'The generated server failed its own tests.',
-    hint: 'Read the failing tool and assertion in the report; fix the tool implementation or pass --skip-tests.',
+    hint: 'Read the failing tool and assertion in the report; fix the tool implementation or its example, or create without running them (--no-tests).',
   },
   SERVER_START_FAILED: {
     kind: 'user',
