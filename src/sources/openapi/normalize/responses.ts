@@ -19,12 +19,16 @@ function successStatuses(responses: Obj): string[] {
   );
 }
 
-export function openApiResponse(
+/**
+ * Walk the success responses in order, each followed through `$ref` (a broken one is reported and skipped), and
+ * return the first that `read` gives content types, else the first it read at all.
+ */
+function firstSuccessResponse(
   op: Obj,
   base: string,
   resolver: Resolver,
-  schemaOf: SchemaReader,
   problem: ProblemSink,
+  read: (status: string, response: Located<Obj>) => ApiResponse,
 ): ApiResponse | undefined {
   const responses = isObj(op.responses) ? op.responses : {};
   let fallback: ApiResponse | undefined;
@@ -37,6 +41,21 @@ export function openApiResponse(
       continue;
     }
     if (!isObj(r.value)) continue;
+    const response = read(status, { value: r.value, base: r.base });
+    if (response.contentTypes.length > 0) return response;
+    fallback ??= response;
+  }
+  return fallback;
+}
+
+export function openApiResponse(
+  op: Obj,
+  base: string,
+  resolver: Resolver,
+  schemaOf: SchemaReader,
+  problem: ProblemSink,
+): ApiResponse | undefined {
+  return firstSuccessResponse(op, base, resolver, problem, (status, r) => {
     const content = isObj(r.value.content) ? r.value.content : {};
     const response: ApiResponse = { status, contentTypes: Object.keys(content) };
     const description = str(r.value.description);
@@ -52,10 +71,8 @@ export function openApiResponse(
         problem(`response ${status}: ${shortMessage(error)}`);
       }
     }
-    if (response.contentTypes.length > 0) return response;
-    fallback ??= response;
-  }
-  return fallback;
+    return response;
+  });
 }
 
 export function swaggerResponse(
@@ -66,18 +83,8 @@ export function swaggerResponse(
   schemaOf: SchemaReader,
   problem: ProblemSink,
 ): ApiResponse | undefined {
-  const responses = isObj(op.responses) ? op.responses : {};
   const produces = stringList(op.produces).length ? stringList(op.produces) : docProduces;
-  let fallback: ApiResponse | undefined;
-  for (const status of successStatuses(responses)) {
-    let r: Located<unknown>;
-    try {
-      r = resolver.follow({ value: responses[status], base });
-    } catch (error) {
-      problem(`response ${status}: ${shortMessage(error)}`);
-      continue;
-    }
-    if (!isObj(r.value)) continue;
+  return firstSuccessResponse(op, base, resolver, problem, (status, r) => {
     const response: ApiResponse = {
       status,
       contentTypes: r.value.schema !== undefined ? (produces.length ? produces : ['application/json']) : [],
@@ -89,8 +96,6 @@ export function swaggerResponse(
       response.contentType = json;
       response.schema = schemaOf(r.value.schema, r.base, `response ${status}`);
     }
-    if (response.contentTypes.length > 0) return response;
-    fallback ??= response;
-  }
-  return fallback;
+    return response;
+  });
 }
