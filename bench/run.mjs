@@ -4,6 +4,7 @@
  *   1. generation: 10-tool spec → generated + bundled server (with and without the type-check step)
  *   2. cold start: spawn the bundled server → first `tools/list` answer over stdio (SDK client and raw JSON-RPC)
  *   3. HTTP `tools/call`: generated echo server vs a hand-written minimal SDK v2 server, interleaved rounds
+ *   4. databases (--only=db, see bench/db.mjs): per-call overhead vs the driver, deep pages, RSS soak, start-up
  *
  *   npm run bench                      # builds, then runs everything (~35–65 s on 2 idle-ish cores)
  *   node bench/run.mjs --only=gen,cold,http --quick --keep
@@ -22,6 +23,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
+import { benchDb } from './db.mjs';
 import {
   drive,
   HANDWRITTEN,
@@ -722,6 +724,9 @@ async function main() {
     }
     if (only.has('cold')) await timed('cold', () => benchColdStart(bundle));
     if (only.has('http')) await timed('http', () => benchHttp(api));
+    // Not in the default set: builds three databases of 200k rows (PostgreSQL / MariaDB when their URL is set).
+    if (only.has('db'))
+      results.db = await timed('db', () => benchDb({ api, scratch: SCRATCH, quick: flags.quick }));
   } finally {
     await Promise.all([...sdkClients].map(closeClient));
     killAll();

@@ -4,6 +4,7 @@
  */
 import { ToolError } from './errors.js';
 import { guardQuery } from './sql-guard.js';
+import { type PageDefinition, pageQuery } from './sql-page.js';
 
 export type SqlKind = 'postgresql' | 'mysql' | 'mariadb' | 'sqlite';
 
@@ -123,6 +124,13 @@ export interface StatementPlan {
   teardown?: string[];
 }
 
+/**
+ * Test-only: a generated server's own tests set this to run its write tools against the real database without
+ * changing it (every statement in a transaction that is rolled back). Read once at start-up from the process
+ * environment: no tool argument, request or later change of process.env can switch it on.
+ */
+const ROLLBACK_EVERY_STATEMENT = process.env.MCP_FACTORY_ROLLBACK_WRITES === '1';
+
 export async function runPooled(
   conn: PooledConnection,
   text: string,
@@ -130,14 +138,15 @@ export async function runPooled(
   plan: StatementPlan = {},
   options?: QueryOptions,
 ): Promise<SqlResult> {
+  const begin = plan.begin ?? (ROLLBACK_EVERY_STATEMENT ? 'BEGIN' : undefined);
   try {
-    if (plan.begin) await conn.run(plan.begin);
+    if (begin) await conn.run(begin);
     for (const statement of plan.setup ?? []) await conn.run(statement);
     const result = await conn.run(text, values, options);
-    if (plan.begin) await conn.run('COMMIT');
+    if (begin) await conn.run(ROLLBACK_EVERY_STATEMENT ? 'ROLLBACK' : 'COMMIT');
     return result;
   } catch (error) {
-    if (plan.begin) await conn.run('ROLLBACK').catch(() => undefined);
+    if (begin) await conn.run('ROLLBACK').catch(() => undefined);
     throw wrapDbError(error);
   } finally {
     for (const statement of plan.teardown ?? []) await conn.run(statement).catch(() => undefined);
@@ -188,7 +197,8 @@ export interface SqlToolDefinition {
   text: string;
   params: string[];
   result: 'rows' | 'row' | 'value' | 'exec';
-  paginate?: { defaultLimit: number; maxLimit: number };
+  /** Pages: keyset pages when a key is given, else OFFSET over the statement's order (sql-page.ts). */
+  paginate?: PageDefinition;
 }
 
 /** Run a compiled statement with arguments bound by name; shapes the result as declared. */
@@ -200,16 +210,10 @@ export async function runSql(
 ): Promise<unknown> {
   const values = def.params.map((p) => normaliseValue(args[p]));
   if (def.paginate) {
-    const limit = clamp(Number(args.limit ?? def.paginate.defaultLimit), 1, def.paginate.maxLimit);
-    const offset = decodeCursor(args.cursor);
-    const res = await db.query(
-      `SELECT * FROM (${def.text}) AS mcp_page LIMIT ${limit + 1} OFFSET ${offset}`,
-      values,
-      { signal },
-    );
-    const rows = res.rows.slice(0, limit);
-    const more = res.rows.length > limit;
-    return more ? { rows, nextCursor: encodeCursor(offset + limit) } : { rows };
+    const page = pageQuery(def.paginate, def.text, values, args);
+    const res = await db.query(page.text, page.values, { signal });
+    const rows = res.rows.slice(0, page.limit);
+    return res.rows.length > page.limit ? { rows, nextCursor: page.next(rows) } : { rows };
   }
   const res = await db.query(def.text, values, { signal });
   switch (def.result) {
@@ -230,23 +234,4 @@ function normaliseValue(v: unknown): unknown {
   if (v === undefined) return null;
   if (Array.isArray(v) || (typeof v === 'object' && v !== null)) return JSON.stringify(v);
   return v;
-}
-
-function clamp(n: number, min: number, max: number): number {
-  return Number.isFinite(n) ? Math.min(Math.max(Math.trunc(n), min), max) : min;
-}
-
-function encodeCursor(offset: number): string {
-  return Buffer.from(JSON.stringify({ o: offset })).toString('base64url');
-}
-
-function decodeCursor(cursor: unknown): number {
-  if (typeof cursor !== 'string' || cursor === '') return 0;
-  try {
-    const o = (JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as { o?: unknown }).o;
-    if (typeof o === 'number' && Number.isSafeInteger(o) && o >= 0) return o;
-  } catch {
-    /* fall through */
-  }
-  throw new ToolError('invalid cursor: pass the nextCursor value from the previous page');
 }

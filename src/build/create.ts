@@ -5,8 +5,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { cp, mkdir, rename, rm, stat, symlink, writeFile } from 'node:fs/promises';
-import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
+import { mkdir, rename, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import { basename, dirname, join, relative, resolve } from 'node:path';
 import { FactoryError, type Issue } from '../core/errors/index.js';
 import type { ServerSpec } from '../core/spec/model.js';
 import { ExecutionLog } from '../platform/execution-log.js';
@@ -17,6 +17,8 @@ import {
   packageDir,
   runtimeFiles,
 } from '../platform/factory-files.js';
+import { requireSandbox, specNeedsNetwork, sqliteBinds } from '../platform/sandbox/index.js';
+import { type AssetCopyOptions, copySqliteAsset } from './assets.js';
 import { type GeneratedProject, generateProject } from './generator/index.js';
 import { isAtLeast, type ScanReport, SecurityScanner, type Severity } from './security/index.js';
 import { type BundleResult, bundle } from './verify/bundle.js';
@@ -30,8 +32,10 @@ export type ProgressEvent =
 
 export interface CreateOptions {
   spec: ServerSpec;
-  /** Folder the spec came from: relative asset paths (SQLite files) resolve against it. */
+  /** Folder the spec came from: relative asset paths (SQLite files) resolve against it and must stay inside it. */
   specDir: string;
+  /** Allow SQLite `path`s outside specDir (after symlinks): only for a spec the user trusts. */
+  allowOutsidePaths?: boolean;
   outDir: string;
   force?: boolean;
   typecheck?: boolean;
@@ -41,8 +45,12 @@ export interface CreateOptions {
   scanner?: SecurityScanner;
   /** Environment for the generated tests (connection variables). */
   testEnv?: NodeJS.ProcessEnv;
-  /** Run the generated tests in the bubblewrap sandbox (no network): for code written by an LLM. */
+  /** Extra project files from the source (e.g. db/readonly-role.sql), by relative path; README/SKILL name them. */
+  extraFiles?: Record<string, string>;
+  /** Obsolete: generated tests always run in the sandbox (platform/sandbox). */
   sandboxTests?: boolean;
+  /** Run the generated tests unconfined when no sandbox is available (CLI `--unsafe-no-sandbox` only). */
+  unsafeNoSandbox?: boolean;
   onProgress?: (event: ProgressEvent) => void;
   /** An execution log to continue (e.g. one that already holds LLM calls). */
   log?: ExecutionLog;
@@ -92,6 +100,10 @@ export async function createServerProject(options: CreateOptions): Promise<Creat
     emit({ step: name, status: 'skipped', detail: reason });
   };
 
+  // Refuse before any work when the tests would have to run unconfined (no silent fallback).
+  if (options.runTests !== false) {
+    requireSandbox('the generated tests', { unsafeNoSandbox: options.unsafeNoSandbox, env: process.env });
+  }
   if (existsSync(outDir) && !options.force) {
     throw new FactoryError('OUTPUT_EXISTS', `${outDir} already exists`, { details: { outDir } });
   }
@@ -108,6 +120,7 @@ export async function createServerProject(options: CreateOptions): Promise<Creat
         runtimeFiles: runtimeFiles(),
         dependencyVersions: dependencyVersions(),
         generatorVersion: factoryVersion(),
+        ...(options.extraFiles ? { extraFiles: options.extraFiles } : {}),
       }),
     (p) => ({
       files: Object.keys(p.files).length,
@@ -123,7 +136,11 @@ export async function createServerProject(options: CreateOptions): Promise<Creat
   try {
     await step(
       'write',
-      () => writeProject(tmp, project, options.specDir),
+      () =>
+        writeProject(tmp, project, {
+          specDir: options.specDir,
+          ...(options.allowOutsidePaths ? { allowOutsidePaths: true } : {}),
+        }),
       () => ({ dir: tmp }),
     );
     await linkPackages(tmp);
@@ -179,7 +196,11 @@ export async function createServerProject(options: CreateOptions): Promise<Creat
         () =>
           runGeneratedTests(tmp, {
             env: { ...process.env, ...options.testEnv },
-            sandbox: options.sandboxTests ?? false,
+            readOnly: sqliteBinds(spec, { ...options.testEnv }, 'tests').readOnly,
+            // Shipped SQLite databases: the examples of write tools write to the project's own copy.
+            scratch: project.assets.length > 0 ? [join(tmp, 'data')] : [],
+            network: specNeedsNetwork(spec),
+            unsafeNoSandbox: options.unsafeNoSandbox ?? false,
           }),
         (r) => ({ passed: r.passed, failed: r.failed, skipped: r.skipped, sandboxed: r.sandboxed }),
         (r) =>
@@ -221,27 +242,14 @@ export async function createServerProject(options: CreateOptions): Promise<Creat
   }
 }
 
-async function writeProject(dir: string, project: GeneratedProject, specDir: string): Promise<void> {
+async function writeProject(dir: string, project: GeneratedProject, assets: AssetCopyOptions): Promise<void> {
   await mkdir(dir, { recursive: true });
   const dirs = new Set(Object.keys(project.files).map((f) => dirname(join(dir, f))));
   await Promise.all([...dirs].map((d) => mkdir(d, { recursive: true })));
   await Promise.all(Object.entries(project.files).map(([f, content]) => writeFile(join(dir, f), content)));
   for (const asset of project.assets) {
-    const from = isAbsolute(asset.from) ? asset.from : resolve(specDir, asset.from);
-    if (!existsSync(from)) {
-      throw new FactoryError('SPEC_UNDEFINED_REFERENCE', `SQLite file ${from} does not exist`, {
-        issues: [
-          {
-            code: 'SPEC_UNDEFINED_REFERENCE',
-            message: `file not found: ${asset.from}`,
-            path: 'connections',
-            hint: 'Fix `path` (relative to the spec file) or use `envVar`.',
-          },
-        ],
-      });
-    }
     await mkdir(dirname(join(dir, asset.to)), { recursive: true });
-    await cp(from, join(dir, asset.to));
+    await copySqliteAsset(asset.from, join(dir, asset.to), assets);
   }
 }
 

@@ -14,7 +14,6 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Client } from '@modelcontextprotocol/client';
-import { collectEnv } from '../build/generator/env.js';
 import type { CaseOutcome } from '../build/verify/cases.js';
 import { FactoryError } from '../core/errors/index.js';
 import type { ServerSpec } from '../core/spec/model.js';
@@ -28,21 +27,14 @@ import {
   type SecretRef,
   type ServerRecord,
 } from '../store/index.js';
-import { createRevision, type LocalCreateRequest } from './create.js';
-import {
-  callDeployedTool,
-  connectDeployment,
-  listDeployedTools,
-  runningDeployment,
-  type ToolSummary,
-  testDeployment,
-} from './deployed-server.js';
+import type { LocalCreateRequest } from './create.js';
+import type { ToolSummary } from './deployed-server.js';
+import { logExcerpt } from './log-excerpt.js';
 import type { DeploymentTarget } from './target.js';
-import { createTargets, describeTargetNames, isTargetName } from './targets/index.js';
-import type { SupervisorLink } from './targets/local/link.js';
+import { describeTargetNames, isTargetName, TARGET_LOADERS } from './targets/loaders.js';
+import { SupervisorLink } from './targets/local/link.js';
 import type { SupervisorInfo } from './targets/local/supervisor.js';
-import { LocalTarget } from './targets/local/target.js';
-import { DEFAULT_TARGET, type TargetName } from './targets/names.js';
+import { DEFAULT_TARGET, TARGET_NAMES, type TargetName } from './targets/names.js';
 import type {
   ControlPlane,
   CreateOutcome,
@@ -78,6 +70,22 @@ export interface ControlPlaneOptions {
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
+// Loaded on first use: reading state (the CLI's list and status) must not pay for the build pipeline or the
+// MCP client.
+const loadCreate = () => import('./create.js');
+const loadDeployedServer = () => import('./deployed-server.js');
+
+/** DEPLOY_MISSING_ENV for `name`. */
+export function missingEnvError(name: string, missing: string[]): FactoryError {
+  return new FactoryError('DEPLOY_MISSING_ENV', `${name} needs ${missing.join(', ')} to run`, {
+    details: {
+      server: name,
+      missing,
+      hint: `mcp-deploy ${name} ${missing.map((m) => `--env ${m}=…`).join(' ')}`,
+    },
+  });
+}
+
 /** The default target's deployments first (the one logs and status prefer), then the others in list order. */
 function preferred(a: DeploymentRecord, b: DeploymentRecord): number {
   return Number(b.target === DEFAULT_TARGET) - Number(a.target === DEFAULT_TARGET);
@@ -91,22 +99,23 @@ export class LocalControlPlane implements ControlPlane {
   readonly #options: ControlPlaneOptions;
   #registry: Registry | undefined;
   #opening: Promise<Registry> | undefined;
-  readonly #targets: Record<TargetName, DeploymentTarget>;
+  /** Targets by name, each built on first use (targets/loaders.ts: a verb loads only the targets it touches). */
+  readonly #targets = new Map<TargetName, Promise<DeploymentTarget>>();
+  readonly #link: SupervisorLink;
 
   constructor(options: ControlPlaneOptions = {}) {
     this.#options = options;
     this.layout = homeLayout(options.home ?? defaultHome());
-    this.#targets = createTargets({
-      layout: this.layout,
-      registry: () => this.registry(),
-      projectDir: (server, revision) => this.projectDir(server, revision),
-      options: {
-        autoStart: options.autoStartSupervisor ?? true,
-        env: options.supervisorEnv,
-        registryUrl: options.registryUrl,
-      },
-    });
+    this.#link = new SupervisorLink(this.layout, this.#targetOptions());
     this.#registry = options.registry;
+  }
+
+  #targetOptions() {
+    return {
+      autoStart: this.#options.autoStartSupervisor ?? true,
+      env: this.#options.supervisorEnv,
+      registryUrl: this.#options.registryUrl,
+    };
   }
 
   /** The registry (opened on first use). */
@@ -119,27 +128,62 @@ export class LocalControlPlane implements ControlPlane {
     return this.#opening;
   }
 
-  #target(name: string): DeploymentTarget {
+  async #target(name: string): Promise<DeploymentTarget> {
     if (!isTargetName(name)) {
       throw new FactoryError(
         'INVALID_ARGUMENTS',
         `unknown deployment target ${JSON.stringify(name)}: ${describeTargetNames()}`,
       );
     }
-    return this.#targets[name];
+    let target = this.#targets.get(name);
+    if (!target) {
+      target = TARGET_LOADERS[name]().then((factory) => {
+        const built = factory({
+          layout: this.layout,
+          registry: () => this.registry(),
+          projectDir: (server, revision) => this.projectDir(server, revision),
+          options: this.#targetOptions(),
+        });
+        if (built.name !== name)
+          throw new FactoryError('INTERNAL', `the ${name} target factory built a target named ${built.name}`);
+        return built;
+      });
+      this.#targets.set(name, target);
+    }
+    return target;
   }
 
-  /** The local target's supervisor (the `mcp-factory supervisor` verbs). */
+  /**
+   * The supervisor of this home (the `mcp-factory supervisor` verbs, the CLI's liveness check). A link of its
+   * own, so that using it does not load the local target's modules; the supervisor's lock settles any race.
+   */
   get supervisor(): SupervisorLink {
-    const local = Object.values(this.#targets).find((t) => t instanceof LocalTarget);
-    if (!local) throw new FactoryError('INTERNAL', 'the target list has no local target');
-    return local.link;
+    return this.#link;
   }
 
   // ---- create
 
   async create(request: LocalCreateRequest): Promise<CreateOutcome> {
+    const { createRevision } = await loadCreate();
     return createRevision(await this.registry(), this.layout, request);
+  }
+
+  /**
+   * Required variables of `spec` that neither `given` nor the target's secret store provides: what deploy
+   * refuses with DEPLOY_MISSING_ENV, checkable before a revision is created.
+   */
+  async missingEnv(spec: ServerSpec, target: string, given: Record<string, string> = {}): Promise<string[]> {
+    const { collectEnv } = await import('../build/generator/env.js');
+    const env = { ...(await this.#target(target)).readEnv(spec.name), ...given };
+    let required: string[] = [];
+    try {
+      required = collectEnv(spec)
+        .filter((v) => v.required)
+        .map((v) => v.name);
+    } catch {
+      // a spec of another model version: the server reports what it misses at start
+    }
+    return required.filter((v) => !env[v]);
   }
 
   // ---- deploy and lifecycle
@@ -161,7 +205,7 @@ export class LocalControlPlane implements ControlPlane {
   async #apply(deployments: DeploymentRecord[]): Promise<void> {
     const byTarget = new Map<string, DeploymentRecord[]>();
     for (const d of deployments) byTarget.set(d.target, [...(byTarget.get(d.target) ?? []), d]);
-    for (const [target, ds] of byTarget) await this.#target(target).apply(ds);
+    for (const [target, ds] of byTarget) await (await this.#target(target)).apply(ds);
   }
 
   async #spec(name: string, revision?: number): Promise<ServerSpec> {
@@ -188,8 +232,13 @@ export class LocalControlPlane implements ControlPlane {
     }
     const version = await registry.getVersion(name, server.currentRevision);
     const projectDir = this.layout.projectDir(name, version.artifactHash);
-    const target = this.#target(request.target);
-    await target.ensureAvailable({ server: name, projectDir });
+    const target = await this.#target(request.target);
+    await target.ensureAvailable({
+      server: name,
+      projectDir,
+      unsafeNoSandbox: request.unsafeNoSandbox,
+      runtime: request.runtime,
+    });
     if (!existsSync(join(projectDir, 'dist', 'server.mjs'))) {
       throw new FactoryError(
         'DEPLOY_FAILED',
@@ -210,24 +259,8 @@ export class LocalControlPlane implements ControlPlane {
     for (const key of Object.keys(given)) checkEnvName(key);
     const stored = target.readEnv(name);
     const env = { ...stored, ...given };
-    let required: string[] = [];
-    try {
-      required = collectEnv(version.spec as ServerSpec)
-        .filter((v) => v.required)
-        .map((v) => v.name);
-    } catch {
-      // a spec of another model version: the server reports what it misses at start
-    }
-    const missing = required.filter((v) => !env[v]);
-    if (missing.length > 0) {
-      throw new FactoryError('DEPLOY_MISSING_ENV', `${name} needs ${missing.join(', ')} to run`, {
-        details: {
-          server: name,
-          missing,
-          hint: `mcp-deploy ${name} ${missing.map((m) => `--env ${m}=…`).join(' ')}`,
-        },
-      });
-    }
+    const missing = await this.missingEnv(version.spec as ServerSpec, request.target, given);
+    if (missing.length > 0) throw missingEnvError(name, missing);
     if (Object.keys(given).length > 0) {
       target.writeEnv(name, env);
       await this.#recordSecretRefs(registry, name, Object.keys(env), actor);
@@ -286,7 +319,7 @@ export class LocalControlPlane implements ControlPlane {
     const registry = await this.registry();
     const deadline = Date.now() + (this.#options.waitTimeoutMs ?? 90_000);
     let d = await registry.getDeployment(id);
-    const target = this.#target(d.target);
+    const target = await this.#target(d.target);
     let checked = Date.now();
     for (;;) {
       if (target.keepConverging && Date.now() - checked > KEEP_CONVERGING_MS) {
@@ -297,12 +330,16 @@ export class LocalControlPlane implements ControlPlane {
       const verdict = check(d);
       if (verdict === 'done') return d;
       if (verdict === 'failed') {
+        // A few log lines, never the bundle source Node prints under a crash (log-excerpt.ts).
+        const output = logExcerpt(await target.recentOutput(name, 40), { maxLines: 8 }).join('\n');
         throw new FactoryError('DEPLOY_FAILED', `${name}: ${d.lastError ?? `deployment ${d.status}`}`, {
           details: {
             server: name,
             deployment: d.id,
             status: d.status,
-            output: (await target.recentOutput(name, 20)).join('\n'),
+            output,
+            ...(d.target === 'local' ? { log: this.layout.logFile(name) } : {}),
+            hint: `The whole output: mcp-factory logs ${name}`,
           },
         });
       }
@@ -385,7 +422,7 @@ export class LocalControlPlane implements ControlPlane {
       for (const d of active) await this.#awaitStopped(d.id, name);
     }
     // Every target, not only those with a deployment: values are stored before a deployment is recorded.
-    for (const target of Object.values(this.#targets)) target.removeEnv(name);
+    for (const targetName of TARGET_NAMES) (await this.#target(targetName)).removeEnv(name);
   }
 
   // ---- reading
@@ -409,7 +446,9 @@ export class LocalControlPlane implements ControlPlane {
     for (const target of new Set(deployments.map((d) => d.target))) {
       if (!isTargetName(target)) continue;
       const ds = deployments.filter((d) => d.target === target);
-      for (const [id, h] of await this.#target(target).health(ds, (d) => this.#spec(name, d.revision))) {
+      for (const [id, h] of await (await this.#target(target)).health(ds, (d) =>
+        this.#spec(name, d.revision),
+      )) {
         health.set(id, h);
       }
     }
@@ -433,7 +472,7 @@ export class LocalControlPlane implements ControlPlane {
         const [d] = (await registry.listDeployments({ server: name }))
           .filter((x) => isTargetName(x.target))
           .sort(preferred);
-        yield* self.#target(d?.target ?? DEFAULT_TARGET).logs(name, query);
+        yield* (await self.#target(d?.target ?? DEFAULT_TARGET)).logs(name, query);
       },
     };
   }
@@ -443,13 +482,15 @@ export class LocalControlPlane implements ControlPlane {
   async #connect(
     name: string,
   ): Promise<{ client: Client; deployment: DeploymentRecord; env: Record<string, string> }> {
+    const { connectDeployment, runningDeployment } = await loadDeployedServer();
     const deployment = runningDeployment(name, await this.#deployments(name));
     const spec = await this.#spec(name, deployment.revision);
-    const env = this.#target(deployment.target).readEnv(name);
+    const env = (await this.#target(deployment.target)).readEnv(name);
     return { client: await connectDeployment(name, deployment, spec, env), deployment, env };
   }
 
   async listTools(name: string): Promise<ToolSummary[]> {
+    const { listDeployedTools } = await loadDeployedServer();
     const { client } = await this.#connect(name);
     try {
       return await listDeployedTools(client);
@@ -460,6 +501,7 @@ export class LocalControlPlane implements ControlPlane {
 
   async callTool(name: string, tool: string, args: Record<string, unknown>): Promise<ToolCallResult> {
     const registry = await this.registry();
+    const { callDeployedTool } = await loadDeployedServer();
     const { client } = await this.#connect(name);
     try {
       return await callDeployedTool(registry, client, name, tool, args);
@@ -473,6 +515,7 @@ export class LocalControlPlane implements ControlPlane {
     name: string,
   ): Promise<{ protocolVersion: string | undefined; outcomes: CaseOutcome[] }> {
     const registry = await this.registry();
+    const { testDeployment } = await loadDeployedServer();
     const { client, deployment, env } = await this.#connect(name);
     try {
       return await testDeployment(

@@ -22,8 +22,14 @@ export interface LocalCreateRequest extends CreateRequest {
   log?: ExecutionLog;
   /** Environment for the generated tests only. */
   testEnv?: NodeJS.ProcessEnv;
+  /** Extra project files from the source (the database role script db/readonly-role.sql). */
+  extraFiles?: Record<string, string>;
   /** Run the generated tests in the sandbox (code written by an LLM). */
   sandboxTests?: boolean;
+  /** Run the generated tests unconfined when no sandbox is available (local CLI `--unsafe-no-sandbox` only). */
+  unsafeNoSandbox?: boolean;
+  /** Copy SQLite files named outside the spec's folder (only for a spec the user trusts; see build/assets.ts). */
+  allowOutsidePaths?: boolean;
   typecheck?: boolean;
   securityThreshold?: Severity;
   onProgress?: (event: ProgressEvent) => void;
@@ -73,7 +79,10 @@ export async function createRevision(
       ...(request.onProgress ? { onProgress: request.onProgress } : {}),
       ...(request.log ? { log: request.log } : {}),
       ...(request.testEnv ? { testEnv: request.testEnv } : {}),
+      ...(request.extraFiles ? { extraFiles: request.extraFiles } : {}),
       ...(request.sandboxTests ? { sandboxTests: true } : {}),
+      ...(request.allowOutsidePaths ? { allowOutsidePaths: true } : {}),
+      ...(request.unsafeNoSandbox ? { unsafeNoSandbox: true } : {}),
     });
     steps = result.log.steps.map((s) => ({ step: s.step, status: s.status, durationMs: s.durationMs }));
     artifactHash = await hashArtifacts(staging);

@@ -9,7 +9,7 @@
  * A target without a long-running monitor classifies one sample on demand (sampleReport, probeDeployments).
  */
 import { authHeaders } from '../platform/mcp-client/client.js';
-import { type HealthSample, probeMcp } from '../platform/mcp-client/probe.js';
+import { type ExpectedServer, type HealthSample, probeMcp } from '../platform/mcp-client/probe.js';
 import type { DeploymentRecord } from '../store/index.js';
 import type { HealthReport } from './types.js';
 
@@ -88,13 +88,25 @@ export function sampleReport(sample: HealthSample, options: SampleReportOptions 
 export const ON_DEMAND_TIMEOUT_MS = 3000;
 
 /**
+ * Who must answer for a deployment: generated servers report `serverInfo` { name: spec.name, version:
+ * spec.version } (build/generator/server-code.ts), and the registry's server name is the spec's name. The
+ * revision is not reported by servers, so the version is the finest identity a check can verify.
+ */
+export function expectedServer(
+  d: Pick<DeploymentRecord, 'server'>,
+  spec: { version?: unknown },
+): ExpectedServer {
+  return { name: d.server, ...(typeof spec.version === 'string' ? { version: spec.version } : {}) };
+}
+
+/**
  * Probe, once each, the deployments the registry says are running (with an endpoint), with the credential
  * their spec requires; `classify` turns each sample into a report. By deployment id.
  */
 export async function probeDeployments(
   deployments: DeploymentRecord[],
   io: {
-    spec: (d: DeploymentRecord) => Promise<{ auth?: unknown }>;
+    spec: (d: DeploymentRecord) => Promise<{ auth?: unknown; version?: unknown }>;
     env: (d: DeploymentRecord) => Record<string, string>;
     classify: (sample: HealthSample) => HealthReport;
   },
@@ -102,8 +114,13 @@ export async function probeDeployments(
   const out = new Map<number, HealthReport>();
   for (const d of deployments) {
     if (d.status !== 'running' || !d.endpoint) continue;
-    const headers = authHeaders((await io.spec(d)) as Parameters<typeof authHeaders>[0], io.env(d));
-    const sample = await probeMcp(d.endpoint, { headers, timeoutMs: ON_DEMAND_TIMEOUT_MS });
+    const spec = await io.spec(d);
+    const headers = authHeaders(spec as Parameters<typeof authHeaders>[0], io.env(d));
+    const sample = await probeMcp(d.endpoint, {
+      headers,
+      timeoutMs: ON_DEMAND_TIMEOUT_MS,
+      expect: expectedServer(d, spec),
+    });
     out.set(d.id, io.classify(sample));
   }
   return out;

@@ -20,6 +20,10 @@ export interface TargetContext {
   server: string;
   /** The generated project of the revision being deployed. */
   projectDir: string;
+  /** Run without a sandbox when none is available (local CLI `--unsafe-no-sandbox` only). */
+  unsafeNoSandbox?: boolean | undefined;
+  /** Docker target: the OCI runtime of the container (e.g. `runsc`, gVisor); others refuse it. */
+  runtime?: string | undefined;
 }
 
 /** A health report plus what the target knows of the live process (local: pid, restarts, adoption …). */
@@ -51,7 +55,7 @@ export interface DeploymentTarget {
   /** Live health of deployments on this target, by deployment id (missing: unknown). */
   health(
     deployments: DeploymentRecord[],
-    spec: (d: DeploymentRecord) => Promise<{ auth?: unknown }>,
+    spec: (d: DeploymentRecord) => Promise<{ auth?: unknown; version?: unknown }>,
   ): Promise<Map<number, DeploymentHealth>>;
   /** A server's output on this target: the last `tail` lines, then (with `follow`) new ones until aborted. */
   logs(server: string, query?: LogQuery): AsyncIterable<string>;

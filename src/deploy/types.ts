@@ -55,6 +55,13 @@ export interface DeployRequest {
   port?: number;
   /** Environment for the server process/container (values for the spec's env references; never stored). */
   env?: Record<string, string>;
+  /**
+   * Local target: let the server run unconfined when no sandbox is available (default: refuse with
+   * SANDBOX_UNAVAILABLE). Only the local CLI sets it (`--unsafe-no-sandbox`); the API and MCP operations cannot.
+   */
+  unsafeNoSandbox?: boolean;
+  /** Docker target: OCI runtime for the container, e.g. `runsc` (gVisor); must be registered with the engine. */
+  runtime?: string;
   actor: string;
 }
 

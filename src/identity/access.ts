@@ -51,6 +51,8 @@ export interface Principal {
   name: string;
   maxServers: number;
   requestsPerMinute: number;
+  /** Elevated permissions the token was made with (absent: none). */
+  scopes?: readonly Permission[] | undefined;
 }
 
 /** Token buckets keyed by token id, refilled per minute (the bucket itself is the shared one in core/rate). */
@@ -111,6 +113,7 @@ export class AccessControl {
       name: token.name,
       maxServers: token.maxServers ?? this.limits.maxServersPerToken,
       requestsPerMinute: token.requestsPerMinute ?? this.limits.requestsPerMinute,
+      scopes: [...(token.scopes ?? [])],
     };
   }
 

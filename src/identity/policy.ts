@@ -1,17 +1,25 @@
 /**
  * Who may do what: the one place that decides whether a subject (a token holder, or the local user of the CLI
  * and of the MCP server over stdio) may use a permission. Every management operation names the permission it
- * needs, and every surface asks `authorize` before running it. Today's rule: any authenticated caller may do
- * everything (authentication, rate limits and server quotas are AccessControl's). Users, roles and finer
- * policies plug in as other `Policy` implementations without touching the surfaces.
+ * needs, and every surface asks `authorize` before running it. A spec may need more than `servers.create`:
+ * tools that run code the factory did not write (`code`, and any kind that is not declarative) need
+ * `servers.create.code`, and code with host access needs `servers.create.host` — `authorizeSpec` is the one
+ * check both the HTTP API and the factory's MCP server run before a creation. Today's rule: the local user may
+ * do everything; a token holder everything but the elevated permissions, which a token has only when it was
+ * made with them (`mcp-factory token create NAME --allow-code`). Authentication, rate limits and server quotas
+ * are AccessControl's. Users, roles and finer policies plug in as other `Policy` implementations.
  */
 import { FactoryError } from '../core/errors/index.js';
+import { implementationsOf } from '../core/kinds/index.js';
+import type { ServerSpec } from '../core/spec/model.js';
 import type { Principal } from './access.js';
 
 /** Everything a caller can be allowed to do through the management surfaces. */
 export const PERMISSIONS = [
   'specs.validate',
   'servers.create',
+  'servers.create.code',
+  'servers.create.host',
   'servers.read',
   'servers.deploy',
   'servers.control',
@@ -27,6 +35,23 @@ export const PERMISSIONS = [
 
 export type Permission = (typeof PERMISSIONS)[number];
 
+/**
+ * Permissions a token has only when it was made with them: running code the factory did not write, on the
+ * factory's machines, is not something a token for managing servers implies.
+ */
+export const ELEVATED_PERMISSIONS = [
+  'servers.create.code',
+  'servers.create.host',
+] as const satisfies readonly Permission[];
+export type ElevatedPermission = (typeof ELEVATED_PERMISSIONS)[number];
+
+export function isElevated(permission: string): permission is ElevatedPermission {
+  return (ELEVATED_PERMISSIONS as readonly string[]).includes(permission);
+}
+
+/** Tool kinds that only declare what to do (the factory writes all the code): no permission beyond create. */
+const DECLARATIVE_KINDS = new Set(['sql', 'http', 'static', 'query', 'catalog']);
+
 /** Who asks: the holder of an API token, or the local user (CLI, MCP over stdio), trusted like the shell. */
 export type Subject = { kind: 'token'; principal: Principal } | { kind: 'local'; name: string };
 
@@ -36,21 +61,62 @@ export interface Policy {
   decide(subject: Subject, permission: Permission): Decision;
 }
 
-/** Today's policy: an authenticated token holder, like the local user, may do everything. */
+/**
+ * Today's policy: the local user may do everything; an authenticated token holder everything but the elevated
+ * permissions, which it needs among the token's scopes.
+ */
 export const ALLOW_AUTHENTICATED: Policy = {
-  decide: () => ({ allowed: true }),
+  decide(subject, permission) {
+    if (subject.kind === 'local' || !isElevated(permission)) return { allowed: true };
+    if (subject.principal.scopes?.includes(permission)) return { allowed: true };
+    return { allowed: false, reason: `the token was not made with the ${permission} scope` };
+  },
 };
+
+/** What creating `spec` needs beyond `servers.create`, with the tools that need it. */
+export function specPermissions(
+  spec: ServerSpec,
+): Array<{ permission: ElevatedPermission; tools: string[] }> {
+  const needs = new Map<ElevatedPermission, string[]>();
+  const need = (permission: ElevatedPermission, tool: string) =>
+    needs.set(permission, [...(needs.get(permission) ?? []), tool]);
+  for (const tool of spec.tools)
+    for (const { kind, impl } of implementationsOf(tool)) {
+      // Anything not known to be declarative runs code the factory did not write (code today, command next).
+      if (!DECLARATIVE_KINDS.has(kind.name)) need('servers.create.code', tool.name);
+      if ((impl as { hostAccess?: unknown } | undefined)?.hostAccess !== undefined)
+        need('servers.create.host', tool.name);
+    }
+  return ELEVATED_PERMISSIONS.filter((p) => needs.has(p)).map((permission) => ({
+    permission,
+    tools: [...new Set(needs.get(permission))],
+  }));
+}
+
+/** Throw API_SCOPE_REQUIRED unless the subject may create every tool of the spec (before anything is built). */
+export function authorizeSpec(policy: Policy, subject: Subject, spec: ServerSpec): void {
+  for (const { permission, tools } of specPermissions(spec)) {
+    const decision = policy.decide(subject, permission);
+    if (decision.allowed) continue;
+    const what = permission === 'servers.create.host' ? 'code tools with host access' : 'code tools';
+    throw new FactoryError(
+      'API_SCOPE_REQUIRED',
+      `${subjectName(subject)} may not create ${what} (${tools.map((t) => `"${t}"`).join(', ')}): ${decision.reason}`,
+      { details: { permission, subject: subjectName(subject), tools } },
+    );
+  }
+}
 
 export function subjectName(subject: Subject): string {
   return subject.kind === 'token' ? subject.principal.name : subject.name;
 }
 
-/** Throw API_FORBIDDEN unless the policy allows the subject the permission. */
+/** Throw API_FORBIDDEN (API_SCOPE_REQUIRED for an elevated one) unless the policy allows the permission. */
 export function authorize(policy: Policy, subject: Subject, permission: Permission): void {
   const decision = policy.decide(subject, permission);
   if (decision.allowed) return;
   throw new FactoryError(
-    'API_FORBIDDEN',
+    isElevated(permission) ? 'API_SCOPE_REQUIRED' : 'API_FORBIDDEN',
     `${subjectName(subject)} may not ${permission}: ${decision.reason}`,
     {
       details: { permission, subject: subjectName(subject) },

@@ -25,6 +25,7 @@ import {
 import { dirname, join } from 'node:path';
 import { FactoryError } from '../core/errors/index.js';
 import { defaultHome } from '../store/index.js';
+import { ELEVATED_PERMISSIONS, type ElevatedPermission, isElevated } from './policy.js';
 
 export const TOKENS_FILE = 'api-tokens.json';
 export const TOKEN_PREFIX = 'mcpf_';
@@ -49,6 +50,8 @@ export interface TokenRecord {
   requestsPerMinute: number | null;
   /** Servers created through this token (the quota counts those that still exist). */
   servers: string[];
+  /** Elevated permissions given when the token was made (e.g. servers.create.code); none by default. */
+  scopes: ElevatedPermission[];
 }
 
 /** A token as shown to people and returned by the store: everything but the hash. */
@@ -60,6 +63,8 @@ export interface CreateTokenInput {
   requestsPerMinute?: number | null | undefined;
   /** Who creates it (for the record); default `local`. */
   createdBy?: string | undefined;
+  /** Elevated permissions to give (never implied): servers.create.code, servers.create.host. */
+  scopes?: readonly string[] | undefined;
 }
 
 interface TokenFile {
@@ -77,7 +82,7 @@ export function hashToken(token: string): string {
 
 function info(record: TokenRecord): TokenInfo {
   const { hash: _hash, ...rest } = record;
-  return { ...rest, servers: [...rest.servers] };
+  return { ...rest, servers: [...rest.servers], scopes: [...rest.scopes] };
 }
 
 function checkLimit(what: string, value: number | null | undefined, min: number, max: number): number | null {
@@ -85,6 +90,25 @@ function checkLimit(what: string, value: number | null | undefined, min: number,
   if (!Number.isInteger(value) || value < min || value > max)
     throw new FactoryError('INVALID_ARGUMENTS', `${what} must be an integer from ${min} to ${max}`);
   return value;
+}
+
+function checkScopes(scopes: readonly string[] | undefined): ElevatedPermission[] {
+  const out: ElevatedPermission[] = [];
+  for (const scope of scopes ?? []) {
+    if (!isElevated(scope))
+      throw new FactoryError(
+        'INVALID_ARGUMENTS',
+        `unknown token scope ${JSON.stringify(scope)}; one of ${ELEVATED_PERMISSIONS.join(', ')}`,
+      );
+    if (!out.includes(scope)) out.push(scope);
+  }
+  // Host access is code with more reach: it is only given together with the code permission, explicitly.
+  if (out.includes('servers.create.host') && !out.includes('servers.create.code'))
+    throw new FactoryError(
+      'INVALID_ARGUMENTS',
+      'the servers.create.host scope needs servers.create.code as well (host access is given to code tools)',
+    );
+  return out;
 }
 
 function sleepSync(ms: number): void {
@@ -114,6 +138,8 @@ function parseFile(text: string, file: string): TokenFile {
     t.revokedAt ??= null;
     t.maxServers ??= null;
     t.requestsPerMinute ??= null;
+    // Only known elevated permissions survive a hand-edited file; anything else is dropped, never widened.
+    t.scopes = Array.isArray(t.scopes) ? t.scopes.filter((p): p is ElevatedPermission => isElevated(p)) : [];
   }
   return { version: 1, tokens: tokens as TokenRecord[] };
 }
@@ -143,6 +169,7 @@ export class TokenStore {
       );
     const maxServers = checkLimit('maxServers', input.maxServers, 0, 100_000);
     const requestsPerMinute = checkLimit('requestsPerMinute', input.requestsPerMinute, 1, 1_000_000);
+    const scopes = checkScopes(input.scopes);
     const token = `${TOKEN_PREFIX}${randomBytes(32).toString('base64url')}`;
     const record: TokenRecord = {
       id: `tok_${randomBytes(6).toString('hex')}`,
@@ -155,6 +182,7 @@ export class TokenStore {
       maxServers,
       requestsPerMinute,
       servers: [],
+      scopes,
     };
     this.#mutate((tokens) => {
       if (tokens.some((t) => t.name === input.name && t.revokedAt === null))

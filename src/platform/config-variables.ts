@@ -187,7 +187,7 @@ export const CONFIG_VARIABLES: readonly ConfigVariable[] = [
     type: 'int',
     default: '10485760',
     min: 0,
-    doc: "Size at which a server's log file is rotated.",
+    doc: 'Largest size of one server log file, enforced as bytes are written (it is rotated before a write would exceed it; 0: no limit).',
     readBy: SUPERVISOR,
   },
   {
@@ -196,7 +196,7 @@ export const CONFIG_VARIABLES: readonly ConfigVariable[] = [
     type: 'int',
     default: '5',
     min: 0,
-    doc: 'Rotated log files kept per server.',
+    doc: 'Log files kept per server, the current one included (0 or 1: only the current one); at most this many × MCP_FACTORY_LOG_MAX_BYTES on disk.',
     readBy: SUPERVISOR,
   },
   {
@@ -206,6 +206,14 @@ export const CONFIG_VARIABLES: readonly ConfigVariable[] = [
     default: '17300-17999',
     doc: 'Ports (inclusive, within 1024-65535) given to local deployments without a fixed port.',
     readBy: SUPERVISOR,
+  },
+  {
+    name: 'MCP_FACTORY_SUPERVISOR_AUTOSTART',
+    category: 'supervisor',
+    type: 'bool',
+    default: 'on',
+    doc: 'Whether a CLI command starts the supervisor when none runs (deploy, start, stop; list, status and logs when servers are recorded as running). Set it to off where systemd or a container entrypoint runs the supervisor: commands then report a missing supervisor instead of starting a second one.',
+    readBy: 'surfaces/cli (every command that talks to the supervisor)',
   },
   // Docker target.
   {
@@ -360,6 +368,22 @@ export const CONFIG_VARIABLES: readonly ConfigVariable[] = [
     readBy: 'runtime/sql-sqlite.ts (generated servers)',
   },
   {
+    name: 'MCP_FACTORY_SQLITE_IDLE_MS',
+    category: 'internal',
+    type: 'ms',
+    default: '60000',
+    min: 100,
+    doc: 'Read by a generated server with a SQLite connection: a query child process idle this long exits (the next query starts one again, a few hundred ms). Not a marker: set it on the server to trade idle memory against first-query latency.',
+    readBy: 'runtime/sql-sqlite.ts (generated servers)',
+  },
+  {
+    name: 'MCP_FACTORY_ROLLBACK_WRITES',
+    category: 'internal',
+    type: 'bool',
+    doc: "Set to `1` only by a generated server's own tests: every PostgreSQL/MySQL/MariaDB statement of the server runs in a transaction that is rolled back, so write tools are exercised without changing the database (SQLite tests use a scratch copy instead). Read once at start-up; never set it on a server in use: its writes would not be kept.",
+    readBy: 'runtime/sql.ts (generated servers)',
+  },
+  {
     name: 'MCP_FACTORY_CONFIG_HASH',
     category: 'internal',
     type: 'string',
@@ -394,6 +418,13 @@ export const CONFIG_VARIABLES: readonly ConfigVariable[] = [
     type: 'bool',
     doc: 'Turn the skip of a service-backed test into a failure (`1`, set by `.ci/run`).',
     readBy: 'test/helpers/services.ts',
+  },
+  {
+    name: 'MCP_FACTORY_TEST_BENCH',
+    category: 'test',
+    type: 'bool',
+    doc: 'Run the opt-in benchmarks (`1`), e.g. keyset against OFFSET pages on a 1,000,000-row PostgreSQL table.',
+    readBy: 'test/db-runtime/keyset-bench.test.ts',
   },
   {
     name: 'MCP_FACTORY_TEST_LLM',

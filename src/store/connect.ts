@@ -19,10 +19,10 @@ import {
   SqliteDriver,
   sql,
 } from 'kysely';
-import pg from 'pg';
 import { FactoryError } from '../core/errors/index.js';
 import { loadConfig } from '../platform/config.js';
 import { toRegistryError, withRetry } from './db-errors.js';
+import { type FileIdentity, prepareOpen, recordIdentity } from './file-identity.js';
 import { MIGRATION_LOCK_TABLE, MIGRATION_TABLE, migrationProvider, migrations } from './migrations.js';
 import type { Backend, RegistryDatabase } from './schema.js';
 
@@ -74,6 +74,8 @@ export interface Store {
   journalMode: string | undefined;
   /** Whether the SQLite build has FTS5 and the index table exists (PostgreSQL always uses tsvector). */
   fts: boolean;
+  /** SQLite only: the file opened (device + inode), checked before every operation (file-identity.ts). */
+  identity: FileIdentity | undefined;
 }
 
 export interface StoreOptions {
@@ -94,7 +96,7 @@ function redactUrl(url: string): string {
 }
 
 /** Resolve options to a backend: a PostgreSQL URL, a `sqlite:`/`file:` URL or path, or the data directory. */
-function target(
+export function registryTarget(
   options: StoreOptions,
 ): { backend: 'postgres'; url: string } | { backend: 'sqlite'; file: string } {
   const url = options.url?.trim();
@@ -119,11 +121,16 @@ async function openSqlite(file: string, busyTimeoutMs: number): Promise<Store> {
   const dir = resolve(file, '..');
   let raw: Database.Database;
   let created = false;
+  /** Ends the takeover of a replaced file (file-identity.ts) once its identity is recorded. */
+  let opened: () => void = () => undefined;
   try {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
+    opened = prepareOpen(file);
     created = !existsSync(file);
     raw = new Database(file, { timeout: busyTimeoutMs });
   } catch (error) {
+    opened();
+    if (error instanceof FactoryError) throw error;
     throw new FactoryError(
       'REGISTRY_UNAVAILABLE',
       `Cannot open the registry at ${file}: ${(error as Error).message}`,
@@ -152,13 +159,23 @@ async function openSqlite(file: string, busyTimeoutMs: number): Promise<Store> {
     if (created) chmodSync(file, 0o600);
   } catch (error) {
     raw.close();
+    opened();
     throw toRegistryError(error, `Opening the registry at ${file}`);
   }
+  // Taken after the pragmas: the file certainly exists now, and this connection holds it.
+  let identity: FileIdentity | undefined;
+  try {
+    identity = recordIdentity(file);
+  } finally {
+    opened();
+  }
   const db = new Kysely<RegistryDatabase>({ dialect: new RegistrySqliteDialect({ database: raw }) });
-  return { db, backend: 'sqlite', location: file, journalMode, fts: false };
+  return { db, backend: 'sqlite', location: file, journalMode, fts: false, identity };
 }
 
-function openPostgres(url: string, poolSize: number): Store {
+async function openPostgres(url: string, poolSize: number): Promise<Store> {
+  // Loaded only for a PostgreSQL registry: a SQLite home's commands do not pay for the driver.
+  const { default: pg } = await import('pg');
   const pool = new pg.Pool({
     connectionString: url,
     max: poolSize,
@@ -170,7 +187,14 @@ function openPostgres(url: string, poolSize: number): Store {
   // next query connects again. Without a listener the 'error' event would crash the process.
   pool.on('error', () => undefined);
   const db = new Kysely<RegistryDatabase>({ dialect: new PostgresDialect({ pool }) });
-  return { db, backend: 'postgres', location: redactUrl(url), journalMode: undefined, fts: true };
+  return {
+    db,
+    backend: 'postgres',
+    location: redactUrl(url),
+    journalMode: undefined,
+    fts: true,
+    identity: undefined,
+  };
 }
 
 /** Apply pending migrations. A fast path skips the Migrator (and its write lock) when the schema is current. */
@@ -210,10 +234,10 @@ async function migrate(store: Store): Promise<void> {
 
 /** Open and migrate a store; on failure nothing stays open. */
 export async function openStore(options: StoreOptions): Promise<Store> {
-  const t = target(options);
+  const t = registryTarget(options);
   const store =
     t.backend === 'postgres'
-      ? openPostgres(t.url, options.poolSize ?? 10)
+      ? await openPostgres(t.url, options.poolSize ?? 10)
       : await openSqlite(t.file, options.busyTimeoutMs ?? 5000);
   try {
     await migrate(store);

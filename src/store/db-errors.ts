@@ -58,9 +58,17 @@ const UNAVAILABLE_CODES = new Set([
 function isUnavailable(error: unknown): boolean {
   const code = codeOf(error);
   if (UNAVAILABLE_CODES.has(code) || code.startsWith('08')) return true;
-  if (/^SQLITE_(CANTOPEN|READONLY|IOERR|FULL|CORRUPT|NOTADB|PERM|AUTH)/.test(code)) return true;
+  if (/^SQLITE_(CANTOPEN|READONLY|IOERR|FULL|PERM|AUTH)/.test(code)) return true;
   return /Connection terminated|timeout expired|Client has encountered a connection error/i.test(
     messageOf(error),
+  );
+}
+
+/** The file is not a database, or a damaged one: retrying or waiting cannot help; a backup can. */
+export function isCorrupt(error: unknown): boolean {
+  return (
+    /^SQLITE_(CORRUPT|NOTADB)/.test(codeOf(error)) ||
+    /file is not a database|database disk image is malformed/i.test(messageOf(error))
   );
 }
 
@@ -69,6 +77,12 @@ export function toRegistryError(error: unknown, what: string): FactoryError {
   if (error instanceof FactoryError) return error;
   const code = codeOf(error);
   const message = messageOf(error);
+  if (isCorrupt(error)) {
+    return new FactoryError('REGISTRY_CORRUPT', `${what}: ${message}`, {
+      details: { driverCode: code },
+      cause: error,
+    });
+  }
   if (isRetryable(error)) {
     return new FactoryError('REGISTRY_UNAVAILABLE', `${what}: the registry stayed locked by other writers`, {
       details: { driverCode: code },

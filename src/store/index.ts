@@ -3,7 +3,21 @@
  * deployed, which secrets they reference (never the values), how their tools are doing, and who changed what.
  * A library: it prints nothing and never exits; every failure is a FactoryError with a REGISTRY_* code.
  */
+export {
+  type BackupResult,
+  backupSqlite,
+  checkIntegrity,
+  type IntegrityReport,
+  registrySqliteFile,
+} from './backup.js';
 export { defaultHome, REGISTRY_FILE } from './connect.js';
+export {
+  type DeletedHolder,
+  deletedHolders,
+  type FileIdentity,
+  fileIdentity,
+  sameFile,
+} from './file-identity.js';
 export { type CallRecord, type CallStats, LATENCY_BUCKETS } from './metrics.js';
 export { openRegistry, Registry } from './registry.js';
 export {

@@ -14,6 +14,7 @@ import type { Transaction } from 'kysely';
 import { FactoryError } from '../core/errors/index.js';
 import { openStore, type Store } from './connect.js';
 import { withRetry } from './db-errors.js';
+import { checkIdentity } from './file-identity.js';
 import { aggregateCalls, type CallRecord, MINUTE_MS, minuteOf, statsReport } from './metrics.js';
 import { AuditRepository } from './repositories/audit.js';
 import { CallsRepository } from './repositories/calls.js';
@@ -114,12 +115,40 @@ export class Registry {
 
   #read<T>(what: string, fn: (db: Db) => Promise<T>): Promise<T> {
     if (this.#closed) return this.#closedError(what);
-    return withRetry(what, () => fn(this.#store.db));
+    return this.#checked(what, () => withRetry(what, () => fn(this.#store.db)));
   }
 
   #write<T>(what: string, fn: (trx: Transaction<RegistryDatabase>) => Promise<T>): Promise<T> {
     if (this.#closed) return this.#closedError(what);
-    return withRetry(what, () => this.#store.db.transaction().execute(fn));
+    return this.#checked(what, () => withRetry(what, () => this.#store.db.transaction().execute(fn)));
+  }
+
+  /**
+   * SQLite: the path must still name the file this registry opened (one stat, a few µs). A deleted or replaced
+   * registry.db would otherwise split the factory: this process on the old inode, everyone else on the new.
+   */
+  #checked<T>(what: string, run: () => Promise<T>): Promise<T> {
+    const { identity, location } = this.#store;
+    if (identity) {
+      try {
+        checkIdentity(location, identity, what);
+      } catch (error) {
+        return Promise.reject(error);
+      }
+    }
+    return run();
+  }
+
+  /** SQLite: whether the path still names the file this registry opened (always true on PostgreSQL). */
+  holdsCurrentFile(): boolean {
+    const { identity, location } = this.#store;
+    if (!identity) return true;
+    try {
+      checkIdentity(location, identity, 'check');
+      return true;
+    } catch {
+      return false;
+    }
   }
 
   #closedError(what: string): Promise<never> {

@@ -85,6 +85,21 @@ const EVAL_SPEC = inline({
     },
   ],
 });
+/** Trusted local use: the spec opts into child_process; the scan still rates it high. */
+const SPAWN_SPEC = inline({
+  name: 'spawner',
+  tools: [
+    {
+      name: 'uptime',
+      description: 'runs uptime',
+      code: {
+        source:
+          "const { execFileSync } = await import('node:child_process');\nreturn execFileSync('uptime', [], { encoding: 'utf8' });",
+        hostAccess: { modules: ['child_process'], reason: 'reports the uptime of this machine (local use)' },
+      },
+    },
+  ],
+});
 const TYPE_ERROR_SPEC = inline({
   name: 'typo',
   tools: [
@@ -290,13 +305,13 @@ describe('mcp-factory create', () => {
     });
   });
 
-  it('a code tool calling eval(): exit 3 SECURITY_BLOCKED, no output and no temporary directory', async () => {
+  it('a code tool calling eval(): exit 3 SPEC_UNSAFE_CODE, no output and no temporary directory', async () => {
     const out = join(tmp, 'evil');
     const r = await cli('create', '--json', EVAL_SPEC, '--out', out, '--no-tests');
     expect(r.code).toBe(EXIT.SECURITY_BLOCKED);
-    expect(r.err).toContain('[SECURITY_BLOCKED]');
-    expect(r.err).toContain('code of tool "run_it", line 2');
-    expect(r.err).toContain('eval');
+    expect(r.err).toContain('[SPEC_UNSAFE_CODE]');
+    expect(r.err).toContain('tools[0].code.source');
+    expect(r.err).toContain('critical code-eval at line 2');
     expect(r.err).toMatch(/hint: \S/);
     expect(existsSync(out)).toBe(false);
     expect(leftovers(out)).toEqual([]);
@@ -304,17 +319,32 @@ describe('mcp-factory create', () => {
     const json = await cli('create', '--json', EVAL_SPEC, '--out', out, '--no-tests', '--format', 'json');
     expect(json.code).toBe(EXIT.SECURITY_BLOCKED);
     const report = JSON.parse(json.out);
-    expect(report).toMatchObject({ ok: false, error: 'SECURITY_BLOCKED' });
-    expect(report.issues[0]).toMatchObject({ code: 'SECURITY_BLOCKED', path: 'tools[0].code.source' });
+    expect(report).toMatchObject({ ok: false, error: 'SPEC_UNSAFE_CODE' });
+    expect(report.issues[0]).toMatchObject({ code: 'SPEC_UNSAFE_CODE', path: 'tools[0].code.source' });
+    expect(existsSync(out)).toBe(false);
+    expect(leftovers(out)).toEqual([]);
+
+    // The code check is not a scan finding: --force does not let eval through.
+    const forced = await cli('create', '--json', EVAL_SPEC, '--out', out, '--no-tests', '--force');
+    expect(forced.code).toBe(EXIT.SECURITY_BLOCKED);
+    expect(existsSync(out)).toBe(false);
+  });
+
+  it('host access granted in the spec still needs --force past the scan for child_process', async () => {
+    const out = join(tmp, 'spawner');
+    const blocked = await cli('create', '--json', SPAWN_SPEC, '--out', out, '--no-tests');
+    expect(blocked.code, blocked.err).toBe(EXIT.SECURITY_BLOCKED);
+    expect(blocked.err).toContain('[SECURITY_BLOCKED]');
+    expect(blocked.err).toContain('child-process-import');
     expect(existsSync(out)).toBe(false);
     expect(leftovers(out)).toEqual([]);
   });
 
   it('--force generates despite the security finding', async () => {
-    const out = join(tmp, 'evil-forced');
-    const r = await cli('create', '--json', EVAL_SPEC, '--out', out, '--no-tests', '--force');
+    const out = join(tmp, 'spawner-forced');
+    const r = await cli('create', '--json', SPAWN_SPEC, '--out', out, '--no-tests', '--force');
     expect(r.code, r.err).toBe(EXIT.OK);
-    expect(r.err).toContain('eval');
+    expect(r.err).toContain('child-process-import');
     expect(existsSync(join(out, 'dist/server.mjs'))).toBe(true);
     expect(leftovers(out)).toEqual([]);
   });

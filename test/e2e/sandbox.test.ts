@@ -1,7 +1,7 @@
 /**
- * Generated tests of LLM-written code run under bubblewrap: the same project whose test reaches a server on the
- * host passes unsandboxed and fails sandboxed (no network but a private loopback). bwrap comes from Debian's
- * bubblewrap package (.ci/run installs it); without it the run reports sandboxed: false.
+ * Generated tests run under bubblewrap by default: a project whose test reaches a server on the host fails
+ * (no network but a private loopback). bwrap comes from Debian's
+ * bubblewrap package (.ci/run installs it); without it creation is refused (SANDBOX_UNAVAILABLE).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
@@ -10,11 +10,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createServerProject } from '../../src/build/create.js';
-import { findBwrap } from '../../src/build/verify/run-tests.js';
 import { validateSpec } from '../../src/core/spec/index.js';
+import { detectSandbox } from '../../src/platform/sandbox/index.js';
 import { REQUIRE_SERVICES } from '../helpers/services.js';
 
-const bwrap = findBwrap();
+const bwrap = detectSandbox().available;
 if (!bwrap)
   process.stderr.write(
     '\n[skip] sandbox tests need bwrap (apt-get install bubblewrap; .ci/run installs it)\n',
@@ -51,18 +51,13 @@ describe.skipIf(!bwrap && !REQUIRE_SERVICES)('generated tests in the sandbox', (
     return r.spec!;
   };
 
-  it('lets the tests reach the host network without the sandbox', async () => {
-    expect(bwrap, 'bwrap must be installed when services are required').toBeDefined();
-    const result = await createServerProject({ spec: spec(), specDir: work, outDir: join(work, 'open') });
-    expect(result.tests).toMatchObject({ ok: true, sandboxed: false });
-  });
-
-  it('cuts the network in the sandbox, so the same tests fail', async () => {
+  // The unconfined control (the same reach succeeding with --unsafe-no-sandbox) is in test/isolation.
+  it('cuts the network in the sandbox (the default), so the same tests fail', async () => {
+    expect(bwrap, 'bwrap must be installed when services are required').toBe(true);
     const error = await createServerProject({
       spec: spec(),
       specDir: work,
       outDir: join(work, 'sandboxed'),
-      sandboxTests: true,
     }).catch((e) => e);
     expect(error.code).toBe('GENERATED_TESTS_FAILED');
     expect(String(error.details.output)).toMatch(/ECONNREFUSED|fetch failed/);

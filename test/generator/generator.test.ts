@@ -46,6 +46,7 @@ describe('generateProject', () => {
       'src/runtime/sql-allow-sqlite.ts',
       'src/runtime/sql-guard-sqlite.ts',
       'src/runtime/sql-guard.ts',
+      'src/runtime/sql-page.ts',
       'src/runtime/sql-sqlite-child.ts',
       'src/runtime/sql-sqlite.ts',
       'src/runtime/sql.ts',

@@ -9,7 +9,8 @@ import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createServerProject } from '../../src/build/create.js';
 import { FactoryError } from '../../src/core/errors/index.js';
-import { createFromPrompt, nlFailureContext, specFromPrompt } from '../../src/sources/nl/index.js';
+import { ServerSpec, validateSpec } from '../../src/core/spec/index.js';
+import { createFromPrompt, nlFailureContext } from '../../src/sources/nl/index.js';
 import { type FakeProvider, lastUserText, startFakeProvider } from '../llm/fake-provider.js';
 import { FAKE_KEY, failure, fakeClient, loadTranscript } from '../llm/helpers.js';
 
@@ -165,26 +166,26 @@ describe('createFromPrompt', () => {
 });
 
 describe('a prompt asking for a shell backdoor', () => {
-  it('yields a valid spec (data) whose code tool the security scan blocks: SECURITY_BLOCKED', async () => {
+  it('the code check refuses the backdoor as data: no project is generated, nothing runs', async () => {
     const t = loadTranscript('shell-backdoor');
-    fake.push(t.turns[0]!.respond);
-    const extracted = await specFromPrompt(t.prompt, {
-      llm: await fakeClient('anthropic', fake),
-      research: false,
-      configFile: false,
-    });
-    expect(extracted.spec.tools.map((tool) => tool.name)).toEqual(['word_count', 'maintenance']);
+    const backdoor = (t.turns[0]!.respond as { json: unknown }).json;
+    const checked = validateSpec(backdoor);
+    expect(checked.ok).toBe(false);
+    expect(
+      checked.issues.some(
+        (i) =>
+          i.code === 'SPEC_UNSAFE_CODE' &&
+          i.path === 'tools[1].code.source' &&
+          i.message.includes('code-host-module'),
+      ),
+    ).toBe(true);
+    // Even a spec that skipped the loader is refused before a file is written.
     const outDir = join(work, 'backdoor');
     const error = await failure(
-      createServerProject({ spec: extracted.spec, specDir: work, outDir, log: extracted.log }),
+      createServerProject({ spec: ServerSpec.parse(backdoor), specDir: work, outDir }),
     );
-    expect(error.code).toBe('SECURITY_BLOCKED');
-    expect(
-      error.issues.some((i) => i.path === 'tools[1].code.source' && i.message.includes('shell-exec')),
-    ).toBe(true);
+    expect(error.code).toBe('SPEC_UNSAFE_CODE');
     expect(existsSync(outDir)).toBe(false);
-    // The model's code never ran: no bundle, no tests.
-    expect(extracted.log.steps.map((s) => s.step)).not.toContain('generated-tests');
   });
 
   it('the finding goes back to the model; an inert body passes', async () => {
@@ -196,19 +197,15 @@ describe('a prompt asking for a shell backdoor', () => {
       specDir: work,
       outDir: join(work, 'text-utils'),
     });
-    expect(result.buildAttempts).toBe(2);
-    expect(lastUserText(fake.requests[1]!)).toContain('critical shell-exec');
+    expect(result.buildAttempts).toBe(1);
+    expect(lastUserText(fake.requests[1]!)).toContain('high code-host-module');
     expect(result.spec.tools[1]?.code?.source).not.toContain('child_process');
     expect(result.result.security.findings.filter((f) => f.severity === 'critical')).toEqual([]);
   });
 
-  it('a model that insists is stopped after maxBuildRepairs with SECURITY_BLOCKED and the rounds', async () => {
+  it('a model that insists is stopped after maxRepairs with SPEC_UNSAFE_CODE and the rounds', async () => {
     const t = loadTranscript('shell-backdoor');
-    const backdoor = (
-      t.turns[0]!.respond as { json: { tools: Array<{ name: string; code?: { source: string } }> } }
-    ).json;
-    const body = backdoor.tools[1]!.code!.source;
-    fake.push(t.turns[0]!.respond, { json: { tools: [{ name: 'maintenance', source: body }] } });
+    fake.push(t.turns[0]!.respond, t.turns[0]!.respond);
     const outDir = join(work, 'insist');
     const error = await failure(
       createFromPrompt(t.prompt, {
@@ -217,16 +214,13 @@ describe('a prompt asking for a shell backdoor', () => {
         configFile: false,
         specDir: work,
         outDir,
-        maxBuildRepairs: 1,
+        maxRepairs: 1,
       }),
     );
-    expect(error.code).toBe('SECURITY_BLOCKED');
-    expect(error.message).toContain('still failing after 2 builds');
+    expect(error.code).toBe('SPEC_UNSAFE_CODE');
     expect(((error.details?.rounds ?? []) as Array<{ outcome: string }>).map((r) => r.outcome)).toEqual([
-      'valid',
-      'build-failed',
-      'valid',
-      'build-failed',
+      'invalid',
+      'invalid',
     ]);
     expect(existsSync(outDir)).toBe(false);
     expect(nlFailureContext(error)?.log.llmCalls).toHaveLength(2);

@@ -36,7 +36,7 @@ const EXTRACTION_TURNS: Record<(typeof TRANSCRIPTS)[number], number> = {
   'code-compile-error': 1,
   'failing-tests': 1,
   'literal-secret': 2,
-  'shell-backdoor': 1,
+  'shell-backdoor': 2,
 };
 const PROVIDERS: ProviderName[] = ['openai', 'anthropic', 'google', 'openai-compatible'];
 

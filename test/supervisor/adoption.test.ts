@@ -95,7 +95,10 @@ describe('adoption after the supervisor dies', () => {
   it('terminates a duplicate process of a deployment and an orphan of an unknown deployment', async () => {
     const [d] = (await deployments()).filter((x) => x.server === 'adopt-c');
     const keep = pidOf(d!.processId);
-    const bundle = readFileSync(`/proc/${keep}/cmdline`, 'utf8').split('\0')[1]!;
+    // A sandboxed server is bwrap running node: the bundle is its argument that ends in dist/server.mjs.
+    const bundle = readFileSync(`/proc/${keep}/cmdline`, 'utf8')
+      .split('\0')
+      .find((a) => a.endsWith('/dist/server.mjs'))!;
     // A second copy of the same deployment (as a crashed-and-confused supervisor might have left behind).
     const dup = spawn(
       process.execPath,

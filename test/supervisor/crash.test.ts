@@ -77,7 +77,8 @@ describe('crash loops', () => {
     await createText(t.cp, 'hangs');
     const d = await t.cp.deploy({ name: 'hangs', target: 'local', actor: 'test' });
     const pid = pidOf(d.processId);
-    process.kill(pid, 'SIGSTOP');
+    // The server's process group: a sandboxed server is bwrap (the managed pid) running node in its group.
+    process.kill(-pid, 'SIGSTOP');
     try {
       const registry = await t.cp.registry();
       const fresh = await waitUntil(
@@ -94,7 +95,7 @@ describe('crash loops', () => {
       );
     } finally {
       try {
-        process.kill(pid, 'SIGKILL');
+        process.kill(-pid, 'SIGKILL');
       } catch {
         // already gone
       }

@@ -77,19 +77,19 @@ describe('local secret store', () => {
 });
 
 describe('log files', () => {
-  it('rotates by size with copy-truncate and keeps K files', () => {
+  it('rotates by size with copy-truncate and keeps K files, the current one included', () => {
     const file = join(dir, 'logs', 'r.log');
     mkdirSync(join(dir, 'logs'), { recursive: true });
     for (let round = 1; round <= 4; round++) {
       writeFileSync(file, `${`round ${round}\n`.repeat(200)}`);
-      expect(rotateIfNeeded(file, 1000, 2)).toBe(true);
+      expect(rotateIfNeeded(file, 1000, 3)).toBe(true);
       expect(statSync(file).size).toBe(0);
     }
     expect(readFileSync(`${file}.1`, 'utf8')).toContain('round 4');
     expect(readFileSync(`${file}.2`, 'utf8')).toContain('round 3');
     expect(existsSync(`${file}.3`)).toBe(false);
     appendFileSync(file, 'small\n');
-    expect(rotateIfNeeded(file, 1000, 2)).toBe(false);
+    expect(rotateIfNeeded(file, 1000, 3)).toBe(false);
   });
 
   it('tails across rotated files and follows appends and truncation', async () => {

@@ -21,7 +21,26 @@ function params(spec: ServerSpec, name: string): string {
     .join(', ');
 }
 
-export function readme(spec: ServerSpec): string {
+/** The least-privilege role script a database import adds (sources/database writes it). */
+const ROLE_SCRIPT = 'db/readonly-role.sql';
+
+function roleSection(spec: ServerSpec, extraFiles: Record<string, string> | undefined): string[] {
+  if (extraFiles?.[ROLE_SCRIPT] === undefined) return [];
+  const envVars = [
+    ...new Set(
+      spec.connections.flatMap((c) => (c.type !== 'http' && 'envVar' in c && c.envVar ? [c.envVar] : [])),
+    ),
+  ];
+  const writes = spec.tools.some((t) => t.annotations?.readOnly === false);
+  return [
+    '## Database access',
+    '',
+    `Do not connect this server as a superuser or as the owner of the tables. \`${ROLE_SCRIPT}\` creates a role with SELECT on exactly the tables and views its tools use${writes ? ' (and INSERT, UPDATE, DELETE on those tables for the write tools)' : ''} and nothing else: run it as an administrator, give the role a password, and put its connection URL in ${envVars.map((v) => `\`${v}\``).join(', ') || 'the connection variable'}.`,
+    '',
+  ];
+}
+
+export function readme(spec: ServerSpec, extraFiles?: Record<string, string>): string {
   const env = collectEnv(spec);
   const port = spec.http?.port ?? 3000;
   const path = spec.http?.path ?? '/mcp';
@@ -73,6 +92,7 @@ export function readme(spec: ServerSpec): string {
     );
   for (const e of STANDARD_ENV) lines.push(`| \`${e.name}\` | ${e.purpose} | no | no |`);
   lines.push('', 'Copy `.env.example` and fill it in; never commit real values.', '');
+  lines.push(...roleSection(spec, extraFiles));
   lines.push(
     '## Run',
     '',
@@ -142,7 +162,7 @@ export function readme(spec: ServerSpec): string {
   return lines.join('\n');
 }
 
-export function skill(spec: ServerSpec): string {
+export function skill(spec: ServerSpec, extraFiles?: Record<string, string>): string {
   const lines = [
     '---',
     `name: ${spec.name}`,
@@ -172,5 +192,10 @@ export function skill(spec: ServerSpec): string {
     'Tool failures come back as results with `isError: true` and a message that says what to fix.',
     '',
   );
+  if (extraFiles?.[ROLE_SCRIPT] !== undefined)
+    lines.push(
+      `Setting it up: connect the server with the least-privilege role from \`${ROLE_SCRIPT}\` (SELECT on the imported tables only${spec.tools.some((t) => t.annotations?.readOnly === false) ? ', plus INSERT/UPDATE/DELETE for the write tools' : ''}), never as a superuser or table owner.`,
+      '',
+    );
   return lines.join('\n');
 }

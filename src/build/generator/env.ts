@@ -106,4 +106,8 @@ export const STANDARD_ENV: Array<{ name: string; purpose: string }> = [
   { name: 'LOG_LEVEL', purpose: 'debug, info, warn or error' },
   { name: 'MCP_ALLOWED_HOSTS', purpose: 'extra Host header names to accept, comma-separated' },
   { name: 'MCP_ALLOWED_ORIGINS', purpose: 'extra browser Origin hostnames to accept, comma-separated' },
+  {
+    name: 'MCP_CURSOR_SECRET',
+    purpose: 'key that signs page cursors; set the same value on every replica (default: random per process)',
+  },
 ];

@@ -20,13 +20,16 @@ import {
 } from './project-files.js';
 import { generateServerCode, runtimeFilesFor } from './server-code.js';
 import { testFile } from './test-file.js';
-import { planTests, type TestCase } from './test-plan.js';
+import { planTests, requiresEnvFor, type TestCase } from './test-plan.js';
+import { coveredTools, planWriteScenarios } from './write-plan.js';
 
 export interface GenerateOptions {
   /** runtime/*.ts of MCP Factory, by file name; copied to src/runtime/. */
   runtimeFiles: Record<string, string>;
   dependencyVersions: DependencyVersions;
   generatorVersion: string;
+  /** Files a source adds (e.g. the database role script), by relative path; the docs point at the known ones. */
+  extraFiles?: Record<string, string>;
 }
 
 /** A file to copy from the spec's folder into the project (e.g. a SQLite database). */
@@ -57,7 +60,8 @@ export function generateProject(spec: ServerSpec, options: GenerateOptions): Gen
     sqlitePaths[c.name] = target;
   }
   const code = generateServerCode({ spec, sqlitePaths, generatorVersion: options.generatorVersion });
-  const testCases = planTests(spec);
+  const writeScenarios = planWriteScenarios(spec, requiresEnvFor(spec));
+  const testCases = planTests(spec, coveredTools(writeScenarios));
   const files: Record<string, string> = {
     ...code.files,
     ...Object.fromEntries(
@@ -69,8 +73,9 @@ export function generateProject(spec: ServerSpec, options: GenerateOptions): Gen
     'package.json': packageJson(spec, options.dependencyVersions),
     'tsconfig.json': tsconfigJson(),
     'build.mjs': buildScript(),
-    'README.md': readme(spec),
-    'SKILL.md': skill(spec),
+    ...options.extraFiles,
+    'README.md': readme(spec, options.extraFiles),
+    'SKILL.md': skill(spec, options.extraFiles),
     Dockerfile: dockerfile(spec),
     '.dockerignore': dockerignore(),
     '.gitignore': gitignore(),
@@ -79,8 +84,9 @@ export function generateProject(spec: ServerSpec, options: GenerateOptions): Gen
     'server.json': serverJson(spec),
     'manifest.json': mcpbManifest(spec),
     'mcp-spec.json': `${JSON.stringify(spec, null, 2)}\n`,
-    'test/server.test.mjs': testFile(spec),
+    'test/server.test.mjs': testFile(spec, { writes: writeScenarios.length > 0 }),
     'test/cases.json': `${JSON.stringify(testCases, null, 2)}\n`,
+    ...(writeScenarios.length ? { 'test/writes.json': `${JSON.stringify(writeScenarios, null, 2)}\n` } : {}),
   };
   return { files, assets, codeToolFiles: code.codeToolFiles, testCases };
 }

@@ -10,17 +10,29 @@ import { collectEnv } from './env.js';
 
 export type { TestCase } from '../../core/kinds/index.js';
 
-export function planTests(spec: ServerSpec): TestCase[] {
+/** The variables each tool cannot run without. */
+export function requiresEnvFor(spec: ServerSpec): (tool: string) => string[] {
   const env = collectEnv(spec);
+  return (tool) => env.filter((e) => e.tools.includes(tool)).map((e) => e.name);
+}
+
+/**
+ * `covered`: write tools the write scenarios (write-plan.ts) exercise; their skipped examples are left out here
+ * (the scenarios run them safely), their missing-argument cases stay.
+ */
+export function planTests(spec: ServerSpec, covered: ReadonlySet<string> = new Set()): TestCase[] {
+  const requiresEnvOf = requiresEnvFor(spec);
   const cases: TestCase[] = [];
   const pagination = spec.pagination ?? { defaultLimit: 50, maxLimit: 1000 };
   for (const tool of spec.tools) {
-    const requiresEnv = env.filter((e) => e.tools.includes(tool.name)).map((e) => e.name);
+    const requiresEnv = requiresEnvOf(tool.name);
     const found = implementationOf(tool);
     const upstream = found?.kind.unreachable?.(found.impl, spec);
     const params = effectiveParameters(tool, pagination);
     const planned = found?.kind.testCases?.(found.impl, { spec, tool, requiresEnv });
-    if (tool.examples?.length) {
+    if (covered.has(tool.name)) {
+      // Run by the write scenarios (test/writes.json) against a scratch copy or rolled back.
+    } else if (tool.examples?.length) {
       tool.examples.forEach((ex, i) => {
         cases.push({
           tool: tool.name,
@@ -39,7 +51,7 @@ export function planTests(spec: ServerSpec): TestCase[] {
       let unsynthesisable: string | undefined;
       for (const [name, p] of Object.entries(params)) {
         if (!p.required || p.default !== undefined) continue;
-        const value = sample(p);
+        const value = sampleValue(p);
         if (value === undefined)
           unsynthesisable = `parameter "${name}" needs an example (add \`examples:\` to the tool)`;
         else args[name] = value;
@@ -72,7 +84,8 @@ export function planTests(spec: ServerSpec): TestCase[] {
   return cases;
 }
 
-function sample(p: ValueSchema): unknown {
+/** A value that satisfies `p`, or undefined when none can be made up (a pattern). */
+export function sampleValue(p: ValueSchema): unknown {
   if (p.default !== undefined) return p.default;
   if (p.enum) return p.enum[0];
   switch (p.type) {
@@ -99,7 +112,7 @@ function sample(p: ValueSchema): unknown {
     case 'boolean':
       return true;
     case 'array': {
-      const item = p.items ? sample(p.items) : 'example';
+      const item = p.items ? sampleValue(p.items) : 'example';
       if (item === undefined) return undefined;
       return Array.from({ length: Math.max(p.minItems ?? 1, 1) }, () => item);
     }
@@ -107,7 +120,7 @@ function sample(p: ValueSchema): unknown {
       const out: Record<string, unknown> = {};
       for (const [k, v] of Object.entries(p.properties ?? {})) {
         if (!v.required) continue;
-        const s = sample(v);
+        const s = sampleValue(v);
         if (s === undefined) return undefined;
         out[k] = s;
       }

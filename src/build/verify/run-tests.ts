@@ -1,12 +1,22 @@
 /**
- * Runs a generated project's own tests (node --test) and reads the summary. With `sandbox`, the run happens under
- * bubblewrap: read-only file system except the project and a private /tmp, no network but a private loopback,
- * own PID namespace — for code an LLM wrote. Without bwrap on the machine the run is not sandboxed and says so.
+ * Runs a generated project's own tests (node --test) and reads the summary, inside the sandbox
+ * (platform/sandbox): the project read-only, a private /tmp, the factory home and everything else of the
+ * machine absent, its own PID namespace, a non-root uid, rlimits, and no network unless the spec needs it.
+ * Without a working sandbox the run is refused (SANDBOX_UNAVAILABLE) unless `unsafeNoSandbox` — never a
+ * silent fallback. Output kept is bounded, and a run that prints too much is stopped.
  */
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { delimiter, isAbsolute, join, relative, resolve } from 'node:path';
+import { chownSync, cpSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { FACTORY_ROOT } from '../../platform/factory-files.js';
+import {
+  nodeHeapArgs,
+  requireSandbox,
+  sandboxCommand,
+  TEST_LIMITS,
+  testSandboxUid,
+} from '../../platform/sandbox/index.js';
 
 export interface TestRunResult {
   ok: boolean;
@@ -15,86 +25,119 @@ export interface TestRunResult {
   skipped: string[];
   output: string;
   durationMs: number;
-  /** Whether the tests ran inside the bubblewrap sandbox. */
+  /** Whether the tests ran inside the sandbox. */
   sandboxed: boolean;
+  /** Why the run was stopped early (timeout, too much output), if it was. */
+  stopped?: string;
 }
 
 export interface TestRunOptions {
   env?: NodeJS.ProcessEnv;
   timeoutMs?: number;
-  /** Run under bubblewrap when available (no network, read-only root). */
-  sandbox?: boolean;
+  /** Give the tests the machine's network (the spec has database or HTTP connections). Default false. */
+  network?: boolean;
+  /** Run unconfined when no sandbox is available (CLI `--unsafe-no-sandbox` only). */
+  unsafeNoSandbox?: boolean;
+  /** Files outside the project the tests must read (SQLite databases named by an environment variable). */
+  readOnly?: string[];
+  /**
+   * Directories of the project the tests may write (its shipped SQLite databases, `data/`): the tests get a
+   * scratch copy mounted over each, so the project keeps what was built.
+   */
+  scratch?: string[];
+  /** Paths hidden even if a bound directory contains them (the factory home). */
+  hide?: string[];
+  /** Stop the run once its output exceeds this many bytes (default 16 MiB). */
+  maxOutputBytes?: number;
 }
 
-export function findBwrap(env: NodeJS.ProcessEnv = process.env): string | undefined {
-  for (const dir of (env.PATH ?? '/usr/bin:/bin').split(delimiter)) {
-    const candidate = join(dir, 'bwrap');
-    if (existsSync(candidate)) return candidate;
-  }
-  return undefined;
+/** A private copy of each directory, writable by the sandbox's uid, to mount over the original. */
+function scratchCopies(dirs: string[], owner: number | undefined): { from: string; to: string }[] {
+  return dirs
+    .filter((dir) => existsSync(dir))
+    .map((dir) => {
+      const root = mkdtempSync(join(tmpdir(), 'mcpf-scratch-'));
+      const copy = join(root, 'data');
+      cpSync(dir, copy, { recursive: true });
+      if (owner !== undefined)
+        for (const p of [root, copy, ...readdirSync(copy).map((f) => join(copy, f))])
+          chownSync(p, owner, owner);
+      return { from: copy, to: dir };
+    });
 }
 
-function isBelow(path: string, dir: string): boolean {
-  const rel = relative(resolve(dir), resolve(path));
-  return rel !== '' && !rel.startsWith('..') && !isAbsolute(rel);
-}
+/** Output kept in the result: the end of it, where node --test prints its summary. */
+const KEEP_BYTES = 256 * 1024;
 
-function sandboxArgs(projectDir: string): string[] {
-  return [
-    '--ro-bind',
-    '/',
-    '/',
-    '--dev',
-    '/dev',
-    '--proc',
-    '/proc',
-    '--tmpfs',
-    '/tmp',
-    // The private /tmp would hide a factory installed below /tmp, and with it the packages linked into the project.
-    ...(isBelow(FACTORY_ROOT, '/tmp') ? ['--ro-bind', FACTORY_ROOT, FACTORY_ROOT] : []),
-    '--bind',
-    projectDir,
-    projectDir,
-    '--unshare-net',
-    '--unshare-pid',
-    '--die-with-parent',
-    '--new-session',
-    '--chdir',
-    projectDir,
-    '--',
-  ];
-}
-
-export function runGeneratedTests(projectDir: string, options: TestRunOptions = {}): Promise<TestRunResult> {
+export async function runGeneratedTests(
+  projectDir: string,
+  options: TestRunOptions = {},
+): Promise<TestRunResult> {
   const started = performance.now();
   const env = options.env ?? process.env;
-  const bwrap = options.sandbox ? findBwrap(env) : undefined;
+  const support = requireSandbox('the generated tests', { unsafeNoSandbox: options.unsafeNoSandbox, env });
   const nodeArgs = ['--test', '--test-reporter=tap', 'test/'];
-  const [command, args] = bwrap
-    ? [bwrap, [...sandboxArgs(projectDir), process.execPath, ...nodeArgs]]
-    : [process.execPath, nodeArgs];
+  // One uid per run (testSandboxUid picks a fresh one each call): the scratch copies must belong to it.
+  const uid = testSandboxUid();
+  const scratch = support.available
+    ? scratchCopies(options.scratch ?? [], support.mode === 'setuid' ? uid : undefined)
+    : [];
+  const [command, args] = support.available
+    ? (() => {
+        const c = sandboxCommand(support, {
+          command: [process.execPath, ...nodeHeapArgs(TEST_LIMITS), ...nodeArgs],
+          // The project's packages are links into MCP Factory's own node_modules.
+          readOnly: [projectDir, join(FACTORY_ROOT, 'node_modules'), ...(options.readOnly ?? [])],
+          mounts: scratch.map((m) => ({ ...m, writable: true })),
+          hide: options.hide ?? [],
+          network: options.network ? 'host' : 'none',
+          chdir: projectDir,
+          uid,
+          dieWithParent: true,
+          newSession: true,
+          limits: TEST_LIMITS,
+        });
+        return [c.file, c.args] as const;
+      })()
+    : ([process.execPath, nodeArgs] as const);
+  const maxOutput = options.maxOutputBytes ?? 16 * 1024 * 1024;
   return new Promise((resolve) => {
-    const child = spawn(command, args, { cwd: projectDir, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(command, [...args], { cwd: projectDir, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
-    child.stdout.on('data', (c) => {
-      output += c;
+    let total = 0;
+    let stopped: string | undefined;
+    const collect = (chunk: Buffer) => {
+      total += chunk.length;
+      output += chunk.toString('utf8');
+      if (output.length > 2 * KEEP_BYTES) output = output.slice(-KEEP_BYTES);
+      if (total > maxOutput && !stopped) {
+        stopped = `output exceeded ${maxOutput} bytes`;
+        child.kill('SIGKILL');
+      }
+    };
+    child.stdout.on('data', collect);
+    child.stderr.on('data', collect);
+    child.on('error', (error) => {
+      output += `\n${error.message}`;
     });
-    child.stderr.on('data', (c) => {
-      output += c;
-    });
-    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 120_000);
+    const timer = setTimeout(() => {
+      stopped ??= `timed out after ${options.timeoutMs ?? 120_000} ms`;
+      child.kill('SIGKILL');
+    }, options.timeoutMs ?? 120_000);
     child.on('close', (code) => {
       clearTimeout(timer);
+      for (const m of scratch) rmSync(dirname(m.from), { recursive: true, force: true });
       const num = (label: string) => Number(new RegExp(`^# ${label} (\\d+)`, 'm').exec(output)?.[1] ?? 0);
       const skipped = [...output.matchAll(/^#\s*(?:\\#\s*)?not run: (.*)$/gm)].map((m) => m[1]!);
       resolve({
-        ok: code === 0,
+        ok: code === 0 && !stopped,
         passed: num('pass'),
         failed: num('fail'),
         skipped,
-        output,
+        output: output.slice(-KEEP_BYTES),
         durationMs: performance.now() - started,
-        sandboxed: bwrap !== undefined,
+        sandboxed: support.available,
+        ...(stopped ? { stopped } : {}),
       });
     });
   });

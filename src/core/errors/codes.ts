@@ -78,6 +78,19 @@ export const ERROR_CODES = {
     summary: 'A reference points to something that is not defined.',
     hint: 'Define the referenced connection, tool or parameter, or fix the reference.',
   },
+  SPEC_PATH_OUTSIDE: {
+    kind: 'user',
+    status: 422,
+    summary:
+      "A file the spec names (a SQLite `path`) is outside the spec's folder, after following symlinks.",
+    hint: "Copy the file into the spec's folder (or a subfolder) and point `path` there; pass --allow-outside-paths only for a spec you trust.",
+  },
+  SPEC_NOT_SQLITE: {
+    kind: 'user',
+    status: 422,
+    summary: 'The file named as a SQLite database is not a regular SQLite 3 database file.',
+    hint: 'Point `path` at a SQLite 3 database (its first bytes are "SQLite format 3"), or use `envVar` to give the location at run time.',
+  },
   SPEC_LITERAL_SECRET: {
     kind: 'user',
     status: 422,
@@ -114,6 +127,13 @@ export const ERROR_CODES = {
     summary: 'A trigger declaration is invalid.',
     hint: 'Check the trigger type, its schedule/path and the tool it calls.',
   },
+  SPEC_UNSAFE_CODE: {
+    kind: 'user',
+    status: 422,
+    summary:
+      'The body of a code tool is not one function body, or reaches code execution or the host (eval, Function, require, host built-ins, process, reflection, obfuscated names).',
+    hint: 'Keep code tools to computation over args and ctx; use sql, http or static tools for data and services. The issue names the rule and the line in code.source.',
+  },
   DB_UNSUPPORTED_URL: {
     kind: 'user',
     status: 400,
@@ -137,6 +157,25 @@ export const ERROR_CODES = {
     status: 400,
     summary: 'No table or view matched the import filters.',
     hint: 'Check --schema/--table filters (names or globs) and that the user can see the tables.',
+  },
+  DB_PRIVILEGED_USER: {
+    kind: 'user',
+    status: 400,
+    summary:
+      'The imported connection may do more than read the imported tables (superuser, owner or wider grants).',
+    hint: 'Run db/readonly-role.sql of the generated project (or create again with --create-role NAME) and give the server that role.',
+  },
+  DB_UNTRUSTED_TEXT: {
+    kind: 'user',
+    status: 400,
+    summary: 'A table or column comment or name reads like instructions to a model, a link or markup.',
+    hint: 'The comment was left out of the tool descriptions; rewrite it as a plain description of the data.',
+  },
+  DB_ROLE_FAILED: {
+    kind: 'user',
+    status: 400,
+    summary: 'The least-privilege role could not be created.',
+    hint: 'Connect as a user that may create roles and grant on the tables, and pick a role name that does not exist yet.',
   },
   TEMPLATE_NOT_FOUND: {
     kind: 'user',
@@ -179,6 +218,19 @@ export const ERROR_CODES = {
     status: 422,
     summary: 'The generated server failed its own tests.',
     hint: 'Read the failing tool and assertion in the report; fix the tool implementation or its example, or create without running them (--no-tests).',
+  },
+  SANDBOX_UNAVAILABLE: {
+    kind: 'user',
+    status: 503,
+    summary:
+      'No sandbox is available on this machine to run generated code (tests or a local server) confined.',
+    hint: 'Install bubblewrap and util-linux (apt-get install bubblewrap util-linux) and allow user namespaces; or, on the command line only, pass --unsafe-no-sandbox to run it with your full user rights.',
+  },
+  DEPLOY_RUNTIME_UNAVAILABLE: {
+    kind: 'user',
+    status: 503,
+    summary: 'The container runtime asked for (e.g. gVisor runsc) is not registered with the Docker engine.',
+    hint: 'Install it (apt-get install runsc) and register it in /etc/docker/daemon.json ("runtimes": {"runsc": {"path": "/usr/bin/runsc"}}), restart dockerd, or deploy without --runtime.',
   },
   SERVER_START_FAILED: {
     kind: 'user',
@@ -234,6 +286,26 @@ export const ERROR_CODES = {
     summary: 'The registry database was written by a newer or different version of MCP Factory.',
     hint: 'Upgrade MCP Factory, or point MCP_FACTORY_HOME or the registry URL at another database.',
   },
+  REGISTRY_CORRUPT: {
+    kind: 'user',
+    status: 500,
+    summary: 'The registry file is not a SQLite database, or it is damaged (malformed).',
+    hint: 'Run mcp-factory doctor to confirm; stop the supervisor (mcp-factory supervisor stop), move the damaged registry.db aside and copy your last backup (mcp-factory backup FILE) to registry.db.',
+  },
+  REGISTRY_REPLACED: {
+    kind: 'user',
+    status: 503,
+    summary:
+      'The registry file was deleted or replaced while this process had it open: it would write to a copy nobody else reads.',
+    hint: 'Restart this process (mcp-factory supervisor stop, then start) so that it opens the current registry.db; run mcp-factory doctor to see which file each process holds.',
+  },
+  REGISTRY_HELD: {
+    kind: 'user',
+    status: 409,
+    summary:
+      'registry.db is missing or was replaced, but a running process still holds the previous file: opening now would split the factory in two.',
+    hint: 'Stop the holder (mcp-factory supervisor stop; mcp-factory doctor names its pid), or restore your last backup by copying it beside registry.db and renaming it into place: a running supervisor follows it at its next pass.',
+  },
   OPENAPI_LOAD_FAILED: {
     kind: 'user',
     status: 400,
@@ -281,6 +353,13 @@ export const ERROR_CODES = {
     status: 403,
     summary: 'The access policy does not let this caller use the operation.',
     hint: 'Use a token that is allowed the permission named in the message, or ask an administrator to grant it.',
+  },
+  API_SCOPE_REQUIRED: {
+    kind: 'user',
+    status: 403,
+    summary:
+      'The spec needs a permission the token was not given: creating code tools (servers.create.code) or code with host access (servers.create.host).',
+    hint: 'Create the server with the CLI on the factory host, or use a token made with `mcp-factory token create NAME --allow-code` (and `--allow-host-access` for code.hostAccess).',
   },
   API_RATE_LIMITED: {
     kind: 'user',
@@ -459,6 +538,12 @@ export const ERROR_CODES = {
     status: 503,
     summary: 'The deployment target is not available in this build.',
     hint: 'Docker support is under development: deploy with --target local, or build and run the image yourself from the generated Dockerfile (docker build <projectDir>).',
+  },
+  DEPLOY_PORT_IN_USE: {
+    kind: 'user',
+    status: 409,
+    summary: 'The port of the deployment is already taken by another process.',
+    hint: 'Deploy without --port to get a free one, or stop what listens there (ss -ltnp to find it), then deploy again.',
   },
   SUPERVISOR_RUNNING: {
     kind: 'user',

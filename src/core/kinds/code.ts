@@ -1,13 +1,44 @@
 /**
  * The code kind: a TypeScript function body from the spec, emitted as src/tools/<name>.ts with typed `args`
  * and imported by src/server.ts. The body may read environment variables with ctx.env('NAME') and load the
- * packages MCP Factory ships for code tools.
+ * pure Node built-ins and the packages MCP Factory ships for code tools. The code check (./code-check) parses
+ * the body as the generator wraps it and refuses a body that is more than a function body or that reaches code
+ * execution or the host; host built-ins need the spec's explicit `hostAccess` (and, for remote callers, a
+ * token allowed it — identity/policy.ts).
  */
 import { z } from 'zod';
 import { tsObject } from '../codegen/json-schema.js';
 import { lit } from '../codegen/literals.js';
+import { FactoryError } from '../errors/index.js';
 import type { Tool } from '../spec/model.js';
+import {
+  CODE_TOOL_PACKAGES,
+  type CodeFinding,
+  checkCodeBody,
+  HOST_MODULES,
+  isBlocking,
+  wrapBody,
+} from './code-check/index.js';
 import type { ToolKind } from './types.js';
+
+export { CODE_TOOL_PACKAGES } from './code-check/index.js';
+
+const HostAccess = z
+  .strictObject({
+    modules: z
+      .array(z.enum(HOST_MODULES))
+      .min(1)
+      .max(HOST_MODULES.length)
+      .describe('Host built-ins the body may import (fs covers fs/promises).'),
+    reason: z
+      .string()
+      .min(10)
+      .max(500)
+      .describe('Why this tool needs the host: recorded with the server and shown in reviews.'),
+  })
+  .describe(
+    'Trusted local use only: lets the body import built-ins that reach the host (files, processes, sockets). Remote callers need a token allowed host access.',
+  );
 
 export const CodeImpl = z.strictObject({
   source: z
@@ -17,30 +48,56 @@ export const CodeImpl = z.strictObject({
     .describe(
       'TypeScript function body. Receives `args` (typed from parameters) and `ctx`; returns the result.',
     ),
+  hostAccess: HostAccess.optional(),
 });
 export type CodeImpl = z.infer<typeof CodeImpl>;
 
-/** Packages MCP Factory ships that code tools may load with `await import('name')`. */
-export const CODE_TOOL_PACKAGES = ['nodemailer'] as const;
-
 const ENV_READ = /\bctx\s*\.\s*env\(\s*['"]([A-Z_][A-Z0-9_]*)['"]\s*\)/g;
+
+/** The findings of a tool's body, as the generator will wrap it. */
+export function codeFindings(code: CodeImpl, tool: Tool): CodeFinding[] {
+  return checkCodeBody({
+    toolLiteral: lit(tool.name),
+    argsType: argsTypeOf(tool),
+    source: code.source,
+    hostModules: code.hostAccess?.modules,
+  });
+}
 
 export const codeKind: ToolKind<'code', CodeImpl> = {
   name: 'code',
   schema: CodeImpl,
   authoring: {
     promptLine:
-      'code: { source } — the BODY of `async function run(args: Args, ctx: ToolContext): Promise<unknown>` in strict TypeScript. `args` is typed from the parameters (a parameter that is neither required nor defaulted may be undefined). `ctx.db(connection).query(text, values)` resolves to { rows, affectedRows } and uses the driver\'s placeholders ($1, $2 for PostgreSQL; ? for MySQL and SQLite); `ctx.env("NAME")` returns a required environment variable; `ctx.log.info(message, fields)`; `ctx.signal`; the global `fetch`. No import, require, eval, new Function, child_process or shell, no file-system writes, no process.env. Return a JSON-serialisable value; throw an Error for bad input. Prefer sql, http and static tools; use code for computation.',
+      'code: { source } — the BODY of `async function run(args: Args, ctx: ToolContext): Promise<unknown>` in strict TypeScript. `args` is typed from the parameters (a parameter that is neither required nor defaulted may be undefined). `ctx.db(connection).query(text, values)` resolves to { rows, affectedRows } and uses the driver\'s placeholders ($1, $2 for PostgreSQL; ? for MySQL and SQLite); `ctx.env("NAME")` returns a required environment variable; `ctx.log.info(message, fields)`; `ctx.signal`; the global `fetch`. No import, require, eval, new Function, child_process or shell, no file-system access, no process.env, no `.constructor`, no computed property calls. Return a JSON-serialisable value; throw an Error for bad input. Prefer sql, http and static tools; use code for computation.',
+  },
+
+  check(code, { tool, at, add }) {
+    for (const f of codeFindings(code, tool).filter(isBlocking))
+      add(
+        'SPEC_UNSAFE_CODE',
+        `${f.severity} ${f.rule} at line ${f.line}, column ${f.column} of the code: ${f.message}`,
+        at('code', 'source'),
+        f.hint,
+      );
   },
 
   emit(code, { tool, identifier, fileStem }) {
+    // The spec was checked when it was loaded; a spec built in code is checked here, before anything is written.
+    const blocking = codeFindings(code, tool).filter(isBlocking);
+    if (blocking.length > 0)
+      throw new FactoryError(
+        'SPEC_UNSAFE_CODE',
+        `code of tool "${tool.name}": ${blocking.length} finding(s); first: ${blocking[0]?.rule} at line ${blocking[0]?.line}: ${blocking[0]?.message}`,
+        { details: { tool: tool.name, findings: blocking } },
+      );
     const stem = fileStem(tool.name);
     const run = identifier(`run_${tool.name}`);
     const path = `src/tools/${stem}.ts`;
     return {
       handler: `(args, ctx) => ${run}(args as unknown as Parameters<typeof ${run}>[0], ctx)`,
       imports: [`import ${run} from './tools/${stem}.js';`],
-      files: { [path]: codeToolFile(tool, code) },
+      files: { [path]: wrapBody(lit(tool.name), argsTypeOf(tool), code.source).text },
       sourceFile: path,
     };
   },
@@ -55,25 +112,10 @@ export const codeKind: ToolKind<'code', CodeImpl> = {
       secret: /KEY|TOKEN|SECRET|PASS/i.test(m[1]!),
     })),
 
-  label: () => 'TypeScript',
+  label: (code) =>
+    code.hostAccess ? `TypeScript (host access: ${code.hostAccess.modules.join(', ')})` : 'TypeScript',
 };
 
-/** src/tools/<name>.ts: the spec's body inside a typed `run` (markers let compiler errors map back). */
-function codeToolFile(tool: Tool, code: CodeImpl): string {
-  const argsType = tsObject(tool.parameters, '', (p) => !!p.required || p.default !== undefined);
-  return [
-    `// Code tool ${lit(tool.name)}, from the spec. The body below is the spec's \`code.source\`.`,
-    "import type { ToolContext } from '../runtime/tool.js';",
-    '',
-    `export type Args = ${argsType};`,
-    '',
-    'export default async function run(args: Args, ctx: ToolContext): Promise<unknown> {',
-    '  void args;',
-    '  void ctx;',
-    '// --- code.source begins ---',
-    code.source,
-    '// --- code.source ends ---',
-    '}',
-    '',
-  ].join('\n');
+function argsTypeOf(tool: Tool): string {
+  return tsObject(tool.parameters, '', (p) => !!p.required || p.default !== undefined);
 }

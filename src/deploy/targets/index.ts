@@ -26,14 +26,5 @@ export function createTargets(context: TargetFactoryContext): Record<TargetName,
   return targets;
 }
 
-/** Whether `name` is one of TARGET_NAMES (a registry row or a request may carry anything). */
-export function isTargetName(name: string): name is TargetName {
-  return (TARGET_NAMES as readonly string[]).includes(name);
-}
-
-/** The names for a message: "a, b or c". */
-export function describeTargetNames(): string {
-  return TARGET_NAMES.length < 2
-    ? TARGET_NAMES.join('')
-    : `${TARGET_NAMES.slice(0, -1).join(', ')} or ${TARGET_NAMES[TARGET_NAMES.length - 1]}`;
-}
+// One definition, shared with the lazily loaded list (loaders.ts).
+export { describeTargetNames, isTargetName } from './loaders.js';

@@ -10,4 +10,4 @@ export {
   toolResultText,
 } from './call-tool.js';
 export { authHeaders, connectMcp, newMcpClient } from './client.js';
-export { type HealthSample, probeMcp } from './probe.js';
+export { type ExpectedServer, type HealthSample, probeMcp, serverMismatch } from './probe.js';

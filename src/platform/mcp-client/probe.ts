@@ -1,8 +1,10 @@
 /**
  * One health check through MCP itself: connect to an endpoint and list the tools, within a timeout. `ping` is
  * not used because the 2026-07-28 era has no ping method; tools/list exists in both eras and also proves the
- * server can answer a real request. A probe never throws: it returns a sample. Classifying samples
- * (healthy/degraded/unhealthy) is deployment policy and lives in src/deploy/health.ts.
+ * server can answer a real request. With `expect`, the answer counts only when `serverInfo` names the expected
+ * server (and version): a port taken over by another server is not a healthy deployment. A probe never throws:
+ * it returns a sample. Classifying samples (healthy/degraded/unhealthy) is deployment policy and lives in
+ * src/deploy/health.ts.
  */
 import type { Client } from '@modelcontextprotocol/client';
 import { connectMcp } from './client.js';
@@ -14,6 +16,26 @@ export interface HealthSample {
   /** When the check started (epoch ms). */
   at: number;
   error?: string;
+  /** Something answered MCP, but not the expected server (another one holds the port). */
+  wrongServer?: boolean;
+}
+
+/** Who should answer: `serverInfo.name`, and `serverInfo.version` when known. */
+export interface ExpectedServer {
+  name: string;
+  version?: string | undefined;
+}
+
+/** Why `info` is not the expected server, or undefined when it is. */
+export function serverMismatch(
+  info: { name?: unknown; version?: unknown } | undefined,
+  expected: ExpectedServer,
+): string | undefined {
+  const show = (v: unknown) => (typeof v === 'string' ? JSON.stringify(v.slice(0, 100)) : 'unknown');
+  if (info?.name === expected.name && (expected.version === undefined || info.version === expected.version))
+    return undefined;
+  const wanted = `${JSON.stringify(expected.name)}${expected.version !== undefined ? ` ${expected.version}` : ''}`;
+  return `another server answers here: ${show(info?.name)} version ${show(info?.version)}, expected ${wanted}`;
 }
 
 function describe(error: unknown): string {
@@ -26,7 +48,7 @@ function describe(error: unknown): string {
 /** One MCP health check. Never throws. */
 export async function probeMcp(
   endpoint: string,
-  options: { headers?: Record<string, string>; timeoutMs: number },
+  options: { headers?: Record<string, string>; timeoutMs: number; expect?: ExpectedServer | undefined },
 ): Promise<HealthSample> {
   const at = Date.now();
   const t0 = performance.now();
@@ -40,6 +62,11 @@ export async function probeMcp(
       signal: controller.signal,
       name: 'mcp-factory-health',
     });
+    // The port may be held by another server (a crash-looping container, a fixed port): identity first.
+    if (options.expect) {
+      const mismatch = serverMismatch(client.getServerVersion(), options.expect);
+      if (mismatch) return { ok: false, ms: performance.now() - t0, at, error: mismatch, wrongServer: true };
+    }
     await client.listTools(undefined, {
       timeout: options.timeoutMs,
       signal: controller.signal,

@@ -9,6 +9,9 @@ import { FactoryError } from '../../core/errors/index.js';
 import { validateSpec } from '../../core/spec/load.js';
 import { introspect } from './introspect.js';
 import { type ImportReport, type MappingOptions, mapSchema } from './mapping.js';
+import { serverName } from './names.js';
+import { type CreatedRole, checkPrivileges, createRole } from './privileges.js';
+import { checkRoleName, defaultRoleName, planRole, roleScript } from './role-sql.js';
 import type { DatabaseSchema, IntrospectOptions } from './types.js';
 import { parseDatabaseUrl } from './url.js';
 
@@ -21,7 +24,16 @@ export {
   schemaToSpec,
   valueSchema,
 } from './mapping.js';
+export { type CreatedRole, checkPrivileges, createRole, privilegeReasons } from './privileges.js';
 export { quoteIdent } from './quote.js';
+export {
+  checkRoleName,
+  defaultRoleName,
+  planRole,
+  ROLE_NAME,
+  type RolePlan,
+  roleScript,
+} from './role-sql.js';
 export type {
   ColumnInfo,
   ColumnKind,
@@ -35,12 +47,26 @@ export type {
 } from './types.js';
 export { parseDatabaseUrl, redactUrl } from './url.js';
 
-export type ImportDatabaseOptions = IntrospectOptions & MappingOptions;
+/** Where the least-privilege role script goes in the generated project. */
+export const ROLE_SCRIPT_FILE = 'db/readonly-role.sql';
+
+export interface ImportDatabaseOptions extends IntrospectOptions, MappingOptions {
+  /** Name of the least-privilege role in db/readonly-role.sql (default `<server>_ro`, `_rw` with writes). */
+  roleName?: string;
+  /** Create that role now (with a generated password) and return its URL; needs a user that may create roles. */
+  createRole?: boolean;
+  /** Check whether the connection is a superuser/owner/over-granted (default true). */
+  checkPrivileges?: boolean;
+}
 
 export interface ImportDatabaseResult {
   spec: import('../../core/spec/model.js').ServerSpecInput;
   schema: DatabaseSchema;
   report: ImportReport;
+  /** Files for the generated project: db/readonly-role.sql (PostgreSQL, MySQL/MariaDB). */
+  files: Record<string, string>;
+  /** With createRole: the new role and its URL (a secret: store it, never print `url`). */
+  createdRole?: CreatedRole;
 }
 
 /** introspect + schemaToSpec. Fails with DB_NOTHING_TO_IMPORT when the filters leave no table or view. */
@@ -74,5 +100,25 @@ export async function importDatabase(
   // The mapping always aims at a valid spec; database text (comments, enum values) can still trip a rule such as
   // the literal-secret check, so the outcome is reported rather than assumed.
   report.issues = validateSpec(spec).issues;
-  return { spec, schema, report };
+
+  // Least privilege: the role script for exactly the imported tables, the check of the connection, the role.
+  const writes = options.writes === true;
+  const role = checkRoleName(
+    options.roleName ?? defaultRoleName(spec.name ?? serverName(schema.database), writes),
+  );
+  const plan = planRole(schema, role, writes);
+  const files: Record<string, string> = {};
+  let createdRole: CreatedRole | undefined;
+  if (plan) {
+    const envVar = options.envVar ?? 'DATABASE_URL';
+    files[ROLE_SCRIPT_FILE] = roleScript(schema, plan, envVar);
+    report.role = { name: role, file: ROLE_SCRIPT_FILE, created: false };
+    if (options.createRole) {
+      createdRole = await createRole(url, schema, plan);
+      report.role.created = true;
+    } else if (options.checkPrivileges !== false) {
+      report.notices.push(...(await checkPrivileges(url, schema, writes)));
+    }
+  }
+  return { spec, schema, report, files, ...(createdRole ? { createdRole } : {}) };
 }

@@ -16,9 +16,10 @@ import type {
 } from './mapping/model.js';
 import { planTables, tableTools } from './mapping/plan.js';
 import { addGetTool, addListTool, addSearchTool } from './mapping/read-tools.js';
+import { screenSchema } from './mapping/screen.js';
 import { addQueryTool, assembleSpec, connectionsFor } from './mapping/server.js';
 import { addWriteTools } from './mapping/write-tools.js';
-import { NameAllocator } from './names.js';
+import { NameAllocator, TOOL_NAME_MAX } from './names.js';
 import type { DatabaseSchema } from './types.js';
 
 export type { ImportedTool, ImportReport, MappingOptions } from './mapping/model.js';
@@ -46,7 +47,10 @@ export function mapSchema(
     renamed: [],
     skipped: schema.skipped.map((s) => ({ table: `${s.schema}.${s.name}`, what: 'table', reason: s.reason })),
     warnings: [],
+    notices: [],
   };
+  // Comments become tool descriptions: screen them before anything is built from the schema.
+  schema = screenSchema(schema, report);
   const tools: ToolInput[] = [];
   const ctx: MappingContext = {
     dialect: schema.dialect,
@@ -55,7 +59,7 @@ export function mapSchema(
     connection,
     writeConnection: `${connection}_write`,
     prefix: options.toolPrefix ?? '',
-    toolNames: new NameAllocator([], 128),
+    toolNames: new NameAllocator([], TOOL_NAME_MAX),
     report,
     addTool: (tool: ToolInput, kind: ImportedTool['kind'], table?: string) => {
       tools.push(tool);

@@ -18,7 +18,7 @@ const SYSTEM_SCHEMA = /^(pg_catalog|information_schema|pg_toast.*|pg_temp_.*)$/;
 const TABLES_SQL = `
 SELECT c.oid::int8::text AS oid, n.nspname AS schema, c.relname AS name, c.relkind::text AS relkind,
        obj_description(c.oid, 'pg_class') AS comment,
-       has_table_privilege(c.oid, 'SELECT') AS readable
+       has_table_privilege(c.oid, 'SELECT') AS readable, c.relispopulated AS populated
 FROM pg_catalog.pg_class c
 JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
 WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f') AND NOT c.relispartition
@@ -81,6 +81,8 @@ interface TableRow {
   relkind: string;
   comment: string | null;
   readable: boolean;
+  /** False for a materialized view created WITH NO DATA and not refreshed since: reading it fails. */
+  populated: boolean;
 }
 interface ColumnRow {
   oid: string;
@@ -219,6 +221,14 @@ export class PostgresIntrospector implements DialectIntrospector {
       if (isView && options.views === false) continue;
       if (!t.readable) {
         skipped.push({ schema: t.schema, name: t.name, reason: 'no SELECT privilege' });
+        continue;
+      }
+      if (t.relkind === 'm' && !t.populated) {
+        skipped.push({
+          schema: t.schema,
+          name: t.name,
+          reason: 'materialized view is not populated (REFRESH MATERIALIZED VIEW, then import again)',
+        });
         continue;
       }
       const cons = constraintsOf.get(t.oid) ?? [];

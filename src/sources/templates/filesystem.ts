@@ -61,6 +61,12 @@ async function existing(rel: string): Promise<string> {
 `;
 }
 
+/** The code check refuses host built-ins unless the spec says why it needs them (code-check/modules.ts). */
+const HOST_ACCESS = {
+  modules: ['fs' as const],
+  reason: 'reads and writes files under FS_ROOT only; every path is confined to the real root before use',
+};
+
 const LIST_SOURCE = `const dir = await existing(args.path);
 let entries: import('node:fs').Dirent[];
 try {
@@ -266,7 +272,7 @@ export const filesystemTemplate: TemplateDefinition = {
           maxEntries: { type: 'integer', minimum: 1, maximum: 10_000, default: 1000 },
         },
         annotations: { readOnly: true, idempotent: true, openWorld: false },
-        code: { source: prelude + LIST_SOURCE },
+        code: { source: prelude + LIST_SOURCE, hostAccess: HOST_ACCESS },
         examples: [{ arguments: { path: '../' }, expect: { isError: true } }],
       },
       {
@@ -278,7 +284,7 @@ export const filesystemTemplate: TemplateDefinition = {
           encoding: { type: 'string', enum: ['text', 'base64'], default: 'text' },
         },
         annotations: { readOnly: true, idempotent: true, openWorld: false },
-        code: { source: prelude + READ_SOURCE },
+        code: { source: prelude + READ_SOURCE, hostAccess: HOST_ACCESS },
         examples: [{ arguments: { path: '/etc/passwd' }, expect: { isError: true } }],
       },
       {
@@ -303,7 +309,7 @@ export const filesystemTemplate: TemplateDefinition = {
           maxResults: { type: 'integer', minimum: 1, maximum: 1000, default: 100 },
         },
         annotations: { readOnly: true, idempotent: true, openWorld: false },
-        code: { source: prelude + SEARCH_SOURCE },
+        code: { source: prelude + SEARCH_SOURCE, hostAccess: HOST_ACCESS },
         examples: [{ arguments: { path: '..', name: '*' }, expect: { isError: true } }],
       },
     ];
@@ -325,7 +331,7 @@ export const filesystemTemplate: TemplateDefinition = {
           },
         },
         annotations: { readOnly: false, destructive: true, idempotent: true, openWorld: false },
-        code: { source: prelude + WRITE_SOURCE },
+        code: { source: prelude + WRITE_SOURCE, hostAccess: HOST_ACCESS },
         examples: [{ arguments: { path: '../escape.txt', content: 'x' }, expect: { isError: true } }],
       });
     return {

@@ -3,18 +3,17 @@
  * spec for review (--emit-spec), build into the factory home and register a revision (--register), or build a
  * project directory; progress and findings go to stderr, the result (with --format json) to stdout.
  */
-import { writeFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { closeSync, fchmodSync, openSync, writeFileSync, writeSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { type Command, Option } from 'commander';
-import { createServerProject } from '../../build/create.js';
-import { formatReport, isSeverity, type Severity } from '../../build/security/index.js';
+import type { Severity } from '../../build/security/index.js';
 import { FactoryError } from '../../core/errors/index.js';
 import type { ServerSpec } from '../../core/spec/model.js';
-import { createControlPlane } from '../../deploy/control-plane.js';
 import { loadConfig } from '../../platform/config.js';
+import type * as Secrets from '../../platform/secrets.js';
 import { cliActor } from './deploy-commands.js';
 import { type CliIo, progressPrinter } from './io.js';
-import { resolveSource, type SourceOptions, specToYaml } from './sources.js';
+import type { SourceOptions } from './sources.js';
 
 export function registerCreateCommand(program: Command, io: CliIo): void {
   program
@@ -48,6 +47,10 @@ export function registerCreateCommand(program: Command, io: CliIo): void {
     )
     .option('--tables <name...>', 'database: only these tables (names or globs)')
     .option('--writes', 'database: add create/update/delete tools')
+    .option(
+      '--create-role <name>',
+      'database: create this least-privilege role (SELECT on the imported tables; with --writes also INSERT/UPDATE/DELETE) and connect the server with it',
+    )
     .option('--prompt <text>', 'describe the server in words; an LLM drafts the spec (see docs/llm.md)')
     .option('--prompt-file <file>', 'read the description from a file (- for standard input)')
     .option('--provider <name>', 'LLM provider: anthropic, openai, google, openai-compatible')
@@ -63,8 +66,16 @@ export function registerCreateCommand(program: Command, io: CliIo): void {
     .option('--register', 'create inside the factory home and register it (a revision), ready for mcp-deploy')
     .option('--home <dir>', 'with --register: factory home (default MCP_FACTORY_HOME or ~/.mcp-factory)')
     .option('--force', 'replace an existing output directory; do not block on security findings')
+    .option(
+      '--allow-outside-paths',
+      "copy SQLite files named by `path` even when they are outside the spec's folder (a spec you trust)",
+    )
     .option('--no-typecheck', 'skip the type-check')
     .option('--no-tests', "skip the generated server's own tests")
+    .option(
+      '--unsafe-no-sandbox',
+      'where no sandbox (bubblewrap) is available, run generated code unconfined with your user rights instead of refusing',
+    )
     .addOption(
       new Option('--security-threshold <severity>', 'block at this severity')
         .choices(['info', 'low', 'medium', 'high', 'critical'])
@@ -78,6 +89,8 @@ export function registerCreateCommand(program: Command, io: CliIo): void {
           register?: boolean;
           home?: string;
           force?: boolean;
+          allowOutsidePaths?: boolean;
+          unsafeNoSandbox?: boolean;
           typecheck: boolean;
           tests: boolean;
           securityThreshold: string;
@@ -85,6 +98,13 @@ export function registerCreateCommand(program: Command, io: CliIo): void {
           emitSpec?: string | boolean;
         },
       ) => {
+        // Loaded here, not at the top: `--help` and the other verbs must not pay for the build pipeline.
+        const [{ createServerProject }, { formatReport, isSeverity }, { resolveSource, specToYaml }] =
+          await Promise.all([
+            import('../../build/create.js'),
+            import('../../build/security/index.js'),
+            import('./sources.js'),
+          ]);
         const source = await resolveSource({
           ...opts,
           onProgress: progressPrinter(io, opts.format === 'json'),
@@ -92,6 +112,9 @@ export function registerCreateCommand(program: Command, io: CliIo): void {
         const { spec, specDir: dir } = source;
         if (source.notes?.length && opts.format !== 'json')
           for (const note of source.notes) io.stderr(`  note: ${note}\n`);
+        if (source.notices?.length && opts.format !== 'json')
+          for (const n of source.notices)
+            io.stderr(`  warning ${n.code}: ${n.message}\n    hint: ${n.hint}\n`);
         if (opts.emitSpec !== undefined) {
           const yaml = specToYaml(source.input);
           if (typeof opts.emitSpec !== 'string' || opts.emitSpec === '-') io.stdout(yaml);
@@ -113,10 +136,14 @@ export function registerCreateCommand(program: Command, io: CliIo): void {
               '--register creates inside the factory home: drop --out',
             );
           await createRegistered(io, spec, dir, {
+            ...(source.secretEnv ? { secretEnv: source.secretEnv } : {}),
+            ...(source.extraFiles ? { extraFiles: source.extraFiles } : {}),
             home: opts.home,
             force: opts.force ?? false,
+            allowOutsidePaths: opts.allowOutsidePaths ?? false,
             typecheck: opts.typecheck,
             tests: opts.tests,
+            unsafeNoSandbox: opts.unsafeNoSandbox ?? false,
             securityThreshold: (isSeverity(opts.securityThreshold)
               ? opts.securityThreshold
               : 'high') as Severity,
@@ -148,14 +175,20 @@ export function registerCreateCommand(program: Command, io: CliIo): void {
               specDir: dir,
               outDir,
               force: opts.force ?? false,
+              ...(opts.allowOutsidePaths ? { allowOutsidePaths: true } : {}),
               typecheck: opts.typecheck,
               runTests: opts.tests,
+              ...(opts.unsafeNoSandbox ? { unsafeNoSandbox: true } : {}),
               securityThreshold: (isSeverity(opts.securityThreshold)
                 ? opts.securityThreshold
                 : 'high') as Severity,
               onProgress: progressPrinter(io, json),
               ...(source.testEnv ? { testEnv: source.testEnv } : {}),
+              ...(source.extraFiles ? { extraFiles: source.extraFiles } : {}),
             });
+        // A created role's URL is a secret: only in the project's .env (0600, git-ignored), never printed.
+        if (source.secretEnv)
+          writeProjectEnv(await import('../../platform/secrets.js'), result.outDir, source.secretEnv);
         if (json) {
           io.stdout(
             `${JSON.stringify(
@@ -174,6 +207,7 @@ export function registerCreateCommand(program: Command, io: CliIo): void {
                       skipped: result.tests.skipped,
                     }
                   : null,
+                ...(source.notices?.length ? { notices: source.notices } : {}),
                 steps: result.log.steps,
                 totalMs: Math.round(result.totalMs),
               },
@@ -198,14 +232,19 @@ async function createRegistered(
   spec: ServerSpec,
   specDir: string,
   opts: {
+    secretEnv?: Record<string, string>;
+    extraFiles?: Record<string, string>;
     home: string | undefined;
     force: boolean;
+    allowOutsidePaths: boolean;
     typecheck: boolean;
     tests: boolean;
+    unsafeNoSandbox: boolean;
     securityThreshold: Severity;
     json: boolean;
   },
 ): Promise<void> {
+  const { createControlPlane } = await import('../../deploy/control-plane.js');
   const cp = createControlPlane({
     home: opts.home,
     registryUrl: loadConfig().registryUrl,
@@ -216,12 +255,21 @@ async function createRegistered(
       spec,
       specDir,
       force: opts.force,
+      ...(opts.allowOutsidePaths ? { allowOutsidePaths: true } : {}),
       typecheck: opts.typecheck,
       runTests: opts.tests,
+      ...(opts.unsafeNoSandbox ? { unsafeNoSandbox: true } : {}),
       securityThreshold: opts.securityThreshold,
       actor: cliActor(),
+      ...(opts.extraFiles ? { extraFiles: opts.extraFiles } : {}),
       onProgress: progressPrinter(io, opts.json),
     });
+    if (opts.secretEnv) {
+      const file = cp.layout.envFile(outcome.name);
+      // Loaded here: secrets.js pulls in the spec model (zod), which `--help` must not pay for.
+      const { readEnvFile, writeEnvFile } = await import('../../platform/secrets.js');
+      writeEnvFile(file, { ...readEnvFile(file), ...opts.secretEnv });
+    }
     if (opts.json) io.stdout(`${JSON.stringify({ ok: true, registered: true, ...outcome }, null, 2)}\n`);
     else
       io.stderr(
@@ -229,5 +277,25 @@ async function createRegistered(
       );
   } finally {
     await cp.close();
+  }
+}
+
+/** `<project>/.env` with the server's secret variables, created 0600 (the generated .gitignore lists it). */
+function writeProjectEnv(
+  { readEnvFile }: typeof Secrets,
+  projectDir: string,
+  env: Record<string, string>,
+): void {
+  const file = join(projectDir, '.env');
+  const merged = { ...readEnvFile(file), ...env };
+  const text = Object.entries(merged)
+    .map(([k, v]) => `${k}=${JSON.stringify(v)}`)
+    .join('\n');
+  const fd = openSync(file, 'w', 0o600);
+  try {
+    fchmodSync(fd, 0o600);
+    writeSync(fd, `${text}\n`);
+  } finally {
+    closeSync(fd);
   }
 }

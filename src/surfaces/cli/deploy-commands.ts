@@ -2,18 +2,24 @@
  * The deployment verbs of the command line (deploy, list, status, logs, stop, start, remove, supervisor, and
  * `test` against a deployed server): a thin layer over the control plane. Tables for people, `--format json`
  * for scripts.
+ *
+ * The control plane (targets, docker, MCP client) is loaded by the verbs that need it; `list` reads the
+ * registry and pings the supervisor only. Verbs that read server state check the supervisor
+ * (supervisor-check.ts).
  */
 import { userInfo } from 'node:os';
 import { type Command, Option } from 'commander';
 import { FactoryError } from '../../core/errors/index.js';
 import type { ServerSpec } from '../../core/spec/model.js';
-import { createControlPlane, type LocalControlPlane } from '../../deploy/control-plane.js';
+import type { LocalControlPlane } from '../../deploy/control-plane.js';
+import type { SupervisorLink } from '../../deploy/targets/local/link.js';
 import { parseProcessId } from '../../deploy/targets/local/proc.js';
 import { DEFAULT_TARGET, TARGET_NAMES, type TargetName } from '../../deploy/targets/names.js';
 import type { ServerStatusReport } from '../../deploy/types.js';
 import { loadConfig } from '../../platform/config.js';
 import type { DeploymentRecord, ServerRecord } from '../../store/index.js';
-import { runSupervisorProcess } from './supervisor-daemon.js';
+import { checkSupervisor, describeSupervisorState, type SupervisorState } from './supervisor-check.js';
+import { registerSupervisorCommand } from './supervisor-command.js';
 
 export interface DeployIo {
   stdout: (s: string) => void;
@@ -39,20 +45,39 @@ export function cliActor(): string {
   }
 }
 
-function plane(opts: { home?: string }): LocalControlPlane {
-  return createControlPlane({
-    home: opts.home,
-    registryUrl: loadConfig().registryUrl,
-  });
+/** The control plane of `--home`; it starts a supervisor on demand unless MCP_FACTORY_SUPERVISOR_AUTOSTART=off. */
+export async function plane(
+  opts: { home?: string },
+  autoStartSupervisor = loadConfig().supervisorAutostart,
+): Promise<LocalControlPlane> {
+  const { createControlPlane } = await import('../../deploy/control-plane.js');
+  return createControlPlane({ home: opts.home, registryUrl: loadConfig().registryUrl, autoStartSupervisor });
 }
 
 async function withPlane<T>(opts: { home?: string }, fn: (cp: LocalControlPlane) => Promise<T>): Promise<T> {
-  const cp = plane(opts);
+  const cp = await plane(opts);
   try {
     return await fn(cp);
   } finally {
     await cp.close();
   }
+}
+
+/** Check the supervisor against the recorded deployments; prints its warning or notice (text output only). */
+async function superviseCheck(
+  io: DeployIo,
+  link: SupervisorLink,
+  home: string,
+  deployments: readonly DeploymentRecord[],
+  asJson: boolean,
+): Promise<SupervisorState> {
+  const state = await checkSupervisor(link, deployments, {
+    home,
+    autoStart: loadConfig().supervisorAutostart,
+  });
+  // The warning goes to stderr in JSON mode too: a script may ignore the field, a person must not miss it.
+  if (state.warning || !asJson) io.stderr(describeSupervisorState(state));
+  return state;
 }
 
 /** Fixed-width table; the last column is not padded. */
@@ -123,6 +148,11 @@ export function registerDeployCommands(program: Command, io: DeployIo, helpers: 
     )
     .option('--spec <file>', 'create and register this spec first (a new revision when it exists)')
     .option('--no-tests', "with --spec: skip the generated server's own tests")
+    .option('--runtime <name>', 'docker target: OCI runtime of the container, e.g. runsc (gVisor)')
+    .option(
+      '--unsafe-no-sandbox',
+      'where no sandbox (bubblewrap) is available, run generated code unconfined with your user rights instead of refusing',
+    )
     .option('--home <dir>', 'factory home (default MCP_FACTORY_HOME or ~/.mcp-factory)')
     .addOption(formatOption())
     .action(
@@ -134,6 +164,8 @@ export function registerDeployCommands(program: Command, io: DeployIo, helpers: 
           env: string[];
           spec?: string;
           tests: boolean;
+          unsafeNoSandbox?: boolean;
+          runtime?: string;
           home?: string;
           format: string;
         },
@@ -157,12 +189,19 @@ export function registerDeployCommands(program: Command, io: DeployIo, helpers: 
             if (name && name !== spec.name)
               throw new FactoryError('INVALID_ARGUMENTS', `the spec is named ${spec.name}, not ${name}`);
             name = spec.name;
+            // Before anything is created or registered: a deploy that cannot run must leave nothing behind.
+            const missing = await cp.missingEnv(spec, opts.target, env);
+            if (missing.length > 0) {
+              const { missingEnvError } = await import('../../deploy/control-plane.js');
+              throw missingEnvError(spec.name, missing);
+            }
             if (!asJson) io.stderr(`Creating ${spec.name}@${spec.version} in ${cp.layout.home}\n`);
             created = await cp.create({
               spec,
               specDir: dir,
               force: true,
               runTests: opts.tests,
+              ...(opts.unsafeNoSandbox ? { unsafeNoSandbox: true } : {}),
               actor: cliActor(),
               onProgress: (e) => {
                 if (asJson || e.status === 'start') return;
@@ -179,6 +218,8 @@ export function registerDeployCommands(program: Command, io: DeployIo, helpers: 
             target: opts.target,
             ...(port !== undefined ? { port } : {}),
             ...(Object.keys(env).length ? { env } : {}),
+            ...(opts.unsafeNoSandbox ? { unsafeNoSandbox: true } : {}),
+            ...(opts.runtime !== undefined ? { runtime: opts.runtime } : {}),
             actor: cliActor(),
           });
           if (asJson) json({ ok: true, ...(created ? { created } : {}), deployment: d });
@@ -194,14 +235,31 @@ export function registerDeployCommands(program: Command, io: DeployIo, helpers: 
     .option('--home <dir>', 'factory home')
     .addOption(formatOption())
     .action(async (opts: { all?: boolean; home?: string; format: string }) => {
-      await withPlane(opts, async (cp) => {
-        const registry = await cp.registry();
+      // No control plane: the registry and the supervisor's channel are all a table needs (start-up time).
+      const [{ homeLayout }, { openRegistry }, { SupervisorLink }] = await Promise.all([
+        import('../../platform/home.js'),
+        import('../../store/index.js'),
+        import('../../deploy/targets/local/link.js'),
+      ]);
+      const config = loadConfig();
+      const layout = homeLayout(opts.home ?? config.home);
+      const registry = await openRegistry({ home: layout.home, url: config.registryUrl });
+      try {
+        let deployments = await registry.listDeployments();
+        const link = new SupervisorLink(layout, {
+          autoStart: config.supervisorAutostart,
+          registryUrl: config.registryUrl,
+        });
+        const supervisor = await superviseCheck(io, link, layout.home, deployments, opts.format === 'json');
+        if (supervisor.restarted) deployments = await registry.listDeployments(); // after its first pass
         const servers: ServerRecord[] = await registry.listServers({ includeRemoved: opts.all ?? false });
-        const deployments = await cp.listDeployments();
         const byServer = new Map<string, DeploymentRecord[]>();
         for (const d of deployments) byServer.set(d.server, [...(byServer.get(d.server) ?? []), d]);
         if (opts.format === 'json') {
-          json({ servers: servers.map((s) => ({ ...s, deployments: byServer.get(s.name) ?? [] })) });
+          json({
+            servers: servers.map((s) => ({ ...s, deployments: byServer.get(s.name) ?? [] })),
+            supervisor,
+          });
           return;
         }
         if (servers.length === 0) {
@@ -226,7 +284,9 @@ export function registerDeployCommands(program: Command, io: DeployIo, helpers: 
         io.stdout(
           table(['NAME', 'STATUS', 'REV', 'VERSION', 'TARGET', 'STATE', 'PID', 'UP', 'ENDPOINT'], rows),
         );
-      });
+      } finally {
+        await registry.close();
+      }
     });
 
   program
@@ -237,9 +297,18 @@ export function registerDeployCommands(program: Command, io: DeployIo, helpers: 
     .addOption(formatOption())
     .action(async (name: string, opts: { home?: string; format: string }) => {
       await withPlane(opts, async (cp) => {
+        const registry = await cp.registry();
+        await registry.getServer(name); // REGISTRY_NOT_FOUND before anything else
+        const supervisor = await superviseCheck(
+          io,
+          cp.supervisor,
+          cp.layout.home,
+          await registry.listDeployments({ server: name }),
+          opts.format === 'json',
+        );
         const report: ServerStatusReport = await cp.status(name);
         if (opts.format === 'json') {
-          json(report);
+          json({ ...report, supervisor });
           return;
         }
         const s = report.server;
@@ -296,6 +365,15 @@ export function registerDeployCommands(program: Command, io: DeployIo, helpers: 
       if (opts.follow) process.once('SIGINT', onSignal);
       try {
         await withPlane(opts, async (cp) => {
+          const registry = await cp.registry();
+          await registry.getServer(name);
+          await superviseCheck(
+            io,
+            cp.supervisor,
+            cp.layout.home,
+            await registry.listDeployments({ server: name }),
+            false,
+          );
           for await (const line of cp.logs(name, {
             tail,
             follow: opts.follow ?? false,
@@ -332,65 +410,7 @@ export function registerDeployCommands(program: Command, io: DeployIo, helpers: 
       });
   }
 
-  program
-    .command('supervisor')
-    .description('the supervisor of local deployments: start (in the background), status, stop')
-    .argument('[action]', 'start | status | stop', 'start')
-    .option('--foreground', 'start: run in this process until SIGTERM/SIGINT (for systemd and containers)')
-    .option(
-      '--stop-servers',
-      'stop: also stop every server (default: they keep running and are adopted later)',
-    )
-    .option('--home <dir>', 'factory home')
-    .addOption(formatOption())
-    .action(
-      async (
-        action: string,
-        opts: { foreground?: boolean; stopServers?: boolean; home?: string; format: string },
-      ) => {
-        if (!['start', 'status', 'stop'].includes(action))
-          throw new FactoryError(
-            'INVALID_ARGUMENTS',
-            `unknown supervisor action ${action}: start, status or stop`,
-          );
-        const cp = plane(opts);
-        try {
-          if (action === 'start' && opts.foreground) {
-            await cp.close();
-            const code = await runSupervisorProcess({
-              home: cp.layout.home,
-              registryUrl: loadConfig().registryUrl,
-              write: io.stderr,
-            });
-            if (code !== 0) helpers.exit(code);
-            return;
-          }
-          if (action === 'start') {
-            const info = await cp.supervisor.ensure();
-            if (opts.format === 'json') json({ ok: true, running: true, ...info });
-            else io.stdout(`✔ supervisor running (pid ${info.pid}), log ${cp.layout.supervisorLog}\n`);
-            return;
-          }
-          if (action === 'status') {
-            const info = await cp.supervisor.ping();
-            if (opts.format === 'json') json({ running: Boolean(info), ...(info ?? {}) });
-            else if (info)
-              io.stdout(
-                `supervisor running: pid ${info.pid}, since ${info.startedAt}, ${info.deployments} local deployment(s)\n  home ${info.home}\n  registry ${info.registry}\n  log ${cp.layout.supervisorLog}\n`,
-              );
-            else io.stdout(`supervisor not running (home ${cp.layout.home})\n`);
-            if (!info) helpers.exit(6);
-            return;
-          }
-          const stopped = await cp.supervisor.shutdown(opts.stopServers ?? false);
-          if (opts.format === 'json')
-            json({ ok: true, wasRunning: stopped, stopServers: opts.stopServers ?? false });
-          else io.stdout(stopped ? '✔ supervisor stopped\n' : 'supervisor was not running\n');
-        } finally {
-          await cp.close();
-        }
-      },
-    );
+  registerSupervisorCommand(program, io, helpers);
 }
 
 /** `mcp-factory test NAME …` when NAME is not a directory: the same verbs against the deployed server. */

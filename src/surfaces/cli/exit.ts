@@ -4,6 +4,7 @@
  * file:line:col for people, one JSON object for scripts).
  */
 import { ERROR_CODES, type FactoryError, formatIssue, type Issue } from '../../core/errors/index.js';
+import { logExcerpt } from '../../deploy/log-excerpt.js';
 import type { CliIo } from './io.js';
 
 export const EXIT = {
@@ -25,8 +26,11 @@ export class ExitSignal extends Error {
 }
 
 export function exitCodeFor(error: FactoryError): number {
+  // Code the code check refused is a security refusal even when another issue of the spec is listed first.
+  if (error.issues.some((i) => i.code === 'SPEC_UNSAFE_CODE')) return EXIT.SECURITY_BLOCKED;
   switch (error.code) {
     case 'SECURITY_BLOCKED':
+    case 'SPEC_UNSAFE_CODE':
       return EXIT.SECURITY_BLOCKED;
     case 'TYPECHECK_FAILED':
     case 'GENERATED_TESTS_FAILED':
@@ -43,6 +47,8 @@ export function exitCodeFor(error: FactoryError): number {
     case 'DEPLOY_FAILED':
     case 'DEPLOY_TIMEOUT':
     case 'DEPLOY_TARGET_UNAVAILABLE':
+    case 'DEPLOY_MISSING_ENV':
+    case 'DEPLOY_PORT_IN_USE':
     case 'SUPERVISOR_RUNNING':
     case 'SUPERVISOR_UNAVAILABLE':
       return EXIT.DEPLOYMENT;
@@ -64,7 +70,17 @@ export function printError(io: CliIo, error: FactoryError, json: boolean): void 
   const single = issues.length === 1 && issues[0]!.message === error.message;
   if (!single) io.stderr(`✖ ${error.message}\n`);
   for (const issue of issues) io.stderr(`${single ? '✖ ' : ''}${formatIssue(issue)}\n`);
+  // A deployment's captured output (a server's or the supervisor's log) is capped: a few short lines, never a
+  // bundle's source; the log path says where the rest is. Build output (type errors, failing tests) stays whole.
   const output = error.details?.output;
-  if (typeof output === 'string') io.stderr(`\n${output}\n`);
+  if (typeof output === 'string' && output.trim()) {
+    const shown =
+      exitCodeFor(error) === EXIT.DEPLOYMENT
+        ? logExcerpt(output.split('\n'), { maxLines: 10, maxChars: 240 }).join('\n')
+        : output;
+    io.stderr(`\n${shown}\n`);
+  }
+  const log = error.details?.log;
+  if (typeof log === 'string') io.stderr(`  log: ${log}\n`);
   if (!issues.length) io.stderr(`  hint: ${String(error.details?.hint ?? ERROR_CODES[error.code].hint)}\n`);
 }

@@ -4,6 +4,10 @@
  *
  * This file assembles the program (the order of registration is the order of `--help`) and maps what a
  * command throws to an exit code; each verb lives in its own *-command(s).ts file.
+ *
+ * Start-up time: registering a verb must stay cheap. A verb file imports only commander and light modules at
+ * the top and loads its subsystem (build, LLM, OpenAPI, docker, MCP SDK, the control plane) with `await
+ * import()` inside its action; test/cli-life/startup.test.ts fails when `--help`, `list` or `status` load one.
  */
 import { Command, CommanderError } from 'commander';
 import { FactoryError } from '../../core/errors/index.js';
@@ -12,8 +16,8 @@ import { registerCreateCommand } from './create-command.js';
 import { type DeployHelpers, registerDeployCommands } from './deploy-commands.js';
 import { EXIT, ExitSignal, exitCodeFor, printError } from './exit.js';
 import { type CliIo, defaultIo } from './io.js';
+import { registerMaintenanceCommands } from './maintenance-commands.js';
 import { registerServeCommands } from './serve.js';
-import { resolveSource } from './sources.js';
 import { registerTemplateCommands } from './templates.js';
 import { registerTestCommand } from './test-command.js';
 import { registerValidateCommand } from './validate-command.js';
@@ -34,6 +38,7 @@ export function buildProgram(io: CliIo = defaultIo): Command {
   registerValidateCommand(program, io);
   registerTestCommand(program, io, deployHelpers);
   registerDeployCommands(program, io, deployHelpers);
+  registerMaintenanceCommands(program, io, deployHelpers.exit);
 
   return program;
 }
@@ -43,6 +48,7 @@ const deployHelpers: DeployHelpers = {
     throw new ExitSignal(code);
   },
   async readSpec(file: string) {
+    const { resolveSource } = await import('./sources.js');
     const { spec, specDir } = await resolveSource({ spec: file });
     return { spec, dir: specDir };
   },

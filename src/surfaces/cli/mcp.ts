@@ -4,7 +4,6 @@
  * Streamable HTTP with the API's bearer tokens and limits.
  */
 import { type Command, Option } from 'commander';
-import { serveFactoryMcpHttp, serveFactoryStdio } from '../mcp/index.js';
 import {
   addHomeOptions,
   addHttpOptions,
@@ -44,6 +43,7 @@ export function registerMcpCommand(program: Command, io: ServeIo): void {
           allowedOrigin?: string[];
         },
     ) => {
+      const { serveFactoryMcpHttp, serveFactoryStdio } = await import('../mcp/index.js'); // not at start-up
       const factory = await openFactory(opts);
       const onerror = (error: Error) => io.stderr(`mcp: ${error.message}\n`);
       try {

@@ -6,15 +6,23 @@
  */
 import { userInfo } from 'node:os';
 import { type Command, InvalidArgumentError, Option } from 'commander';
-import { createControlPlane } from '../../deploy/index.js';
 import type { ControlPlane } from '../../deploy/types.js';
-import { AccessControl, type ApiLimits } from '../../identity/access.js';
-import { TokenStore } from '../../identity/tokens.js';
+import type { ApiLimits } from '../../identity/access.js';
+import type { TokenStore } from '../../identity/tokens.js';
 import { loadConfig } from '../../platform/config.js';
-import { defaultHome, openRegistry, type Registry } from '../../store/index.js';
-import { serveApi } from '../api/index.js';
-import { createFactoryMcpHttp, type FactoryMcpHttp } from '../mcp/index.js';
+import type { Registry } from '../../store/index.js';
+import type { FactoryMcpHttp } from '../mcp/index.js';
 import { registerMcpCommand } from './mcp.js';
+
+// The subsystems below are loaded by the command that runs, not at start-up (`--help` must stay fast).
+const loadStore = () => import('../../store/index.js');
+const loadTokens = () => import('../../identity/tokens.js');
+
+/** The token store of a home (default: MCP_FACTORY_HOME or ~/.mcp-factory). */
+async function openTokens(home: string | undefined): Promise<TokenStore> {
+  const [{ defaultHome }, { TokenStore }] = await Promise.all([loadStore(), loadTokens()]);
+  return TokenStore.open({ home: home ?? defaultHome() });
+}
 
 export interface ServeIo {
   stdout: (s: string) => void;
@@ -97,6 +105,11 @@ export interface Factory {
 
 /** The registry, the control plane over it and the token store of a factory home. */
 export async function openFactory(opts: HomeOptions): Promise<Factory> {
+  const [{ defaultHome, openRegistry }, { TokenStore }, { createControlPlane }] = await Promise.all([
+    loadStore(),
+    loadTokens(),
+    import('../../deploy/index.js'),
+  ]);
   const home = opts.home ?? defaultHome();
   const registryUrl = opts.registry ?? loadConfig().registryUrl;
   const registry = await openRegistry({ home, url: registryUrl });
@@ -153,18 +166,40 @@ function registerTokenCommands(program: Command, io: ServeIo): void {
         intArg(0, 100_000),
       )
       .option('--rate <n>', 'requests per minute (default: the API limit)', intArg(1, 1_000_000))
+      .option(
+        '--allow-code',
+        'let the token create code tools (servers.create.code): their code runs on the factory host; never the default',
+      )
+      .option(
+        '--allow-host-access',
+        'also let it create code tools with code.hostAccess (servers.create.host; needs --allow-code)',
+      )
       .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text')),
   ).action(
-    async (name: string, opts: HomeOptions & { maxServers?: number; rate?: number; format: string }) => {
-      const store = TokenStore.open({ home: opts.home ?? defaultHome() });
+    async (
+      name: string,
+      opts: HomeOptions & {
+        maxServers?: number;
+        rate?: number;
+        format: string;
+        allowCode?: boolean;
+        allowHostAccess?: boolean;
+      },
+    ) => {
+      const store = await openTokens(opts.home);
       const actor = localActor('cli');
+      const scopes = [
+        ...(opts.allowCode ? ['servers.create.code'] : []),
+        ...(opts.allowHostAccess ? ['servers.create.host'] : []),
+      ];
       const created = store.create({
         name,
         maxServers: opts.maxServers,
         requestsPerMinute: opts.rate,
         createdBy: actor,
+        scopes,
       });
-      await auditTokenChange(opts, actor, 'token.create', name, io);
+      await auditTokenChange(opts, actor, 'token.create', name, io, { scopes: created.info.scopes });
       if (opts.format === 'json') {
         io.stdout(`${JSON.stringify({ token: created.token, ...created.info }, null, 2)}\n`);
         return;
@@ -183,8 +218,8 @@ function registerTokenCommands(program: Command, io: ServeIo): void {
       .description('list the tokens (never their values)')
       .option('--all', 'include revoked tokens')
       .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text')),
-  ).action((opts: HomeOptions & { all?: boolean; format: string }) => {
-    const tokens = TokenStore.open({ home: opts.home ?? defaultHome() }).list({ includeRevoked: !!opts.all });
+  ).action(async (opts: HomeOptions & { all?: boolean; format: string }) => {
+    const tokens = (await openTokens(opts.home)).list({ includeRevoked: !!opts.all });
     if (opts.format === 'json') {
       io.stdout(`${JSON.stringify(tokens, null, 2)}\n`);
       return;
@@ -201,9 +236,20 @@ function registerTokenCommands(program: Command, io: ServeIo): void {
       t.maxServers === null ? 'default' : String(t.maxServers),
       t.requestsPerMinute === null ? 'default' : String(t.requestsPerMinute),
       String(t.servers.length),
+      t.scopes.length ? t.scopes.join(',') : '-',
       t.revokedAt ? `revoked ${t.revokedAt.slice(0, 10)}` : 'active',
     ]);
-    const header = ['NAME', 'ID', 'PREFIX', 'CREATED', 'MAX SERVERS', 'RATE/MIN', 'CREATED SERVERS', 'STATE'];
+    const header = [
+      'NAME',
+      'ID',
+      'PREFIX',
+      'CREATED',
+      'MAX SERVERS',
+      'RATE/MIN',
+      'CREATED SERVERS',
+      'SCOPES',
+      'STATE',
+    ];
     const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
     for (const row of [header, ...rows])
       io.stdout(`${row.map((c, i) => (i === row.length - 1 ? c : c.padEnd(widths[i]!))).join('  ')}\n`);
@@ -215,7 +261,7 @@ function registerTokenCommands(program: Command, io: ServeIo): void {
       .description('revoke a token (takes effect on the next request, also in a running API)')
       .argument('<name>', 'token name or id'),
   ).action(async (name: string, opts: HomeOptions) => {
-    const revoked = TokenStore.open({ home: opts.home ?? defaultHome() }).revoke(name);
+    const revoked = (await openTokens(opts.home)).revoke(name);
     await auditTokenChange(opts, localActor('cli'), 'token.revoke', revoked.name, io);
     io.stderr(`Revoked token "${revoked.name}" (${revoked.id}).\n`);
   });
@@ -228,14 +274,16 @@ async function auditTokenChange(
   action: string,
   name: string,
   io: ServeIo,
+  details?: Record<string, unknown>,
 ): Promise<void> {
   let registry: Registry | undefined;
   try {
+    const { defaultHome, openRegistry } = await loadStore();
     registry = await openRegistry({
       home: opts.home ?? defaultHome(),
       url: opts.registry ?? loadConfig().registryUrl,
     });
-    await registry.audit({ actor, action, target: `token:${name}` });
+    await registry.audit({ actor, action, target: `token:${name}`, ...(details ? { details } : {}) });
   } catch (error) {
     io.stderr(`warning: the audit trail was not updated: ${(error as Error).message}\n`);
   } finally {
@@ -266,6 +314,11 @@ export function registerServeCommands(program: Command, io: ServeIo): void {
           mcp?: boolean;
         },
     ) => {
+      const [{ AccessControl }, { serveApi }, { createFactoryMcpHttp }] = await Promise.all([
+        import('../../identity/access.js'),
+        import('../api/index.js'),
+        import('../mcp/index.js'),
+      ]);
       const factory = await openFactory(opts);
       let mcp: FactoryMcpHttp | undefined;
       try {

@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { stringify } from 'yaml';
 import type { CreateResult } from '../../build/create.js';
-import { FactoryError } from '../../core/errors/index.js';
+import { FactoryError, type Issue } from '../../core/errors/index.js';
 import {
   parseSpecOrThrow,
   type ServerSpec,
@@ -34,6 +34,8 @@ export interface SourceOptions extends PromptSourceOptions {
   dynamic?: 'auto' | 'on' | 'off';
   tables?: string[];
   writes?: boolean;
+  /** Database: create this least-privilege role and connect the server with it. */
+  createRole?: string;
 }
 
 export interface ResolvedSource {
@@ -48,6 +50,12 @@ export interface ResolvedSource {
   testEnv?: Record<string, string>;
   /** Lines worth showing (environment variables to set, warnings). */
   notes?: string[];
+  /** Extra files for the generated project (the database role script). */
+  extraFiles?: Record<string, string>;
+  /** Structured warnings (code + hint) the CLI shows, e.g. DB_PRIVILEGED_USER. */
+  notices?: Issue[];
+  /** Secret variables of the server (a created role's URL): stored, never printed or written into the project. */
+  secretEnv?: Record<string, string>;
   /** A source that builds with its own repair loop (natural language) instead of plain createServerProject. */
   create?: (options: PromptCreateOptions) => Promise<CreateResult>;
 }
@@ -175,17 +183,32 @@ export async function resolveSource(opts: SourceOptions): Promise<ResolvedSource
       ...(opts.name ? { name: opts.name } : {}),
       ...(opts.tables?.length ? { includeTables: opts.tables } : {}),
       ...(opts.writes ? { writes: true } : {}),
+      ...(opts.createRole !== undefined ? { roleName: opts.createRole, createRole: true } : {}),
     });
+    const sqlite = /^(sqlite|file):/i.test(opts.db);
+    const envVar = result.report.env[0]?.name ?? (sqlite ? 'DATABASE_PATH' : 'DATABASE_URL');
+    // With a created role the server (and its generated tests) connect as that role, not as the importing user.
+    const connectionUrl = result.createdRole?.url ?? opts.db;
     return {
       spec: checked(result.spec, 'database'),
       input: result.spec,
       specDir: process.cwd(),
       origin: 'database',
       report: result.report,
+      extraFiles: result.files,
+      notices: result.report.notices,
+      ...(result.createdRole
+        ? {
+            secretEnv: { [envVar]: result.createdRole.url },
+            notes: [
+              `created role ${result.createdRole.role}; the server connects as ${result.createdRole.redacted} (the password is stored only as the server's ${envVar})`,
+            ],
+          }
+        : {}),
       // The generated tests run against the imported database (read tools only; write tools are not called).
-      testEnv: /^(sqlite|file):/i.test(opts.db)
+      testEnv: sqlite
         ? { DATABASE_PATH: resolve(opts.db.replace(/^(sqlite|file):(\/\/)?/i, '')) }
-        : { DATABASE_URL: opts.db },
+        : { DATABASE_URL: connectionUrl },
     };
   }
   if (!opts.name)

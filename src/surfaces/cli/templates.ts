@@ -1,6 +1,5 @@
 /** `mcp-factory templates`: the template library, for people (a table) and scripts (JSON). */
 import { type Command, Option } from 'commander';
-import { getTemplate, listTemplates } from '../../sources/templates/index.js';
 
 export function registerTemplateCommands(program: Command, io: { stdout: (s: string) => void }): void {
   program
@@ -8,7 +7,8 @@ export function registerTemplateCommands(program: Command, io: { stdout: (s: str
     .description('list the server templates (use with: create --template NAME --name X --set k=v)')
     .argument('[name]', 'show one template with its variables and environment')
     .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'))
-    .action((name: string | undefined, opts: { format: string }) => {
+    .action(async (name: string | undefined, opts: { format: string }) => {
+      const { getTemplate, listTemplates } = await import('../../sources/templates/index.js');
       const all = listTemplates();
       const chosen = name ? all.filter((t) => t.name === name) : all;
       if (name) getTemplate(name); // throws TEMPLATE_NOT_FOUND with the available names

@@ -5,10 +5,8 @@
  */
 import { statSync } from 'node:fs';
 import { type Command, Option } from 'commander';
-import { connectToProject, runAllCases } from '../../build/verify/cases.js';
 import { FactoryError } from '../../core/errors/index.js';
-import { SERVER_NAME } from '../../core/spec/model.js';
-import { callTool, type ProtocolChoice } from '../../platform/mcp-client/call-tool.js';
+import type { ProtocolChoice } from '../../platform/mcp-client/call-tool.js';
 import { type DeployHelpers, testDeployed } from './deploy-commands.js';
 import { EXIT, ExitSignal } from './exit.js';
 import type { CliIo } from './io.js';
@@ -61,6 +59,12 @@ export function registerTestCommand(program: Command, io: CliIo, deployHelpers: 
         const args = parseJsonArg(argsText, 'the tool arguments');
         if (typeof args !== 'object' || args === null || Array.isArray(args))
           throw new FactoryError('INVALID_ARGUMENTS', 'the tool arguments must be a JSON object');
+        // Loaded here, not at the top: `--help` and the other verbs must not pay for the MCP client.
+        const [{ connectToProject, runAllCases }, { SERVER_NAME }, { callTool }] = await Promise.all([
+          import('../../build/verify/cases.js'),
+          import('../../core/spec/model.js'),
+          import('../../platform/mcp-client/call-tool.js'),
+        ]);
         // A bare name that is not a directory here means a deployed server; paths keep meaning projects.
         if (!isDirectory(dir) && SERVER_NAME.test(dir)) {
           await testDeployed(io, deployHelpers, dir, tool, args as Record<string, unknown>, {

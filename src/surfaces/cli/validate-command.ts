@@ -4,7 +4,6 @@
  */
 import { type Command, Option } from 'commander';
 import type { CliIo } from './io.js';
-import { resolveSource } from './sources.js';
 
 export function registerValidateCommand(program: Command, io: CliIo): void {
   program
@@ -14,6 +13,7 @@ export function registerValidateCommand(program: Command, io: CliIo): void {
     .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'))
     .option('--json', 'same as --format json')
     .action(async (file: string, opts: { format: string; json?: boolean }) => {
+      const { resolveSource } = await import('./sources.js'); // not on the path of `--help`
       const { spec } = await resolveSource({ spec: file });
       const summary = {
         ok: true,

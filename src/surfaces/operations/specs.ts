@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { MAX_SPEC_BYTES } from '../../core/spec/index.js';
 import type { ControlPlane, CreateOutcome } from '../../deploy/types.js';
+import { authorizeSpec } from '../../identity/policy.js';
 import { defineOperation, type OperationContext } from './operation.js';
 import { CreateOutcomeSchema, NaturalBody, ValidationSchema } from './schemas.js';
 import { checkSpecSource, specFromSource } from './spec-input.js';
@@ -89,6 +90,8 @@ export const createServer = defineOperation({
   permission: 'servers.create',
   handler: async (context, input) => {
     const spec = specFromSource(input, { allowLocalFiles: context.allowLocalFiles });
+    // Code tools run on the factory's machines: the caller needs the permission before anything is built.
+    authorizeSpec(context.policy, context.subject, spec);
     const reservation = await context.reserveCreate?.(spec.name);
     try {
       const outcome = await withSpecDir(context, 'mcpf-api-', (specDir) =>
@@ -125,6 +128,8 @@ export const createServerFromDescription = defineOperation({
         specDir,
         ...(input.name ? { name: input.name } : {}),
         build: async (spec, ctx) => {
+          // A drafted spec is held to the same permissions as one the caller wrote.
+          authorizeSpec(context.policy, context.subject, spec);
           // The quota is reserved once the name is known; repairs of the same server reuse it.
           const reservation = release ? undefined : await context.reserveCreate?.(spec.name);
           if (reservation) release = () => reservation.release();

@@ -3,11 +3,13 @@
  * (compileSql) and run with better-sqlite3, so quoting, placeholder lexing and renaming are checked on a real
  * database without building a server (the Chinook suites do that).
  */
+
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { pageQuery } from '../../../runtime/sql-page.js';
 import { compileSql, IDENTIFIER, type Tool, validateSpec } from '../../../src/core/spec/index.js';
 import { type ImportDatabaseResult, importDatabase } from '../../../src/sources/database/index.js';
 
@@ -70,7 +72,23 @@ function run(
   );
   const all: Record<string, unknown> = { ...defaults, ...args };
   const values = params.map((p) => (all[p] === undefined ? null : all[p]));
-  const statement = db.prepare(sql.paginate ? `SELECT * FROM (${text}) AS mcp_page LIMIT 51 OFFSET 0` : text);
+  if (sql.paginate) {
+    // The page query exactly as the runtime builds it (keyset order over the hostile column names).
+    const page = pageQuery(
+      {
+        defaultLimit: 50,
+        maxLimit: 1000,
+        tool: tool.name,
+        dialect: 'sqlite',
+        ...(typeof sql.paginate === 'object' ? { keyset: sql.paginate } : {}),
+      },
+      text,
+      values,
+      all,
+    );
+    return db.prepare(page.text).all(...page.values) as Array<Record<string, unknown>>;
+  }
+  const statement = db.prepare(text);
   if (statement.reader) return statement.all(...values) as Array<Record<string, unknown>>;
   return { changes: statement.run(...values).changes };
 }

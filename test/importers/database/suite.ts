@@ -378,7 +378,8 @@ export function chinookSuite(kind: Kind, load: (work: string) => Promise<LoadedD
         for (const direction of ['asc', 'desc'] as const) {
           const page = await structured('list_track', { sort, direction, limit: 25 });
           const direct = await db.query(
-            `SELECT ${pk} AS id FROM ${q(db.n('track'))} ORDER BY ${q(sort)} ${direction.toUpperCase()}, ${pk} ASC LIMIT 25`,
+            // Keyset pages: the primary-key tiebreak follows the direction (desc is the exact reverse of asc).
+            `SELECT ${pk} AS id FROM ${q(db.n('track'))} ORDER BY ${q(sort)} ${direction.toUpperCase()}, ${pk} ${direction.toUpperCase()} LIMIT 25`,
           );
           expect(ids(page.rows!, db.n('track_id')), `${sort} ${direction}`).toEqual(ids(direct, 'id'));
         }
@@ -418,7 +419,7 @@ export function chinookSuite(kind: Kind, load: (work: string) => Promise<LoadedD
       );
       const pk = q(db.n('track_id'));
       const direct = await db.query(
-        `SELECT ${pk} AS id FROM ${q(db.n('track'))} ORDER BY ${q(db.n('genre_id'))} DESC, ${pk} ASC`,
+        `SELECT ${pk} AS id FROM ${q(db.n('track'))} ORDER BY ${q(db.n('genre_id'))} DESC, ${pk} DESC`,
       );
       expect(tracks.pages).toBe(4);
       expect(new Set(tracks.out).size).toBe(3503);

@@ -50,9 +50,10 @@ export const childProcessImportRule: SecurityRule = rule({
   id: 'child-process-import',
   name: 'child_process import',
   pattern: moduleRef('child_process'),
-  severity: 'medium',
-  message: 'Imports child_process; a generated MCP server rarely needs to start processes.',
-  hint: 'Remove the import, or make sure every spawned command and argument is fixed or strictly validated.',
+  // High (blocking): a generated server that starts processes runs commands on the host it is deployed to.
+  severity: 'high',
+  message: 'Imports child_process: the server can start any program on the host it runs on.',
+  hint: 'Remove the import; a code tool that must start processes is for trusted local use only (code.hostAccess, created with the CLI and --force after review).',
 });
 
 export const vmModuleRule: SecurityRule = rule({

@@ -37,6 +37,8 @@ export interface DockerRunOptions {
   network?: 'bridge' | 'host';
   memoryMb?: number;
   cpus?: number;
+  /** OCI runtime registered with the engine, e.g. `runsc` (gVisor); default: the engine's default (runc). */
+  runtime?: string | undefined;
 }
 
 export interface ContainerState {
@@ -131,6 +133,24 @@ export class DockerEngine {
     }
   }
 
+  /** The OCI runtimes registered with the engine (`docker info` → Runtimes), e.g. runc, runsc. */
+  async runtimes(): Promise<string[]> {
+    await this.ping();
+    const info = (await this.docker.info()) as { Runtimes?: Record<string, unknown> };
+    return Object.keys(info.Runtimes ?? {}).sort();
+  }
+
+  /** Refuse a runtime the engine does not know, with how to register it (DEPLOY_RUNTIME_UNAVAILABLE). */
+  async ensureRuntime(runtime: string): Promise<void> {
+    const known = await this.runtimes();
+    if (known.includes(runtime)) return;
+    throw new FactoryError(
+      'DEPLOY_RUNTIME_UNAVAILABLE',
+      `the Docker engine has no runtime ${JSON.stringify(runtime)} (registered: ${known.join(', ') || 'none'})`,
+      { details: { runtime, registered: known } },
+    );
+  }
+
   /** Build the image of one revision from its generated project; returns the tag. */
   async build(
     projectDir: string,
@@ -196,6 +216,7 @@ export class DockerEngine {
                 },
               }
             : {}),
+          ...(options.runtime ? { Runtime: options.runtime } : {}),
           ReadonlyRootfs: true,
           Tmpfs: { '/tmp': 'rw,noexec,nosuid,size=64m' },
           Memory: (options.memoryMb ?? 256) * 1024 * 1024,

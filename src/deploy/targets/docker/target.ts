@@ -2,9 +2,13 @@
  * The docker target: converges docker deployments recorded in the registry by building the revision's image
  * (once) and running its container through the Docker Engine client (engine.ts). Environment values live in the
  * local secret store (0600 files, `<home>/secrets/<name>.docker.env`) and reach the container at run time only;
- * the registry holds their names.
+ * the registry holds their names. A deploy may ask for another OCI runtime per server (`--runtime runsc`: gVisor,
+ * a user-space kernel between the server and the host); it must be registered with the engine, and the choice is
+ * kept in `<home>/servers/<name>/docker-runtime` for every later (re)start.
  */
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { join } from 'node:path';
 import { FactoryError } from '../../../core/errors/index.js';
 import { loadConfig } from '../../../platform/config.js';
 import type { HomeLayout } from '../../../platform/home.js';
@@ -12,7 +16,7 @@ import { authHeaders } from '../../../platform/mcp-client/client.js';
 import { probeMcp } from '../../../platform/mcp-client/probe.js';
 import { readEnvFile, removeEnvFile, writeEnvFile } from '../../../platform/secrets.js';
 import type { DeploymentRecord, Registry } from '../../../store/index.js';
-import { probeDeployments, sampleReport } from '../../health.js';
+import { expectedServer, probeDeployments, sampleReport } from '../../health.js';
 import type {
   DeploymentHealth,
   DeploymentTarget,
@@ -33,7 +37,19 @@ export interface DockerDeploymentOptions {
 
 /** Answers slower than this make a container `degraded`. */
 const SLOW_MS = 1000;
+/** An OCI runtime name as dockerd registers them. */
+const RUNTIME_NAME = /^[a-z0-9][a-z0-9._-]{0,63}$/;
 const ACTOR = 'docker-target';
+
+/** Whether 127.0.0.1:port can be bound right now (the address a container's port is published on). */
+function portIsFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.unref();
+    server.once('error', () => resolve(false));
+    server.listen({ port, host: '127.0.0.1', exclusive: true }, () => server.close(() => resolve(true)));
+  });
+}
 
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -70,7 +86,44 @@ export class DockerDeploymentTarget implements DeploymentTarget {
     return this.#options.layout.envFile(`${server}.docker`);
   }
 
+  /** Where a server's container runtime choice is kept (the registry has no field for it). */
+  #runtimeFile(server: string): string {
+    return join(this.#options.layout.serverDir(server), 'docker-runtime');
+  }
+
+  /** The OCI runtime recorded for a server by its last deploy (undefined: the engine's default). */
+  runtimeOf(server: string): string | undefined {
+    try {
+      const name = readFileSync(this.#runtimeFile(server), 'utf8').trim();
+      return RUNTIME_NAME.test(name) ? name : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  async #recordRuntime(context: TargetContext): Promise<void> {
+    const runtime = context.runtime;
+    if (runtime === undefined) {
+      rmSync(this.#runtimeFile(context.server), { force: true });
+      return;
+    }
+    if (!RUNTIME_NAME.test(runtime)) {
+      throw new FactoryError(
+        'INVALID_ARGUMENTS',
+        `--runtime ${JSON.stringify(runtime)} is not a runtime name`,
+      );
+    }
+    await this.engine.ensureRuntime(runtime);
+    mkdirSync(this.#options.layout.serverDir(context.server), { recursive: true, mode: 0o700 });
+    writeFileSync(this.#runtimeFile(context.server), `${runtime}\n`, { mode: 0o600 });
+  }
+
   async ensureAvailable(context: TargetContext): Promise<void> {
+    await this.#ping(context);
+    await this.#recordRuntime(context);
+  }
+
+  async #ping(context: TargetContext): Promise<void> {
     try {
       await this.engine.ping();
     } catch (error) {
@@ -122,6 +175,16 @@ export class DockerDeploymentTarget implements DeploymentTarget {
         if (!built) await this.engine.build(dir, d.server, d.revision, version.version);
         const port = d.port ?? (await freePort());
         const env = this.readEnv(d.server);
+        // A port held by something else makes the container crash-loop while the health check reaches the
+        // other program: refuse up front (after removing this server's own earlier container, which may hold it).
+        await this.engine.remove(d.server);
+        if (!(await portIsFree(port))) {
+          throw new FactoryError(
+            'DEPLOY_PORT_IN_USE',
+            `port ${port} is already in use by another program: ${d.server} was not started`,
+            { details: { port } },
+          );
+        }
         const state = await this.engine.run({
           name: d.server,
           revision: d.revision,
@@ -129,16 +192,22 @@ export class DockerDeploymentTarget implements DeploymentTarget {
           port,
           env,
           network: this.#network,
+          runtime: this.runtimeOf(d.server),
         });
         const endpoint = `http://127.0.0.1:${port}/mcp`;
         const headers = authHeaders(version.spec as Parameters<typeof authHeaders>[0], env);
-        let sample = await probeMcp(endpoint, { headers, timeoutMs: 2000 });
+        const expect = expectedServer(d, { version: version.version });
+        let sample = await probeMcp(endpoint, { headers, timeoutMs: 2000, expect });
         for (let i = 0; i < 60 && !sample.ok; i++) {
           await new Promise((r) => setTimeout(r, 250));
-          sample = await probeMcp(endpoint, { headers, timeoutMs: 2000 });
+          sample = await probeMcp(endpoint, { headers, timeoutMs: 2000, expect });
         }
         if (!sample.ok)
           throw new Error(`the container did not answer MCP at ${endpoint}: ${sample.error ?? 'no answer'}`);
+        // Answering is not enough: the container itself must be up (not restarting between crashes).
+        const now = await this.engine.inspect(d.server);
+        if (!now.running || now.id !== state.id)
+          throw new Error(`the container is not running (${now.status}) although ${endpoint} answers`);
         await registry.updateDeployment(
           d.id,
           { status: 'running', port, endpoint, processId: state.id, lastError: null },
@@ -156,7 +225,7 @@ export class DockerDeploymentTarget implements DeploymentTarget {
 
   async health(
     deployments: DeploymentRecord[],
-    spec: (d: DeploymentRecord) => Promise<{ auth?: unknown }>,
+    spec: (d: DeploymentRecord) => Promise<{ auth?: unknown; version?: unknown }>,
   ): Promise<Map<number, DeploymentHealth>> {
     return probeDeployments(
       deployments.filter((d) => d.target === this.name),

@@ -1,6 +1,7 @@
 /**
  * The supervisor's health monitor: probes each managed server through MCP (platform/mcp-client/probe.ts) and
- * feeds its HealthTracker. While a server starts it is polled every `startPollMs` until it first answers (then
+ * feeds its HealthTracker. A check answered by another server (serverInfo is not this deployment's name and
+ * version: the port was taken) is a failed check, never a start. While a server starts it is polled every `startPollMs` until it first answers (then
  * it counts as started) or `startTimeoutMs` passes (then it is killed: a failed start). Once healthy it is
  * checked every `healthIntervalMs`; `unhealthyRestartAfter` failures in a row kill it as a crash. Adopted
  * processes are not the supervisor's children, so their exit is noticed by polling /proc (watchAdopted).
@@ -40,6 +41,7 @@ export class HealthMonitor {
     const starting = !inst.healthy;
     const sample = await probeMcp(inst.endpoint, {
       headers: inst.headers,
+      expect: inst.expect,
       timeoutMs: starting ? Math.min(config.healthTimeoutMs, START_PROBE_TIMEOUT_MS) : config.healthTimeoutMs,
     });
     if (this.#done(inst)) return;
@@ -55,8 +57,20 @@ export class HealthMonitor {
         });
         this.#ctx.wake();
       } else if (Date.now() - inst.spawnedAt > config.startTimeoutMs) {
-        this.kill(inst, `did not answer MCP within ${config.startTimeoutMs} ms of starting`);
+        this.kill(
+          inst,
+          sample.wrongServer
+            ? `never answered itself within ${config.startTimeoutMs} ms: ${sample.error}`
+            : `did not answer MCP within ${config.startTimeoutMs} ms of starting`,
+        );
         return;
+      } else if (sample.wrongServer && inst.lastHealth !== 'wrong-server') {
+        // Not healthy: the answer came from whatever else holds the port. Said once per instance.
+        appendSupervisorLine(layout.logFile(slot.name), 'another server answers on this port', {
+          pid: inst.pid,
+          error: sample.error,
+        });
+        inst.lastHealth = 'wrong-server';
       }
     } else {
       inst.tracker.record(sample);

@@ -1,12 +1,15 @@
 /**
- * Server log files. Servers write their stdout and stderr straight into `<home>/logs/<name>.log` through file
- * descriptors opened O_APPEND (no pipe through the supervisor), so their output keeps flowing while the
- * supervisor is down or restarting, and a dying supervisor never breaks a server's stderr.
+ * Server log files, `<home>/logs/<name>.log[.1 … .K-1]`: at most K files (MCP_FACTORY_LOG_KEEP, the current one
+ * included) of at most MCP_FACTORY_LOG_MAX_BYTES each, so a server's logs never take more than K × max bytes.
  *
- * Rotation is size-based and copy-truncate (as logrotate's `copytruncate`): the supervisor copies the file to
- * `.1` (shifting `.1…` up to `.K`) and truncates it; writers holding O_APPEND descriptors simply continue at
- * the new end. Lines written in the instant between copy and truncate can be lost — the price of rotating
- * without the writer's cooperation.
+ * The cap holds as bytes are written: a server's stdout/stderr go into a pipe read by a small detached log
+ * writer (log-writer.ts), which checks the file's size before every write and rotates (rename) first when the
+ * next piece would not fit. Writer and server are detached from the supervisor, so output keeps flowing while
+ * the supervisor is down or restarting; the writer ends when the server closes its end of the pipe.
+ *
+ * The supervisor's own lines (appendSupervisorLine) and its periodic sweep (rotateIfNeeded) use copy-truncate
+ * instead of rename, which is also safe for a server adopted from an older supervisor that still writes to the
+ * file through an O_APPEND descriptor of its own.
  */
 import {
   appendFileSync,
@@ -15,13 +18,15 @@ import {
   existsSync,
   mkdirSync,
   openSync,
+  readdirSync,
   readSync,
   renameSync,
   rmSync,
   statSync,
   truncateSync,
 } from 'node:fs';
-import { dirname } from 'node:path';
+import { basename, dirname, join } from 'node:path';
+import { loadConfig } from '../../../platform/config.js';
 
 export function fileSize(file: string): number {
   try {
@@ -31,12 +36,37 @@ export function fileSize(file: string): number {
   }
 }
 
-/** Rotate when larger than `maxBytes`; keeps `keep` old files (`.1` newest). Returns whether it rotated. */
+/** Files of one log that are kept, the current one included (0 and 1 both mean: only the current file). */
+export function keptFiles(keep: number): number {
+  return Math.max(1, Math.floor(keep));
+}
+
+/** Rotated files of `file` numbered `from` or higher (left by a larger MCP_FACTORY_LOG_KEEP) are removed. */
+export function pruneRotated(file: string, from: number): void {
+  const prefix = `${basename(file)}.`;
+  let names: string[];
+  try {
+    names = readdirSync(dirname(file));
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    if (!name.startsWith(prefix)) continue;
+    const n = Number(name.slice(prefix.length));
+    if (Number.isInteger(n) && n >= from) rmSync(join(dirname(file), name), { force: true });
+  }
+}
+
+/**
+ * Copy-truncate rotation when `file` is larger than `maxBytes`, keeping `keep` files in all (`.1` newest).
+ * Returns whether it rotated.
+ */
 export function rotateIfNeeded(file: string, maxBytes: number, keep: number): boolean {
   if (fileSize(file) <= maxBytes) return false;
-  if (keep > 0) {
-    rmSync(`${file}.${keep}`, { force: true });
-    for (let i = keep - 1; i >= 1; i--) {
+  const files = keptFiles(keep);
+  pruneRotated(file, files);
+  if (files > 1) {
+    for (let i = files - 2; i >= 1; i--) {
       if (existsSync(`${file}.${i}`)) renameSync(`${file}.${i}`, `${file}.${i + 1}`);
     }
     copyFileSync(file, `${file}.1`);
@@ -51,15 +81,30 @@ export function openLogForChild(file: string): number {
   return openSync(file, 'a', 0o600);
 }
 
-/** A line from the supervisor itself, in the same JSON-lines shape as the servers' own logs. */
-export function appendSupervisorLine(file: string, msg: string, fields: Record<string, unknown> = {}): void {
+/** Size limits of server logs, from the configuration table (the supervisor's view reads the same variables). */
+function configuredLimits(): { maxBytes: number; keep: number } {
+  const settings = loadConfig(process.env, { onInvalid: 'default' }).supervisor;
+  return { maxBytes: settings.logMaxBytes, keep: settings.logKeep };
+}
+
+/**
+ * A line from the supervisor itself, in the same JSON-lines shape as the servers' own logs. The file is rotated
+ * first when the line would take it over the size limit.
+ */
+export function appendSupervisorLine(
+  file: string,
+  msg: string,
+  fields: Record<string, unknown> = {},
+  limits: { maxBytes: number; keep: number } = configuredLimits(),
+): void {
   try {
     mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
-    appendFileSync(
-      file,
-      `${JSON.stringify({ time: new Date().toISOString(), level: 'info', msg, source: 'supervisor', ...fields })}\n`,
-      { mode: 0o600 },
-    );
+    const line = `${JSON.stringify({ time: new Date().toISOString(), level: 'info', msg, source: 'supervisor', ...fields })}\n`;
+    const size = fileSize(file);
+    if (limits.maxBytes > 0 && size > 0 && size + Buffer.byteLength(line) > limits.maxBytes) {
+      rotateIfNeeded(file, 0, limits.keep);
+    }
+    appendFileSync(file, line, { mode: 0o600 });
   } catch {
     // logging must never break supervision
   }
@@ -101,7 +146,7 @@ function tailOf(file: string, n: number): string[] {
 }
 
 /** The last `n` lines of a log, reaching into rotated files (`.1`, `.2`, …) when the current one is short. */
-export function tailLines(file: string, n: number, keep = 9): string[] {
+export function tailLines(file: string, n: number, keep = 10): string[] {
   let lines = tailOf(file, n);
   for (let i = 1; i <= keep && lines.length < n; i++) {
     if (!existsSync(`${file}.${i}`)) break;

@@ -103,17 +103,28 @@ export interface MarkedProcess {
   /** From `--port N` on its command line. */
   port: number | undefined;
   configHash: string | undefined;
+  /** Started through the sandbox (bwrap): the managed process is bwrap, whose process group holds the server. */
+  sandboxed: boolean;
 }
 
-/** Every live process that is a server of a deployment of `home` (see the module comment for the proof). */
+/**
+ * Every live process that is a server of a deployment of `home` (see the module comment for the proof).
+ * A sandboxed server is the bwrap process running the bundle (its first argument below `<home>/servers/`
+ * ending in /dist/server.mjs); bwrap's own child inside the sandbox inherits its environment and is left out
+ * (a marked process whose parent is marked for the same deployment), the payload carries no markers.
+ */
 export function findMarkedProcesses(home: string): MarkedProcess[] {
   const prefix = `${home}/servers/`;
-  const found: MarkedProcess[] = [];
+  const found: Array<MarkedProcess & { ppid: number }> = [];
   for (const pid of listPids()) {
     if (pid === process.pid) continue;
     const cmd = readCmdline(pid);
-    const bundle = cmd?.[1];
-    if (!cmd || !bundle?.startsWith(prefix) || !bundle.endsWith('/dist/server.mjs')) continue;
+    if (!cmd) continue;
+    const sandboxed = /(?:^|\/)bwrap$/.test(cmd[0] ?? '');
+    const bundle = sandboxed
+      ? cmd.find((a) => a.startsWith(prefix) && a.endsWith('/dist/server.mjs'))
+      : cmd[1];
+    if (!bundle?.startsWith(prefix) || !bundle.endsWith('/dist/server.mjs')) continue;
     const env = readEnviron(pid);
     if (!env || env.get(MARKER_HOME) !== home) continue;
     const id = Number(env.get(MARKER_DEPLOYMENT));
@@ -124,15 +135,20 @@ export function findMarkedProcesses(home: string): MarkedProcess[] {
     const port = portArg > 0 ? Number(cmd[portArg + 1]) : Number.NaN;
     found.push({
       pid,
+      ppid: stat.ppid,
       startTicks: stat.startTicks,
       pgid: stat.pgid,
       deploymentId: id,
       bundle,
       port: Number.isInteger(port) ? port : undefined,
       configHash: env.get(MARKER_CONFIG),
+      sandboxed,
     });
   }
-  return found;
+  const byPid = new Map(found.map((p) => [p.pid, p] as const));
+  return found
+    .filter((p) => byPid.get(p.ppid)?.deploymentId !== p.deploymentId)
+    .map(({ ppid: _ppid, ...p }) => p);
 }
 
 /** The registry's process id of a local deployment: `<pid>:<start ticks>`. */
@@ -168,20 +184,35 @@ export async function terminate(
   pid: number,
   startTicks: number,
   graceMs: number,
+  options: { sandboxed?: boolean } = {},
 ): Promise<'not-running' | 'terminated' | 'killed'> {
   const stat = readStat(pid);
   if (!stat || stat.startTicks !== startTicks || !isRunning(pid)) return 'not-running';
-  const group = stat.pgid === pid;
-  send(pid, 'SIGTERM', group);
+  // A sandbox whose bwrap was killed alone leaves bwrap's inner process, in the group bwrap led: signal that
+  // group (it holds only the sandbox), else the inner process — a PID namespace init — ignores SIGTERM.
+  const orphanedSandbox = options.sandboxed === true && stat.pgid !== pid && !isRunning(stat.pgid);
+  const group = stat.pgid === pid || orphanedSandbox;
+  const target = orphanedSandbox ? stat.pgid : pid;
+  send(target, 'SIGTERM', group);
   // A stopped (SIGSTOP/SIGTSTP) process only acts on SIGTERM once continued — as systemd does, continue it.
-  send(pid, 'SIGCONT', group);
+  send(target, 'SIGCONT', group);
+  // A sandbox's bwrap dies at once on SIGTERM while the server in its group shuts down: wait for the group.
+  const alive = () => isRunning(pid, startTicks) || (group && groupAlive(target));
   const deadline = Date.now() + graceMs;
   while (Date.now() < deadline) {
     await sleep(50);
-    if (!isRunning(pid, startTicks)) return 'terminated';
+    if (!alive()) return 'terminated';
   }
-  if (isRunning(pid, startTicks)) send(pid, 'SIGKILL', group);
+  if (alive()) send(target, 'SIGKILL', group);
   const killDeadline = Date.now() + 5000;
-  while (Date.now() < killDeadline && isRunning(pid, startTicks)) await sleep(25);
+  while (Date.now() < killDeadline && alive()) await sleep(25);
   return 'killed';
+}
+
+/** Whether a live (not zombie) process is still in process group `pgid`. */
+export function groupAlive(pgid: number): boolean {
+  return listPids().some((p) => {
+    const stat = readStat(p);
+    return stat !== undefined && stat.pgid === pgid && stat.state !== 'Z' && stat.state !== 'X';
+  });
 }

@@ -7,12 +7,13 @@
  * a later supervisor can find and verify them. Spawned and adopted servers are handed to the health monitor.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { closeSync } from 'node:fs';
 import type { DeploymentRecord } from '../../../store/index.js';
 import { HealthTracker } from '../../health.js';
 import type { HealthMonitor } from './health-monitor.js';
-import { appendSupervisorLine, openLogForChild, rotateIfNeeded } from './logs.js';
+import { startLogWriter } from './log-writer.js';
+import { appendSupervisorLine, rotateIfNeeded } from './logs.js';
 import { type MarkedProcess, readStat, terminate } from './proc.js';
+import { type Launch, prepareLaunchSync } from './sandbox-launch.js';
 import type { Expected, Instance, Slot, SupervisorContext } from './state.js';
 
 /** Samples a server's health tracker keeps. */
@@ -42,6 +43,7 @@ export class Processes {
     adopted: boolean;
     everHealthy: boolean;
     configHash: string;
+    sandbox: 'bwrap' | 'none';
   }): Instance {
     return {
       pid: fields.pid,
@@ -51,7 +53,9 @@ export class Processes {
       bundle: fields.expected.bundle,
       configHash: fields.configHash,
       headers: fields.expected.headers,
+      expect: fields.expected.expect,
       child: fields.child,
+      sandbox: fields.sandbox,
       adopted: fields.adopted,
       spawnedAt: Date.now(),
       exited: false,
@@ -67,8 +71,10 @@ export class Processes {
   }
 
   /** Start the deployment's server (throws when it cannot be spawned); it becomes the slot's instance. */
-  spawn(slot: Slot, d: DeploymentRecord, expected: Expected): Instance {
+  spawn(slot: Slot, d: DeploymentRecord, expected: Expected, prepared?: Launch): Instance {
     const { config, layout } = this.#ctx;
+    // In the sandbox (sandbox-launch.ts); without a prepared launch the server listens itself (host network).
+    const launch = prepared ?? prepareLaunchSync(layout, d.id, d.server, expected);
     const logFile = layout.logFile(d.server);
     try {
       rotateIfNeeded(logFile, config.logMaxBytes, config.logKeep);
@@ -80,17 +86,22 @@ export class Processes {
       revision: d.revision,
       port: expected.port,
       attempt: slot.startFailures + 1,
+      sandbox: launch.sandbox,
+      ...(launch.network ? { network: launch.network } : {}),
     });
-    const fd = openLogForChild(logFile);
+    // Output goes through a size-capped log writer (log-writer.ts): the cap holds as bytes are written.
+    const log = startLogWriter(logFile, { maxBytes: config.logMaxBytes, keep: config.logKeep });
     let child: ChildProcess;
     try {
-      child = spawn(
-        process.execPath,
-        [expected.bundle, '--transport', 'http', '--host', '127.0.0.1', '--port', String(expected.port)],
-        { cwd: expected.projectDir, detached: true, stdio: ['ignore', fd, fd], env: expected.env },
-      );
+      child = spawn(launch.file, launch.args, {
+        cwd: expected.projectDir,
+        detached: true,
+        stdio: ['ignore', log.writer.stdin ?? 'ignore', log.writer.stdin ?? 'ignore', ...launch.fds],
+        env: expected.env,
+      });
     } finally {
-      closeSync(fd);
+      log.release();
+      launch.release();
     }
     const pid = child.pid;
     if (pid === undefined) {
@@ -105,6 +116,7 @@ export class Processes {
       adopted: false,
       everHealthy: false,
       configHash: expected.configHash,
+      sandbox: launch.sandbox,
     });
     child.on('error', () => undefined);
     child.once('exit', (code, signal) => {
@@ -115,7 +127,13 @@ export class Processes {
     });
     child.unref();
     slot.instance = inst;
-    this.#ctx.log('started server', { server: d.server, deployment: d.id, pid, port: expected.port });
+    this.#ctx.log('started server', {
+      server: d.server,
+      deployment: d.id,
+      pid,
+      port: expected.port,
+      sandbox: launch.sandbox,
+    });
     this.#monitor.schedule(slot, inst, config.startPollMs);
     return inst;
   }
@@ -130,6 +148,7 @@ export class Processes {
       adopted: true,
       everHealthy: d.status === 'running',
       configHash: p.configHash ?? '',
+      sandbox: p.sandboxed ? 'bwrap' : 'none',
     });
     slot.instance = inst;
     appendSupervisorLine(this.#ctx.layout.logFile(d.server), 'adopted running server', {
@@ -147,20 +166,20 @@ export class Processes {
     if (inst.timer) clearTimeout(inst.timer);
     if (slot.instance === inst) slot.instance = undefined;
     if (inst.exited) return;
-    this.#terminateInto(slot, inst.pid, inst.startTicks, reason);
+    this.#terminateInto(slot, inst.pid, inst.startTicks, reason, inst.sandbox === 'bwrap');
   }
 
   /** Stop a process carrying this deployment's marker that the slot does not manage. */
   stopMarked(slot: Slot, p: MarkedProcess, reason: string): void {
     if (slot.stopping.has(p.pid)) return;
-    this.#terminateInto(slot, p.pid, p.startTicks, reason);
+    this.#terminateInto(slot, p.pid, p.startTicks, reason, p.sandboxed);
   }
 
-  #terminateInto(slot: Slot, pid: number, startTicks: number, reason: string): void {
+  #terminateInto(slot: Slot, pid: number, startTicks: number, reason: string, sandboxed: boolean): void {
     const logFile = this.#ctx.layout.logFile(slot.name);
     appendSupervisorLine(logFile, 'stopping server', { pid, reason });
     this.#ctx.log('stopping server', { server: slot.name, deployment: slot.id, pid, reason });
-    const done = terminate(pid, startTicks, this.#ctx.config.stopGraceMs)
+    const done = terminate(pid, startTicks, this.#ctx.config.stopGraceMs, { sandboxed })
       .then((outcome) => appendSupervisorLine(logFile, 'server stopped', { pid, outcome }))
       .catch(() => undefined)
       .finally(() => {
@@ -174,7 +193,7 @@ export class Processes {
   stopOrphan(p: MarkedProcess): void {
     if (this.#orphans.has(p.pid)) return;
     this.#ctx.log('terminating orphan server', { pid: p.pid, deployment: p.deploymentId, bundle: p.bundle });
-    const done = terminate(p.pid, p.startTicks, this.#ctx.config.stopGraceMs)
+    const done = terminate(p.pid, p.startTicks, this.#ctx.config.stopGraceMs, { sandboxed: p.sandboxed })
       .catch(() => undefined)
       .then(() => {
         this.#orphans.delete(p.pid);

@@ -19,8 +19,10 @@ import { createHash } from 'node:crypto';
 import type { FactoryError } from '../../../core/errors/index.js';
 import { homeSeed } from '../../../platform/home.js';
 import { authHeaders } from '../../../platform/mcp-client/client.js';
+import { specNeedsNetwork, sqliteBinds } from '../../../platform/sandbox/index.js';
 import { inheritedEnv, readEnvFile } from '../../../platform/secrets.js';
 import type { DeploymentPatch, DeploymentRecord, ServerRecord, ServerStatus } from '../../../store/index.js';
+import { expectedServer } from '../../health.js';
 import { rotateIfNeeded } from './logs.js';
 import { choosePort, portIsFree } from './ports.js';
 import {
@@ -34,6 +36,7 @@ import {
 } from './proc.js';
 import type { Processes } from './processes.js';
 import { crashed, startFailed } from './restarts.js';
+import { prepareLaunch } from './sandbox-launch.js';
 import {
   type Expected,
   type Instance,
@@ -287,7 +290,12 @@ export class Reconciler {
       }
       let started: Instance;
       try {
-        started = this.#processes.spawn(slot, d, expected);
+        started = this.#processes.spawn(
+          slot,
+          d,
+          expected,
+          await prepareLaunch(this.#ctx.layout, d.id, d.server, expected),
+        );
       } catch (error) {
         await startFailed(this.#ctx, slot, `could not spawn: ${(error as Error).message}`, write);
         return d;
@@ -374,6 +382,9 @@ export class Reconciler {
       },
       configHash,
       headers: authHeaders(version.spec, fileEnv),
+      expect: expectedServer(d, version.spec),
+      network: specNeedsNetwork(version.spec) ? 'host' : 'none',
+      binds: sqliteBinds(version.spec, fileEnv, 'server'),
     };
   }
 }

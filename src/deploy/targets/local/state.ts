@@ -6,6 +6,7 @@
 import type { ChildProcess } from 'node:child_process';
 import type { ServerSpec } from '../../../core/spec/model.js';
 import type { HomeLayout } from '../../../platform/home.js';
+import type { ExpectedServer } from '../../../platform/mcp-client/probe.js';
 import type { DeploymentPatch, Registry } from '../../../store/index.js';
 import type { HealthTracker } from '../../health.js';
 import type { HealthReport } from '../../types.js';
@@ -36,6 +37,8 @@ export interface DeploymentRuntime {
   startFailures: number;
   failed: boolean;
   health: HealthReport;
+  /** How the running process is confined: 'bwrap' (the sandbox) or 'none' (--unsafe-no-sandbox); null: none runs. */
+  sandbox: 'bwrap' | 'none' | null;
 }
 
 /** One server process the supervisor manages (spawned by it, or adopted from a previous supervisor). */
@@ -47,7 +50,11 @@ export interface Instance {
   bundle: string;
   configHash: string;
   headers: Record<string, string>;
+  /** Who must answer health checks (serverInfo): another server on the port is not this one. */
+  expect: ExpectedServer;
   child: ChildProcess | undefined;
+  /** 'bwrap': started in the sandbox; 'none': unconfined (--unsafe-no-sandbox). */
+  sandbox: 'bwrap' | 'none';
   adopted: boolean;
   spawnedAt: number;
   exited: boolean;
@@ -91,11 +98,22 @@ export interface Expected {
   env: Record<string, string>;
   configHash: string;
   headers: Record<string, string>;
+  /** Who must answer health checks (serverInfo name and version). */
+  expect: ExpectedServer;
+  /** 'host' when the spec needs the machine's network (databases, HTTP); default: a private one. */
+  network?: 'none' | 'host';
+  /** Paths outside the project the server must see (SQLite files named by its environment). */
+  binds?: { readOnly: string[]; readWrite: string[] };
 }
 
 export interface VersionInfo {
   artifactHash: string;
-  spec: Pick<ServerSpec, 'auth'> & { http?: { path?: string } };
+  spec: Pick<ServerSpec, 'auth'> & {
+    http?: { path?: string };
+    version?: unknown;
+    connections?: Array<{ type?: unknown; envVar?: unknown; readOnly?: unknown }>;
+    tools?: object[];
+  };
 }
 
 /** Compare-and-set of a deployment's record against the status this pass saw; false when an action intervened. */

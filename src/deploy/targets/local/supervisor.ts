@@ -11,7 +11,7 @@
  * Servers survive the supervisor (detached, logging to their files) and are adopted by the next one.
  * A library: prints nothing and never exits; its own log lines go to `options.log`.
  */
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:net';
 import { FactoryError } from '../../../core/errors/index.js';
 import { type HomeLayout, homeLayout } from '../../../platform/home.js';
@@ -52,6 +52,8 @@ export class Supervisor {
   readonly #options: SupervisorOptions;
   readonly #env: NodeJS.ProcessEnv;
   #registry!: Registry;
+  /** The registry was closed to follow a replaced file, and opening the new one failed: retried each pass. */
+  #reopenPending = false;
   #ownsRegistry = false;
   #server: Server | undefined;
   readonly #monitor: HealthMonitor;
@@ -174,6 +176,7 @@ export class Supervisor {
         restarts: slot.restarts,
         startFailures: slot.startFailures,
         failed: slot.failed,
+        sandbox: inst?.sandbox ?? null,
         health: inst
           ? inst.tracker.report()
           : {
@@ -282,12 +285,40 @@ export class Supervisor {
     }
   }
 
+  /**
+   * registry.db was replaced under this supervisor (e.g. a backup moved into place): open the new file, which is
+   * what every other process now uses. A deleted one is not followed: no registry is created here, and the CLI
+   * refuses to create one while this process holds the deleted file (REGISTRY_HELD), until it is restored.
+   */
+  async #followReplacedRegistry(error: unknown): Promise<void> {
+    const replaced = error instanceof FactoryError && error.code === 'REGISTRY_REPLACED';
+    if (!(replaced || this.#reopenPending) || !this.#ownsRegistry) return;
+    const old = this.#registry;
+    if (!existsSync(old.info().location)) return;
+    // Close first: SQLite names the WAL after the path, so the old connection's WAL must be gone (checkpointed
+    // into the old file) before the new file is opened beside it.
+    await old.close().catch(() => undefined);
+    try {
+      this.#registry = await openRegistry({ home: this.layout.home, url: this.#options.registryUrl });
+    } catch (reopenError) {
+      // Every pass now fails on the closed registry (not REGISTRY_REPLACED): #reopenPending retries there.
+      this.#log('reopening the replaced registry failed', { error: (reopenError as Error).message });
+      this.#reopenPending = true;
+      return;
+    }
+    this.#reopenPending = false;
+    this.#writePidFile();
+    this.#log('registry file was replaced: reopened it', { registry: this.#registry.info().location });
+    this.#wake();
+  }
+
   async #pass(): Promise<void> {
     this.#passesStarted++;
     try {
       await this.#reconciler.pass();
     } catch (error) {
       this.#log('reconciliation pass failed', { error: (error as Error).message });
+      await this.#followReplacedRegistry(error);
     } finally {
       this.#passesCompleted++;
       const done = this.#passWaiters.filter((w) => w.target <= this.#passesCompleted);

@@ -6,13 +6,19 @@
  */
 import { FactoryError } from '../../../core/errors/index.js';
 import type { HomeLayout } from '../../../platform/home.js';
+import { requireSandbox } from '../../../platform/sandbox/index.js';
 import { readEnvFile, removeEnvFile, writeEnvFile } from '../../../platform/secrets.js';
 import type { DeploymentRecord } from '../../../store/index.js';
-import { probeDeployments, sampleReport } from '../../health.js';
-import type { DeploymentHealth, DeploymentTarget, TargetFactoryContext } from '../../target.js';
+import type {
+  DeploymentHealth,
+  DeploymentTarget,
+  TargetContext,
+  TargetFactoryContext,
+} from '../../target.js';
 import type { HealthReport, LogQuery } from '../../types.js';
 import { SupervisorLink } from './link.js';
 import { readLog, tailLines } from './logs.js';
+import { setUnsafeNoSandbox } from './sandbox-launch.js';
 import type { DeploymentRuntime } from './supervisor.js';
 
 export class LocalTarget implements DeploymentTarget {
@@ -35,13 +41,23 @@ export class LocalTarget implements DeploymentTarget {
     return new LocalTarget(context.layout, link);
   }
 
-  async ensureAvailable(): Promise<void> {
+  async ensureAvailable(context: TargetContext): Promise<void> {
     if (process.platform !== 'linux') {
       throw new FactoryError(
         'DEPLOY_TARGET_UNAVAILABLE',
         'the local target needs Linux in this build (its supervisor verifies processes through /proc)',
       );
     }
+    if (context.runtime !== undefined) {
+      throw new FactoryError(
+        'INVALID_ARGUMENTS',
+        `--runtime ${context.runtime} applies to the docker target; local servers run in the bubblewrap sandbox`,
+      );
+    }
+    // Every local server runs in the sandbox; without one, only an explicit opt-out lets it run (recorded for
+    // the supervisor in the server's directory, cleared by any deploy that does not ask for it).
+    const support = requireSandbox(`${context.server}`, { unsafeNoSandbox: context.unsafeNoSandbox });
+    setUnsafeNoSandbox(this.#layout, context.server, !support.available && context.unsafeNoSandbox === true);
   }
 
   readEnv(server: string): Record<string, string> {
@@ -68,7 +84,7 @@ export class LocalTarget implements DeploymentTarget {
 
   async health(
     deployments: DeploymentRecord[],
-    spec: (d: DeploymentRecord) => Promise<{ auth?: unknown }>,
+    spec: (d: DeploymentRecord) => Promise<{ auth?: unknown; version?: unknown }>,
   ): Promise<Map<number, DeploymentHealth>> {
     const out = new Map<number, HealthReport & { runtime?: DeploymentRuntime }>();
     if (deployments.length === 0) return out;
@@ -77,7 +93,10 @@ export class LocalTarget implements DeploymentTarget {
       for (const runtime of live) out.set(runtime.id, { ...runtime.health, runtime });
       return out;
     }
-    // No supervisor: check what the registry says is running, once, from here.
+    // No supervisor: check what the registry says is running, once, from here. The MCP client is loaded only
+    // when there is something to probe (start-up time of `status`).
+    if (!deployments.some((d) => d.status === 'running' && d.endpoint)) return out;
+    const { probeDeployments, sampleReport } = await import('../../health.js');
     return probeDeployments(deployments, {
       spec,
       env: (d) => this.readEnv(d.server),

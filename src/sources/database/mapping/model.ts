@@ -64,6 +64,13 @@ export interface ImportReport {
   /** Tools or columns left out, and why. */
   skipped: Array<{ table: string; what: string; reason: string }>;
   warnings: string[];
+  /**
+   * Structured warnings (code + hint), shown by the CLI: DB_UNTRUSTED_TEXT (comments left out, names flagged)
+   * and, from importDatabase, DB_PRIVILEGED_USER.
+   */
+  notices: Issue[];
+  /** Set by importDatabase: the least-privilege role (its script is a file of the generated project). */
+  role?: { name: string; file: string; created: boolean };
   /** Set by importDatabase: what validateSpec says about the spec (empty when it is valid). */
   issues?: Issue[];
 }

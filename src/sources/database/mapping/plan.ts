@@ -7,6 +7,7 @@ import { NameAllocator, parameterBase, RESERVED_PARAMETERS, snakeSlug } from '..
 import { quoteIdent } from '../quote.js';
 import type { ColumnInfo, ColumnKind, DatabaseSchema } from '../types.js';
 import type { ColumnPlan, ImportReport, TablePlan, TableTools } from './model.js';
+import { shownName } from './screen.js';
 import { describeColumnList, oneLine } from './text.js';
 
 /** Column kinds a client can filter and sort by. */
@@ -31,7 +32,9 @@ export function planTables(schema: DatabaseSchema, report: ImportReport): TableP
 
   const plans: TablePlan[] = [];
   for (const table of schema.tables) {
-    const label = table.schema === schema.defaultSchema ? table.name : `${table.schema}.${table.name}`;
+    const label = shownName(
+      table.schema === schema.defaultSchema ? table.name : `${table.schema}.${table.name}`,
+    );
     const qualified =
       dialect === 'sqlite' || (dialect === 'mysql' && table.schema === schema.defaultSchema)
         ? q(table.name)
@@ -61,7 +64,16 @@ export function planTables(schema: DatabaseSchema, report: ImportReport): TableP
       }
       if (param !== column.name) report.renamed.push({ table: label, column: column.name, parameter: param });
       const ident = q(column.name);
-      const cast = dialect === 'postgresql' && column.castType ? column.castType : undefined;
+      // PostgreSQL: every parameter gets its column type. MySQL/MariaDB: 64-bit keys arrive as strings, and
+      // BIGINT = 'string' compares as DOUBLE there (2^53 + 1 would match 2^53), so they are cast to integers.
+      const cast =
+        dialect === 'postgresql' && column.castType
+          ? column.castType
+          : dialect === 'mysql' && column.precision === 'bigint'
+            ? /unsigned/i.test(column.dataType)
+              ? 'UNSIGNED'
+              : 'SIGNED'
+            : undefined;
       columns.push({
         column,
         param,

@@ -3,13 +3,21 @@
  * by primary key) and search_ (substring over the text columns). Identifiers are quoted by the plan; client
  * values are bound parameters; the sort column and direction are enums compared inside static CASE expressions.
  */
+import type { SqlKeyset } from '../../../core/kinds/sql.js';
 import type { ValueSchema } from '../../../core/spec/model.js';
 import { safeLiteral } from '../quote.js';
 import type { ColumnKind, SqlDialectName } from '../types.js';
-import { type MappingContext, READ_ANNOTATIONS, ROW_OR_NULL, type TableTools } from './model.js';
+import {
+  type ColumnPlan,
+  type MappingContext,
+  READ_ANNOTATIONS,
+  ROW_OR_NULL,
+  type TableTools,
+} from './model.js';
 import { FILTERABLE } from './plan.js';
+import { shownName } from './screen.js';
 import { filterDescription, titleOf } from './text.js';
-import { examplesFor, valueSchema } from './values.js';
+import { examplesFor, keyNote, valueSchema } from './values.js';
 
 /** Column kinds that also get _min/_max filters (unless they are keys or enums). */
 const RANGE = new Set<ColumnKind>(['integer', 'number', 'date', 'datetime']);
@@ -26,7 +34,8 @@ export function addListTool(ctx: MappingContext, t: TableTools): void {
   for (const c of plan.columns) {
     if (!FILTERABLE.has(c.column.kind)) continue;
     params[c.param] = {
-      ...valueSchema(c.column, options),
+      // Key columns filter by exact value: a 64-bit key is a decimal string, as in get_.
+      ...valueSchema(c.column, options, keyColumns.has(c.column.name) ? 'key' : 'read'),
       description: filterDescription(c, table),
     };
     where.push(`(${c.bind(c.param)} IS NULL OR ${c.ident} = ${c.bind(c.param)})`);
@@ -40,12 +49,13 @@ export function addListTool(ctx: MappingContext, t: TableTools): void {
       const p = plan.allocator.take(`${c.param.slice(0, 56)}_${suffix}`);
       params[p] = {
         ...valueSchema(c.column, options),
-        description: `Only rows whose ${c.column.name} is ${word} this value.`,
+        description: `Only rows whose ${shownName(c.column.name)} is ${word} this value.`,
       };
       where.push(`(${c.bind(p)} IS NULL OR ${c.ident} ${op} ${c.bind(p)})`);
     }
   }
   let orderBy = tiebreak;
+  let keyset: SqlKeyset | undefined;
   if (sortable.length > 0) {
     const defaultSort = (pk.find((c) => sortable.includes(c)) ?? sortable[0]!).param;
     params.sort = {
@@ -60,16 +70,32 @@ export function addListTool(ctx: MappingContext, t: TableTools): void {
       default: 'asc',
       description: 'Sort direction.',
     };
-    orderBy = [
-      ...sortable.flatMap((c) => [
-        `CASE WHEN :sort = ${safeLiteral(c.param)} AND :direction = 'asc' THEN ${c.ident} END ASC`,
-        `CASE WHEN :sort = ${safeLiteral(c.param)} AND :direction = 'desc' THEN ${c.ident} END DESC`,
-      ]),
-      ...tiebreak,
-    ];
+    if (t.hasPk) {
+      // Keyset pages (the runtime orders by the sort column, then the primary key): a deep page costs what the
+      // first one does, where OFFSET reads and drops every row before it.
+      const column = (c: ColumnPlan) => ({
+        column: c.column.name,
+        ...(c.column.nullable ? { nullable: true } : {}),
+      });
+      keyset = {
+        key: pk.map((c) => ({ column: c.column.name })),
+        sort: { parameter: 'sort', columns: Object.fromEntries(sortable.map((c) => [c.param, column(c)])) },
+        direction: 'direction',
+      };
+      orderBy = [];
+    } else {
+      orderBy = [
+        ...sortable.flatMap((c) => [
+          `CASE WHEN :sort = ${safeLiteral(c.param)} AND :direction = 'asc' THEN ${c.ident} END ASC`,
+          `CASE WHEN :sort = ${safeLiteral(c.param)} AND :direction = 'desc' THEN ${c.ident} END DESC`,
+        ]),
+        ...tiebreak,
+      ];
+    }
   } else {
     report.warnings.push(`${label} has no sortable column: list_ pages have no stable order`);
   }
+  if (!keyset && t.hasPk) keyset = { key: pk.map((c) => ({ column: c.column.name })) };
   const statement = [
     `SELECT ${t.selectList} FROM ${plan.qualified}`,
     where.length ? `WHERE ${where.join('\n  AND ')}` : '',
@@ -85,7 +111,7 @@ export function addListTool(ctx: MappingContext, t: TableTools): void {
       description: `List rows of the ${t.what}. All filters are optional and combined with AND; sort by one column; results come in pages (pass nextCursor back as cursor). ${t.describeColumns}`,
       parameters: params,
       annotations: READ_ANNOTATIONS,
-      sql: { connection: ctx.connection, statement, result: 'rows', paginate: true },
+      sql: { connection: ctx.connection, statement, result: 'rows', paginate: keyset ?? true },
     },
     'list',
     label,
@@ -104,9 +130,9 @@ export function addGetTool(ctx: MappingContext, t: TableTools): void {
   const params: Record<string, ValueSchema> = {};
   for (const c of pk) {
     params[c.param] = {
-      ...valueSchema(c.column, ctx.options),
+      ...valueSchema(c.column, ctx.options, 'key'),
       required: true,
-      description: `${c.column.name} of the row (primary key${pk.length > 1 ? ' part' : ''}).`,
+      description: `${shownName(c.column.name)}${keyNote(c.column, ctx.options)} of the row (primary key${pk.length > 1 ? ' part' : ''}).`,
     };
   }
   const statement = `SELECT ${t.selectList} FROM ${plan.qualified}\nWHERE ${pk
@@ -116,7 +142,7 @@ export function addGetTool(ctx: MappingContext, t: TableTools): void {
     {
       name: ctx.toolNames.take(`${ctx.prefix}get_${plan.slug}`),
       title: titleOf('Get', label),
-      description: `One row of the ${t.what} by its primary key (${pk.map((c) => c.column.name).join(', ')}), or null. ${t.describeColumns}`,
+      description: `One row of the ${t.what} by its primary key (${pk.map((c) => shownName(c.column.name)).join(', ')}), or null. ${t.describeColumns}`,
       parameters: params,
       annotations: READ_ANNOTATIONS,
       returns: ROW_OR_NULL,
@@ -152,7 +178,7 @@ export function addSearchTool(ctx: MappingContext, t: TableTools): void {
     {
       name: ctx.toolNames.take(`${ctx.prefix}search_${plan.slug}`),
       title: titleOf('Search', label),
-      description: `Rows of the ${t.what} where any text column (${text.map((c) => c.column.name).join(', ')}) contains the query${dialect === 'postgresql' ? ' (case-insensitive)' : ''}. Results come in pages (pass nextCursor back as cursor). ${t.describeColumns}`,
+      description: `Rows of the ${t.what} where any text column (${text.map((c) => shownName(c.column.name)).join(', ')}) contains the query${dialect === 'postgresql' ? ' (case-insensitive)' : ''}. Results come in pages (pass nextCursor back as cursor). ${t.describeColumns}`,
       parameters: {
         query: {
           type: 'string',

@@ -13,6 +13,7 @@ import {
   READ_ANNOTATIONS,
   type ToolInput,
 } from './model.js';
+import { shownName } from './screen.js';
 import { dialectLabel } from './text.js';
 
 export function addQueryTool(ctx: MappingContext): void {
@@ -28,7 +29,7 @@ export function addQueryTool(ctx: MappingContext): void {
       name: ctx.toolNames.take(`${ctx.prefix}query`),
       title: 'Read-only SQL query',
       description: `Run one read-only SQL statement (SELECT, WITH, EXPLAIN, VALUES) on the ${schema.database} ${dialectLabel(schema.kind)} database. Pass values in params and refer to them as ${placeholders}; no comments or multiple statements. At most ${cfg.maxRows ?? 1000} rows; stops after ${cfg.timeoutMs ?? 5000} ms. Tables: ${schema.tables
-        .map((t) => (t.schema === schema.defaultSchema ? t.name : `${t.schema}.${t.name}`))
+        .map((t) => shownName(t.schema === schema.defaultSchema ? t.name : `${t.schema}.${t.name}`))
         .join(', ')
         .slice(0, 4000)}.`,
       parameters: {},

@@ -4,6 +4,7 @@
  */
 import type { ColumnInfo, DatabaseSchema, TableInfo } from '../types.js';
 import type { ColumnPlan, TablePlan } from './model.js';
+import { shownName } from './screen.js';
 
 export function titleOf(verb: string, label: string): string {
   const title = `${verb} ${label}`;
@@ -36,8 +37,8 @@ function kindNote(column: ColumnInfo): string {
 export function filterDescription(c: ColumnPlan, table: TableInfo): string {
   const fk = table.foreignKeys.find((f) => f.columns.length === 1 && f.columns[0] === c.column.name);
   return [
-    `Only rows whose ${c.column.name} equals this value${kindNote(c.column)}.`,
-    fk ? `References ${fk.referencedTable}.${fk.referencedColumns[0]}.` : '',
+    `Only rows whose ${shownName(c.column.name)} equals this value${kindNote(c.column)}.`,
+    fk ? `References ${shownName(fk.referencedTable)}.${shownName(fk.referencedColumns[0] ?? '')}.` : '',
     c.column.comment ? oneLine(c.column.comment) : '',
   ]
     .filter(Boolean)
@@ -47,7 +48,7 @@ export function filterDescription(c: ColumnPlan, table: TableInfo): string {
 /** The description of a create_ parameter: how the database fills it when omitted. */
 export function writeDescription(column: ColumnInfo, usableDefault: string | undefined): string {
   return [
-    `${column.name}${kindNote(column)}.`,
+    `${shownName(column.name)}${kindNote(column)}.`,
     column.autoIncrement ? 'Assigned by the database when omitted.' : '',
     usableDefault !== undefined && !column.autoIncrement ? `Default: ${usableDefault.slice(0, 100)}.` : '',
     column.comment ? oneLine(column.comment) : '',
@@ -65,8 +66,8 @@ export function describeColumnList(plan: TablePlan, pk: ColumnPlan[], table: Tab
       c.column.nullable ? 'nullable' : '',
     ].filter(Boolean);
     const fk = table.foreignKeys.find((f) => f.columns.length === 1 && f.columns[0] === c.column.name);
-    if (fk) notes.push(`→ ${fk.referencedTable}.${fk.referencedColumns[0]}`);
-    return `${c.column.name} (${notes.join(', ')})`;
+    if (fk) notes.push(`→ ${shownName(fk.referencedTable)}.${shownName(fk.referencedColumns[0] ?? '')}`);
+    return `${shownName(c.column.name)} (${notes.join(', ')})`;
   });
   const more = plan.columns.length > 60 ? `, … ${plan.columns.length - 60} more` : '';
   return `Columns: ${parts.join(', ')}${more}.`;

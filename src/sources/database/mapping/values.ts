@@ -10,12 +10,13 @@ import type { ColumnPlan, MappingOptions } from './model.js';
 export function valueSchema(
   column: ColumnInfo,
   options: MappingOptions,
-  use: 'read' | 'write' = 'read',
+  use: 'read' | 'write' | 'key' = 'read',
 ): ValueSchema {
   if (column.enumValues && column.enumValues.length > 0) return { type: 'string', enum: column.enumValues };
   switch (column.kind) {
     case 'integer':
-      if (column.precision === 'bigint' && options.bigint === 'string')
+      // Keys are always exact: a JSON number past 2^53 would silently address another row.
+      if (column.precision === 'bigint' && (options.bigint === 'string' || use === 'key'))
         return { type: 'string', pattern: '^-?[0-9]{1,20}$' };
       return { type: 'integer' };
     case 'number':
@@ -46,7 +47,7 @@ export function examplesFor(
 ): { examples: Array<{ arguments: Record<string, unknown>; skip?: boolean }> } | Record<string, never> {
   const args: Record<string, unknown> = {};
   for (const c of pk) {
-    const schema = valueSchema(c.column, options);
+    const schema = valueSchema(c.column, options, 'key');
     if (schema.enum) args[c.param] = schema.enum[0];
     else if (c.column.kind === 'integer') args[c.param] = schema.type === 'string' ? '1' : 1;
     else if (c.column.kind === 'number') args[c.param] = schema.type === 'string' ? '1' : 1;
@@ -58,4 +59,11 @@ export function examplesFor(
     else return { examples: [{ arguments: {}, skip: true }] };
   }
   return { examples: [{ arguments: args }] };
+}
+
+/** How a key is written when it is not a JSON number. */
+export function keyNote(column: ColumnInfo, options: MappingOptions): string {
+  return valueSchema(column, options, 'key').type === 'string' && column.kind === 'integer'
+    ? ' (a 64-bit integer, as a decimal string such as "9007199254740993")'
+    : '';
 }

@@ -6,8 +6,9 @@
 import type { ValueSchema } from '../../../core/spec/model.js';
 import { analyzeSql } from '../../../core/spec/sql.js';
 import { type MappingContext, ROW_OR_NULL, type TableTools } from './model.js';
+import { shownName } from './screen.js';
 import { oneLine, titleOf, writeDescription } from './text.js';
-import { valueSchema } from './values.js';
+import { keyNote, valueSchema } from './values.js';
 
 export function addWriteTools(ctx: MappingContext, t: TableTools): void {
   const { dialect, options, report } = ctx;
@@ -33,7 +34,7 @@ export function addWriteTools(ctx: MappingContext, t: TableTools): void {
       if (!col.nullable && col.default === undefined) creatable = false;
       report.skipped.push({
         table: label,
-        what: `column ${col.name} in write tools`,
+        what: `column ${shownName(col.name)} in write tools`,
         reason: 'binary columns are not writable',
       });
       continue;
@@ -81,9 +82,9 @@ export function addWriteTools(ctx: MappingContext, t: TableTools): void {
     pk.map((c) => [
       c.param,
       {
-        ...valueSchema(c.column, options),
+        ...valueSchema(c.column, options, 'key'),
         required: true,
-        description: `${c.column.name} of the row (primary key).`,
+        description: `${shownName(c.column.name)}${keyNote(c.column, options)} of the row (primary key).`,
       },
     ]),
   );
@@ -99,7 +100,7 @@ export function addWriteTools(ctx: MappingContext, t: TableTools): void {
     for (const c of updatable)
       set[c.param] = {
         ...valueSchema(c.column, options, 'write'),
-        description: `New ${c.column.name}; omit to keep the current value.${c.column.comment ? ` ${oneLine(c.column.comment)}` : ''}`,
+        description: `New ${shownName(c.column.name)}; omit to keep the current value.${c.column.comment ? ` ${oneLine(c.column.comment)}` : ''}`,
       };
     ctx.addTool(
       {
