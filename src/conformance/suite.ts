@@ -104,10 +104,24 @@ export function suitePaths(engine: string): SuitePaths {
 
 export function ensureSuite(engine: string): SuitePaths {
   const p = suitePaths(engine);
+  // An interrupted or partial npm extraction has been seen to leave the SDK the suite imports without its
+  // JavaScript files: check the one entry the suite loads first, and install afresh when it is missing.
+  const sdkEntry = path.join(
+    p.prefix,
+    'node_modules',
+    '@modelcontextprotocol',
+    'sdk',
+    'dist',
+    'esm',
+    'server',
+    'index.js',
+  );
   const ok = () =>
     exists(p.cli) &&
+    exists(sdkEntry) &&
     (readJson(path.join(p.pkgDir, 'package.json')) as { version?: string }).version === p.version;
   if (!ok()) {
+    fs.rmSync(path.join(p.prefix, 'node_modules'), { recursive: true, force: true });
     npmInstall(p.prefix, `${SUITE_PKG}@${p.version}`);
     if (!ok()) throw new Error(`${SUITE_PKG}@${p.version} did not install into ${p.prefix}`);
   }

@@ -114,7 +114,7 @@ process.stdout.write('created\\n');
     const registry = await cp.registry();
     const outcomes: string[] = [];
     let leftoversSeen = 0;
-    for (const delay of [100, 400, 800, 1200, 1600, 2200, 60_000]) {
+    for (const delay of [100, 400, 800, 1200, 1600, 2200, 3000, 4000, 5500, 60_000]) {
       const child = spawn(process.execPath, [script, home], {
         stdio: ['ignore', 'pipe', 'pipe'],
         detached: true,
