@@ -19,7 +19,20 @@ import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { killAll, LEGACY, median, ROOT, r1, r2, sleep, stopChild, table, tail, track } from './lib.mjs';
+import {
+  killAll,
+  LEGACY,
+  median,
+  onJsonLines,
+  ROOT,
+  r1,
+  r2,
+  sleep,
+  stopChild,
+  table,
+  tail,
+  track,
+} from './lib.mjs';
 
 const ROW_SHAPE = { categories: 20 };
 
@@ -65,23 +78,10 @@ export function startServer(bundle, env) {
   const stderr = tail(child.stderr);
   const waiting = new Map();
   let nextId = 10;
-  let buf = '';
   child.stdin.on('error', () => undefined);
-  child.stdout.setEncoding('utf8');
-  child.stdout.on('data', (d) => {
-    buf += d;
-    for (let nl = buf.indexOf('\n'); nl >= 0; nl = buf.indexOf('\n')) {
-      const line = buf.slice(0, nl);
-      buf = buf.slice(nl + 1);
-      let msg;
-      try {
-        msg = JSON.parse(line);
-      } catch {
-        continue;
-      }
-      waiting.get(msg.id)?.(msg);
-      waiting.delete(msg.id);
-    }
+  onJsonLines(child.stdout, (msg) => {
+    waiting.get(msg.id)?.(msg);
+    waiting.delete(msg.id);
   });
   const exited = new Promise((_, reject) =>
     child.once('exit', (code) => reject(new Error(`server exited (${code}): ${stderr()}`))),

@@ -172,6 +172,26 @@ export function processCpuSeconds(pid) {
 }
 
 /** Collect a child's output so a failure can say why. */
+/** Calls `onMessage` with each JSON line a stream prints (stdio JSON-RPC); lines that are not JSON are skipped. */
+export function onJsonLines(stream, onMessage) {
+  let buf = '';
+  stream.setEncoding('utf8');
+  stream.on('data', (d) => {
+    buf += d;
+    for (let nl = buf.indexOf('\n'); nl >= 0; nl = buf.indexOf('\n')) {
+      const line = buf.slice(0, nl);
+      buf = buf.slice(nl + 1);
+      let msg;
+      try {
+        msg = JSON.parse(line);
+      } catch {
+        continue;
+      }
+      onMessage(msg);
+    }
+  });
+}
+
 export function tail(stream, max = 4000) {
   let text = '';
   stream?.setEncoding('utf8');

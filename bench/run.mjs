@@ -31,6 +31,7 @@ import {
   LEGACY,
   MODERN,
   median,
+  onJsonLines,
   processCpuSeconds,
   ROOT,
   r1,
@@ -273,31 +274,18 @@ async function rawColdStart(args, lines, answerId, check) {
   child.stdin.write(`${lines.map((l) => JSON.stringify(l)).join('\n')}\n`);
   try {
     return await new Promise((resolveMs, reject) => {
-      let buf = '';
       const timer = setTimeout(() => reject(new Error(`no answer to id ${answerId} within 15 s`)), 15_000);
       child.once('error', reject);
       child.once('exit', (code) => reject(new Error(`server exited (${code}) before answering`)));
-      child.stdout.setEncoding('utf8');
-      child.stdout.on('data', (d) => {
-        buf += d;
-        for (let nl = buf.indexOf('\n'); nl >= 0; nl = buf.indexOf('\n')) {
-          const line = buf.slice(0, nl);
-          buf = buf.slice(nl + 1);
-          let msg;
-          try {
-            msg = JSON.parse(line);
-          } catch {
-            continue;
-          }
-          if (msg.id !== answerId) continue;
-          const ms = performance.now() - t0;
-          clearTimeout(timer);
-          try {
-            check?.(msg);
-            resolveMs(ms);
-          } catch (e) {
-            reject(e);
-          }
+      onJsonLines(child.stdout, (msg) => {
+        if (msg.id !== answerId) return;
+        const ms = performance.now() - t0;
+        clearTimeout(timer);
+        try {
+          check?.(msg);
+          resolveMs(ms);
+        } catch (e) {
+          reject(e);
         }
       });
     });

@@ -6,11 +6,12 @@
  * silent fallback. Output kept is bounded, and a run that prints too much is stopped.
  */
 import { spawn } from 'node:child_process';
-import { chownSync, cpSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { chownSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { FACTORY_ROOT } from '../../platform/factory-files.js';
 import {
+  copyOwnedBy,
   nodeHeapArgs,
   requireSandbox,
   sandboxCommand,
@@ -57,11 +58,9 @@ function scratchCopies(dirs: string[], owner: number | undefined): { from: strin
     .filter((dir) => existsSync(dir))
     .map((dir) => {
       const root = mkdtempSync(join(tmpdir(), 'mcpf-scratch-'));
+      if (owner !== undefined) chownSync(root, owner, owner);
       const copy = join(root, 'data');
-      cpSync(dir, copy, { recursive: true });
-      if (owner !== undefined)
-        for (const p of [root, copy, ...readdirSync(copy).map((f) => join(copy, f))])
-          chownSync(p, owner, owner);
+      copyOwnedBy(dir, copy, owner);
       return { from: copy, to: dir };
     });
 }

@@ -12,20 +12,12 @@
  * process, which is the one the supervisor manages and signals (its process group holds the payload), and are
  * removed from the payload's environment, which has no business knowing where the factory home is.
  */
-import {
-  chownSync,
-  cpSync,
-  existsSync,
-  mkdirSync,
-  readdirSync,
-  renameSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs';
+import { chownSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FactoryError } from '../../../core/errors/index.js';
 import type { HomeLayout } from '../../../platform/home.js';
 import {
+  copyOwnedBy,
   detectSandbox,
   listenFdNodeArgs,
   nodeHeapArgs,
@@ -99,15 +91,7 @@ function shippedData(
   const source = join(projectDir, 'data');
   if (!existsSync(source)) return [];
   const copy = join(data, 'shipped');
-  if (!existsSync(copy)) {
-    rmSync(`${copy}.tmp`, { recursive: true, force: true });
-    cpSync(source, `${copy}.tmp`, { recursive: true });
-    if (uid !== undefined) {
-      chownSync(`${copy}.tmp`, uid, uid);
-      for (const f of readdirSync(`${copy}.tmp`)) chownSync(join(`${copy}.tmp`, f), uid, uid);
-    }
-    renameSync(`${copy}.tmp`, copy);
-  }
+  if (!existsSync(copy)) copyOwnedBy(source, copy, uid);
   return [{ from: copy, to: source }];
 }
 
