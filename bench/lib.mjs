@@ -292,7 +292,7 @@ export async function drive(total, concurrency, call) {
  * A bare JSON-RPC-over-HTTP caller (node:http, keep-alive agent, pre-built bodies): the same bytes the SDK
  * client sends for `tools/call`, without the client's own cost, so server differences are not diluted.
  */
-export function rawHttpCaller(url, era, concurrency) {
+export function rawHttpCaller(url, era, concurrency, { tool = 'echo', headers = {} } = {}) {
   const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency });
   const u = new URL(url);
   const baseHeaders =
@@ -307,7 +307,7 @@ export function rawHttpCaller(url, era, concurrency) {
           'content-type': 'application/json',
           'mcp-protocol-version': MODERN,
           'mcp-method': 'tools/call',
-          'mcp-name': 'echo',
+          'mcp-name': tool,
         };
   const meta =
     era === 'legacy'
@@ -324,7 +324,7 @@ export function rawHttpCaller(url, era, concurrency) {
         jsonrpc: '2.0',
         id: i + 1,
         method: 'tools/call',
-        params: { name: 'echo', arguments: { text }, ...(meta ? { _meta: meta } : {}) },
+        params: { name: tool, arguments: { text }, ...(meta ? { _meta: meta } : {}) },
       });
       const req = http.request(
         {
@@ -333,7 +333,7 @@ export function rawHttpCaller(url, era, concurrency) {
           path: u.pathname,
           method: 'POST',
           agent,
-          headers: { ...baseHeaders, 'content-length': Buffer.byteLength(body) },
+          headers: { ...baseHeaders, ...headers, 'content-length': Buffer.byteLength(body) },
         },
         (r) => {
           let data = '';

@@ -5,6 +5,7 @@
  *   2. cold start: spawn the bundled server → first `tools/list` answer over stdio (SDK client and raw JSON-RPC)
  *   3. HTTP `tools/call`: generated echo server vs a hand-written minimal SDK v2 server, interleaved rounds
  *   4. databases (--only=db, see bench/db.mjs): per-call overhead vs the driver, deep pages, RSS soak, start-up
+ *   5. tool search (--only=search, see bench/search-eval.mjs): Recall@1/@5 and MRR vs plain BM25, latency
  *
  *   npm run bench                      # builds, then runs everything (~35–65 s on 2 idle-ish cores)
  *   node bench/run.mjs --only=gen,cold,http --quick --keep
@@ -15,7 +16,7 @@
  * Prints tables and a final `BENCH_JSON {...}` line. Exits 0 when targets are missed (they print MISSED),
  * non-zero only when something actually failed.
  */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, rmSync } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import { cpus, loadavg, totalmem } from 'node:os';
@@ -664,6 +665,18 @@ function roundObj(o) {
   return Object.fromEntries(Object.entries(o).map(([k, v]) => [k, typeof v === 'number' ? r2(v) : v]));
 }
 
+// ---------- tool search ----------
+
+function benchSearch() {
+  const args = [join(ROOT, 'bench', 'search-eval.mjs'), ...(flags.quick ? ['--tools=2000'] : [])];
+  const run = spawnSync(process.execPath, args, { encoding: 'utf8', timeout: 5 * 60_000 });
+  process.stdout.write(run.stdout ?? '');
+  process.stderr.write(run.stderr ?? '');
+  if (run.status !== 0) throw new Error(`bench/search-eval.mjs exited with ${run.status ?? run.signal}`);
+  const line = (run.stdout ?? '').split('\n').find((l) => l.startsWith('SEARCH_EVAL_JSON '));
+  return line ? JSON.parse(line.slice('SEARCH_EVAL_JSON '.length)) : null;
+}
+
 // ---------- main ----------
 
 async function main() {
@@ -715,6 +728,8 @@ async function main() {
     // Not in the default set: builds three databases of 200k rows (PostgreSQL / MariaDB when their URL is set).
     if (only.has('db'))
       results.db = await timed('db', () => benchDb({ api, scratch: SCRATCH, quick: flags.quick }));
+    // Not in the default set: the registry's tool search, quality and latency (its own process and table).
+    if (only.has('search')) results.search = await timed('search', () => benchSearch());
   } finally {
     await Promise.all([...sdkClients].map(closeClient));
     killAll();

@@ -1,12 +1,23 @@
 /**
  * Dynamic mode: many API operations behind three tools (search, describe, invoke) instead of one tool each.
  * Search ranks operations with the shared keyword search (./search/: Unicode-aware, prefix matches, BM25F).
+ * The operations are data (catalogs.json beside server.ts and the bundle), read once at start: as a typed
+ * literal in server.ts, a thousand-odd operations exceed what the TypeScript compiler can check (TS2590).
  */
-import { fromJsonSchema } from '@modelcontextprotocol/server';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { JsonSchemaType } from '@modelcontextprotocol/server';
 import { ToolError } from './errors.js';
 import type { HttpToolDefinition } from './http-client.js';
-import { describeIssue } from './json.js';
-import { createSearchIndex, queryTokens, type SearchDocument, type SearchIndex } from './search/index.js';
+import { describeIssue, isPlainObject } from './json.js';
+import {
+  catalogOperationText,
+  createOperationIndex,
+  type OperationDocument,
+  queryTokens,
+  type SearchIndex,
+} from './search/index.js';
+import { sharedValidator } from './tool-table.js';
 
 export interface CatalogOperation {
   name: string;
@@ -23,13 +34,78 @@ export interface CatalogDefinition {
   operations: CatalogOperation[];
 }
 
-type Validator = ReturnType<typeof fromJsonSchema>;
+type Validator = ReturnType<typeof sharedValidator>;
 
-/** The operation name says most about it (it is made of the method and path or the operationId). */
-const SEARCH_WEIGHTS = { name: 3, title: 2, description: 1 } as const;
+/** The catalog data file: src/catalogs.json, copied to dist/catalogs.json by the build. */
+export const CATALOGS_FILE = 'catalogs.json';
 
-interface OperationDocument extends SearchDocument<keyof typeof SEARCH_WEIGHTS> {
-  op: CatalogOperation;
+const HTTP_METHODS = new Set(['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD']);
+
+/** What is wrong with parsed catalog data, as `<catalog>.operations[i].<field> …`; undefined when it is sound. */
+export function catalogDataProblem(data: unknown): string | undefined {
+  if (!isPlainObject(data)) return 'the top level must be an object of catalogs by name';
+  for (const [name, catalog] of Object.entries(data)) {
+    if (!isPlainObject(catalog)) return `${name} must be an object`;
+    if (catalog.description !== undefined && typeof catalog.description !== 'string')
+      return `${name}.description must be a string`;
+    if (!Array.isArray(catalog.operations)) return `${name}.operations must be an array`;
+    const seen = new Set<string>();
+    for (const [i, op] of catalog.operations.entries()) {
+      const at = `${name}.operations[${i}]`;
+      if (!isPlainObject(op)) return `${at} must be an object`;
+      if (typeof op.name !== 'string' || !op.name) return `${at}.name must be a non-empty string`;
+      if (seen.has(op.name)) return `${at}.name "${op.name}" appears twice`;
+      seen.add(op.name);
+      if (typeof op.description !== 'string') return `${at}.description must be a string`;
+      if (op.title !== undefined && typeof op.title !== 'string') return `${at}.title must be a string`;
+      if (!isPlainObject(op.inputSchema)) return `${at}.inputSchema must be an object`;
+      for (const key of ['defaults', 'annotations'] as const)
+        if (op[key] !== undefined && !isPlainObject(op[key])) return `${at}.${key} must be an object`;
+      const http = op.http;
+      if (!isPlainObject(http)) return `${at}.http must be an object`;
+      if (typeof http.connection !== 'string') return `${at}.http.connection must be a string`;
+      if (typeof http.method !== 'string' || !HTTP_METHODS.has(http.method))
+        return `${at}.http.method must be one of ${[...HTTP_METHODS].join(', ')}`;
+      if (typeof http.path !== 'string') return `${at}.http.path must be a string`;
+    }
+  }
+  return undefined;
+}
+
+/** Read and check the catalog data file; throws an Error naming the file and what is wrong with it. */
+export function loadCatalogs(file: URL | string): Record<string, CatalogDefinition> {
+  const path = file instanceof URL ? fileURLToPath(file) : file;
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new Error(
+      code === 'ENOENT'
+        ? `catalog file ${path} is missing: rebuild the server (the build copies src/${CATALOGS_FILE} beside the bundle)`
+        : `cannot read catalog file ${path}: ${(error as Error).message}`,
+      { cause: error },
+    );
+  }
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch (error) {
+    throw new Error(`catalog file ${path} is not valid JSON: ${(error as Error).message}`, { cause: error });
+  }
+  const problem = catalogDataProblem(data);
+  if (problem) throw new Error(`catalog file ${path} is malformed: ${problem}`);
+  return data as Record<string, CatalogDefinition>;
+}
+
+/** loadCatalogs at process start: a bad file stops the server with one clear line (as main() does). */
+export function loadCatalogsAtStart(file: URL | string): Record<string, CatalogDefinition> {
+  try {
+    return loadCatalogs(file);
+  } catch (error) {
+    process.stderr.write(`${(error as Error).message}\n`);
+    process.exit(2);
+  }
 }
 
 export function createCatalogs(
@@ -41,18 +117,12 @@ export function createCatalogs(
   ) => Promise<unknown>,
 ) {
   const validators = new Map<string, Validator>();
-  const indexes = new Map<string, SearchIndex<OperationDocument>>();
+  const indexes = new Map<string, SearchIndex<OperationDocument<CatalogOperation>>>();
   const indexOf = (catalog: string, operations: CatalogOperation[]) => {
     let index = indexes.get(catalog);
     if (!index) {
-      index = createSearchIndex(
-        operations.map((op) => ({
-          key: op.name,
-          fields: { name: op.name, title: op.title, description: op.description },
-          op,
-        })),
-        SEARCH_WEIGHTS,
-      );
+      // What counts how much, and the English analysis: ./search/operations.ts.
+      index = createOperationIndex(operations, catalogOperationText);
       indexes.set(catalog, index);
     }
     return index;
@@ -78,7 +148,7 @@ export function createCatalogs(
       const found = queryTokens(query).length
         ? indexOf(catalog, operations)
             .search(query, { limit })
-            .map((hit) => hit.document.op)
+            .map((hit) => hit.document.operation)
         : [...operations].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)).slice(0, limit);
       return {
         operations: found.map((op) => ({
@@ -107,7 +177,7 @@ export function createCatalogs(
     const input = { ...op.defaults, ...given };
     let validator = validators.get(op.name);
     if (!validator) {
-      validator = fromJsonSchema(op.inputSchema as Parameters<typeof fromJsonSchema>[0]);
+      validator = sharedValidator(op.inputSchema as JsonSchemaType);
       validators.set(op.name, validator);
     }
     const verdict = await validator['~standard'].validate(input);

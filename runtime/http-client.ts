@@ -1,5 +1,14 @@
-/** Calls to an upstream HTTP API for `http` tools: templated requests, env-based auth, timeouts, retries. */
+/**
+ * Calls to an upstream HTTP API for `http` tools: templated requests, env-based auth, timeouts, retries.
+ * Host names of the spec (base URL, token URL) that resolve to non-public addresses are refused at connect time
+ * (safe-lookup.ts) unless the connection has `allowPrivateAddresses`; literal private addresses in the spec and
+ * base URLs from the `baseUrlEnv` override are the author's or operator's explicit choice and are not checked.
+ */
+import { baseUrlOf } from './base-url.js';
+import { binaryBlock, MAX_BINARY_BYTES, toolContent } from './content.js';
 import { requireEnv, ToolError } from './errors.js';
+import { privateUrlReason } from './net/index.js';
+import { guardedFetch, type PrivateAddressError, privateAddressErrorOf } from './safe-lookup.js';
 import { renderJson, renderText } from './template.js';
 
 export type HeaderValue = string | { env: string };
@@ -22,6 +31,17 @@ export interface HttpConnectionConfig {
       };
   /** Per-request credential from the MCP request (HTTP transport), sent upstream as `target`. */
   passthrough?: { header: string; target: string };
+  /** Spec host names may resolve to loopback/link-local/private addresses (import: --allow-private-base-url). */
+  allowPrivateAddresses?: boolean;
+}
+
+/**
+ * A request value read from the environment at call time (a credential the API declares as a parameter).
+ * Never a tool argument, never logged; `optional`: left out when the variable is unset.
+ */
+export interface EnvValue {
+  env: string;
+  optional?: boolean;
 }
 
 export interface QueryParamStyle {
@@ -34,9 +54,9 @@ export interface HttpToolDefinition {
   connection: string;
   method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE' | 'HEAD';
   path: string;
-  query?: Record<string, string | QueryParamStyle>;
-  headers?: Record<string, string>;
-  cookies?: Record<string, string>;
+  query?: Record<string, string | QueryParamStyle | EnvValue>;
+  headers?: Record<string, string | EnvValue>;
+  cookies?: Record<string, string | EnvValue>;
   bodyEncoding?: 'json' | 'form' | 'multipart' | 'text' | 'binary';
   contentType?: string;
   body?: unknown;
@@ -62,14 +82,17 @@ export async function callHttp(
     upstreamCredential?: string | undefined;
   },
 ): Promise<unknown> {
-  const base = (conn.baseUrlEnv ? process.env[conn.baseUrlEnv] : undefined) || conn.baseUrl;
-  if (!base) requireEnv(conn.baseUrlEnv ?? 'BASE_URL');
+  const base = baseUrlOf(conn);
+  const fromOverride = Boolean(conn.baseUrlEnv && process.env[conn.baseUrlEnv]);
   const url = new URL(
     renderText(def.path, args, encodePathValue).replace(/^\/+/, ''),
-    base!.endsWith('/') ? base : `${base}/`,
+    base.endsWith('/') ? base : `${base}/`,
   );
   for (const [k, v] of Object.entries(def.query ?? {})) {
-    if (typeof v !== 'string') appendStyled(url.searchParams, k, args[v.param], v);
+    if (isEnvValue(v)) {
+      const value = envValue(v, `query parameter ${k}`);
+      if (value !== undefined) url.searchParams.set(k, value);
+    } else if (typeof v !== 'string') appendStyled(url.searchParams, k, args[v.param], v);
     else {
       const value = renderText(v, args);
       if (value !== '') url.searchParams.set(k, value);
@@ -82,11 +105,11 @@ export async function callHttp(
   for (const [k, v] of Object.entries(conn.headers ?? {}))
     headers.set(k, typeof v === 'string' ? v : requireEnv(v.env));
   for (const [k, v] of Object.entries(def.headers ?? {})) {
-    const value = renderText(v, args);
+    const value = isEnvValue(v) ? (envValue(v, `header ${k}`) ?? '') : renderText(v, args);
     if (value !== '') headers.set(k, headerValue(k, value)); // an optional header that was not given is not sent
   }
   const cookies = Object.entries(def.cookies ?? {})
-    .map(([k, v]) => [k, renderText(v, args)] as const)
+    .map(([k, v]) => [k, isEnvValue(v) ? (envValue(v, `cookie ${k}`) ?? '') : renderText(v, args)] as const)
     .filter(([, v]) => v !== '')
     .map(([k, v]) => `${k}=${encodeURIComponent(v)}`);
   if (conn.passthrough && options.upstreamCredential) {
@@ -106,7 +129,7 @@ export async function callHttp(
         throw new ToolError(`argument ${param} must be base64-encoded content`);
       body = new Uint8Array(Buffer.from(content, 'base64'));
       headers.set('content-type', def.contentType ?? 'application/octet-stream');
-    } else if (def.bodyEncoding === 'form') body = formBody(rendered);
+    } else if (def.bodyEncoding === 'form') body = formBody(rendered, def.body);
     else if (def.bodyEncoding === 'multipart') body = multipartBody(def.body, args);
     else {
       body = JSON.stringify(rendered);
@@ -118,12 +141,11 @@ export async function callHttp(
   let lastError: unknown;
   for (let attempt = 1; attempt <= attempts; attempt++) {
     try {
-      const res = await fetchFollowingSameOrigin(url, {
-        method: def.method,
-        headers,
-        body,
-        signal: options.signal,
-      });
+      const res = await fetchFollowingSameOrigin(
+        url,
+        { method: def.method, headers, body, signal: options.signal },
+        guarded(conn, url, fromOverride),
+      );
       if (RETRYABLE_STATUS.has(res.status) && attempt < attempts) {
         await res.body?.cancel();
         await sleep(
@@ -132,8 +154,10 @@ export async function callHttp(
         );
         continue;
       }
-      return await readResponse(res, def);
+      return await readResponse(res, def, url);
     } catch (error) {
+      const refused = privateAddressErrorOf(error);
+      if (refused) throw privateRefusal(refused, url, conn);
       if (error instanceof ToolError || options.signal?.aborted || attempt >= attempts)
         throw toToolError(error, url);
       lastError = error;
@@ -141,6 +165,37 @@ export async function callHttp(
     }
   }
   throw toToolError(lastError, url);
+}
+
+/** Whether requests to `url` must not reach non-public addresses (see the header comment). */
+function guarded(conn: HttpConnectionConfig, url: URL, fromOverride: boolean): boolean {
+  return !conn.allowPrivateAddresses && !fromOverride && privateUrlReason(url) === undefined;
+}
+
+function privateRefusal(error: PrivateAddressError, url: URL, conn: HttpConnectionConfig): ToolError {
+  const override = conn.baseUrlEnv ? `, or set ${conn.baseUrlEnv} to the URL where the server runs` : '';
+  return new ToolError(
+    `request to ${url.origin} refused before connecting: ${error.host} resolves to ${error.address}, ${error.reason}; connection ${conn.name} only reaches public addresses. If the API is meant to be there, set allowPrivateAddresses: true on the connection (mcp-factory create --allow-private-base-url when importing OpenAPI)${override}`,
+  );
+}
+
+function isEnvValue(value: unknown): value is EnvValue {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    !Array.isArray(value) &&
+    typeof (value as { env?: unknown }).env === 'string'
+  );
+}
+
+/** The value of an env-bound request value; undefined for an unset optional one. */
+function envValue(ref: EnvValue, where: string): string | undefined {
+  const value = process.env[ref.env];
+  if (value !== undefined && value !== '') return value;
+  if (ref.optional) return undefined;
+  throw new ToolError(
+    `environment variable ${ref.env} is not set (the ${where} of this request is read from it); set it where the server runs`,
+  );
 }
 
 /** A path value is one segment: `.` and `..` would let an argument walk out of the templated path. */
@@ -176,7 +231,7 @@ async function applyAuth(
     );
     headers.set('authorization', `Basic ${token}`);
   } else {
-    headers.set('authorization', `Bearer ${await clientCredentialsToken(auth, signal)}`);
+    headers.set('authorization', `Bearer ${await clientCredentialsToken(conn, auth, signal)}`);
   }
 }
 
@@ -184,6 +239,7 @@ const tokens = new Map<string, { token: string; expiresAt: number }>();
 
 /** OAuth2 client credentials (RFC 6749 §4.4), cached until shortly before expiry. */
 async function clientCredentialsToken(
+  conn: HttpConnectionConfig,
   auth: { tokenUrl: string; clientIdEnv: string; clientSecretEnv: string; scopes?: string[] },
   signal?: AbortSignal,
 ): Promise<string> {
@@ -196,7 +252,8 @@ async function clientCredentialsToken(
   const basic = Buffer.from(
     `${encodeURIComponent(clientId)}:${encodeURIComponent(requireEnv(auth.clientSecretEnv))}`,
   ).toString('base64');
-  const res = await fetch(auth.tokenUrl, {
+  const tokenUrl = new URL(auth.tokenUrl);
+  const res = await (guarded(conn, tokenUrl, false) ? guardedFetch : fetch)(tokenUrl, {
     method: 'POST',
     headers: {
       authorization: `Basic ${basic}`,
@@ -206,6 +263,8 @@ async function clientCredentialsToken(
     body: form,
     ...(signal ? { signal } : {}),
   }).catch((error: unknown) => {
+    const refused = privateAddressErrorOf(error);
+    if (refused) throw privateRefusal(refused, tokenUrl, conn);
     throw new ToolError(`could not reach the token endpoint: ${(error as Error).message}`);
   });
   const data = (await res.json().catch(() => ({}))) as {
@@ -250,9 +309,16 @@ function appendStyled(params: URLSearchParams, name: string, value: unknown, sty
   params.set(name, text(value));
 }
 
-function formBody(rendered: unknown): URLSearchParams {
+/** Form fields; a field whose template is { env } takes the variable's value (never templated). */
+function formBody(rendered: unknown, template: unknown): URLSearchParams {
   const form = new URLSearchParams();
+  const fields = (template ?? {}) as Record<string, unknown>;
   for (const [k, v] of Object.entries((rendered ?? {}) as Record<string, unknown>)) {
+    if (isEnvValue(fields[k])) {
+      const value = envValue(fields[k], `form field ${k}`);
+      if (value !== undefined) form.set(k, value);
+      continue;
+    }
     if (v === undefined || v === null) continue;
     if (Array.isArray(v))
       for (const item of v) form.append(k, typeof item === 'object' ? JSON.stringify(item) : String(item));
@@ -265,6 +331,11 @@ function formBody(rendered: unknown): URLSearchParams {
 function multipartBody(template: unknown, args: Record<string, unknown>): FormData {
   const form = new FormData();
   for (const [k, v] of Object.entries((template ?? {}) as Record<string, unknown>)) {
+    if (isEnvValue(v)) {
+      const value = envValue(v, `multipart field ${k}`);
+      if (value !== undefined) form.append(k, value);
+      continue;
+    }
     if (
       v &&
       typeof v === 'object' &&
@@ -289,8 +360,15 @@ function multipartBody(template: unknown, args: Record<string, unknown>): FormDa
   return form;
 }
 
-async function readResponse(res: Response, def: HttpToolDefinition): Promise<unknown> {
+async function readResponse(res: Response, def: HttpToolDefinition, url: URL): Promise<unknown> {
   const type = res.headers.get('content-type') ?? '';
+  // `response: text` (OpenAPI imports of non-JSON answers) still gets binary answers as content, not mojibake.
+  if (res.ok && def.method !== 'HEAD' && def.response !== 'json' && isBinaryType(type)) {
+    // Images and audio become content blocks a client can show; other binary answers an embedded blob.
+    // The URI names the resource without userinfo or query (where credentials may travel).
+    const bytes = await readCapped(res, MAX_BINARY_BYTES, type);
+    return toolContent([binaryBlock(bytes, type, `${url.origin}${url.pathname}`)]);
+  }
   const text = def.method === 'HEAD' ? '' : await res.text();
   const wantJson = def.response === 'json' || (def.response === undefined && /json/i.test(type));
   let data: unknown = text;
@@ -312,16 +390,57 @@ async function readResponse(res: Response, def: HttpToolDefinition): Promise<unk
   return text === '' ? { status: res.status } : data;
 }
 
+/** Text, JSON, XML, YAML, form and script answers stay text; everything else (image/*, audio/*, PDF, …) is binary. */
+const TEXT_TYPE =
+  /^(text\/|application\/(json|xml|yaml|x-yaml|javascript|ecmascript|x-www-form-urlencoded|graphql|sql|x-ndjson|problem\+json|problem\+xml)\b)|[+/](json|xml|yaml)\b/i;
+
+function isBinaryType(contentType: string): boolean {
+  const type = contentType.split(';')[0]!.trim();
+  return type !== '' && !TEXT_TYPE.test(type);
+}
+
+/** The body as bytes, refused (and the download stopped) past `cap` bytes. */
+async function readCapped(res: Response, cap: number, type: string): Promise<Uint8Array> {
+  const tooLarge = (size: string) =>
+    new ToolError(
+      `upstream answered ${size} bytes of ${type.split(';')[0]}: more than the ${cap} bytes a tool result may carry`,
+    );
+  const declared = Number(res.headers.get('content-length') ?? Number.NaN);
+  if (Number.isFinite(declared) && declared > cap) {
+    await res.body?.cancel();
+    throw tooLarge(String(declared));
+  }
+  const reader = res.body?.getReader();
+  if (!reader) return new Uint8Array();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > cap) {
+      await reader.cancel();
+      throw tooLarge(`over ${size}`);
+    }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks);
+}
+
 /**
  * Redirects are followed only within the same origin: credentials travel in headers, cookies and bodies, and
  * must never be re-sent to another host. A redirect elsewhere is reported instead.
  */
-async function fetchFollowingSameOrigin(url: URL, init: RequestInit & { method: string }): Promise<Response> {
+async function fetchFollowingSameOrigin(
+  url: URL,
+  init: RequestInit & { method: string },
+  guard: boolean,
+): Promise<Response> {
   let current = url;
   let method = init.method;
   let body = init.body;
   for (let hop = 0; hop <= 5; hop++) {
-    const res = await fetch(current, { ...init, method, body, redirect: 'manual' });
+    const res = await (guard ? guardedFetch : fetch)(current, { ...init, method, body, redirect: 'manual' });
     const location = res.headers.get('location');
     if (res.status < 300 || res.status >= 400 || res.status === 304 || !location) return res;
     await res.body?.cancel();

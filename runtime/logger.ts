@@ -26,6 +26,51 @@ export function createLogger(level: LogLevel, base: Record<string, unknown> = {}
   };
 }
 
+/** MCP log levels a runtime level maps to (`notifications/message`). */
+const MCP_LEVEL: Record<LogLevel, 'debug' | 'info' | 'warning' | 'error'> = {
+  debug: 'debug',
+  info: 'info',
+  warn: 'warning',
+  error: 'error',
+};
+
+/** Where a tool's log lines also go: the calling client (it filters by the level it asked for). */
+export type ClientLogSink = (
+  level: 'debug' | 'info' | 'warning' | 'error',
+  data: unknown,
+  logger?: string,
+) => Promise<void>;
+
+/**
+ * A logger that writes to stderr as `log` does and also sends each line to the client as
+ * `notifications/message` (the SDK drops lines below the client's level). Sending never throws: a client that
+ * went away must not fail the tool.
+ */
+export function withClientSink(
+  log: Logger,
+  sink: ClientLogSink,
+  loggerName?: string,
+  base: Record<string, unknown> = {},
+): Logger {
+  const send = (level: LogLevel, msg: string, fields?: Record<string, unknown>) => {
+    log[level](msg, fields);
+    const all = { ...base, ...fields };
+    const data = Object.keys(all).length ? JSON.parse(safeStringify({ message: msg, ...all })) : msg;
+    try {
+      sink(MCP_LEVEL[level], data, loggerName).catch(() => undefined);
+    } catch {
+      /* the client is gone: stderr still has the line */
+    }
+  };
+  return {
+    debug: (m, f) => send('debug', m, f),
+    info: (m, f) => send('info', m, f),
+    warn: (m, f) => send('warn', m, f),
+    error: (m, f) => send('error', m, f),
+    child: (fields) => withClientSink(log.child(fields), sink, loggerName, { ...base, ...fields }),
+  };
+}
+
 function safeStringify(value: unknown): string {
   try {
     return JSON.stringify(value, (_k, v: unknown) =>

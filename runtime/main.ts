@@ -1,11 +1,16 @@
 /** Process entry: picks the transport from flags/env, starts serving, shuts down cleanly. */
 import { parseArgs } from 'node:util';
 import type { McpServer } from '@modelcontextprotocol/server';
-import { serveStdio } from '@modelcontextprotocol/server/stdio';
+import { StdioServerTransport, serveStdio } from '@modelcontextprotocol/server/stdio';
+import { checkBaseUrlOverrides } from './base-url.js';
+import { listeningTransport } from './listen-stdio.js';
 import type { Runtime } from './runtime.js';
+import { stopWatching } from './subscriptions.js';
+import { drainToolCalls, toolCallsInFlight } from './tool.js';
 
 const USAGE = `Usage: server [--transport stdio|http] [--host HOST] [--port PORT]
-Environment: MCP_TRANSPORT, HOST, PORT, LOG_LEVEL, MCP_ALLOWED_HOSTS, MCP_ALLOWED_ORIGINS`;
+Environment: MCP_TRANSPORT, HOST, PORT, LOG_LEVEL, MCP_ALLOWED_HOSTS, MCP_ALLOWED_ORIGINS,
+  MCP_SHUTDOWN_GRACE_MS (how long running calls may finish after SIGTERM; default 10000)`;
 
 export async function main(rt: Runtime, factory: () => McpServer): Promise<void> {
   let values: {
@@ -32,19 +37,34 @@ export async function main(rt: Runtime, factory: () => McpServer): Promise<void>
     process.stderr.write(`${USAGE}\n`);
     return;
   }
+  // A wrong base-URL override would fail every call: stop now, naming the variable.
+  const baseUrlProblem = checkBaseUrlOverrides(rt.settings.httpConnections, rt.log);
+  if (baseUrlProblem) {
+    process.stderr.write(`${baseUrlProblem}\n`);
+    process.exit(2);
+  }
   const transport = values.transport ?? process.env.MCP_TRANSPORT ?? rt.settings.defaultTransport;
   if (transport !== 'stdio' && transport !== 'http') {
     process.stderr.write(`unknown transport "${transport}"\n${USAGE}\n`);
     process.exit(2);
   }
 
-  let closeTransport: () => Promise<void> = async () => undefined;
+  const graceMs = shutdownGraceMs(process.env.MCP_SHUTDOWN_GRACE_MS);
+  let closeTransport: (graceMs: number, hurry: AbortSignal) => Promise<void> = async () => undefined;
   let stopping = false;
+  const hurry = new AbortController();
   const shutdown = async (reason: string, code = 0) => {
-    if (stopping) return;
+    if (stopping) {
+      // A second signal: stop waiting for running calls (they are aborted and answer with an error).
+      if (reason.startsWith('SIG')) hurry.abort();
+      return;
+    }
     stopping = true;
-    rt.log.info('shutting down', { reason });
-    await closeTransport().catch(() => undefined);
+    rt.log.info('shutting down', { reason, toolCallsInFlight: toolCallsInFlight(), graceMs });
+    await closeTransport(graceMs, hurry.signal).catch((error: unknown) =>
+      rt.log.warn('transport did not close cleanly', { error: String(error) }),
+    );
+    stopWatching(); // no poll may read a database being closed
     await rt.close();
     process.exit(code);
   };
@@ -55,8 +75,14 @@ export async function main(rt: Runtime, factory: () => McpServer): Promise<void>
   if (transport === 'stdio') {
     const handle = serveStdio(factory, {
       onerror: (error) => rt.log.debug('stdio transport error', { error: error.message }),
+      // 2026-07-28 subscriptions/listen streams get watched resources' changes (listen-stdio.ts).
+      transport: listeningTransport(new StdioServerTransport()),
     });
-    closeTransport = () => handle.close();
+    // Running calls finish and answer first (the SDK aborts calls still running when the transport closes).
+    closeTransport = async (grace, hurrying) => {
+      await drainToolCalls(grace, hurrying);
+      await handle.close();
+    };
     process.stdin.once('end', () => void shutdown('stdin closed'));
     rt.log.info('listening', { transport: 'stdio' });
     return;
@@ -76,4 +102,10 @@ export async function main(rt: Runtime, factory: () => McpServer): Promise<void>
     rt.log.error('could not start the HTTP server', { error: (error as Error).message });
     await shutdown('start failed', 1);
   }
+}
+
+/** How long running tool calls may take to finish after SIGTERM/SIGINT (MCP_SHUTDOWN_GRACE_MS, default 10 s). */
+export function shutdownGraceMs(value: string | undefined): number {
+  const ms = Number(value);
+  return value !== undefined && value.trim() !== '' && Number.isFinite(ms) && ms >= 0 ? ms : 10_000;
 }

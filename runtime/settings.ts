@@ -13,7 +13,18 @@ export interface ServerSettings {
   auth:
     | { type: 'none' }
     | { type: 'api_key'; header: string; envVar: string }
-    | { type: 'bearer'; envVar: string };
+    | { type: 'bearer'; envVar: string }
+    | {
+        type: 'oauth';
+        issuer?: string;
+        audience?: string;
+        resource?: string;
+        jwksUri?: string;
+        scopes?: string[];
+        requiredScopes?: string[];
+        /** Scopes each tool needs besides `requiredScopes` (tool name → scopes). */
+        toolScopes?: Record<string, string[]>;
+      };
   logLevel: LogLevel;
   metrics: boolean;
   rateLimit?: { requests: number; windowSeconds: number };

@@ -109,10 +109,12 @@ function streamRows(
 
 export const mysqlDriver: SqlDriver = (config) => {
   let pool: Pool | undefined;
+  let connectOne: typeof import('mysql2/promise').createConnection | undefined;
   const getPool = async () => {
     if (!pool) {
       const mysql = await import('mysql2/promise');
       const createPool = mysql.default?.createPool ?? mysql.createPool;
+      connectOne = mysql.default?.createConnection ?? mysql.createConnection;
       pool = createPool({
         uri: requireEnv(config.envVar ?? 'DATABASE_URL'),
         connectionLimit: config.poolMax ?? 10,
@@ -139,11 +141,38 @@ export const mysqlDriver: SqlDriver = (config) => {
     }
   }
 
+  /** Stops the statement running on connection `threadId` (a side connection: the pool may be full). */
+  async function killQuery(threadId: number): Promise<void> {
+    if (!connectOne) return;
+    const side = await connectOne({ uri: requireEnv(config.envVar ?? 'DATABASE_URL') });
+    try {
+      await side.query(`KILL QUERY ${Math.trunc(threadId)}`);
+    } finally {
+      await side.end().catch(() => undefined);
+    }
+  }
+
   return {
     async query(text, values, options = {}) {
       const pooled = await (await getPool()).getConnection().catch((error: unknown) => {
         throw wrapDbError(error);
       });
+      if (options.signal?.aborted) {
+        pooled.release(); // cancelled while waiting for a pooled connection: nothing ran
+        throw wrapDbError(options.signal.reason);
+      }
+      // A cancelled call (client cancel, timeout, shutdown) stops its statement in the database too; the
+      // connection is then dropped, so a late KILL QUERY can never hit another call's statement.
+      let cancelled = false;
+      const onAbort = () => {
+        cancelled = true;
+        if (pooled.threadId) killQuery(pooled.threadId).catch(() => undefined);
+      };
+      options.signal?.addEventListener('abort', onAbort, { once: true });
+      const wasCancelled = () => {
+        options.signal?.removeEventListener('abort', onAbort);
+        return cancelled;
+      };
       let abandoned = false;
       const conn: PooledConnection = {
         async run(sql, params, runOptions) {
@@ -169,7 +198,7 @@ export const mysqlDriver: SqlDriver = (config) => {
           return { rows: [], affectedRows: (result as { affectedRows?: number }).affectedRows ?? 0 };
         },
         release: () => {
-          if (!options.adHoc && !abandoned) pooled.release();
+          if (!options.adHoc && !abandoned && !wasCancelled()) pooled.release();
         },
       };
       const readOnly = config.readOnly || options.readOnly;
@@ -187,7 +216,7 @@ export const mysqlDriver: SqlDriver = (config) => {
           options,
         );
       } finally {
-        if (abandoned) pooled.destroy();
+        if (abandoned || wasCancelled()) pooled.destroy();
         else if (options.adHoc) await resetOrDrop(pooled);
       }
     },

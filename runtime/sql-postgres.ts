@@ -98,6 +98,7 @@ function parsedStatementsOf(client: PoolClient): Record<string, string> | undefi
 
 export const postgresDriver: SqlDriver = (config) => {
   let pool: Pool | undefined;
+  let pgModule: typeof import('pg') | undefined;
   let types: PgTypes | undefined;
   let Cursor: typeof import('pg-cursor') | undefined;
   /** Named statements per pooled client, oldest first (Map keeps insertion order). */
@@ -107,6 +108,7 @@ export const postgresDriver: SqlDriver = (config) => {
     if (!pool) {
       const pg = await import('pg');
       const mod = (pg.default ?? pg) as unknown as typeof import('pg');
+      pgModule = mod;
       Cursor = ((await import('pg-cursor')) as { default?: typeof import('pg-cursor') }).default;
       types = typesFor(mod as unknown as { types: PgTypes });
       pool = new mod.Pool({
@@ -174,11 +176,41 @@ export const postgresDriver: SqlDriver = (config) => {
     }
   }
 
+  /** Stops the statement running on backend `pid` (a side connection: the pool may be full). */
+  async function cancelBackend(pid: number): Promise<void> {
+    if (!pgModule) return;
+    const side = new pgModule.Client({ connectionString: requireEnv(config.envVar ?? 'DATABASE_URL') });
+    try {
+      await side.connect();
+      await side.query('SELECT pg_cancel_backend($1)', [pid]);
+    } finally {
+      await side.end().catch(() => undefined);
+    }
+  }
+
   return {
     async query(text, values, options = {}) {
       const client = await (await getPool()).connect().catch((error: unknown) => {
         throw wrapDbError(error);
       });
+      // A cancelled call (client cancel, timeout, shutdown) stops its statement in the database too; the
+      // connection is then dropped rather than pooled, so a late cancel can never hit another call's statement.
+      let cancelled = false;
+      const onAbort = () => {
+        cancelled = true;
+        const pid = (client as unknown as { processID?: number | null }).processID;
+        if (pid) cancelBackend(pid).catch(() => undefined);
+      };
+      if (options.signal?.aborted) {
+        client.release(); // cancelled while waiting for a pooled connection: nothing ran
+        throw wrapDbError(options.signal.reason);
+      }
+      options.signal?.addEventListener('abort', onAbort, { once: true });
+      const dropIfCancelled = () => {
+        options.signal?.removeEventListener('abort', onAbort);
+        if (cancelled) client.release(new Error('statement cancelled'));
+        return cancelled;
+      };
       const conn: PooledConnection = {
         async run(sql, params, runOptions): Promise<SqlResult> {
           if (runOptions?.adHoc || runOptions?.maxRows !== undefined || runOptions?.maxBytes !== undefined)
@@ -194,7 +226,7 @@ export const postgresDriver: SqlDriver = (config) => {
           };
         },
         release: () => {
-          if (!options.adHoc) client.release();
+          if (!options.adHoc && !dropIfCancelled()) client.release();
         },
       };
       const readOnly = config.readOnly || options.readOnly;
@@ -205,7 +237,7 @@ export const postgresDriver: SqlDriver = (config) => {
       try {
         return await runPooled(conn, text, values, { begin, setup: timeout }, options);
       } finally {
-        if (options.adHoc) await resetAndRelease(client);
+        if (options.adHoc && !dropIfCancelled()) await resetAndRelease(client);
       }
     },
     async close() {

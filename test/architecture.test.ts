@@ -19,6 +19,7 @@ const LAYERS = [
   'llm',
   'sources',
   'deploy',
+  'gateway',
   'surfaces',
   'conformance',
 ] as const;

@@ -7,7 +7,7 @@
  * file cannot be swapped between checking and copying.
  */
 import { constants } from 'node:fs';
-import { open, realpath } from 'node:fs/promises';
+import { type FileHandle, open, realpath } from 'node:fs/promises';
 import { isAbsolute, relative, resolve, sep } from 'node:path';
 import { FactoryError } from '../core/errors/index.js';
 
@@ -85,24 +85,132 @@ export async function copySqliteAsset(given: string, to: string, options: AssetC
       );
     }
     // A fresh file (mode from the umask, not the source's): the copy is read by the server and the image.
-    const target = await open(
-      to,
-      constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW,
-      0o644,
-    );
-    try {
-      const buffer = Buffer.alloc(1 << 20);
-      let position = 0;
-      for (;;) {
-        const { bytesRead: n } = await source.read(buffer, 0, buffer.length, position);
-        if (n === 0) break;
-        await target.write(buffer, 0, n);
-        position += n;
-      }
-    } finally {
-      await target.close();
-    }
+    await copyOpenFile(source, to);
   } finally {
     await source.close();
+  }
+}
+
+/** Caps of `file:` assets (runtime/assets.ts reads at most the same per file). */
+export const MAX_FILE_ASSET_BYTES = 10 * 1024 * 1024;
+export const MAX_FILE_ASSETS_TOTAL_BYTES = 50 * 1024 * 1024;
+
+function fileIssue(
+  code: 'SPEC_UNDEFINED_REFERENCE' | 'SPEC_PATH_OUTSIDE' | 'SPEC_ASSET_INVALID' | 'SPEC_ASSET_TOO_LARGE',
+  given: string,
+  message: string,
+  hint: string,
+) {
+  return new FactoryError(code, message, {
+    issues: [{ code, message, path: given, hint }],
+    details: { hint, file: given },
+  });
+}
+
+/**
+ * Check a spec `file:` (resources, prompt images, static tool content) and copy it to `to`: it must resolve
+ * (symlinks followed) inside the spec's folder, be a regular file, at most MAX_FILE_ASSET_BYTES, and all files
+ * together at most MAX_FILE_ASSETS_TOTAL_BYTES (`budget` carries the running total).
+ */
+export async function copyFileAsset(
+  given: string,
+  to: string,
+  options: AssetCopyOptions,
+  budget: { bytes: number },
+): Promise<void> {
+  if (isAbsolute(given))
+    throw fileIssue(
+      'SPEC_PATH_OUTSIDE',
+      given,
+      `file ${given} is absolute`,
+      "Give a path relative to the spec's folder.",
+    );
+  let real: string;
+  try {
+    real = await realpath(resolve(options.specDir, given));
+  } catch {
+    throw fileIssue(
+      'SPEC_UNDEFINED_REFERENCE',
+      given,
+      `file ${given} does not exist`,
+      'Fix the path (relative to the spec file).',
+    );
+  }
+  const root = await realpath(options.specDir).catch(() => resolve(options.specDir));
+  if (!options.allowOutsidePaths && !inside(root, real))
+    throw fileIssue(
+      'SPEC_PATH_OUTSIDE',
+      given,
+      `file ${given} resolves to ${real}, outside the spec's folder ${root}`,
+      "Copy the file into the spec's folder, or pass --allow-outside-paths for a spec you trust.",
+    );
+  // O_NONBLOCK: a FIFO must not hang the build (it is refused below as not a regular file).
+  const source = await open(real, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK).catch(
+    (error: Error) => {
+      throw fileIssue(
+        'SPEC_ASSET_INVALID',
+        given,
+        `file ${given} cannot be opened: ${error.message}`,
+        'Point at a readable file.',
+      );
+    },
+  );
+  try {
+    const info = await source.stat();
+    if (!info.isFile())
+      throw fileIssue(
+        'SPEC_ASSET_INVALID',
+        given,
+        `file ${given} is not a regular file`,
+        'Point at a regular file.',
+      );
+    if (info.size > MAX_FILE_ASSET_BYTES)
+      throw fileIssue(
+        'SPEC_ASSET_TOO_LARGE',
+        given,
+        `file ${given} is ${info.size} bytes, over the ${MAX_FILE_ASSET_BYTES}-byte limit per file`,
+        'Ship smaller files, or serve large data from a database or an HTTP API.',
+      );
+    if (budget.bytes + info.size > MAX_FILE_ASSETS_TOTAL_BYTES)
+      throw fileIssue(
+        'SPEC_ASSET_TOO_LARGE',
+        given,
+        `the spec's files exceed ${MAX_FILE_ASSETS_TOTAL_BYTES} bytes together (at ${given})`,
+        'Ship fewer or smaller files.',
+      );
+    budget.bytes += info.size;
+    // At most the size checked above: a file that grows while it is copied does not get past the cap.
+    await copyOpenFile(source, to, info.size);
+  } finally {
+    await source.close();
+  }
+}
+
+/**
+ * Copies an opened, already checked source into a new file at `to` (never an existing file or a symlink there),
+ * in 1 MiB pieces, up to `limit` bytes when given.
+ */
+async function copyOpenFile(source: FileHandle, to: string, limit = Number.POSITIVE_INFINITY): Promise<void> {
+  const target = await open(
+    to,
+    constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW,
+    0o644,
+  );
+  try {
+    const buffer = Buffer.alloc(1 << 20);
+    let position = 0;
+    while (position < limit) {
+      const { bytesRead: n } = await source.read(
+        buffer,
+        0,
+        Math.min(buffer.length, limit - position),
+        position,
+      );
+      if (n === 0) break;
+      await target.write(buffer, 0, n);
+      position += n;
+    }
+  } finally {
+    await target.close();
   }
 }

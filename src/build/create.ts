@@ -17,8 +17,8 @@ import {
   packageDir,
   runtimeFiles,
 } from '../platform/factory-files.js';
-import { requireSandbox, specNeedsNetwork, sqliteBinds } from '../platform/sandbox/index.js';
-import { type AssetCopyOptions, copySqliteAsset } from './assets.js';
+import { requireSandbox, sqliteBinds, testsNeedNetwork } from '../platform/sandbox/index.js';
+import { type AssetCopyOptions, copyFileAsset, copySqliteAsset } from './assets.js';
 import { type GeneratedProject, generateProject } from './generator/index.js';
 import { isAtLeast, type ScanReport, SecurityScanner, type Severity } from './security/index.js';
 import { type BundleResult, bundle } from './verify/bundle.js';
@@ -198,8 +198,8 @@ export async function createServerProject(options: CreateOptions): Promise<Creat
             env: { ...process.env, ...options.testEnv },
             readOnly: sqliteBinds(spec, { ...options.testEnv }, 'tests').readOnly,
             // Shipped SQLite databases: the examples of write tools write to the project's own copy.
-            scratch: project.assets.length > 0 ? [join(tmp, 'data')] : [],
-            network: specNeedsNetwork(spec),
+            scratch: project.assets.some((a) => a.kind !== 'file') ? [join(tmp, 'data')] : [],
+            network: testsNeedNetwork(spec),
             unsafeNoSandbox: options.unsafeNoSandbox ?? false,
           }),
         (r) => ({ passed: r.passed, failed: r.failed, skipped: r.skipped, sandboxed: r.sandboxed }),
@@ -247,9 +247,11 @@ async function writeProject(dir: string, project: GeneratedProject, assets: Asse
   const dirs = new Set(Object.keys(project.files).map((f) => dirname(join(dir, f))));
   await Promise.all([...dirs].map((d) => mkdir(d, { recursive: true })));
   await Promise.all(Object.entries(project.files).map(([f, content]) => writeFile(join(dir, f), content)));
+  const budget = { bytes: 0 };
   for (const asset of project.assets) {
     await mkdir(dirname(join(dir, asset.to)), { recursive: true });
-    await copySqliteAsset(asset.from, join(dir, asset.to), assets);
+    if (asset.kind === 'file') await copyFileAsset(asset.from, join(dir, asset.to), assets, budget);
+    else await copySqliteAsset(asset.from, join(dir, asset.to), assets);
   }
 }
 

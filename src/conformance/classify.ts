@@ -136,6 +136,11 @@ export function classifyCheck(check: SuiteCheck, ctx: CheckContext): CheckClassi
     if (!annotated) return fx({ rule: 'missing-fixture', kind: 'tool-annotation', name: 'x-mcp-header' });
   }
 
+  // 2b. SEP-2322 leaves inputRequests keys to the server; a check that wants the reference fixture's own key
+  //     ("user_name") tests that fixture's naming, not the protocol, when the server asked with another key.
+  const key = /inputRequests missing expected key "([^"]+)"/i.exec(primary)?.[1];
+  if (key) return fx({ rule: 'fixture-specific-input-key', kind: 'input-request-key', name: key });
+
   // 3. Method not found for a method whose capability the server does not advertise (spec-correct).
   if (/method not found|-32601/i.test(primary)) {
     const methods = [...declared.endpoints, SCENARIO_METHODS[ctx.scenario]].filter((m): m is string => !!m);
@@ -205,6 +210,8 @@ function describeRequirement(ev: Evidence | undefined): string {
       return 'a tool with x-mcp-header annotations';
     case 'declared':
       return `fixture \`${ev.name}\``;
+    case 'input-request-key':
+      return `the reference fixture's inputRequests key \`${ev.name}\``;
     default:
       return ev.kind ? `${ev.kind} \`${ev.name}\`` : `fixture \`${ev.name}\``;
   }

@@ -41,6 +41,7 @@ import type {
   DeployRequest,
   HealthReport,
   LogQuery,
+  ServerEndpoint,
   ServerStatusReport,
   ToolCallResult,
 } from './types.js';
@@ -497,6 +498,35 @@ export class LocalControlPlane implements ControlPlane {
     } finally {
       await client.close().catch(() => undefined);
     }
+  }
+
+  async endpoints(): Promise<ServerEndpoint[]> {
+    const registry = await this.registry();
+    const { isUpstreamAuth, upstreamCredentials } = await import('../platform/mcp-client/oauth.js');
+    const running = (await registry.listDeployments())
+      .filter((d) => isTargetName(d.target) && d.status === 'running' && d.endpoint)
+      .sort(preferred);
+    const out: ServerEndpoint[] = [];
+    const seen = new Set<string>();
+    for (const d of running) {
+      const name = d.server;
+      if (seen.has(name)) continue; // one deployment per server: the preferred target
+      seen.add(name);
+      try {
+        const spec = await this.#spec(name, d.revision);
+        const env = (await this.#target(d.target)).readEnv(name);
+        const credentials = upstreamCredentials(spec, env, d.endpoint!);
+        out.push({
+          name,
+          endpoint: d.endpoint!,
+          ...(isUpstreamAuth(credentials) ? { headers: {}, auth: credentials } : { headers: credentials }),
+          revision: d.revision,
+        });
+      } catch {
+        // removed meanwhile, or its target cannot be read: not an upstream now
+      }
+    }
+    return out;
   }
 
   async callTool(name: string, tool: string, args: Record<string, unknown>): Promise<ToolCallResult> {

@@ -8,11 +8,11 @@ import { type CaseOutcome, runAllCases } from '../build/verify/cases.js';
 import { FactoryError } from '../core/errors/index.js';
 import type { ServerSpec } from '../core/spec/model.js';
 import {
-  authHeaders,
   connectMcp,
   negotiatedProtocol,
   type ServerSession,
   toolResultText,
+  upstreamCredentials,
 } from '../platform/mcp-client/index.js';
 import type { DeploymentRecord, Registry } from '../store/index.js';
 import type { ToolCallResult } from './types.js';
@@ -53,11 +53,13 @@ export async function connectDeployment(
 ): Promise<Client> {
   try {
     return await connectMcp(d.endpoint, {
-      headers: authHeaders(spec, env),
+      headers: upstreamCredentials(spec, env, d.endpoint),
       timeoutMs: CONNECT_TIMEOUT_MS,
       name: 'mcp-factory-control',
     });
   } catch (error) {
+    // It answers, but the factory could not get (or use) a token: that error says why, and names the server.
+    if (error instanceof FactoryError && error.code === 'UPSTREAM_AUTH_FAILED') throw error;
     throw new FactoryError(
       'DEPLOYMENT_NOT_RUNNING',
       `${name} does not answer at ${d.endpoint}: ${(error as Error).message}`,

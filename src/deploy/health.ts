@@ -8,7 +8,7 @@
  * - unhealthy: the last check failed (refused, timed out, protocol error).
  * A target without a long-running monitor classifies one sample on demand (sampleReport, probeDeployments).
  */
-import { authHeaders } from '../platform/mcp-client/client.js';
+import { upstreamCredentials } from '../platform/mcp-client/oauth.js';
 import { type ExpectedServer, type HealthSample, probeMcp } from '../platform/mcp-client/probe.js';
 import type { DeploymentRecord } from '../store/index.js';
 import type { HealthReport } from './types.js';
@@ -44,6 +44,8 @@ export class HealthTracker {
     const checkedAt = new Date(last.at).toISOString();
     const responseMs = roundMs(last.ms);
     if (!last.ok) return { health: 'unhealthy', checkedAt, detail: last.error ?? 'check failed' };
+    // It runs, but the factory cannot call it (OAuth): not a reason to restart it, a reason to look.
+    if (last.authError) return { health: 'degraded', responseMs, checkedAt, detail: last.authError };
     const failed = this.#samples.filter((s) => !s.ok).length;
     if (last.ms > this.slowMs) {
       return {
@@ -75,9 +77,9 @@ export interface SampleReportOptions {
 /** The verdict on one sample alone (no history, so never `intermittent`). */
 export function sampleReport(sample: HealthSample, options: SampleReportOptions = {}): HealthReport {
   const slow = sample.ok && options.slowMs !== undefined && sample.ms > options.slowMs;
-  const detail = options.detail ?? sample.error;
+  const detail = options.detail ?? sample.error ?? sample.authError;
   return {
-    health: sample.ok ? (slow ? 'degraded' : 'healthy') : 'unhealthy',
+    health: sample.ok ? (slow || sample.authError ? 'degraded' : 'healthy') : 'unhealthy',
     ...(sample.ok ? { responseMs: roundMs(sample.ms) } : {}),
     checkedAt: new Date(sample.at).toISOString(),
     ...(detail !== undefined ? { detail } : {}),
@@ -115,7 +117,11 @@ export async function probeDeployments(
   for (const d of deployments) {
     if (d.status !== 'running' || !d.endpoint) continue;
     const spec = await io.spec(d);
-    const headers = authHeaders(spec as Parameters<typeof authHeaders>[0], io.env(d));
+    const headers = upstreamCredentials(
+      spec as Parameters<typeof upstreamCredentials>[0],
+      io.env(d),
+      d.endpoint,
+    );
     const sample = await probeMcp(d.endpoint, {
       headers,
       timeoutMs: ON_DEMAND_TIMEOUT_MS,

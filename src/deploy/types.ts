@@ -4,6 +4,7 @@
  */
 
 import type { ServerSpec } from '../core/spec/model.js';
+import type { UpstreamAuth } from '../platform/mcp-client/oauth.js';
 import type { DeploymentRecord, ServerRecord, VersionSummary } from '../store/index.js';
 
 import type { TargetName } from './targets/names.js';
@@ -89,5 +90,18 @@ export interface ControlPlane {
   remove(name: string, options: { actor: string }): Promise<void>;
   logs(name: string, query?: LogQuery): AsyncIterable<string>;
   callTool(name: string, tool: string, args: Record<string, unknown>): Promise<ToolCallResult>;
+  /** Every running deployment's MCP endpoint with the headers its spec's credential needs (the gateway's upstreams). */
+  endpoints?(): Promise<ServerEndpoint[]>;
   close(): Promise<void>;
+}
+
+/** A running server as an MCP client reaches it. */
+export interface ServerEndpoint {
+  name: string;
+  endpoint: string;
+  /** Static credential headers (api_key, bearer). */
+  headers: Record<string, string>;
+  /** OAuth client credentials for an OAuth-protected server (tokens obtained and refreshed as needed). */
+  auth?: UpstreamAuth | undefined;
+  revision: number;
 }

@@ -4,10 +4,14 @@
  * created, a process-wide limit on concurrent creations (each one runs a type-check, a bundle and the generated
  * tests), and the policy (policy.ts) that says what an authenticated caller may do.
  */
+import { decodeJwt } from 'jose';
 import { FactoryError } from '../core/errors/index.js';
 import { KeyedTokenBuckets } from '../core/rate/index.js';
-import type { Registry } from '../store/index.js';
-import { ALLOW_AUTHENTICATED, authorize, type Permission, type Policy } from './policy.js';
+import type { Registry, UserRecord } from '../store/index.js';
+import type { ExternalTokens } from './external-tokens.js';
+import { authorize, type Permission, type Policy, type ResourceScope, ROLE_POLICY } from './policy.js';
+import type { Role } from './roles.js';
+import { Sessions } from './sessions.js';
 import type { TokenInfo, TokenStore } from './tokens.js';
 
 export interface ApiLimits {
@@ -53,6 +57,14 @@ export interface Principal {
   requestsPerMinute: number;
   /** Elevated permissions the token was made with (absent: none). */
   scopes?: readonly Permission[] | undefined;
+  /** What the role table grants the caller (absent: `service`, the role of tokens made before roles). */
+  role?: Role | undefined;
+  /** The user the caller acts as (a signed-in user, or the owner of a personal token). */
+  user?: string | undefined;
+  /** The caller's team (tenant); null or absent: no team. */
+  team?: string | null | undefined;
+  /** The sign-in session of a user's access token (logout revokes it). */
+  sessionId?: string | undefined;
 }
 
 /** Token buckets keyed by token id, refilled per minute (the bucket itself is the shared one in core/rate). */
@@ -86,6 +98,10 @@ export class AccessControl {
   readonly limits: ApiLimits;
   /** Who may do what once authenticated (default: everything). */
   readonly policy: Policy;
+  /** User sign-in sessions (absent: only API tokens authenticate). */
+  readonly sessions: Sessions | undefined;
+  /** Access tokens of an external identity provider for this factory's resource URL (absent: not accepted). */
+  readonly external: ExternalTokens | undefined;
   readonly #tokens: TokenStore;
   readonly #registry: Registry;
   readonly #buckets: TokenBuckets;
@@ -99,12 +115,23 @@ export class AccessControl {
     limits?: Partial<ApiLimits> | undefined;
     now?: () => number;
     policy?: Policy | undefined;
+    /** Sign-in sessions; default: sessions over the registry. Pass null for tokens only. */
+    sessions?: Sessions | null | undefined;
+    external?: ExternalTokens | undefined;
   }) {
-    this.policy = options.policy ?? ALLOW_AUTHENTICATED;
+    this.external = options.external;
+    this.sessions =
+      options.sessions === null ? undefined : (options.sessions ?? new Sessions(options.registry));
+    this.policy = options.policy ?? ROLE_POLICY;
     this.#tokens = options.tokens;
     this.#registry = options.registry;
     this.limits = resolveLimits(options.limits);
     this.#buckets = new TokenBuckets(options.now);
+  }
+
+  /** The API token store (personal tokens are made and revoked through the API too). */
+  get tokens(): TokenStore {
+    return this.#tokens;
   }
 
   principalOf(token: TokenInfo): Principal {
@@ -114,25 +141,91 @@ export class AccessControl {
       maxServers: token.maxServers ?? this.limits.maxServersPerToken,
       requestsPerMinute: token.requestsPerMinute ?? this.limits.requestsPerMinute,
       scopes: [...(token.scopes ?? [])],
+      role: token.role ?? 'service',
+      user: token.owner ?? undefined,
+      team: token.team ?? null,
     };
   }
 
-  /** The caller of a request; throws API_UNAUTHORIZED. */
-  authenticate(request: Request): Principal {
+  /** The caller signed in as `user` (a verified access token of `session`, or of the external provider). */
+  principalOfUser(user: UserRecord, sessionId: string | undefined): Principal {
+    return {
+      tokenId: `user:${user.name}`,
+      name: user.name,
+      maxServers: this.limits.maxServersPerToken,
+      requestsPerMinute: this.limits.requestsPerMinute,
+      scopes: [],
+      role: user.role,
+      user: user.name,
+      team: user.team,
+      ...(sessionId !== undefined ? { sessionId } : {}),
+    };
+  }
+
+  /**
+   * The caller of a request: an API token (`mcpf_…`) or a user's access token (a JWT of a live session);
+   * throws API_UNAUTHORIZED. A personal token stops working when its owner is disabled.
+   */
+  async authenticate(request: Request): Promise<Principal> {
     const token = bearerToken(request);
     if (token === undefined)
       throw new FactoryError('API_UNAUTHORIZED', 'missing bearer token', { details: { reason: 'missing' } });
+    if (token && Sessions.looksLikeAccessToken(token)) {
+      let claimed: { iss?: unknown } = {};
+      try {
+        claimed = decodeJwt(token);
+      } catch {
+        // not a JWT after all: refused below like any unknown token
+      }
+      if (this.external?.claims(claimed)) {
+        const caller = await this.external.verify(token);
+        const user = await this.#linkedUser(caller.subject);
+        if (!user)
+          throw new FactoryError('API_UNAUTHORIZED', 'no enabled factory user is linked to this identity', {
+            details: { reason: 'invalid' },
+          });
+        return this.principalOfUser(user, undefined);
+      }
+      if (this.sessions) {
+        const caller = await this.sessions.verify(token);
+        return this.principalOfUser(caller.user, caller.sessionId);
+      }
+    }
     const found = token ? this.#tokens.verify(token) : undefined;
-    if (!found)
+    if (!found || (found.owner && !(await this.#ownerEnabled(found.owner))))
       throw new FactoryError('API_UNAUTHORIZED', 'invalid or revoked bearer token', {
         details: { reason: 'invalid' },
       });
     return this.principalOf(found);
   }
 
+  readonly #linked = new Map<string, { at: number; user: UserRecord | undefined }>();
+
+  /** The enabled user linked to an external identity (cached ≤ 1 s, like session state). */
+  async #linkedUser(subject: string): Promise<UserRecord | undefined> {
+    const cached = this.#linked.get(subject);
+    if (cached && Date.now() - cached.at < 1000) return cached.user;
+    const found = await this.#registry.identity.userByOidcSubject(subject);
+    const user = found && found.disabledAt === null ? found : undefined;
+    if (this.#linked.size > 10_000) this.#linked.clear();
+    this.#linked.set(subject, { at: Date.now(), user });
+    return user;
+  }
+
+  readonly #owners = new Map<string, { at: number; enabled: boolean }>();
+
+  async #ownerEnabled(name: string): Promise<boolean> {
+    const cached = this.#owners.get(name);
+    if (cached && Date.now() - cached.at < 1000) return cached.enabled;
+    const user = await this.#registry.identity.getUser(name);
+    const enabled = user !== undefined && user.disabledAt === null;
+    this.#owners.set(name, { at: Date.now(), enabled });
+    return enabled;
+  }
+
   /** Throw API_FORBIDDEN unless the policy lets the caller use the permission. */
-  authorize(principal: Principal, permission: Permission): void {
-    authorize(this.policy, { kind: 'token', principal }, permission);
+  authorize(principal: Principal, permission: Permission, resource?: ResourceScope): void {
+    authorize(this.policy, { kind: 'token', principal }, permission, resource);
   }
 
   /** Count one request against the caller's rate limit; throws API_RATE_LIMITED with retryAfterSeconds. */
@@ -164,12 +257,18 @@ export class AccessControl {
     const pending = this.#pending.get(principal.tokenId) ?? new Set<string>();
     const isNew = !live.has(server);
     if (isNew) {
-      const record = this.#tokens.get(principal.tokenId);
-      const owned = new Set([...(record?.servers ?? []).filter((s) => live.has(s)), ...pending]);
+      // A signed-in user's quota counts the servers it owns; a token's, the servers made through it.
+      const made =
+        principal.tokenId.startsWith('user:') && principal.user !== undefined
+          ? [...(await this.#registry.identity.serverScopes())]
+              .filter(([, scope]) => scope.owner === principal.user)
+              .map(([name]) => name)
+          : (this.#tokens.get(principal.tokenId)?.servers ?? []);
+      const owned = new Set([...made.filter((s) => live.has(s)), ...pending]);
       if (!owned.has(server) && owned.size >= principal.maxServers)
         throw new FactoryError(
           'API_SERVER_QUOTA_EXCEEDED',
-          `token "${principal.name}" may have ${principal.maxServers} servers and has ${owned.size}`,
+          `${principal.tokenId.startsWith('user:') ? 'user' : 'token'} "${principal.name}" may have ${principal.maxServers} servers and has ${owned.size}`,
           { details: { limit: principal.maxServers, servers: [...owned].sort() } },
         );
     }

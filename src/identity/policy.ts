@@ -6,13 +6,15 @@
  * `servers.create.code`, and code with host access needs `servers.create.host` — `authorizeSpec` is the one
  * check both the HTTP API and the factory's MCP server run before a creation. Today's rule: the local user may
  * do everything; a token holder everything but the elevated permissions, which a token has only when it was
- * made with them (`mcp-factory token create NAME --allow-code`). Authentication, rate limits and server quotas
- * are AccessControl's. Users, roles and finer policies plug in as other `Policy` implementations.
+ * made with them (`mcp-factory token create NAME --allow-code`). ROLE_POLICY applies the role table (roles.ts):
+ * what each role grants and over which servers (all, the caller's team, its own); a token made before roles has
+ * the `service` role, which is today's rule. Authentication, rate limits and server quotas are AccessControl's.
  */
 import { FactoryError } from '../core/errors/index.js';
 import { implementationsOf } from '../core/kinds/index.js';
 import type { ServerSpec } from '../core/spec/model.js';
 import type { Principal } from './access.js';
+import { type Reach, ROLE_GRANTS } from './roles.js';
 
 /** Everything a caller can be allowed to do through the management surfaces. */
 export const PERMISSIONS = [
@@ -31,6 +33,11 @@ export const PERMISSIONS = [
   'templates.read',
   'api.metrics',
   'api.describe',
+  'users.read',
+  'users.manage',
+  'teams.manage',
+  'toolsmith.review',
+  'account.self',
 ] as const;
 
 export type Permission = (typeof PERMISSIONS)[number];
@@ -57,8 +64,15 @@ export type Subject = { kind: 'token'; principal: Principal } | { kind: 'local';
 
 export type Decision = { allowed: true } | { allowed: false; reason: string };
 
+/** What a permission is used on: a server, by its owner (the user who created it) and team (tenant). */
+export interface ResourceScope {
+  owner: string | null;
+  team: string | null;
+}
+
 export interface Policy {
-  decide(subject: Subject, permission: Permission): Decision;
+  /** Whether the subject may use the permission; on `resource` when given (absent: in general, e.g. create). */
+  decide(subject: Subject, permission: Permission, resource?: ResourceScope): Decision;
 }
 
 /**
@@ -72,6 +86,43 @@ export const ALLOW_AUTHENTICATED: Policy = {
     return { allowed: false, reason: `the token was not made with the ${permission} scope` };
   },
 };
+
+/**
+ * The role policy: the role table (roles.ts), and for a resource its reach — every server, the caller's team
+ * (an admin without a team reaches every team), or the servers the caller created. The local user may do
+ * everything. Elevated permissions a role does not grant are allowed by a token's scopes, within the reach of
+ * `servers.create`.
+ */
+export const ROLE_POLICY: Policy = {
+  decide(subject, permission, resource) {
+    if (subject.kind === 'local') return { allowed: true };
+    const p = subject.principal;
+    const role = p.role ?? 'service';
+    let reach: Reach | undefined = ROLE_GRANTS[role][permission];
+    if (reach === undefined && isElevated(permission) && p.scopes?.includes(permission))
+      reach = ROLE_GRANTS[role]['servers.create'];
+    if (reach === undefined)
+      return {
+        allowed: false,
+        reason:
+          isElevated(permission) && p.user === undefined
+            ? `the token was not made with the ${permission} scope`
+            : `the ${role} role does not grant ${permission}`,
+      };
+    if (!resource || reach === 'all') return { allowed: true };
+    const team = p.team ?? null;
+    if (!(role === 'admin' && team === null) && resource.team !== team)
+      return { allowed: false, reason: 'the server belongs to another team' };
+    if (reach === 'own' && (p.user === undefined || resource.owner !== p.user))
+      return { allowed: false, reason: `the ${role} role grants ${permission} only on servers one created` };
+    return { allowed: true };
+  },
+};
+
+/** Whether the subject may see a server (listings and search leave out the others). */
+export function canSee(policy: Policy, subject: Subject, resource: ResourceScope): boolean {
+  return policy.decide(subject, 'servers.read', resource).allowed;
+}
 
 /** What creating `spec` needs beyond `servers.create`, with the tools that need it. */
 export function specPermissions(
@@ -112,8 +163,13 @@ export function subjectName(subject: Subject): string {
 }
 
 /** Throw API_FORBIDDEN (API_SCOPE_REQUIRED for an elevated one) unless the policy allows the permission. */
-export function authorize(policy: Policy, subject: Subject, permission: Permission): void {
-  const decision = policy.decide(subject, permission);
+export function authorize(
+  policy: Policy,
+  subject: Subject,
+  permission: Permission,
+  resource?: ResourceScope,
+): void {
+  const decision = policy.decide(subject, permission, resource);
   if (decision.allowed) return;
   throw new FactoryError(
     isElevated(permission) ? 'API_SCOPE_REQUIRED' : 'API_FORBIDDEN',

@@ -26,6 +26,7 @@ import { dirname, join } from 'node:path';
 import { FactoryError } from '../core/errors/index.js';
 import { defaultHome } from '../store/index.js';
 import { ELEVATED_PERMISSIONS, type ElevatedPermission, isElevated } from './policy.js';
+import { isRole, ROLES, type Role } from './roles.js';
 
 export const TOKENS_FILE = 'api-tokens.json';
 export const TOKEN_PREFIX = 'mcpf_';
@@ -52,6 +53,14 @@ export interface TokenRecord {
   servers: string[];
   /** Elevated permissions given when the token was made (e.g. servers.create.code); none by default. */
   scopes: ElevatedPermission[];
+  /** What the role table grants the token (tokens made before roles: `service`). */
+  role: Role;
+  /** The user a personal token acts for (null: a service token). */
+  owner: string | null;
+  /** The team the token acts in (a personal token: its owner's team when made). */
+  team: string | null;
+  /** After this the token is refused (null: no expiry). */
+  expiresAt: string | null;
 }
 
 /** A token as shown to people and returned by the store: everything but the hash. */
@@ -65,6 +74,12 @@ export interface CreateTokenInput {
   createdBy?: string | undefined;
   /** Elevated permissions to give (never implied): servers.create.code, servers.create.host. */
   scopes?: readonly string[] | undefined;
+  /** Default `service` (what tokens could do before roles). */
+  role?: Role | undefined;
+  owner?: string | null | undefined;
+  team?: string | null | undefined;
+  /** Seconds until the token expires (absent: never). */
+  expiresInSeconds?: number | undefined;
 }
 
 interface TokenFile {
@@ -140,6 +155,11 @@ function parseFile(text: string, file: string): TokenFile {
     t.requestsPerMinute ??= null;
     // Only known elevated permissions survive a hand-edited file; anything else is dropped, never widened.
     t.scopes = Array.isArray(t.scopes) ? t.scopes.filter((p): p is ElevatedPermission => isElevated(p)) : [];
+    // A token from before roles is a service token; an unknown role in a hand-edited file grants nothing more.
+    t.role = t.role === undefined ? 'service' : isRole(t.role) ? t.role : 'viewer';
+    t.owner = typeof t.owner === 'string' ? t.owner : null;
+    t.team = typeof t.team === 'string' ? t.team : null;
+    t.expiresAt = typeof t.expiresAt === 'string' ? t.expiresAt : null;
   }
   return { version: 1, tokens: tokens as TokenRecord[] };
 }
@@ -170,6 +190,13 @@ export class TokenStore {
     const maxServers = checkLimit('maxServers', input.maxServers, 0, 100_000);
     const requestsPerMinute = checkLimit('requestsPerMinute', input.requestsPerMinute, 1, 1_000_000);
     const scopes = checkScopes(input.scopes);
+    const role = input.role ?? 'service';
+    if (!isRole(role))
+      throw new FactoryError(
+        'INVALID_ARGUMENTS',
+        `unknown role ${JSON.stringify(role)}; one of ${ROLES.join(', ')}`,
+      );
+    const lifetime = checkLimit('expiresInSeconds', input.expiresInSeconds, 60, 10 * 365 * 24 * 3600);
     const token = `${TOKEN_PREFIX}${randomBytes(32).toString('base64url')}`;
     const record: TokenRecord = {
       id: `tok_${randomBytes(6).toString('hex')}`,
@@ -183,6 +210,10 @@ export class TokenStore {
       requestsPerMinute,
       servers: [],
       scopes,
+      role,
+      owner: input.owner ?? null,
+      team: input.team ?? null,
+      expiresAt: lifetime === null ? null : new Date(Date.now() + lifetime * 1000).toISOString(),
     };
     this.#mutate((tokens) => {
       if (tokens.some((t) => t.name === input.name && t.revokedAt === null))
@@ -220,6 +251,7 @@ export class TokenStore {
     const hash = hashToken(token);
     const record = this.#byHash.get(hash);
     if (!record || record.revokedAt !== null) return undefined;
+    if (record.expiresAt !== null && !(Date.parse(record.expiresAt) > Date.now())) return undefined;
     if (!timingSafeEqual(Buffer.from(record.hash, 'hex'), Buffer.from(hash, 'hex'))) return undefined;
     return info(record);
   }

@@ -45,6 +45,7 @@ export interface ConfigVariable {
 
 const SUPERVISOR = 'deploy/targets/local (the supervisor)';
 const LLM = 'llm/config.ts (with flags and the config file; LLM_CONFIG_INVALID)';
+const OIDC = 'identity/oidc-login.ts (through `mcp-factory serve`)';
 
 export const CONFIG_VARIABLES: readonly ConfigVariable[] = [
   // Factory home, registry and config file.
@@ -71,6 +72,75 @@ export const CONFIG_VARIABLES: readonly ConfigVariable[] = [
     defaultDoc: '`$MCP_FACTORY_HOME/config.json`, else `~/.mcp-factory/config.json`',
     doc: 'The factory config file (JSON: `llm`, `research`). When set, the file must exist.',
     readBy: 'llm/config.ts',
+  },
+  // OIDC sign-in of factory users (authorization code + PKCE); off unless the issuer and client id are set.
+  {
+    name: 'MCP_FACTORY_OIDC_ISSUER',
+    category: 'factory',
+    type: 'url',
+    protocols: ['http', 'https'],
+    defaultDoc: 'unset: OIDC sign-in is off',
+    doc: 'Issuer of the OIDC provider (Keycloak realm, Auth0 tenant, `https://accounts.google.com`, Azure `…/v2.0`); its discovery document is read on first use. `http` only for a loopback host.',
+    readBy: OIDC,
+  },
+  {
+    name: 'MCP_FACTORY_OIDC_CLIENT_ID',
+    category: 'factory',
+    type: 'string',
+    defaultDoc: 'unset: OIDC sign-in is off',
+    doc: 'Client id of the factory at the provider (a web application with the authorization code flow).',
+    readBy: OIDC,
+  },
+  {
+    name: 'MCP_FACTORY_OIDC_CLIENT_SECRET',
+    category: 'factory',
+    type: 'string',
+    defaultDoc: 'none: a public client (PKCE only)',
+    doc: 'Client secret (a secret: set it in the environment of `mcp-factory serve`, never on a command line).',
+    readBy: OIDC,
+  },
+  {
+    name: 'MCP_FACTORY_OIDC_REDIRECT_URI',
+    category: 'factory',
+    type: 'url',
+    protocols: ['http', 'https'],
+    defaultDoc: 'required with the issuer',
+    doc: 'The callback URL registered at the provider: the public URL of the API followed by `/auth/oidc/callback`.',
+    readBy: OIDC,
+  },
+  {
+    name: 'MCP_FACTORY_OIDC_AUTO_CREATE_ROLE',
+    category: 'factory',
+    type: 'enum',
+    values: ['admin', 'operator', 'developer', 'reviewer', 'viewer'],
+    defaultDoc: 'unset: identities not linked to a user are refused',
+    doc: 'Role of the user created (without a team) on the first sign-in of an identity with a verified email that no user is linked to.',
+    readBy: OIDC,
+  },
+  {
+    name: 'MCP_FACTORY_OIDC_ALLOWED_DOMAINS',
+    category: 'factory',
+    type: 'string',
+    defaultDoc: 'any domain',
+    doc: 'Comma-separated email domains (exact match) whose identities may be auto-created; others are refused.',
+    readBy: OIDC,
+  },
+  {
+    name: 'MCP_FACTORY_RESOURCE_URL',
+    category: 'factory',
+    type: 'url',
+    defaultDoc: 'unset: only factory tokens',
+    doc: "This API's or gateway's public URL as an OAuth resource (RFC 8707). With MCP_FACTORY_OIDC_ISSUER set, access tokens that issuer minted for this URL are accepted as the factory user linked to the token's issuer|sub, and /.well-known/oauth-protected-resource names the issuer (RFC 9728).",
+    readBy: 'src/identity/external-tokens.ts (via the API, MCP endpoint and gateway composition)',
+  },
+  {
+    name: 'MCP_FACTORY_GATEWAY_LOG',
+    category: 'factory',
+    type: 'enum',
+    values: ['text', 'json'],
+    default: 'text',
+    doc: '`json`: `mcp-factory gateway` prints one JSON line per tool call to stderr (time, level, requestId, traceId, caller, tool, upstream, ok, ms); `--log-format` wins. Traces are set with the standard `OTEL_TRACES_EXPORTER` (otlp, console, none) and `OTEL_EXPORTER_OTLP_ENDPOINT`.',
+    readBy: 'surfaces/cli/gateway-tracing.ts (mcp-factory gateway)',
   },
   // Local target: the supervisor's tuning.
   {
@@ -403,6 +473,13 @@ export const CONFIG_VARIABLES: readonly ConfigVariable[] = [
     category: 'test',
     type: 'url',
     doc: 'MariaDB/MySQL for the importer and template tests; skipped (with a message) when unset.',
+    readBy: 'test/ (helpers/services.ts)',
+  },
+  {
+    name: 'MCP_FACTORY_TEST_REDIS_URL',
+    category: 'test',
+    type: 'url',
+    doc: 'Redis for the gateway cache and rate-limit tests (shared by two gateway instances); skipped (with a message) when unset.',
     readBy: 'test/ (helpers/services.ts)',
   },
   {

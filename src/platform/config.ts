@@ -64,6 +64,18 @@ export interface LlmEnvironmentLayer {
   maxOutputTokens: string | undefined;
 }
 
+/** OIDC sign-in of factory users (MCP_FACTORY_OIDC_*); identity/oidc-login.ts uses it. */
+export interface OidcConfig {
+  issuer: string;
+  clientId: string;
+  clientSecret: string | undefined;
+  redirectUri: string;
+  /** A user role; undefined: identities no user is linked to are refused. */
+  autoCreateRole: string | undefined;
+  /** Lower-case email domains allowed to auto-create; empty: any. */
+  allowedDomains: string[];
+}
+
 export interface FactoryConfig {
   /** MCP_FACTORY_HOME (resolved), else ~/.mcp-factory. */
   home: string;
@@ -78,6 +90,12 @@ export interface FactoryConfig {
   llm: LlmEnvironmentLayer;
   /** `enabled` undefined: the variable is unset (the config file decides). */
   research: { enabled: boolean | undefined; tavilyUrl: string | undefined };
+  /** undefined: OIDC sign-in is off (MCP_FACTORY_OIDC_ISSUER unset). */
+  oidc: OidcConfig | undefined;
+  /** External access tokens for this resource (MCP_FACTORY_RESOURCE_URL with MCP_FACTORY_OIDC_ISSUER); undefined: off. */
+  resourceServer: { issuer: string; audience: string } | undefined;
+  /** MCP_FACTORY_GATEWAY_LOG: `json` prints one line per gateway tool call (mcp-factory gateway). */
+  gateway: { log: 'text' | 'json' };
 }
 
 export interface LoadConfigOptions {
@@ -251,6 +269,51 @@ class Reader {
   }
 }
 
+const DOMAIN = /^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)+$/;
+
+/** The OIDC settings: all or nothing (an issuer without a client id or redirect URI is a mistake, not "off"). */
+function resolveOidc(read: Reader, onInvalid: 'throw' | 'default'): OidcConfig | undefined {
+  const issuer = read.string('MCP_FACTORY_OIDC_ISSUER');
+  if (!issuer) return undefined;
+  const clientId = read.string('MCP_FACTORY_OIDC_CLIENT_ID');
+  const redirectUri = read.string('MCP_FACTORY_OIDC_REDIRECT_URI');
+  const domains = (read.string('MCP_FACTORY_OIDC_ALLOWED_DOMAINS') ?? '')
+    .split(',')
+    .map((d) => d.trim().toLowerCase())
+    .filter(Boolean);
+  const problem = !clientId
+    ? invalid(
+        configVariable('MCP_FACTORY_OIDC_CLIENT_ID'),
+        'unset while MCP_FACTORY_OIDC_ISSUER is set',
+        "Set the factory's client id at the provider, or unset MCP_FACTORY_OIDC_ISSUER.",
+      )
+    : !redirectUri
+      ? invalid(
+          configVariable('MCP_FACTORY_OIDC_REDIRECT_URI'),
+          'unset while MCP_FACTORY_OIDC_ISSUER is set',
+          'Set the callback URL registered at the provider, e.g. https://factory.example.com/auth/oidc/callback.',
+        )
+      : domains.find((d) => !DOMAIN.test(d)) !== undefined
+        ? invalid(
+            configVariable('MCP_FACTORY_OIDC_ALLOWED_DOMAINS'),
+            `${shown(domains.find((d) => !DOMAIN.test(d)) ?? '')} is not a domain name`,
+            'Write domains separated by commas, e.g. example.com,example.org.',
+          )
+        : undefined;
+  if (problem) {
+    if (onInvalid === 'throw') throw problem;
+    return undefined;
+  }
+  return {
+    issuer,
+    clientId: clientId as string,
+    clientSecret: read.string('MCP_FACTORY_OIDC_CLIENT_SECRET'),
+    redirectUri: redirectUri as string,
+    autoCreateRole: read.string('MCP_FACTORY_OIDC_AUTO_CREATE_ROLE'),
+    allowedDomains: domains,
+  };
+}
+
 function resolveConfig(env: Env, onInvalid: 'throw' | 'default'): FactoryConfig {
   const read = new Reader(env, onInvalid);
   const home = read.string('MCP_FACTORY_HOME') ?? join(env.HOME?.trim() || homedir(), '.mcp-factory');
@@ -299,6 +362,13 @@ function resolveConfig(env: Env, onInvalid: 'throw' | 'default'): FactoryConfig 
       enabled: read.bool('MCP_FACTORY_RESEARCH'),
       tavilyUrl: read.string('MCP_FACTORY_TAVILY_URL'),
     },
+    oidc: resolveOidc(read, onInvalid),
+    resourceServer: (() => {
+      const issuer = read.string('MCP_FACTORY_OIDC_ISSUER');
+      const audience = read.string('MCP_FACTORY_RESOURCE_URL');
+      return issuer && audience ? { issuer, audience } : undefined;
+    })(),
+    gateway: { log: read.string('MCP_FACTORY_GATEWAY_LOG') === 'json' ? 'json' : 'text' },
   };
 }
 

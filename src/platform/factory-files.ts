@@ -15,7 +15,7 @@ let runtimeCache: Record<string, string> | undefined;
  * Dependency-free modules of src/core/ that generated servers use too, copied beside runtime/ as `<name>/…`
  * (tsconfig.runtime.json type-checks runtime/ against them through rootDirs; package.json ships them).
  */
-export const SHARED_RUNTIME_MODULES = ['search', 'rate'] as const;
+export const SHARED_RUNTIME_MODULES = ['search', 'rate', 'net'] as const;
 
 /** Source files of a directory, by name: `.ts` files, not tests. */
 function sourcesOf(dir: string, prefix = ''): Array<[string, string]> {
@@ -38,9 +38,13 @@ export function runtimeFiles(): Record<string, string> {
   return runtimeCache;
 }
 
+let version: string | undefined;
+
+/** The factory's version (read once: servers made per request ask for it on every request). */
 export function factoryVersion(): string {
-  return (JSON.parse(readFileSync(join(FACTORY_ROOT, 'package.json'), 'utf8')) as { version: string })
+  version ??= (JSON.parse(readFileSync(join(FACTORY_ROOT, 'package.json'), 'utf8')) as { version: string })
     .version;
+  return version;
 }
 
 /** Packages a generated project needs at build/test time; linked into its node_modules while validating. */
@@ -50,6 +54,7 @@ export const PROJECT_PACKAGES = [
   '@modelcontextprotocol/client',
   '@modelcontextprotocol/core',
   'prom-client',
+  'jose',
   'pg',
   'pg-cursor',
   'mysql2',

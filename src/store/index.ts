@@ -18,6 +18,15 @@ export {
   fileIdentity,
   sameFile,
 } from './file-identity.js';
+export type {
+  LoginRecord,
+  RefreshOutcome,
+  ServerScope,
+  SessionState,
+  TeamRecord,
+  UserPatch,
+  UserRecord,
+} from './identity.js';
 export { type CallRecord, type CallStats, LATENCY_BUCKETS } from './metrics.js';
 export { openRegistry, Registry } from './registry.js';
 export {
@@ -28,6 +37,8 @@ export {
   type DesiredState,
   SERVER_STATUSES,
   type ServerStatus,
+  USER_ROLES,
+  type UserRole,
 } from './schema.js';
 export type { SearchEngine, ToolMatch } from './search.js';
 export type {

@@ -12,7 +12,7 @@ import {
   type MigrationProvider,
   sql,
 } from 'kysely';
-import { type Backend, DEPLOYMENT_STATUSES, DESIRED_STATES, SERVER_STATUSES } from './schema.js';
+import { type Backend, DEPLOYMENT_STATUSES, DESIRED_STATES, SERVER_STATUSES, USER_ROLES } from './schema.js';
 
 export const MIGRATION_TABLE = 'mcpf_migration';
 export const MIGRATION_LOCK_TABLE = 'mcpf_migration_lock';
@@ -219,9 +219,76 @@ function initial(backend: Backend): Migration {
   };
 }
 
+/**
+ * Identity: teams (tenants), users with a role, sign-in sessions with their refresh tokens (one row per token
+ * ever issued, so a replayed one is recognised), the login history, the factory's JWT signing keys, and the
+ * owner and team of each server.
+ */
+function identity(backend: Backend): Migration {
+  const t = types(backend);
+  return {
+    async up(db: Db) {
+      await t
+        .id(db.schema.createTable('mcpf_teams'))
+        .addColumn('name', 'text', (c) => c.notNull().unique())
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .execute();
+      await t
+        .id(db.schema.createTable('mcpf_users'))
+        .addColumn('name', 'text', (c) => c.notNull().unique())
+        .addColumn('email', 'text')
+        .addColumn('password_hash', 'text')
+        .addColumn('oidc_subject', 'text', (c) => c.unique())
+        .addColumn('role', 'text', (c) => c.notNull())
+        .addColumn('team', 'text', (c) => c.references('mcpf_teams.name'))
+        .addColumn('disabled_at', 'text')
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addColumn('updated_at', 'text', (c) => c.notNull())
+        .addCheckConstraint('mcpf_users_role', sql`role IN (${inList(USER_ROLES)})`)
+        .execute();
+      await db.schema
+        .createTable('mcpf_sessions')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('user_id', 'integer', (c) => c.notNull().references('mcpf_users.id'))
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addColumn('expires_at', 'text', (c) => c.notNull())
+        .addColumn('revoked_at', 'text')
+        .addColumn('revoked_reason', 'text')
+        .addColumn('address', 'text')
+        .execute();
+      await db.schema.createIndex('mcpf_sessions_user').on('mcpf_sessions').column('user_id').execute();
+      await db.schema
+        .createTable('mcpf_refresh_tokens')
+        .addColumn('hash', 'text', (c) => c.primaryKey())
+        .addColumn('session_id', 'text', (c) => c.notNull().references('mcpf_sessions.id'))
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addColumn('used_at', 'text')
+        .execute();
+      await t
+        .id(db.schema.createTable('mcpf_logins'))
+        .addColumn('at', 'text', (c) => c.notNull())
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('ok', 'integer', (c) => c.notNull())
+        .addColumn('reason', 'text', (c) => c.notNull())
+        .addColumn('address', 'text')
+        .execute();
+      await db.schema.createIndex('mcpf_logins_name').on('mcpf_logins').columns(['name', 'id']).execute();
+      await db.schema
+        .createTable('mcpf_signing_keys')
+        .addColumn('kid', 'text', (c) => c.primaryKey())
+        .addColumn('private_jwk', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addColumn('retired_at', 'text')
+        .execute();
+      await db.schema.alterTable('mcpf_servers').addColumn('owner', 'text').execute();
+      await db.schema.alterTable('mcpf_servers').addColumn('team', 'text').execute();
+    },
+  };
+}
+
 /** Every migration, by name (applied in name order). */
 export function migrations(backend: Backend): Record<string, Migration> {
-  return { '0001_initial': initial(backend) };
+  return { '0001_initial': initial(backend), '0002_identity': identity(backend) };
 }
 
 export function migrationProvider(backend: Backend): MigrationProvider {

@@ -10,11 +10,13 @@
  * server are serialised there too. Revisions come from a per-server counter incremented in the same
  * transaction as the version insert, so they are unique and gapless.
  */
+
 import type { Transaction } from 'kysely';
 import { FactoryError } from '../core/errors/index.js';
 import { openStore, type Store } from './connect.js';
 import { withRetry } from './db-errors.js';
 import { checkIdentity } from './file-identity.js';
+import { IdentityStore } from './identity.js';
 import { aggregateCalls, type CallRecord, MINUTE_MS, minuteOf, statsReport } from './metrics.js';
 import { AuditRepository } from './repositories/audit.js';
 import { CallsRepository } from './repositories/calls.js';
@@ -85,6 +87,8 @@ export class Registry {
   readonly #calls: CallsRepository;
   readonly #audit = new AuditRepository();
   #closed = false;
+  /** Teams, users, sessions, sign-ins, signing keys and server owners (src/identity uses them). */
+  readonly identity: IdentityStore;
 
   /** Use openRegistry(). */
   constructor(store: Store, search: 'auto' | 'like' = 'auto') {
@@ -93,6 +97,10 @@ export class Registry {
     this.#tools = new ToolsRepository(store, search);
     this.#deployments = new DeploymentsRepository(store);
     this.#calls = new CallsRepository(store);
+    this.identity = new IdentityStore(
+      (what, fn) => this.#read(what, fn),
+      (what, fn) => this.#write(what, fn),
+    );
   }
 
   info(): RegistryInfo {
@@ -617,6 +625,17 @@ export class Registry {
       throw invalid('Audit details must be an object');
     }
     return this.#write('Writing the audit trail', (trx) => this.#audit.append(trx, input));
+  }
+
+  /** Append many entries in one transaction (the gateway's batched call audit). */
+  async auditBatch(entries: readonly AuditInput[]): Promise<number> {
+    const inputs = entries.map((entry) => ({
+      actor: checkLabel('actor', entry?.actor),
+      action: checkLabel('action', entry.action, 100),
+      target: checkLabel('target', entry.target),
+      details: entry.details,
+    }));
+    return this.#write('Writing the audit trail', (trx) => this.#audit.appendMany(trx, inputs));
   }
 
   /** Audit entries, newest first. */

@@ -47,6 +47,10 @@ export interface ServersTable {
   created_at: string;
   updated_at: string;
   removed_at: string | null;
+  /** The user who created the server (null: created by the local user or a token without a user). */
+  owner: ColumnType<string | null, string | null | undefined, string | null>;
+  /** The team (tenant) the server belongs to (null: no team). */
+  team: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 /** Immutable: an update trigger refuses changes. */
@@ -132,7 +136,73 @@ export interface AuditTable {
   details: ColumnType<unknown, string | null, string | null>;
 }
 
+/** Roles a user can hold (what each grants is identity/roles.ts's). */
+export const USER_ROLES = ['admin', 'operator', 'developer', 'reviewer', 'viewer'] as const;
+export type UserRole = (typeof USER_ROLES)[number];
+
+export interface TeamsTable {
+  id: Generated<number>;
+  name: string;
+  created_at: string;
+}
+
+export interface UsersTable {
+  id: Generated<number>;
+  name: string;
+  email: string | null;
+  /** argon2id PHC string; null: the user signs in through OIDC only. */
+  password_hash: string | null;
+  /** `issuer|sub` of the OIDC identity linked to the user. */
+  oidc_subject: string | null;
+  role: UserRole;
+  team: string | null;
+  disabled_at: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface SessionsTable {
+  id: string;
+  user_id: number;
+  created_at: string;
+  expires_at: string;
+  revoked_at: string | null;
+  revoked_reason: string | null;
+  address: string | null;
+}
+
+/** Every refresh token ever issued (sha256); a used one presented again revokes its session. */
+export interface RefreshTokensTable {
+  hash: string;
+  session_id: string;
+  created_at: string;
+  used_at: string | null;
+}
+
+export interface LoginsTable {
+  id: Generated<number>;
+  at: string;
+  name: string;
+  /** 1 signed in, 0 refused. */
+  ok: number;
+  reason: string;
+  address: string | null;
+}
+
+export interface SigningKeysTable {
+  kid: string;
+  private_jwk: string;
+  created_at: string;
+  retired_at: string | null;
+}
+
 export interface RegistryDatabase {
+  mcpf_teams: TeamsTable;
+  mcpf_users: UsersTable;
+  mcpf_sessions: SessionsTable;
+  mcpf_refresh_tokens: RefreshTokensTable;
+  mcpf_logins: LoginsTable;
+  mcpf_signing_keys: SigningKeysTable;
   mcpf_servers: ServersTable;
   mcpf_versions: VersionsTable;
   mcpf_tools: ToolsTable;

@@ -579,8 +579,12 @@ describe('OpenAPI document', () => {
     }
     expect(checked).toBeGreaterThan(50);
     // Every operation with a JSON body was exercised by the tests above (openapi.json itself has no schema).
-    const jsonOps = api.routes.filter((r) =>
-      Object.values(r.responses).some((x) => x.content?.['application/json']),
+    // (Sign-in and people routes are exercised, and checked against this document, in test/identity/auth-api.test.ts.)
+    const jsonOps = api.routes.filter(
+      (r) =>
+        r.tag !== 'auth' &&
+        r.tag !== 'users' &&
+        Object.values(r.responses).some((x) => x.content?.['application/json']),
     );
     expect([...operations].sort()).toEqual(
       expect.arrayContaining(jsonOps.map((r) => r.operationId).filter((id) => id !== 'openapi')),

@@ -114,10 +114,17 @@ describe('the operation table', () => {
       expect(route.permission).toBe(binding.operation.permission);
       expect(route.responses[binding.status]?.content?.['application/json']).toBe(binding.operation.output);
     }
-    // HTTP-only endpoints are not operations; every operation route is a projection.
+    // HTTP-only endpoints (probes, sign-in, people) are not operations; every operation route is a projection.
     expect(
       api.routes
         .filter((r) => !OPERATION_ROUTES.some((b) => b.operationId === r.operationId))
+        .filter(
+          (r) =>
+            !r.path.startsWith('/auth/') &&
+            !r.path.startsWith('/.well-known/') &&
+            !r.path.startsWith('/users') &&
+            !r.path.startsWith('/teams'),
+        )
         .map((r) => r.path),
     ).toEqual(['/health', '/live', '/ready', '/metrics', '/openapi.json']);
   });
@@ -189,4 +196,38 @@ describe('a policy that denies', () => {
       await served.close();
     }
   });
+});
+
+describe('deploy_server: the container runtime', () => {
+  const api = () =>
+    createApi({
+      controlPlane: cp,
+      registry,
+      tokens,
+      access: new AccessControl({ tokens, registry, policy: ALLOW_AUTHENTICATED }),
+    });
+  const deploy = (body: unknown) =>
+    api().fetch(
+      new Request(`http://127.0.0.1/mcp/deploy/${SPEC.name}`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      }),
+    );
+
+  it('passes a runtime name through to the control plane (as --runtime does)', async () => {
+    const response = await deploy({ target: 'docker', runtime: 'runsc' });
+    expect(response.status).toBeLessThan(300);
+    expect(cp.calls.at(-1)).toMatchObject({ method: 'deploy', args: { target: 'docker', runtime: 'runsc' } });
+  });
+
+  it.each(['../../usr/bin/x', 'runsc --privileged', 'RUNSC', '', 'x'.repeat(65)])(
+    'refuses %j before the control plane is called',
+    async (runtime) => {
+      const before = cp.calls.length;
+      const response = await deploy({ target: 'docker', runtime });
+      expect(response.status).toBe(400);
+      expect(cp.calls.length).toBe(before);
+    },
+  );
 });

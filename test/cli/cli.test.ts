@@ -2,7 +2,6 @@
  * The command line: exit codes, text and JSON output, and what `create` leaves on disk when it fails.
  * Most cases run in-process through runCli(); a few spawn the real bins (which load dist/, built here if stale).
  */
-import { spawn } from 'node:child_process';
 import {
   existsSync,
   mkdirSync,
@@ -17,6 +16,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXIT, runCli } from '../../src/surfaces/cli/main.js';
 import { ensureBuilt } from '../helpers/build.js';
+import { runProcess } from '../helpers/run.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const BAD = join(ROOT, 'test/fixtures/bad');
@@ -44,22 +44,7 @@ async function cli(...argv: string[]): Promise<Run> {
 }
 
 function bin(name: string, ...args: string[]): Promise<Run> {
-  return new Promise((done, fail) => {
-    const child = spawn(process.execPath, [join(ROOT, 'bin', name), ...args], {
-      cwd: ROOT,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (c) => {
-      out += c;
-    });
-    child.stderr.on('data', (c) => {
-      err += c;
-    });
-    child.on('error', fail);
-    child.on('close', (code) => done({ code: code ?? -1, out, err }));
-  });
+  return runProcess(process.execPath, [join(ROOT, 'bin', name), ...args], { cwd: ROOT });
 }
 
 /** `.NAME.tmp-*` siblings that a failed or finished create must never leave behind. */

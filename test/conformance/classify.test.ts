@@ -232,6 +232,33 @@ describe('classifyScenario', () => {
     ).toBe('protocol');
   });
 
+  it("a SEP-2322 check that wants the reference fixture's inputRequests key is fixture-required", () => {
+    // The server exposes the tool and answers input_required, only with its own key: naming, not protocol.
+    const withTool = probe({ tools: [{ name: 'test_input_required_result_elicitation', inputSchema: {} }] });
+    const keyed = conf.classifyScenario(
+      'input-required-result-basic-elicitation',
+      [
+        ok('sep-2322-result-type'),
+        fail('sep-2322-elicitation-incomplete', 'inputRequests missing expected key "user_name"'),
+      ],
+      { probe: withTool, declared: none },
+    );
+    expect(keyed.classification).toBe('fixture-required');
+    expect(keyed.reason).toContain('`user_name`');
+    // Other failures of the same check stay protocol failures.
+    const wrong = conf.classifyScenario(
+      'input-required-result-basic-elicitation',
+      [
+        fail(
+          'sep-2322-elicitation-incomplete',
+          'Expected method "elicitation/create", got "sampling/createMessage"',
+        ),
+      ],
+      { probe: withTool, declared: none },
+    );
+    expect(wrong.classification).toBe('protocol');
+  });
+
   it('tasks extension checks are fixture-required only when the extension is not advertised', () => {
     const checks = [
       fail('sep-2663-tasks-methods-non-declaring', 'tasks/get MUST return -32021; got -32601'),

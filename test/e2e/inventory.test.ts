@@ -71,8 +71,12 @@ describe('create', () => {
     }
     const serverJson = JSON.parse(readFileSync(join(dir, 'server.json'), 'utf8'));
     expect(serverJson.$schema).toContain('2025-12-11');
-    expect(serverJson.packages[0].environmentVariables).toContainEqual(
-      expect.objectContaining({ name: 'INVENTORY_API_KEY', isSecret: true }),
+    // The HTTP transport's key: asked of HTTP clients (the remote's header), not of stdio launches.
+    expect(serverJson.packages[0].environmentVariables ?? []).not.toContainEqual(
+      expect.objectContaining({ name: 'INVENTORY_API_KEY' }),
+    );
+    expect(serverJson.remotes[0].headers).toContainEqual(
+      expect.objectContaining({ name: 'X-API-Key', isSecret: true, isRequired: true }),
     );
     const log = JSON.parse(readFileSync(join(dir, 'execution_log.json'), 'utf8'));
     expect(log.steps.length).toBe(6);

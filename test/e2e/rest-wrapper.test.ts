@@ -77,6 +77,11 @@ beforeAll(async () => {
   });
   expect(result.tests?.failed).toBe(0);
   expect(result.tests?.passed).toBeGreaterThan(0);
+  // The generated tests called every tool against their own mock upstream, never this one (nor the real API).
+  expect(seen).toHaveLength(0);
+  expect(result.tests?.skipped.filter((s) => /list_posts|get_post|create_post|delete_post/.test(s))).toEqual(
+    [],
+  );
   bundle = result.bundle.file;
 });
 

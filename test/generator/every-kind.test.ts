@@ -117,6 +117,7 @@ describe('every tool kind', () => {
     await expect(project.files['README.md']).toMatchFileSnapshot(`${dir}/README.md.snap`);
     await expect(project.files['test/cases.json']).toMatchFileSnapshot(`${dir}/cases.json.snap`);
     await expect(project.files['.env.example']).toMatchFileSnapshot(`${dir}/env.example.snap`);
+    await expect(project.files['test/upstream.json']).toMatchFileSnapshot(`${dir}/upstream.json.snap`);
   });
 
   it('maps the code tool to its source file', () => {

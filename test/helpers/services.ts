@@ -18,3 +18,8 @@ export function serviceGate(envVar: string, label: string): ServiceGate {
   if (!REQUIRE_SERVICES) process.stderr.write(`\n[skip] ${missing}\n`);
   return { url: undefined, missing };
 }
+
+/** Redis for the gateway's shared cache and rate limits (e.g. MCP_FACTORY_TEST_REDIS_URL=redis://127.0.0.1:6379). */
+export function redisGate(): ServiceGate {
+  return serviceGate('MCP_FACTORY_TEST_REDIS_URL', 'Redis');
+}

@@ -11,6 +11,7 @@ import {
   PERMISSIONS,
   type Permission,
   type Policy,
+  ROLE_POLICY,
   type Subject,
   subjectName,
 } from '../../src/identity/policy.js';
@@ -85,12 +86,15 @@ describe('AccessControl', () => {
     rmSync(home, { recursive: true, force: true });
   });
 
-  it('uses ALLOW_AUTHENTICATED unless given a policy', () => {
+  it('uses the role policy unless given one: a token from before roles keeps what it could do (service role)', () => {
     const access = new AccessControl({ tokens, registry });
-    expect(access.policy).toBe(ALLOW_AUTHENTICATED);
+    expect(access.policy).toBe(ROLE_POLICY);
+    const before = new Set(['users.read', 'users.manage', 'teams.manage', 'toolsmith.review']);
     for (const permission of PERMISSIONS)
       if (permission.startsWith('servers.create.'))
         expect(() => access.authorize(principal, permission)).toThrow(/scope/);
+      else if (before.has(permission))
+        expect(() => access.authorize(principal, permission)).toThrow(/service role/);
       else expect(() => access.authorize(principal, permission)).not.toThrow();
   });
 

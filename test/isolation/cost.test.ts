@@ -10,6 +10,7 @@ import { dirname, join } from 'node:path';
 import type { Client } from '@modelcontextprotocol/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createServerProject } from '../../src/build/create.js';
+import { freePort } from '../../src/conformance/server.js';
 import { connectMcp } from '../../src/platform/mcp-client/index.js';
 import {
   detectSandbox,
@@ -33,7 +34,6 @@ describe.skipIf(!support.available && !REQUIRE_SERVICES)('sandbox cost', () => {
   let work: string;
   let bundle: string;
   let project: string;
-  let port = 21790;
 
   beforeAll(async () => {
     work = mkdtempSync(join(tmpdir(), 'mcpf-cost-'));
@@ -52,12 +52,13 @@ describe.skipIf(!support.available && !REQUIRE_SERVICES)('sandbox cost', () => {
   async function start(
     sandboxed: boolean,
   ): Promise<{ child: ChildProcess; client: Client; readyMs: number }> {
-    port++;
+    // Ports the system chooses: a fixed range here once collided with a supervisor test's range in CI.
+    const listener = sandboxed && support.available ? await openListener(0) : undefined;
+    const port = listener?.port ?? (await freePort());
     const serverArgs = [bundle, '--transport', 'http', '--host', '127.0.0.1', '--port', String(port)];
     const t0 = performance.now();
     let child: ChildProcess;
-    if (sandboxed && support.available) {
-      const listener = await openListener(port);
+    if (listener) {
       const c = sandboxCommand(support, {
         command: [process.execPath, ...nodeHeapArgs(SERVER_LIMITS), ...listenFdNodeArgs(), ...serverArgs],
         readOnly: [project],

@@ -7,6 +7,7 @@ import { spawn } from 'node:child_process';
 import { mkdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { build } from 'esbuild';
+import { runProcess } from '../helpers/run.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 
@@ -41,7 +42,7 @@ export async function removeCliBundle(): Promise<void> {
 }
 
 export interface CliRun {
-  code: number | null;
+  code: number;
   out: string;
   err: string;
 }
@@ -49,22 +50,7 @@ export interface CliRun {
 /** Run the bundled CLI to completion. */
 export async function runCli(args: string[], env: Record<string, string> = {}): Promise<CliRun> {
   const bundle = await cliBundle();
-  return new Promise((done, fail) => {
-    const child = spawn(process.execPath, [bundle, ...args], {
-      env: { ...process.env, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (c) => {
-      out += c;
-    });
-    child.stderr.on('data', (c) => {
-      err += c;
-    });
-    child.on('error', fail);
-    child.on('close', (code) => done({ code, out, err }));
-  });
+  return runProcess(process.execPath, [bundle, ...args], { env: { ...process.env, ...env } });
 }
 
 /** Start a long-running command and wait for a line of its stderr to match. */

@@ -79,16 +79,26 @@ describe('search terms', () => {
     expect(nameKeywords('get')).toBe('get');
   });
 
-  it('keeps only words of a query, lower-cased and deduplicated', () => {
+  it('keeps only words of a query for SQL: as analysed (stems, synonyms) and as typed, deduplicated', () => {
     expect(queryTerms('  Search "products" OR (NEAR) products* -- ;')).toEqual([
       'search',
+      'list',
+      'all',
+      'browse',
+      'enumerate',
+      'find',
+      'product',
+      'near',
       'products',
       'or',
-      'near',
     ]);
-    expect(queryTerms('Wetter für Köln')).toEqual(['wetter', 'für', 'köln']);
+    expect(queryTerms('Wetter für Köln')).toEqual(['wetter', 'fur', 'koln', 'für', 'köln']);
     expect(queryTerms('!!!')).toEqual([]);
-    expect(queryTerms(Array.from({ length: 40 }, (_, i) => `w${i}`).join(' '))).toHaveLength(16);
+    // No 16-word cut any more (long task descriptions); bounded all the same.
+    expect(queryTerms(Array.from({ length: 40 }, (_, i) => `w${i}`).join(' '))).toHaveLength(40);
+    expect(queryTerms(Array.from({ length: 400 }, (_, i) => `w${i}`).join(' ')).length).toBeLessThanOrEqual(
+      256,
+    );
   });
 });
 

@@ -153,6 +153,27 @@ describe('server log cap', () => {
     expect(readFileSync(file, 'utf8')).toContain('END');
   });
 
+  it('keeps a line whole when a read ends inside it just before a rotation', async () => {
+    const dir = tempDir();
+    const file = join(dir, 'p.log');
+    const { writer } = startLogWriter(file, { maxBytes: 100, keep: 2 });
+    const writerDone = new Promise((r) => writer.once('exit', r));
+    const stdin = writer.stdin;
+    if (!stdin) throw new Error('no stdin');
+    // 90 bytes fill the file; the next read ends inside a line, whose tail arrives in a later read.
+    stdin.write(`${'a'.repeat(89)}\n`);
+    await new Promise((r) => setTimeout(r, 50));
+    stdin.write('bbbbbbbb');
+    await new Promise((r) => setTimeout(r, 50));
+    stdin.write('bbbbbbbbbbbb\n');
+    stdin.end();
+    await writerDone;
+    const lines = logFiles(file).flatMap((f) =>
+      readFileSync(join(dir, f), 'utf8').split('\n').filter(Boolean),
+    );
+    expect(lines.sort()).toEqual(['a'.repeat(89), 'b'.repeat(20)]);
+  });
+
   it('supervisor lines and the sweep keep the same count (current + keep-1 rotated)', () => {
     const dir = tempDir();
     const file = join(dir, 'a.log');

@@ -54,7 +54,7 @@ async function doctor(home: string, ...extra: string[]): Promise<{ code: number;
 
 describe('registry deleted under a running supervisor', () => {
   let t: TestHome;
-  const env = fastEnv('21800-21899');
+  const env = fastEnv('22100-22199');
 
   beforeAll(async () => {
     ensureBuilt();

@@ -26,7 +26,7 @@ describe('a port held by another server', () => {
       process.env.MCP_FACTORY_NODE_IMAGE = BASE;
       process.env.MCP_FACTORY_DOCKER_NETWORK = 'host';
     }
-    t = newHome('wrong', fastEnv('21700-21799', { MCP_FACTORY_MAX_START_FAILURES: '2' }));
+    t = newHome('wrong', fastEnv('22000-22099', { MCP_FACTORY_MAX_START_FAILURES: '2' }));
     await createText(t.cp, 'first-srv');
     await createText(t.cp, 'second-srv');
     first = await t.cp.deploy({ name: 'first-srv', target: 'local', actor: 'test' });

@@ -4,7 +4,7 @@ import { mdBlock, mdInline } from '../../core/codegen/literals.js';
 import { implementationOf } from '../../core/kinds/index.js';
 import { type ServerSpec, transportsOf } from '../../core/spec/model.js';
 import { collectEnv, STANDARD_ENV } from './env.js';
-import { BUNDLE_FILE } from './project-files.js';
+import { BUNDLE_FILE, stdioArgs } from './project-files.js';
 
 function implementationLabel(spec: ServerSpec, name: string): string {
   const tool = spec.tools.find((t) => t.name === name);
@@ -88,7 +88,7 @@ export function readme(spec: ServerSpec, extraFiles?: Record<string, string>): s
   );
   for (const e of env)
     lines.push(
-      `| \`${e.name}\` | ${mdInline(e.purpose)} | ${e.required ? 'yes' : 'no'} | ${e.secret ? 'yes' : 'no'} |`,
+      `| \`${e.name}\` | ${mdInline(e.purpose)} | ${e.required ? (e.httpOnly ? 'over HTTP' : 'yes') : 'no'} | ${e.secret ? 'yes' : 'no'} |`,
     );
   for (const e of STANDARD_ENV) lines.push(`| \`${e.name}\` | ${e.purpose} | no | no |`);
   lines.push('', 'Copy `.env.example` and fill it in; never commit real values.', '');
@@ -106,7 +106,22 @@ export function readme(spec: ServerSpec, extraFiles?: Record<string, string>): s
     `Over HTTP the server binds 127.0.0.1, checks Host and Origin headers (extend with \`MCP_ALLOWED_HOSTS\`/\`MCP_ALLOWED_ORIGINS\`), serves \`/health\`${spec.production?.metrics === false ? '' : ' and Prometheus `/metrics`'}, and logs JSON lines to stderr.`,
     '',
   );
-  if (spec.auth && spec.auth.type !== 'none') {
+  if (spec.auth?.type === 'oauth') {
+    const scoped = spec.tools.filter((t) => t.scopes?.length);
+    lines.push(
+      `Over HTTP the server is an OAuth 2.1 resource server: clients send \`Authorization: Bearer <access token>\` with a JWT from the issuer (\`MCP_OAUTH_ISSUER\`${spec.auth.issuer ? `, default ${mdInline(spec.auth.issuer)}` : ''}), issued for this server's URL (\`MCP_PUBLIC_URL\`). Clients find the issuer at \`/.well-known/oauth-protected-resource\`; requests without a valid token get 401 with \`WWW-Authenticate: Bearer resource_metadata=…\`.${spec.auth.requiredScopes?.length ? ` Every request needs the scope(s) ${spec.auth.requiredScopes.map((s) => `\`${mdInline(s)}\``).join(', ')}.` : ''}`,
+      ...(scoped.length
+        ? [
+            '',
+            ...scoped.map(
+              (t) =>
+                `- \`${mdInline(t.name)}\` needs ${t.scopes!.map((s) => `\`${mdInline(s)}\``).join(', ')}`,
+            ),
+          ]
+        : []),
+      '',
+    );
+  } else if (spec.auth && spec.auth.type !== 'none') {
     lines.push(
       spec.auth.type === 'api_key'
         ? `HTTP clients must send the key from \`${spec.auth.envVar}\` in the \`${mdInline(spec.auth.header)}\` header.`
@@ -114,10 +129,13 @@ export function readme(spec: ServerSpec, extraFiles?: Record<string, string>): s
       '',
     );
   }
-  const envObject = Object.fromEntries(env.filter((e) => e.required).map((e) => [e.name, `<${e.name}>`]));
+  // The client snippets start the server over stdio: the HTTP transport's own key is not read there.
+  const envObject = Object.fromEntries(
+    env.filter((e) => e.required && !e.httpOnly).map((e) => [e.name, `<${e.name}>`]),
+  );
   const stdioEntry = {
     command: 'node',
-    args: [`/absolute/path/to/${spec.name}/${BUNDLE_FILE}`],
+    args: [`/absolute/path/to/${spec.name}/${BUNDLE_FILE}`, ...stdioArgs(spec)],
     ...(Object.keys(envObject).length ? { env: envObject } : {}),
   };
   lines.push(

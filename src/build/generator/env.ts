@@ -9,6 +9,8 @@ export interface EnvVarInfo {
   secret: boolean;
   /** Tools that cannot run without it. */
   tools: string[];
+  /** Read only by the HTTP transport (the key HTTP clients must present): not needed over stdio. */
+  httpOnly?: boolean;
 }
 
 export function collectEnv(spec: ServerSpec): EnvVarInfo[] {
@@ -78,18 +80,35 @@ export function collectEnv(spec: ServerSpec): EnvVarInfo[] {
   // Variables the implementation itself reads (code tools: ctx.env('NAME')): each is required by that tool.
   for (const tool of spec.tools) {
     const found = implementationOf(tool);
-    for (const read of found?.kind.environment?.(found.impl, tool) ?? []) {
+    for (const read of found?.kind.environment?.(found.impl, tool, spec) ?? []) {
       const info = vars.get(read.name) ?? add(read.name, read.purpose, true, read.secret);
       if (!info.tools.includes(tool.name)) info.tools.push(tool.name);
     }
   }
-  if (spec.auth && spec.auth.type !== 'none')
+  if (spec.auth?.type === 'oauth') {
+    // Read by the HTTP transport only: the issuer (required when the spec names none) and the public URL.
     add(
+      'MCP_OAUTH_ISSUER',
+      `OAuth authorization server whose access tokens clients present${spec.auth.issuer ? ` (default ${spec.auth.issuer})` : ''}`,
+      !spec.auth.issuer,
+      false,
+    ).httpOnly = true;
+    add(
+      'MCP_PUBLIC_URL',
+      `public URL of this server's MCP endpoint, the audience tokens are issued for${spec.auth.resource ? ` (default ${spec.auth.resource})` : ' (default: the URL requests arrive at)'}`,
+      false,
+      false,
+    ).httpOnly = true;
+  } else if (spec.auth && spec.auth.type !== 'none') {
+    const known = vars.has(spec.auth.envVar);
+    const info = add(
       spec.auth.envVar,
       `${spec.auth.type === 'bearer' ? 'bearer token' : 'API key'} clients must present over HTTP`,
       true,
       true,
     );
+    if (!known) info.httpOnly = true;
+  }
   for (const t of spec.triggers) {
     if (t.type === 'queue') add(t.urlEnv, `${t.broker} URL for the trigger on ${t.topic}`, false, true);
     if (t.type === 'webhook' && t.secretEnv)
@@ -106,6 +125,16 @@ export const STANDARD_ENV: Array<{ name: string; purpose: string }> = [
   { name: 'LOG_LEVEL', purpose: 'debug, info, warn or error' },
   { name: 'MCP_ALLOWED_HOSTS', purpose: 'extra Host header names to accept, comma-separated' },
   { name: 'MCP_ALLOWED_ORIGINS', purpose: 'extra browser Origin hostnames to accept, comma-separated' },
+  {
+    name: 'MCP_REQUEST_STATE_SECRET',
+    purpose:
+      'key that seals multi-round request state (confirm, ctx.elicit on 2026-07-28); the same on every replica (default: random per process)',
+  },
+  { name: 'MCP_MAX_SESSIONS', purpose: 'most 2025-11-25 HTTP sessions kept at once (default 1000)' },
+  {
+    name: 'MCP_SESSION_IDLE_MS',
+    purpose: 'idle time after which a 2025-11-25 HTTP session ends (default 30 min)',
+  },
   {
     name: 'MCP_CURSOR_SECRET',
     purpose: 'key that signs page cursors; set the same value on every replica (default: random per process)',

@@ -4,7 +4,9 @@
  */
 import { basename } from 'node:path/posix';
 import type { ServerSpec } from '../../core/spec/model.js';
+import { fileAssets } from './assets.js';
 import { readme, skill } from './docs.js';
+import { mockUpstreamPlan } from './mock-upstream.js';
 import {
   buildScript,
   ciWorkflow,
@@ -38,6 +40,8 @@ export interface Asset {
   from: string;
   /** Path inside the generated project. */
   to: string;
+  /** `file`: a spec `file:` (assets/, size-capped); otherwise a SQLite database (data/). */
+  kind?: 'file';
 }
 
 export interface GeneratedProject {
@@ -59,9 +63,11 @@ export function generateProject(spec: ServerSpec, options: GenerateOptions): Gen
     assets.push({ from: c.path, to: target });
     sqlitePaths[c.name] = target;
   }
+  for (const a of fileAssets(spec)) assets.push({ ...a, kind: 'file' });
   const code = generateServerCode({ spec, sqlitePaths, generatorVersion: options.generatorVersion });
   const writeScenarios = planWriteScenarios(spec, requiresEnvFor(spec));
   const testCases = planTests(spec, coveredTools(writeScenarios));
+  const upstream = mockUpstreamPlan(spec, testCases);
   const files: Record<string, string> = {
     ...code.files,
     ...Object.fromEntries(
@@ -84,13 +90,17 @@ export function generateProject(spec: ServerSpec, options: GenerateOptions): Gen
     'server.json': serverJson(spec),
     'manifest.json': mcpbManifest(spec),
     'mcp-spec.json': `${JSON.stringify(spec, null, 2)}\n`,
-    'test/server.test.mjs': testFile(spec, { writes: writeScenarios.length > 0 }),
+    'test/server.test.mjs': testFile(spec, {
+      writes: writeScenarios.length > 0,
+      upstream: upstream !== undefined,
+    }),
     'test/cases.json': `${JSON.stringify(testCases, null, 2)}\n`,
+    ...(upstream ? { 'test/upstream.json': `${JSON.stringify(upstream, null, 2)}\n` } : {}),
     ...(writeScenarios.length ? { 'test/writes.json': `${JSON.stringify(writeScenarios, null, 2)}\n` } : {}),
   };
   return { files, assets, codeToolFiles: code.codeToolFiles, testCases };
 }
 
 export { collectEnv, type EnvVarInfo } from './env.js';
-export { BUNDLE_EXTERNALS, BUNDLE_FILE, bundleOptions } from './project-files.js';
+export { BUNDLE_DATA_FILES, BUNDLE_EXTERNALS, BUNDLE_FILE, bundleOptions } from './project-files.js';
 export type { TestCase } from './test-plan.js';

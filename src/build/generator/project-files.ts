@@ -1,7 +1,8 @@
 /** Packaging and publishing files of a generated project: package.json, tsconfig, Dockerfile, CI, manifests. */
 import { implementationOf } from '../../core/kinds/index.js';
-import type { ServerSpec } from '../../core/spec/model.js';
-import { collectEnv } from './env.js';
+import { type ServerSpec, transportsOf } from '../../core/spec/model.js';
+import { ASSET_DIR, specFiles } from './assets.js';
+import { collectEnv, type EnvVarInfo } from './env.js';
 
 export interface DependencyVersions {
   [name: string]: string;
@@ -28,6 +29,9 @@ export function bundleOptions(external: string[]): Record<string, unknown> {
     },
   };
 }
+
+/** Data files the server reads from beside its bundle: copied from src/ to dist/ by both builds when present. */
+export const BUNDLE_DATA_FILES = ['catalogs.json'];
 
 /** Modules left out of the bundle: optional native accelerators the drivers probe for. */
 export const BUNDLE_EXTERNALS = ['pg-native', 'cloudflare:sockets'];
@@ -56,6 +60,7 @@ export function packageJson(spec: ServerSpec, versions: DependencyVersions): str
     ...(kinds.has('postgresql') ? ['pg', 'pg-cursor', 'libpg-query'] : []),
     ...(kinds.has('mysql') || kinds.has('mariadb') ? ['mysql2', 'node-sql-parser'] : []),
     ...(usesSqlite(spec) ? ['better-sqlite3'] : []),
+    ...(spec.auth?.type === 'oauth' ? ['jose'] : []),
     ...codeImports(spec),
   ];
   const pkg = {
@@ -66,7 +71,13 @@ export function packageJson(spec: ServerSpec, versions: DependencyVersions): str
     license: 'UNLICENSED',
     private: true,
     bin: { [spec.name]: BUNDLE_FILE },
-    files: ['dist', ...(usesSqlite(spec) ? ['data'] : []), 'README.md', 'server.json'],
+    files: [
+      'dist',
+      ...(usesSqlite(spec) ? ['data'] : []),
+      ...(specFiles(spec).length ? [ASSET_DIR] : []),
+      'README.md',
+      'server.json',
+    ],
     engines: { node: '>=20.19' },
     scripts: {
       build: 'tsc --noEmit && node build.mjs',
@@ -121,6 +132,10 @@ export function buildScript(): string {
     '',
     `await build(${JSON.stringify(bundleOptions(BUNDLE_EXTERNALS), null, 2)});`,
     '',
+    '// Data the server reads from beside the bundle (the operations catalog of a dynamic-mode server).',
+    `for (const file of ${JSON.stringify(BUNDLE_DATA_FILES)}) {`,
+    '  if (existsSync(`src/${file}`)) copyFileSync(`src/${file}`, `dist/${file}`);',
+    '}',
     'const require = createRequire(import.meta.url);',
     'try {',
     "  const pkg = dirname(require.resolve('better-sqlite3/package.json'));",
@@ -154,6 +169,7 @@ export function dockerfile(spec: ServerSpec): string {
     `ENV NODE_ENV=production MCP_TRANSPORT=http HOST=0.0.0.0 PORT=${port}`,
     'COPY dist/ ./dist/',
     ...(usesSqlite(spec) ? ['COPY data/ ./data/'] : []),
+    ...(specFiles(spec).length ? [`COPY ${ASSET_DIR}/ ./${ASSET_DIR}/`] : []),
     'COPY package.json ./',
     '# Secrets are never baked in: pass them at run time (docker run -e NAME=...).',
     'USER 1000:1000',
@@ -203,9 +219,34 @@ export function registryName(spec: ServerSpec): string {
   return `io.github.your-org/${spec.name}`;
 }
 
-/** server.json for the official MCP Registry (2025-12-11 schema). */
+/** The variables a stdio launch reads: without the HTTP transport's own key, which only HTTP clients present. */
+export function stdioEnv(spec: ServerSpec): EnvVarInfo[] {
+  return collectEnv(spec).filter((e) => !e.httpOnly);
+}
+
+/** Arguments that select stdio when the spec's default transport is HTTP (the bundle starts in its default). */
+export function stdioArgs(spec: ServerSpec): string[] {
+  return transportsOf(spec)[0] === 'stdio' ? [] : ['--transport', 'stdio'];
+}
+
+/** The header an HTTP client sends to authenticate, when the spec protects its HTTP transport. */
+function authHeader(spec: ServerSpec): { name: string; description: string } | undefined {
+  const auth = spec.auth;
+  // OAuth clients obtain their own tokens (protected-resource metadata tells them where): no fixed header.
+  if (!auth || auth.type === 'none' || auth.type === 'oauth') return undefined;
+  return auth.type === 'api_key'
+    ? { name: auth.header, description: `API key: the value of ${auth.envVar} on the server` }
+    : { name: 'Authorization', description: `Bearer <token>, the token being ${auth.envVar} on the server` };
+}
+
+/**
+ * server.json for the official MCP Registry (2025-12-11 schema): the npm package over stdio (its environment
+ * without the HTTP-only key) and a streamable-http remote at the spec's path on the host it is deployed to.
+ */
 export function serverJson(spec: ServerSpec): string {
-  const env = collectEnv(spec);
+  const env = stdioEnv(spec);
+  const header = authHeader(spec);
+  const transportArgs = stdioArgs(spec);
   const doc = {
     $schema: 'https://static.modelcontextprotocol.io/schemas/2025-12-11/server.schema.json',
     name: registryName(spec),
@@ -218,6 +259,9 @@ export function serverJson(spec: ServerSpec): string {
         identifier: spec.name,
         version: spec.version,
         transport: { type: 'stdio' },
+        ...(transportArgs.length
+          ? { packageArguments: [{ type: 'named', name: transportArgs[0], value: transportArgs[1] }] }
+          : {}),
         ...(env.length
           ? {
               environmentVariables: env.map((e) => ({
@@ -230,13 +274,26 @@ export function serverJson(spec: ServerSpec): string {
           : {}),
       },
     ],
+    remotes: [
+      {
+        type: 'streamable-http',
+        url: `https://{host}${spec.http?.path ?? '/mcp'}`,
+        variables: {
+          host: {
+            description: 'Host name (and port) where this server runs with --transport http, behind TLS',
+            isRequired: true,
+          },
+        },
+        ...(header ? { headers: [{ ...header, isRequired: true, isSecret: true }] } : {}),
+      },
+    ],
   };
   return `${JSON.stringify(doc, null, 2)}\n`;
 }
 
-/** manifest.json of an MCP Bundle (.mcpb). */
+/** manifest.json of an MCP Bundle (.mcpb): the client starts it over stdio, so the HTTP-only key is left out. */
 export function mcpbManifest(spec: ServerSpec): string {
-  const env = collectEnv(spec);
+  const env = stdioEnv(spec);
   const key = (name: string) => name.toLowerCase();
   const manifest = {
     manifest_version: '0.3',
@@ -250,7 +307,7 @@ export function mcpbManifest(spec: ServerSpec): string {
       entry_point: BUNDLE_FILE,
       mcp_config: {
         command: 'node',
-        args: [`\${__dirname}/${BUNDLE_FILE}`],
+        args: [`\${__dirname}/${BUNDLE_FILE}`, ...stdioArgs(spec)],
         env: Object.fromEntries(env.map((e) => [e.name, `\${user_config.${key(e.name)}}`])),
       },
     },
@@ -280,7 +337,8 @@ export function mcpbManifest(spec: ServerSpec): string {
 export function envExample(spec: ServerSpec): string {
   const lines = ['# Environment for this server. Copy to .env (never commit real values).'];
   for (const e of collectEnv(spec)) {
-    lines.push(`# ${e.purpose.replace(/[\r\n]+/g, ' ')}${e.required ? ' (required)' : ''}`);
+    const need = e.required ? (e.httpOnly ? ' (required over HTTP)' : ' (required)') : '';
+    lines.push(`# ${e.purpose.replace(/[\r\n]+/g, ' ')}${need}`);
     lines.push(`${e.name}=`);
   }
   return `${lines.join('\n')}\n`;

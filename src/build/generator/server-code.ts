@@ -12,6 +12,7 @@ import { annotationHints, effectiveParameters, outputPlan } from '../../core/kin
 import { type ServerSpec, type Tool, transportsOf } from '../../core/spec/model.js';
 import { compileSql } from '../../core/spec/sql.js';
 import { uriTemplateVariables } from '../../core/spec/template.js';
+import { assetPath } from './assets.js';
 
 export interface ServerCodeInput {
   spec: ServerSpec;
@@ -27,6 +28,8 @@ export interface GeneratedCode {
 }
 
 const DEFAULT_PAGINATION = { defaultLimit: 50, maxLimit: 1000 };
+/** The catalog data file of a dynamic-mode project (runtime/catalog.ts CATALOGS_FILE), in src/ and dist/. */
+export const CATALOGS_FILE = 'catalogs.json';
 
 export function settingsOf(spec: ServerSpec, sqlitePaths: Record<string, string>): Record<string, unknown> {
   const transports = transportsOf(spec);
@@ -44,7 +47,7 @@ export function settingsOf(spec: ServerSpec, sqlitePaths: Record<string, string>
       allowedHosts: spec.http?.allowedHosts ?? [],
       allowedOrigins: spec.http?.allowedOrigins ?? [],
     },
-    auth: spec.auth ?? { type: 'none' },
+    auth: authSettings(spec),
     logLevel: production?.logLevel ?? 'info',
     metrics: production?.metrics ?? true,
     ...(production?.rateLimit ? { rateLimit: production.rateLimit } : {}),
@@ -81,11 +84,22 @@ export function settingsOf(spec: ServerSpec, sqlitePaths: Record<string, string>
               ...(c.headers ? { headers: c.headers } : {}),
               ...(c.auth ? { auth: c.auth } : {}),
               ...(c.passthrough ? { passthrough: c.passthrough } : {}),
+              ...(c.allowPrivateAddresses ? { allowPrivateAddresses: true } : {}),
             },
           ]
         : [],
     ),
   };
+}
+
+/** The HTTP auth settings; an OAuth server also gets each tool's scopes (checked per call). */
+function authSettings(spec: ServerSpec): Record<string, unknown> {
+  const auth = spec.auth ?? { type: 'none' as const };
+  if (auth.type !== 'oauth') return auth;
+  const toolScopes = Object.fromEntries(
+    spec.tools.filter((t) => t.scopes?.length).map((t) => [t.name, t.scopes!]),
+  );
+  return { ...auth, ...(Object.keys(toolScopes).length ? { toolScopes } : {}) };
 }
 
 /** The tool's handler expression and what it needs, from its kind. */
@@ -107,6 +121,7 @@ function emitHandler(
     pagination,
     identifier: (name) => identifier(name, usedIds),
     fileStem: (name) => fileStem(name, usedFiles),
+    assetPath,
   });
 }
 
@@ -131,11 +146,37 @@ export function generateServerCode(input: ServerCodeInput): GeneratedCode {
     'handlers',
     'createServer',
     'renderText',
+    'register',
+    'newServer',
+    'lazySchema',
+    'sharedServerFactory',
+    'verifyRequestState',
+    'resourceDefs',
+    'promptDefs',
+    'registerResources',
+    'registerPrompts',
+    'serveCompletions',
+    'ResourceDefinition',
+    'PromptDefinition',
   ]);
   const usedFiles = new Set<string>();
   const imports: string[] = [];
   const toolBlocks: string[] = [];
   const registrations: string[] = [];
+  // Each distinct schema is emitted once (tools with the same parameters share one validator).
+  const schemaIds = new Map<string, string>();
+  const schemaDecls: string[] = [];
+  const schemaRef = (schema: unknown, type?: string): string => {
+    const text = litPretty(schema, 0);
+    const key = `${type ?? ''} ${text}`;
+    let id = schemaIds.get(key);
+    if (!id) {
+      id = identifier('schema', usedIds);
+      schemaIds.set(key, id);
+      schemaDecls.push(`const ${id} = lazySchema${type ? `<${type}>` : ''}(${text});`);
+    }
+    return id;
+  };
 
   spec.tools.forEach((tool) => {
     const id = identifier(tool.name, usedIds);
@@ -156,13 +197,15 @@ export function generateServerCode(input: ServerCodeInput): GeneratedCode {
       ...(Object.keys(defaults).length ? { defaults } : {}),
       ...(emitted.sync ? { sync: true } : {}),
       ...(lenient ? { lenientSchema: plan.schema } : {}),
+      ...(tool.cache ? { cache: { ttlMs: tool.cache.ttlMs, cacheScope: tool.cache.scope } } : {}),
+      ...(tool.confirm !== undefined ? { confirm: tool.confirm } : {}),
     };
     toolBlocks.push(
       [
         `// Tool ${lit(tool.name)}: ${commentText(tool.title ?? tool.description, 100)}`,
         `const ${id} = {`,
-        `  input: fromJsonSchema(${litPretty(inputSchema(params), 2)}),`,
-        ...(plan.schema && !lenient ? [`  output: fromJsonSchema(${litPretty(plan.schema, 2)}),`] : []),
+        `  input: ${schemaRef(inputSchema(params))},`,
+        ...(plan.schema && !lenient ? [`  output: ${schemaRef(plan.schema)},`] : []),
         `  handler: toolHandler(runtime, ${lit(options)}, ${emitted.handler}),`,
         '};',
       ].join('\n'),
@@ -187,89 +230,111 @@ export function generateServerCode(input: ServerCodeInput): GeneratedCode {
     );
   });
 
-  spec.resources.forEach((r) => {
-    const vars = uriTemplateVariables(r.uri);
-    const meta = lit({
+  // Resources and prompts are data; runtime/resources.ts and runtime/prompts.ts register them.
+  const resourceDefs = spec.resources.map((r) => {
+    const template = uriTemplateVariables(r.uri).length > 0;
+    return {
+      name: r.name,
+      uri: r.uri,
+      ...(template ? { template: true } : {}),
       ...(r.title ? { title: r.title } : {}),
       ...(r.description ? { description: r.description } : {}),
-      mimeType: r.mimeType,
-    });
-    const read = r.sql
-      ? `JSON.stringify(await runtime.sql(${lit({ connection: r.sql.connection, ...compileSql(r.sql.statement, dialectOf(spec, r.sql.connection)), result: 'rows' })}, vars), null, 2)`
-      : `renderText(${lit(r.text ?? '')}, vars)`;
-    if (vars.length) {
-      registrations.push(
-        [
-          `  server.registerResource(`,
-          `    ${lit(r.name)},`,
-          `    new ResourceTemplate(${lit(r.uri)}, { list: undefined }),`,
-          `    ${meta},`,
-          '    async (uri, variables) => {',
-          '      const vars = Object.fromEntries(Object.entries(variables).map(([k, v]) => [k, Array.isArray(v) ? v.join(",") : v]));',
-          `      return { contents: [{ uri: uri.href, mimeType: ${lit(r.mimeType)}, text: ${read} }] };`,
-          '    },',
-          '  );',
-        ].join('\n'),
-      );
-    } else {
-      registrations.push(
-        [
-          `  server.registerResource(${lit(r.name)}, ${lit(r.uri)}, ${meta}, async (uri) => {`,
-          '    const vars: Record<string, unknown> = {};',
-          `    return { contents: [{ uri: uri.href, mimeType: ${lit(r.mimeType)}, text: ${read} }] };`,
-          '  });',
-        ].join('\n'),
-      );
-    }
-  });
-
-  spec.prompts.forEach((p) => {
-    const argsSchema = {
-      type: 'object',
-      properties: Object.fromEntries(
-        p.arguments.map((a) => [
-          a.name,
-          { type: 'string', ...(a.description ? { description: a.description } : {}) },
-        ]),
-      ),
-      required: p.arguments.filter((a) => a.required).map((a) => a.name),
+      ...(r.mimeType ? { mimeType: r.mimeType } : {}),
+      ...(r.text !== undefined ? { text: r.text } : {}),
+      ...(r.sql
+        ? {
+            sql: {
+              connection: r.sql.connection,
+              ...compileSql(r.sql.statement, dialectOf(spec, r.sql.connection)),
+              result: 'rows',
+            },
+          }
+        : {}),
+      ...(r.file !== undefined ? { file: assetPath(r.file) } : {}),
+      ...(r.blob !== undefined ? { blob: r.blob } : {}),
+      ...(r.complete
+        ? {
+            complete: Object.fromEntries(
+              Object.entries(r.complete).map(([v, values]) => [
+                v,
+                Array.isArray(values) || !r.sql
+                  ? values
+                  : {
+                      connection: r.sql.connection,
+                      ...compileSql(values.sql, dialectOf(spec, r.sql.connection)),
+                      result: 'rows',
+                    },
+              ]),
+            ),
+          }
+        : {}),
+      ...(r.sql && r.watch ? { watch: { intervalMs: r.watch.intervalMs } } : {}),
+      ...(r.sql && r.list
+        ? {
+            list: {
+              connection: r.sql.connection,
+              ...compileSql(r.list, dialectOf(spec, r.sql.connection)),
+              result: 'rows',
+            },
+          }
+        : {}),
     };
-    const meta = {
-      ...(p.title ? { title: p.title } : {}),
-      ...(p.description ? { description: p.description } : {}),
-    };
-    const messages = p.messages.map(
-      (m) =>
-        `{ role: ${lit(m.role)} as const, content: { type: 'text' as const, text: renderText(${lit(m.text)}, args) } }`,
-    );
-    registrations.push(
-      [
-        `  server.registerPrompt(`,
-        `    ${lit(p.name)},`,
-        `    { ...${lit(meta)}, argsSchema: fromJsonSchema<Record<string, string>>(${lit(argsSchema)}) },`,
-        `    (args) => ({ messages: [${messages.join(', ')}] }),`,
-        '  );',
-      ].join('\n'),
-    );
   });
+  const promptDefs = spec.prompts.map((p) => ({
+    name: p.name,
+    ...(p.title ? { title: p.title } : {}),
+    ...(p.description ? { description: p.description } : {}),
+    arguments: p.arguments,
+    messages: p.messages.map((m) => ({
+      ...m,
+      ...(m.image && 'file' in m.image ? { image: { ...m.image, file: assetPath(m.image.file) } } : {}),
+    })),
+  }));
+  const completes =
+    spec.prompts.some((p) => p.arguments.some((a) => a.enum || a.complete)) ||
+    spec.resources.some((r) => r.complete && Object.keys(r.complete).length > 0);
+  if (spec.resources.length) registrations.push('  registerResources(server, runtime, resourceDefs);');
+  if (spec.prompts.length)
+    registrations.push('  registerPrompts(server, runtime, promptDefs, resourceDefs);');
 
+  // Subscriptions (runtime/subscriptions.ts): only when some SQL resource is watched.
+  const watches = spec.resources.some((r) => r.sql && r.watch);
+  const watchesList = spec.resources.some((r) => r.sql && r.watch && r.list);
   const capabilities = {
     ...(spec.tools.length ? { tools: {} } : {}),
-    ...(spec.resources.length ? { resources: {} } : {}),
+    ...(spec.resources.length
+      ? { resources: watches ? { subscribe: true, ...(watchesList ? { listChanged: true } : {}) } : {} }
+      : {}),
     ...(spec.prompts.length ? { prompts: {} } : {}),
+    ...(completes ? { completions: {} } : {}),
     logging: {},
   };
   const info = { name: spec.name, version: spec.version, ...(spec.title ? { title: spec.title } : {}) };
-  const needsTemplate = spec.resources.some((r) => uriTemplateVariables(r.uri).length > 0);
   const drivers = sqlDriversFor(spec);
 
   files['src/server.ts'] = [
     `// Generated by MCP Factory ${input.generatorVersion} from the spec of ${lit(spec.name)}. Regenerate instead of editing.`,
-    `import { fromJsonSchema, McpServer${needsTemplate ? ', ResourceTemplate' : ''} } from '@modelcontextprotocol/server';`,
-    `import { ${spec.catalogs.length ? 'type CatalogDefinition, ' : ''}createRuntime } from './runtime/runtime.js';`,
+    "import { McpServer } from '@modelcontextprotocol/server';",
+    ...(spec.catalogs.length ? ["import { loadCatalogsAtStart } from './runtime/catalog.js';"] : []),
+    "import { createRuntime } from './runtime/runtime.js';",
     "import type { ServerSettings } from './runtime/settings.js';",
+    ...(spec.prompts.length || completes
+      ? [
+          `import { ${[...(spec.prompts.length ? ['type PromptDefinition', 'registerPrompts'] : []), ...(completes ? ['serveCompletions'] : [])].join(', ')} } from './runtime/prompts.js';`,
+        ]
+      : []),
+    ...(spec.resources.length || spec.prompts.length || completes
+      ? [
+          `import { type ResourceDefinition${spec.resources.length ? ', registerResources' : ''} } from './runtime/resources.js';`,
+        ]
+      : []),
+    ...(watches ? ["import { serveSubscriptions } from './runtime/subscriptions.js';"] : []),
     "import { renderText } from './runtime/template.js';",
+    // OAuth registers itself with the HTTP transport; other servers neither bundle nor load jose.
+    ...(spec.auth?.type === 'oauth' ? ["import './runtime/oauth.js';"] : []),
+    "import { verifyRequestState } from './runtime/interaction.js';",
     "import { toolHandler } from './runtime/tool.js';",
+    `import { ${schemaDecls.length ? 'lazySchema, ' : ''}sharedServerFactory } from './runtime/tool-table.js';`,
     ...drivers.flatMap((d) => [
       `import { ${d.exportName} } from './runtime/${d.file.replace(/\.ts$/, '.js')}';`,
       // The query tool's guard for this dialect (registers itself; bundles only the parsers this server needs).
@@ -281,26 +346,51 @@ export function generateServerCode(input: ServerCodeInput): GeneratedCode {
     '',
     ...(spec.catalogs.length
       ? [
-          '// Operations reachable through the catalog tools (dynamic mode).',
-          `const catalogs: Record<string, CatalogDefinition> = ${litPretty(catalogsOf(spec))};`,
+          '// Operations reachable through the catalog tools (dynamic mode): data beside this file and the bundle.',
+          `const catalogs = loadCatalogsAtStart(new URL(${lit(`./${CATALOGS_FILE}`)}, import.meta.url));`,
           '',
         ]
       : []),
     `export const runtime = createRuntime(settings, ${drivers.length ? `{ ${drivers.flatMap((d) => d.kinds.map((k) => `${k}: ${d.exportName}`)).join(', ')} }` : '{}'}${spec.catalogs.length ? ', catalogs' : ''});`,
     '',
-    '// Schemas and handlers are built once per process; createServer() only wires them into a fresh instance.',
+    '// Schemas (validators compiled on first use) and handlers are built once per process.',
+    ...schemaDecls,
+    '',
     ...toolBlocks.flatMap((b) => [b, '']),
-    '/** A fresh server instance: the SDK asks for one per HTTP request (stateless) or per stdio connection. */',
-    'export function createServer(): McpServer {',
-    `  const server = new McpServer(${lit(info)}, {`,
-    `    capabilities: ${lit(capabilities)},`,
-    ...(spec.description ? [`    instructions: ${lit(spec.description)},`] : []),
-    '  });',
+    ...(spec.resources.length || spec.prompts.length || completes
+      ? [`const resourceDefs: ResourceDefinition[] = ${litPretty(resourceDefs, 0)};`, '']
+      : []),
+    ...(spec.prompts.length
+      ? [`const promptDefs: PromptDefinition[] = ${litPretty(promptDefs, 0)};`, '']
+      : []),
+    '/** Every registration; runs once per process, on the template instance the others share it with. */',
+    'function register(server: McpServer): void {',
     ...registrations,
-    '  return server;',
     '}',
     '',
+    'function newServer(): McpServer {',
+    `  ${completes || watches ? 'const server =' : 'return'} new McpServer(${lit(info)}, {`,
+    `    capabilities: ${lit(capabilities)},`,
+    // Multi-round state (confirm, ctx.elicit/sample on 2026-07-28) is sealed; a tampered one never reaches a handler.
+    '    requestState: { verify: verifyRequestState },',
+    // List cache hints: the SDK sends them to 2026-07-28 clients only (2025 responses have no cache fields).
+    ...(listCacheHints(spec) ? [`    cacheHints: ${lit(listCacheHints(spec))},`] : []),
+    ...(spec.description ? [`    instructions: ${lit(spec.description)},`] : []),
+    '  });',
+    ...(completes
+      ? [`  serveCompletions(server, runtime, ${spec.prompts.length ? 'promptDefs' : '[]'}, resourceDefs);`]
+      : []),
+    // Subscriptions are per connection: each instance keeps its own (runtime/subscriptions.ts).
+    ...(watches ? ['  serveSubscriptions(server, runtime, resourceDefs);'] : []),
+    ...(completes || watches ? ['  return server;'] : []),
+    '}',
+    '',
+    '/** A fresh server instance: the SDK asks for one per HTTP request (stateless) or per stdio connection. */',
+    'export const createServer: () => McpServer = sharedServerFactory(newServer, register);',
+    '',
   ].join('\n');
+
+  if (spec.catalogs.length) files[`src/${CATALOGS_FILE}`] = catalogsJson(spec);
 
   files['src/index.ts'] = [
     '#!/usr/bin/env node',
@@ -313,6 +403,16 @@ export function generateServerCode(input: ServerCodeInput): GeneratedCode {
   ].join('\n');
 
   return { files, codeToolFiles };
+}
+
+/** `production.listCache` as the SDK's per-operation cache hints of the four list results. */
+function listCacheHints(spec: ServerSpec): Record<string, { ttlMs: number; cacheScope: string }> | undefined {
+  const hint = spec.production?.listCache;
+  if (!hint) return undefined;
+  const value = { ttlMs: hint.ttlMs, cacheScope: hint.scope };
+  return Object.fromEntries(
+    ['tools/list', 'prompts/list', 'resources/list', 'resources/templates/list'].map((m) => [m, value]),
+  );
 }
 
 /** The runtime SQL driver files a spec needs (only those are copied into the project and imported). */
@@ -328,6 +428,9 @@ export function sqlDriversFor(
   if (kinds.has('sqlite')) out.push({ file: 'sql-sqlite.ts', exportName: 'sqliteDriver', kinds: ['sqlite'] });
   return out;
 }
+
+/** The OAuth resource-server module (and its jose dependency): only for `auth: { type: oauth }`. */
+const OAUTH_FILE = 'oauth.ts';
 
 /** Runtime files every project gets, plus the SQL drivers it needs. */
 const SQL_DRIVER_FILES = new Set(['sql-postgres.ts', 'sql-mysql.ts', 'sql-sqlite.ts', 'sql-sqlite-child.ts']);
@@ -356,14 +459,29 @@ export function runtimeFilesFor(spec: ServerSpec, all: Record<string, string>): 
   return Object.fromEntries(
     Object.entries(all).filter(
       ([name]) =>
+        (name !== OAUTH_FILE || spec.auth?.type === 'oauth') &&
         (!SQL_DRIVER_FILES.has(name) || wanted.has(name)) &&
         (!SQL_GUARD_FILES.has(name) || wantedGuards(spec).has(name)),
     ),
   );
 }
 
+/**
+ * src/catalogs.json of a dynamic-mode project: too many operations for a typed literal in server.ts (the
+ * compiler gives up, TS2590), so they ship as data. One operation per line keeps diffs readable.
+ */
+export function catalogsJson(spec: ServerSpec): string {
+  const lines = Object.entries(catalogsOf(spec)).map(([name, catalog]) => {
+    const { operations, ...rest } = catalog as { operations: unknown[] };
+    const head = JSON.stringify(rest).slice(0, -1);
+    const ops = operations.map((op) => JSON.stringify(op)).join(',\n');
+    return `${JSON.stringify(name)}:${head}${head.length > 1 ? ',' : ''}"operations":[\n${ops}\n]}`;
+  });
+  return `{\n${lines.join(',\n')}\n}\n`;
+}
+
 /** Catalog operations as runtime data: input schema for validation, defaults, and the http definition. */
-function catalogsOf(spec: ServerSpec): Record<string, unknown> {
+export function catalogsOf(spec: ServerSpec): Record<string, unknown> {
   return Object.fromEntries(
     spec.catalogs.map((c) => [
       c.name,

@@ -47,15 +47,11 @@ export function planTests(spec: ServerSpec, covered: ReadonlySet<string> = new S
     } else if (planned) {
       cases.push(...planned);
     } else {
-      const args: Record<string, unknown> = {};
-      let unsynthesisable: string | undefined;
-      for (const [name, p] of Object.entries(params)) {
-        if (!p.required || p.default !== undefined) continue;
-        const value = sampleValue(p);
-        if (value === undefined)
-          unsynthesisable = `parameter "${name}" needs an example (add \`examples:\` to the tool)`;
-        else args[name] = value;
-      }
+      const sample = sampleArguments(params);
+      const unsynthesisable =
+        sample.missing !== undefined
+          ? `parameter "${sample.missing}" needs an example (add \`examples:\` to the tool)`
+          : undefined;
       const destructive = tool.annotations?.destructive === true;
       const skip =
         unsynthesisable ??
@@ -63,8 +59,8 @@ export function planTests(spec: ServerSpec, covered: ReadonlySet<string> = new S
         (destructive ? 'destructive tool without an example' : found?.kind.needsExample?.(found.impl, tool));
       cases.push({
         tool: tool.name,
-        name: `${tool.name} with sample arguments`,
-        arguments: args,
+        name: sampleCaseName(tool.name),
+        arguments: sample.args,
         expectError: false,
         requiresEnv,
         ...(skip ? { skip } : {}),
@@ -82,6 +78,30 @@ export function planTests(spec: ServerSpec, covered: ReadonlySet<string> = new S
     }
   }
   return cases;
+}
+
+/** The name of a tool's case with synthesised arguments (the mock upstream may run it when this plan skips it). */
+export function sampleCaseName(tool: string): string {
+  return `${tool} with sample arguments`;
+}
+
+/**
+ * Arguments for the required parameters without a default, made up from their schemas; `missing` names a
+ * parameter none can be made up for (the arguments then lack it).
+ */
+export function sampleArguments(params: Record<string, ValueSchema>): {
+  args: Record<string, unknown>;
+  missing?: string;
+} {
+  const args: Record<string, unknown> = {};
+  let missing: string | undefined;
+  for (const [name, p] of Object.entries(params)) {
+    if (!p.required || p.default !== undefined) continue;
+    const value = sampleValue(p);
+    if (value === undefined) missing = name;
+    else args[name] = value;
+  }
+  return missing === undefined ? { args } : { args, missing };
 }
 
 /** A value that satisfies `p`, or undefined when none can be made up (a pattern). */

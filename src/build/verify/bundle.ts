@@ -1,13 +1,14 @@
 /**
  * One esbuild bundle per server, plus what it loads from beside it: the SQLite native binding and the
- * PostgreSQL parser's WASM when the server needs them.
+ * PostgreSQL parser's WASM when the server needs them, and its data files (the dynamic-mode catalog).
  */
+import { existsSync } from 'node:fs';
 import { copyFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type BuildOptions, build } from 'esbuild';
 import { FactoryError } from '../../core/errors/index.js';
 import { packageDir } from '../../platform/factory-files.js';
-import { BUNDLE_EXTERNALS, BUNDLE_FILE, bundleOptions } from '../generator/index.js';
+import { BUNDLE_DATA_FILES, BUNDLE_EXTERNALS, BUNDLE_FILE, bundleOptions } from '../generator/index.js';
 
 export interface BundleResult {
   file: string;
@@ -26,6 +27,10 @@ export async function bundle(projectDir: string, options: { sqlite: boolean }): 
   try {
     const result = await build(opts);
     const bytes = Object.values(result.metafile?.outputs ?? {}).reduce((n, o) => n + o.bytes, 0);
+    for (const file of BUNDLE_DATA_FILES) {
+      const from = join(projectDir, 'src', file);
+      if (existsSync(from)) await copyFile(from, join(projectDir, 'dist', file));
+    }
     // The PostgreSQL query guard's parser is WASM, read from beside dist/server.mjs.
     if (Object.keys(result.metafile?.inputs ?? {}).some((f) => f.includes('libpg-query/'))) {
       const wasm = join(packageDir('libpg-query'), 'wasm/libpg-query.wasm');

@@ -6,7 +6,7 @@
  * silent fallback. Output kept is bounded, and a run that prints too much is stopped.
  */
 import { spawn } from 'node:child_process';
-import { chownSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { chownSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { FACTORY_ROOT } from '../../platform/factory-files.js';
@@ -34,6 +34,7 @@ export interface TestRunResult {
 
 export interface TestRunOptions {
   env?: NodeJS.ProcessEnv;
+  /** Default: testTimeoutMs (grows with the number of planned cases). */
   timeoutMs?: number;
   /** Give the tests the machine's network (the spec has database or HTTP connections). Default false. */
   network?: boolean;
@@ -63,6 +64,21 @@ function scratchCopies(dirs: string[], owner: number | undefined): { from: strin
       copyOwnedBy(dir, copy, owner);
       return { from: copy, to: dir };
     });
+}
+
+/**
+ * The default time limit: two minutes plus 100 ms per planned case (test/cases.json). Each case runs once
+ * (the generated test spreads tools over its transports and eras), so the time grows with the tool count.
+ */
+export function testTimeoutMs(projectDir: string): number {
+  let count = 0;
+  try {
+    const cases = JSON.parse(readFileSync(join(projectDir, 'test', 'cases.json'), 'utf8')) as unknown;
+    if (Array.isArray(cases)) count = cases.length;
+  } catch {
+    // No plan (or an unreadable one): the tests will say so; the base limit applies.
+  }
+  return 120_000 + 100 * count;
 }
 
 /** Output kept in the result: the end of it, where node --test prints its summary. */
@@ -100,6 +116,7 @@ export async function runGeneratedTests(
       })()
     : ([process.execPath, nodeArgs] as const);
   const maxOutput = options.maxOutputBytes ?? 16 * 1024 * 1024;
+  const timeoutMs = options.timeoutMs ?? testTimeoutMs(projectDir);
   return new Promise((resolve) => {
     const child = spawn(command, [...args], { cwd: projectDir, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
@@ -120,9 +137,9 @@ export async function runGeneratedTests(
       output += `\n${error.message}`;
     });
     const timer = setTimeout(() => {
-      stopped ??= `timed out after ${options.timeoutMs ?? 120_000} ms`;
+      stopped ??= `timed out after ${timeoutMs} ms`;
       child.kill('SIGKILL');
-    }, options.timeoutMs ?? 120_000);
+    }, timeoutMs);
     child.on('close', (code) => {
       clearTimeout(timer);
       for (const m of scratch) rmSync(dirname(m.from), { recursive: true, force: true });

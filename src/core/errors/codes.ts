@@ -85,6 +85,19 @@ export const ERROR_CODES = {
       "A file the spec names (a SQLite `path`) is outside the spec's folder, after following symlinks.",
     hint: "Copy the file into the spec's folder (or a subfolder) and point `path` there; pass --allow-outside-paths only for a spec you trust.",
   },
+  SPEC_ASSET_INVALID: {
+    kind: 'user',
+    status: 422,
+    summary:
+      'A file the spec names with `file:` is not a readable regular file (a directory, FIFO or device).',
+    hint: "Point `file:` at a regular file inside the spec's folder.",
+  },
+  SPEC_ASSET_TOO_LARGE: {
+    kind: 'user',
+    status: 413,
+    summary: 'A file the spec names with `file:` is over 10 MB, or all of them together over 50 MB.',
+    hint: 'Ship smaller files, or serve large data from a database or an HTTP API.',
+  },
   SPEC_NOT_SQLITE: {
     kind: 'user',
     status: 422,
@@ -336,6 +349,26 @@ export const ERROR_CODES = {
     summary: 'No operation of the OpenAPI document could be imported.',
     hint: 'Check the include/exclude options and the reason reported for each operation.',
   },
+  OPENAPI_DEGRADED: {
+    kind: 'user',
+    status: 422,
+    summary:
+      'Strict import: some operations of the OpenAPI document were skipped or imported in a degraded form.',
+    hint: 'Read the reason listed for each operation; fix the document, leave those operations out (--exclude-path, --exclude-tag, x-mcp: { exclude: true }), or import without --strict.',
+  },
+  OPENAPI_PRIVATE_BASE_URL: {
+    kind: 'user',
+    status: 400,
+    summary:
+      'A server URL or OAuth2 token URL of the document points at a loopback, link-local or private address: the generated server would send credentials there.',
+    hint: 'If you trust the document and mean that address (a local API), import with allowPrivateBaseUrl: true (CLI: --allow-private-base-url); otherwise pass baseUrl with the public address.',
+  },
+  OPENAPI_INVALID_OPTION: {
+    kind: 'user',
+    status: 400,
+    summary: 'An import option has a value the importer cannot use.',
+    hint: 'Environment variable names are upper-case letters, digits and _ (not starting with a digit), e.g. credentialParams: { api_key: "ACME_API_KEY" }.',
+  },
   API_UNAUTHORIZED: {
     kind: 'user',
     status: 401,
@@ -353,6 +386,69 @@ export const ERROR_CODES = {
     status: 403,
     summary: 'The access policy does not let this caller use the operation.',
     hint: 'Use a token that is allowed the permission named in the message, or ask an administrator to grant it.',
+  },
+  AUTH_INVALID_CREDENTIALS: {
+    kind: 'user',
+    status: 401,
+    summary: 'Sign-in refused: the user name or the password is wrong, or the user is disabled.',
+    hint: 'Check the name and password; an administrator can reset a password with `mcp-factory user passwd NAME`.',
+  },
+  AUTH_THROTTLED: {
+    kind: 'user',
+    status: 429,
+    summary: 'Too many failed sign-ins for this user name: further attempts wait.',
+    hint: 'Wait for the time given in Retry-After; each further failure doubles it (at most 15 minutes).',
+  },
+  AUTH_INVALID_REFRESH: {
+    kind: 'user',
+    status: 401,
+    summary: 'The refresh token is unknown, used already (which ends its session), or its session ended.',
+    hint: 'Sign in again with POST /auth/login.',
+  },
+  AUTH_OIDC_FAILED: {
+    kind: 'user',
+    status: 401,
+    summary:
+      'OIDC sign-in refused: the state is missing, expired, used or tampered with, the provider refused the code or its ID token, or no enabled factory user may sign in with that identity.',
+    hint: 'Start again at GET /auth/oidc/start; if it keeps failing, check the MCP_FACTORY_OIDC_* settings (issuer, client id and secret, redirect URI registered at the provider) and that an administrator linked or allowed your identity.',
+  },
+  AUTH_WEAK_PASSWORD: {
+    kind: 'user',
+    status: 400,
+    summary: 'The password is too short or too long.',
+    hint: 'Use 10 to 256 characters; a passphrase of several words is easiest to remember.',
+  },
+  AUTH_ROLE_NOT_ALLOWED: {
+    kind: 'user',
+    status: 403,
+    summary: 'The caller may not give this role, team or scope (no one hands out more than they have).',
+    hint: 'Ask an administrator of the team, or a factory administrator (admin without a team).',
+  },
+  GATEWAY_UPSTREAM_UNAVAILABLE: {
+    kind: 'user',
+    status: 503,
+    summary:
+      'The gateway cannot reach the upstream server of this tool (not connected, failing, or its circuit is open).',
+    hint: 'Check the upstream with GET /health/detailed; the gateway retries it by itself once it answers again.',
+  },
+  GATEWAY_UPSTREAM_TIMEOUT: {
+    kind: 'user',
+    status: 504,
+    summary: 'The upstream server did not answer the tool call in time.',
+    hint: "Raise the upstream's timeoutMs in the gateway configuration, or make the tool faster.",
+  },
+  GATEWAY_TOOL_NOT_FOUND: {
+    kind: 'user',
+    status: 404,
+    summary: 'No tool of that name is in the gateway catalog (or the caller may not use it).',
+    hint: 'List the tools (tools/list, GET /api/v1/tools) or search them (search_tools).',
+  },
+  GATEWAY_RATE_LIMITED: {
+    kind: 'user',
+    status: 429,
+    summary:
+      "The caller made more calls than the gateway's rate limits allow (limits.perCaller, or limits.perTool for this tool).",
+    hint: 'Wait for retryAfterSeconds (the Retry-After header over REST) and call again; an operator can raise the limits in the gateway configuration.',
   },
   API_SCOPE_REQUIRED: {
     kind: 'user',
@@ -514,6 +610,12 @@ export const ERROR_CODES = {
     status: 409,
     summary: 'The deployment is not running, or its server does not answer.',
     hint: 'Check mcp-status NAME and mcp-logs NAME; start it again with mcp-start NAME.',
+  },
+  UPSTREAM_AUTH_FAILED: {
+    kind: 'user',
+    status: 502,
+    summary: 'The factory could not get an access token for an OAuth-protected server it calls.',
+    hint: 'Give the client credentials at deploy (--env MCP_CLIENT_ID=… --env MCP_CLIENT_SECRET=…), allow that client the client_credentials grant and the server as resource at the issuer, and check MCP_OAUTH_ISSUER / auth.issuer.',
   },
   DEPLOY_FAILED: {
     kind: 'user',

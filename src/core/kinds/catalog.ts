@@ -6,7 +6,8 @@ import { z } from 'zod';
 import { lit } from '../codegen/literals.js';
 import type { ValueSchema } from '../spec/model.js';
 import { identifier } from '../spec/primitives.js';
-import type { ToolKind } from './types.js';
+import { requestEnvValues } from './http.js';
+import type { KindEnvVar, ToolKind } from './types.js';
 
 export const CatalogImpl = z.strictObject({
   catalog: identifier,
@@ -123,6 +124,17 @@ export const catalogKind: ToolKind<'catalog', CatalogImpl> = {
   // Every operation of a catalog goes to one API: its first operation's connection stands for all.
   connection: (impl, spec) =>
     spec.catalogs.find((c) => c.name === impl.catalog)?.operations[0]?.http.connection,
+
+  // The invoke tool sends the catalog's operations: the credentials they read from the environment are its own.
+  environment: (impl, _tool, spec) => {
+    if (impl.action !== 'invoke') return [];
+    const seen = new Map<string, KindEnvVar>();
+    for (const op of spec.catalogs.find((c) => c.name === impl.catalog)?.operations ?? [])
+      for (const { value, where } of requestEnvValues(op.http))
+        if (!value.optional && !seen.has(value.env))
+          seen.set(value.env, { name: value.env, purpose: `${where} of catalog operations`, secret: true });
+    return [...seen.values()];
+  },
 
   label: (impl) => `${impl.action} in catalog \`${impl.catalog}\``,
 };

@@ -5,7 +5,7 @@
 import { z } from 'zod';
 import { lit } from '../codegen/literals.js';
 import type { PathSegment } from '../spec/path.js';
-import { identifier } from '../spec/primitives.js';
+import { envVarName, identifier } from '../spec/primitives.js';
 import { type AddIssue, checkHeader, checkTemplate, walkStrings } from '../spec/rules.js';
 import { isSensitiveHeaderName } from '../spec/secrets.js';
 import type { ToolKind } from './types.js';
@@ -18,6 +18,24 @@ export const QueryParamStyle = z.strictObject({
 });
 export type QueryParamStyle = z.infer<typeof QueryParamStyle>;
 
+/**
+ * A request value read from the environment at call time instead of from the arguments: credentials an API
+ * declares as ordinary parameters. `optional`: not sent when the variable is unset (otherwise the call fails).
+ */
+export const RequestEnvValue = z
+  .strictObject({ env: envVarName, optional: z.boolean().optional() })
+  .describe('Read the value from an environment variable at call time (never a tool argument).');
+export type RequestEnvValue = z.infer<typeof RequestEnvValue>;
+
+export function isRequestEnvValue(value: unknown): value is RequestEnvValue {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    !Array.isArray(value) &&
+    typeof (value as { env?: unknown }).env === 'string'
+  );
+}
+
 export const HttpImpl = z.strictObject({
   connection: identifier,
   method: z.enum(['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD']).default('GET'),
@@ -26,9 +44,11 @@ export const HttpImpl = z.strictObject({
     .min(1)
     .max(2000)
     .describe('Path below the base URL; {{param}} placeholders are URL-encoded.'),
-  query: z.record(z.string().min(1), z.union([z.string().max(4000), QueryParamStyle])).optional(),
-  headers: z.record(z.string().min(1), z.string().max(4000)).optional(),
-  cookies: z.record(z.string().min(1).max(200), z.string().max(4000)).optional(),
+  query: z
+    .record(z.string().min(1), z.union([z.string().max(4000), QueryParamStyle, RequestEnvValue]))
+    .optional(),
+  headers: z.record(z.string().min(1), z.union([z.string().max(4000), RequestEnvValue])).optional(),
+  cookies: z.record(z.string().min(1).max(200), z.union([z.string().max(4000), RequestEnvValue])).optional(),
   bodyEncoding: z
     .enum(['json', 'form', 'multipart', 'text', 'binary'])
     .default('json')
@@ -39,7 +59,9 @@ export const HttpImpl = z.strictObject({
   body: z
     .unknown()
     .optional()
-    .describe('JSON body template; a string that is exactly "{{param}}" keeps its type.'),
+    .describe(
+      'JSON body template; a string that is exactly "{{param}}" keeps its type. In form and multipart bodies a field may be { env: VAR } (read from the environment).',
+    ),
   response: z.enum(['json', 'text']).optional(),
 });
 export type HttpImpl = z.infer<typeof HttpImpl>;
@@ -87,6 +109,12 @@ export const httpKind: ToolKind<'http', HttpImpl, z.input<typeof HttpImpl>> = {
 
   connection: (http) => http.connection,
 
+  // Request values bound to environment variables (credentials); optional ones are not required.
+  environment: (http) =>
+    requestEnvValues(http)
+      .filter(({ value }) => !value.optional)
+      .map(({ value, where }) => ({ name: value.env, purpose: `${where} of the request`, secret: true })),
+
   label: (http) => `HTTP ${http.method} on \`${http.connection}\``,
 };
 
@@ -108,6 +136,7 @@ export function checkHttpRequest(
   }
   for (const [k, v] of Object.entries(http.query ?? {})) {
     if (typeof v === 'string') checkTemplate(v, params, [...at, 'query', k], add);
+    else if ('env' in v) continue;
     else if (!params.has(v.param))
       add('SPEC_UNDEFINED_REFERENCE', `query parameter "${k}" names no parameter "${v.param}"`, [
         ...at,
@@ -117,6 +146,10 @@ export function checkHttpRequest(
       ]);
   }
   for (const [k, v] of Object.entries(http.headers ?? {})) {
+    if (typeof v !== 'string') {
+      checkHeader(k, undefined, [...at, 'headers', k], add);
+      continue;
+    }
     checkTemplate(v, params, [...at, 'headers', k], add);
     checkHeader(k, v, [...at, 'headers', k], add);
     if (isSensitiveHeaderName(k) && !/\{\{/.test(v)) {
@@ -129,7 +162,7 @@ export function checkHttpRequest(
     }
   }
   for (const [k, v] of Object.entries(http.cookies ?? {})) {
-    checkTemplate(v, params, [...at, 'cookies', k], add);
+    if (typeof v === 'string') checkTemplate(v, params, [...at, 'cookies', k], add);
     if (!COOKIE_NAME.test(k))
       add('SPEC_INVALID_VALUE', `"${k}" is not a valid cookie name`, [...at, 'cookies', k]);
   }
@@ -162,10 +195,45 @@ export function checkHttpRequest(
       'body',
     ]);
   }
+  // Form and multipart fields may be { env: VAR }: checked here, not as templates.
+  const envFields = new Set<string>();
+  if (formLike(http) && http.body && typeof http.body === 'object' && !Array.isArray(http.body)) {
+    for (const [field, value] of Object.entries(http.body)) {
+      if (!isRequestEnvValue(value)) continue;
+      envFields.add(field);
+      if (!RequestEnvValue.safeParse(value).success)
+        add(
+          'SPEC_INVALID_VALUE',
+          `body field "${field}" must be { env: VAR, optional?: boolean } with an upper-case variable name`,
+          [...at, 'body', field],
+        );
+    }
+  }
   walkStrings(http.body, [...at, 'body'], (s, p) => {
+    if (p.length === at.length + 3 && envFields.has(String(p[at.length + 1]))) return;
     if (p[p.length - 1] === 'file' && (http.bodyEncoding === 'multipart' || http.bodyEncoding === 'binary')) {
       if (!params.has(s)) add('SPEC_UNDEFINED_REFERENCE', `file field names no parameter "${s}"`, p);
     } else if (!(p[p.length - 1] === 'contentType' && http.bodyEncoding === 'multipart'))
       checkTemplate(s, params, p, add);
   });
+}
+
+function formLike(http: HttpImpl): boolean {
+  return http.bodyEncoding === 'form' || http.bodyEncoding === 'multipart';
+}
+
+/** Every request value the tool reads from the environment, with where it goes. */
+export function requestEnvValues(http: HttpImpl): Array<{ value: RequestEnvValue; where: string }> {
+  const out: Array<{ value: RequestEnvValue; where: string }> = [];
+  for (const [place, values] of [
+    ['query parameter', http.query],
+    ['header', http.headers],
+    ['cookie', http.cookies],
+  ] as const)
+    for (const [k, v] of Object.entries(values ?? {}))
+      if (isRequestEnvValue(v)) out.push({ value: v, where: `${place} ${k}` });
+  if (formLike(http) && http.body && typeof http.body === 'object' && !Array.isArray(http.body))
+    for (const [k, v] of Object.entries(http.body))
+      if (isRequestEnvValue(v)) out.push({ value: v, where: `${http.bodyEncoding} field ${k}` });
+  return out;
 }

@@ -59,7 +59,7 @@ export interface ToolKind<Name extends string = string, Impl = unknown, ImplInpu
   /** The connection whose required variables the tool cannot run without. */
   connection?(impl: Impl, spec: ServerSpec): string | undefined;
   /** Environment variables the implementation itself reads (each required by the tool). */
-  environment?(impl: Impl, tool: Tool): KindEnvVar[];
+  environment?(impl: Impl, tool: Tool, spec: ServerSpec): KindEnvVar[];
 
   /** The "Implementation" column of the generated README (Markdown). */
   label(impl: Impl): string;
@@ -85,6 +85,8 @@ export interface KindEmitContext {
   identifier(name: string): string;
   /** A fresh file stem under src/tools/ derived from a name. */
   fileStem(name: string): string;
+  /** Where a spec `file:` (relative to the spec) lands in the project; the generator copies it there. */
+  assetPath?(file: string): string;
 }
 
 export interface EmittedHandler {

@@ -1,11 +1,29 @@
 /**
  * The one keyword search of MCP Factory: Unicode-aware tokenizing and BM25F ranking over weighted fields. Used by
- * the registry's fallback search, the OpenAPI catalog inside generated servers (copied there as
+ * the registry's tool search (src/store/search.ts), the OpenAPI catalog inside generated servers (copied there as
  * src/runtime/search/, see runtimeFiles()), and anything else that ranks text. Dependency-free by contract.
  */
 export {
+  englishQuery,
+  englishTerms,
+  type QueryAlternatives,
+  STOP_WORDS,
+  SYNONYM_CREDIT,
+  stem,
+  VERB_GROUPS,
+} from './english.js';
+export {
+  catalogOperationText,
+  createOperationIndex,
+  OPERATION_WEIGHTS,
+  type OperationDocument,
+  type OperationField,
+  type OperationText,
+} from './operations.js';
+export {
   createSearchIndex,
   type FieldWeights,
+  type IndexOptions,
   PREFIX_CREDIT,
   rankDocuments,
   type SearchDocument,

@@ -62,16 +62,37 @@ function cjkTerms(run: string, out: string[]): void {
 export function tokenize(text: string): string[] {
   const out: string[] = [];
   for (const word of text.normalize('NFKC').match(WORD) ?? []) {
-    for (const run of word.match(CJK_OR_NOT) ?? []) {
-      if (CJK.test(run)) {
-        cjkTerms(foldText(run), out);
-        continue;
-      }
-      const parts = identifierParts(run).map(foldText).filter(Boolean);
-      // More than one part means a case change inside the word: also index it joined.
-      if (parts.length > 1) out.push(parts.join('').slice(0, MAX_TERM_LENGTH));
-      for (const part of parts) out.push(part.slice(0, MAX_TERM_LENGTH));
+    const cached = WORD_TERMS.get(word);
+    if (cached) {
+      for (const term of cached) out.push(term);
+      continue;
     }
+    const terms = wordTerms(word);
+    if (WORD_TERMS.size >= WORD_CACHE_SIZE) WORD_TERMS.clear();
+    WORD_TERMS.set(word, terms);
+    for (const term of terms) out.push(term);
+  }
+  return out;
+}
+
+/**
+ * The terms of one word, memoised: folding is the costly part of indexing and words repeat (a catalog of
+ * 10,000 tools has a few thousand distinct words). Bounded: the memo is dropped when it fills up.
+ */
+const WORD_TERMS = new Map<string, readonly string[]>();
+const WORD_CACHE_SIZE = 50_000;
+
+function wordTerms(word: string): string[] {
+  const out: string[] = [];
+  for (const run of word.match(CJK_OR_NOT) ?? []) {
+    if (CJK.test(run)) {
+      cjkTerms(foldText(run), out);
+      continue;
+    }
+    const parts = identifierParts(run).map(foldText).filter(Boolean);
+    // More than one part means a case change inside the word: also index it joined.
+    if (parts.length > 1) out.push(parts.join('').slice(0, MAX_TERM_LENGTH));
+    for (const part of parts) out.push(part.slice(0, MAX_TERM_LENGTH));
   }
   return out;
 }

@@ -7,6 +7,8 @@ import { Cron } from 'croner';
 import { ERROR_CODES, type ErrorCode, type Issue } from '../errors/index.js';
 import { checkHttpRequest } from '../kinds/http.js';
 import { implementationsOf, KINDS, type KindCheckContext } from '../kinds/index.js';
+import { annotationHints } from '../kinds/tool.js';
+import { checkBase64, checkFileRef, checkMimeType, hasMediaExtension } from './files.js';
 import type { Connection, ServerSpec, ValueSchema } from './model.js';
 import { formatPath, type PathSegment } from './path.js';
 import { type AddIssue, checkHeader, checkSql, checkTemplate, walkStrings } from './rules.js';
@@ -148,6 +150,41 @@ export function checkSpec(spec: ServerSpec): PathIssue[] {
       add('SPEC_INVALID_VALUE', 'a tool cannot be both readOnly and destructive', at('annotations'));
     }
 
+    if (tool.scopes?.length && spec.auth?.type !== 'oauth') {
+      add(
+        'SPEC_INVALID_VALUE',
+        '`scopes` needs a server with `auth: { type: oauth }` (nothing else carries scopes)',
+        at('scopes'),
+        'Set `auth: { type: oauth, issuer: … }` or remove `scopes`.',
+      );
+    }
+
+    // A cached answer is only safe for a call that changes nothing (read-only, declared or inferred by the kind).
+    if (tool.cache && annotationHints(tool)?.readOnlyHint !== true)
+      add(
+        'SPEC_INVALID_VALUE',
+        '`cache` is only allowed on read-only tools',
+        at('cache'),
+        'Set `annotations: { readOnly: true }` if the tool changes nothing, or remove `cache`.',
+      );
+
+    // Confirmation is for calls with effects; a {{placeholder}} must name a parameter (or it would print blank).
+    if (tool.confirm !== undefined && annotationHints(tool)?.readOnlyHint === true)
+      add(
+        'SPEC_INVALID_VALUE',
+        '`confirm` is for tools that change something; this tool is read-only',
+        at('confirm'),
+        'Remove `confirm`, or drop `annotations: { readOnly: true }` if the tool has effects.',
+      );
+    if (typeof tool.confirm === 'string')
+      for (const [, name] of tool.confirm.matchAll(/\{\{\s*([^}]*?)\s*\}\}/g))
+        if (!params.has(name ?? ''))
+          add(
+            'SPEC_INVALID_VALUE',
+            `\`confirm\` mentions {{${name}}}, which is not a parameter of the tool`,
+            at('confirm'),
+            `Use one of: ${[...params].join(', ') || '(the tool has no parameters)'}.`,
+          );
     const context: KindCheckContext = { spec, tool, params, at, add, connection: connectionRef };
     for (const { kind, impl } of implementations) kind.check?.(impl, context);
     if (tool.outputValidation === 'lenient' && !tool.returns) {
@@ -206,13 +243,63 @@ export function checkSpec(spec: ServerSpec): PathIssue[] {
         add('SPEC_INVALID_TEMPLATE', `URI template variable "{${v}}" is not a valid name`, at('uri'));
     }
     const varSet = new Set(vars);
-    if ((r.text === undefined) === (r.sql === undefined)) {
-      add('SPEC_MISSING_FIELD', `resource "${r.name}" needs exactly one of \`text\` or \`sql\``, at());
+    const sources = [r.text, r.sql, r.file, r.blob].filter((x) => x !== undefined).length;
+    if (sources !== 1) {
+      add(
+        'SPEC_MISSING_FIELD',
+        `resource "${r.name}" needs exactly one of \`text\`, \`sql\`, \`file\` or \`blob\``,
+        at(),
+      );
     }
     if (r.text !== undefined) checkTemplate(r.text, varSet, at('text'), add);
     if (r.sql) {
       connectionRef(r.sql.connection, at('sql', 'connection'), 'sql');
       checkSql(r.sql.statement, varSet, at('sql', 'statement'), add);
+    }
+    if ((r.file !== undefined || r.blob !== undefined) && vars.length)
+      add(
+        'SPEC_INVALID_VALUE',
+        `resource "${r.name}" serves fixed bytes, so its URI cannot be a template`,
+        at('uri'),
+        'Give `file`/`blob` resources a fixed URI, or use `text`/`sql` for templates.',
+      );
+    if (r.file !== undefined) checkFileRef(r.file, at('file'), add);
+    if (r.blob !== undefined) checkBase64(r.blob, at('blob'), add);
+    if (r.mimeType !== undefined) checkMimeType(r.mimeType, undefined, at('mimeType'), add);
+    if (r.list !== undefined) {
+      if (!r.sql || !vars.length)
+        add(
+          'SPEC_INVALID_VALUE',
+          '`list` needs a SQL resource with a URI template',
+          at('list'),
+          'Use `list` on a resource with `sql` and {var} placeholders.',
+        );
+      else checkSql(r.list, new Set(), at('list'), add);
+    }
+    if (r.watch !== undefined && !r.sql)
+      add(
+        'SPEC_INVALID_VALUE',
+        '`watch` needs a SQL resource (other resources never change in a built server)',
+        at('watch'),
+        'Remove `watch`, or serve the resource with `sql`.',
+      );
+    for (const [v, values] of Object.entries(r.complete ?? {})) {
+      if (!Array.isArray(values)) {
+        if (!r.sql)
+          add(
+            'SPEC_INVALID_VALUE',
+            'SQL completions need a SQL resource (they run on its connection)',
+            at('complete', v, 'sql'),
+          );
+        else checkSql(values.sql, new Set(['value']), at('complete', v, 'sql'), add);
+      }
+      if (!varSet.has(v))
+        add(
+          'SPEC_UNDEFINED_REFERENCE',
+          `completion values for "${v}", which is not a variable of ${r.uri}`,
+          at('complete', v),
+          vars.length ? `Use one of: ${vars.join(', ')}.` : 'Only URI templates take completions.',
+        );
     }
   });
 
@@ -232,9 +319,60 @@ export function checkSpec(spec: ServerSpec): PathIssue[] {
           'name',
         ]);
       args.add(arg.name);
+      if (arg.enum && arg.complete)
+        add(
+          'SPEC_INVALID_VALUE',
+          `prompt argument "${arg.name}" has both \`enum\` and \`complete\``,
+          ['prompts', i, 'arguments', a],
+          '`enum` values are offered as completions already; keep one of the two.',
+        );
     });
     p.messages.forEach((m, j) => {
-      checkTemplate(m.text, args, ['prompts', i, 'messages', j, 'text'], add);
+      const at = (...rest: PathSegment[]): PathSegment[] => ['prompts', i, 'messages', j, ...rest];
+      const kinds = [m.text, m.image, m.resource].filter((x) => x !== undefined).length;
+      if (kinds !== 1)
+        add(
+          'SPEC_MISSING_FIELD',
+          'a prompt message needs exactly one of `text`, `image` or `resource`',
+          at(),
+        );
+      if (m.text !== undefined) checkTemplate(m.text, args, at('text'), add);
+      if (m.when !== undefined) {
+        const arg = p.arguments.find((x) => x.name === m.when);
+        if (!arg)
+          add('SPEC_UNDEFINED_REFERENCE', `\`when: ${m.when}\` names no argument of "${p.name}"`, at('when'));
+        else if (arg.required)
+          add(
+            'SPEC_INVALID_VALUE',
+            `\`when: ${m.when}\` names a required argument, so the message is always included`,
+            at('when'),
+            'Use `when` with an optional argument, or drop it.',
+          );
+      }
+      if (m.image) {
+        if ('file' in m.image) checkFileRef(m.image.file, at('image', 'file'), add);
+        else checkBase64(m.image.data, at('image', 'data'), add);
+        if (m.image.mimeType !== undefined)
+          checkMimeType(m.image.mimeType, 'image', at('image', 'mimeType'), add);
+        else if ('file' in m.image && !hasMediaExtension(m.image.file, 'image'))
+          add(
+            'SPEC_MISSING_FIELD',
+            'an image file without a known image extension needs `mimeType`',
+            at('image'),
+          );
+      }
+      if (m.resource !== undefined) {
+        const target = spec.resources.find((r) => r.uri === m.resource);
+        if (!target)
+          add(
+            'SPEC_UNDEFINED_REFERENCE',
+            `prompt message embeds ${m.resource}, which is not a declared resource`,
+            at('resource'),
+            'Use the `uri` of a resource with a fixed URI.',
+          );
+        else if (uriTemplateVariables(target.uri).length)
+          add('SPEC_INVALID_VALUE', 'a prompt can embed only a resource with a fixed URI', at('resource'));
+      }
     });
   });
 

@@ -79,6 +79,12 @@ const HttpConnection = z.strictObject({
     .describe(
       "Per-request credentials over HTTP: the value of `header` on the MCP request is sent upstream as `target` (replacing `auth` for that call). The MCP client's own Authorization header is never forwarded.",
     ),
+  allowPrivateAddresses: z
+    .boolean()
+    .optional()
+    .describe(
+      'Let requests to the baseUrl and tokenUrl host names of this connection reach loopback, link-local or private addresses when the names resolve there (default false: refused at connect time; set by importing with --allow-private-base-url). Literal private addresses in the spec and base URLs set through baseUrlEnv are always allowed.',
+    ),
   description: text.optional(),
 });
 
@@ -93,6 +99,14 @@ export type SqliteConnection = z.infer<typeof SqliteConnection>;
 export type HttpConnection = z.infer<typeof HttpConnection>;
 
 // ---------- tools ----------
+
+/** An OAuth scope token (RFC 6749 §3.3: printable ASCII without space, quote or backslash). */
+const scopeName = z
+  .string()
+  .regex(
+    /^[\x21\x23-\x5B\x5D-\x7E]{1,200}$/,
+    'must be a scope token: printable ASCII without spaces, " or \\',
+  );
 
 const Annotations = z.strictObject({
   readOnly: z.boolean().optional(),
@@ -112,6 +126,20 @@ const ToolExample = z.strictObject({
   skip: z.boolean().optional().describe('Do not run this example in the generated tests.'),
 });
 
+/** How long a client may reuse a result, and whether shared caches may keep it (MCP 2026-07-28, SEP-2549). */
+const CacheHint = z.strictObject({
+  ttlMs: z
+    .number()
+    .int()
+    .min(0)
+    .max(31_536_000_000)
+    .describe('How long the result may be reused, in milliseconds (0: do not reuse).'),
+  scope: z
+    .enum(['public', 'private'])
+    .default('private')
+    .describe('private: only the requesting client may cache it; public: shared caches may too.'),
+});
+
 export const Tool = z.strictObject({
   name: toolName,
   title: z.string().max(200).optional(),
@@ -119,12 +147,26 @@ export const Tool = z.strictObject({
   parameters: z.record(identifier, ValueSchema).default({}),
   returns: ValueSchema.optional().describe('Output schema; results are validated against it.'),
   annotations: Annotations.optional(),
+  scopes: z
+    .array(scopeName)
+    .max(20)
+    .optional()
+    .describe('OAuth scopes a caller needs for this tool (servers with `auth: { type: oauth }`).'),
   timeoutMs: z.number().int().min(1).max(3_600_000).optional(),
   examples: z.array(ToolExample).optional().describe('Calls used by the generated tests.'),
   outputValidation: z
     .enum(['strict', 'lenient'])
     .default('strict')
     .describe('lenient: a result that does not match `returns` is returned with a note instead of failing.'),
+  cache: CacheHint.optional().describe(
+    "Caching hint for the results of a read-only tool (MCP 2026-07-28 ttlMs/cacheScope). tools/call results have no protocol cache fields, so it is sent in each result's _meta['mcp-factory/cache'].",
+  ),
+  confirm: z
+    .union([z.literal(true), z.string().min(1).max(1000)])
+    .optional()
+    .describe(
+      'Ask the user before each call (elicitation): true, or the question with {{param}} placeholders, e.g. "Delete order {{id}}?". Declined or unanswerable: the tool does not run. Not for read-only tools.',
+    ),
   // One optional field per tool kind (sql, http, code, static, query, catalog); checkSpec wants exactly one.
   ...kindFields(),
 });
@@ -162,19 +204,81 @@ export const Catalog = z.strictObject({
 });
 export type Catalog = z.infer<typeof Catalog>;
 
+/** A file shipped with the server: relative to the spec file, inside its folder; copied into the project. */
+const specFile = z
+  .string()
+  .min(1)
+  .max(1000)
+  .describe("A file relative to the spec file (inside its folder), copied into the server's assets/.");
+/** Inline bytes as base64 (checked by checkSpec). */
+const base64 = z.string().min(1).max(14_000_000);
+const completionValues = z.array(z.string().min(1).max(1000)).min(1).max(1000);
+
 export const Resource = z.strictObject({
   name: toolName,
   uri: z.string().min(3).max(2000).describe('Resource URI, or a URI template with {var} placeholders.'),
   title: z.string().max(200).optional(),
   description: text.optional(),
-  mimeType: z.string().max(200).default('text/plain'),
+  mimeType: z
+    .string()
+    .max(200)
+    .optional()
+    .describe(
+      'Default: guessed from the extension for `file`, application/octet-stream for `blob`, else text/plain. Text types are sent as text, others as base64 blobs.',
+    ),
   text: text.optional().describe('Static content; {var} of a URI template may appear as {{var}}.'),
   sql: z
     .strictObject({ connection: identifier, statement: z.string().min(1).max(100_000) })
     .optional()
-    .describe('Rows returned as JSON; URI template variables are :var placeholders.'),
+    .describe(
+      'Rows returned as JSON; URI template variables are :var placeholders. A template read that returns no rows is "resource not found".',
+    ),
+  file: specFile
+    .optional()
+    .describe('Content from a file (relative to the spec file), shipped with the server.'),
+  blob: base64.optional().describe('Inline content as base64.'),
+  complete: z
+    .record(
+      identifier,
+      z.union([
+        completionValues,
+        z
+          .strictObject({ sql: z.string().min(1).max(100_000) })
+          .describe(
+            'SQL resources: a query on the same connection whose first column gives the values; :value is what the user typed.',
+          ),
+      ]),
+    )
+    .optional()
+    .describe('Completion values per URI template variable (completion/complete, matched by prefix).'),
+  list: z
+    .string()
+    .min(1)
+    .max(100_000)
+    .optional()
+    .describe(
+      'SQL templates: a query (same connection) whose rows fill the URI variables by column name; each row becomes a resources/list entry (a `name` column names it). At most 1000.',
+    ),
+  watch: z
+    .strictObject({
+      intervalMs: z
+        .number()
+        .int()
+        .min(1000)
+        .max(3_600_000)
+        .describe('How often a subscribed URI is read again (milliseconds).'),
+    })
+    .optional()
+    .describe(
+      'SQL resources: clients may subscribe (resources/subscribe, MCP 2025-11-25); while subscribed, the resource is read every intervalMs and notifications/resources/updated is sent when its content changed.',
+    ),
 });
 export type Resource = z.infer<typeof Resource>;
+
+const PromptImage = z.union([
+  z.strictObject({ file: specFile, mimeType: z.string().max(200).optional() }),
+  z.strictObject({ data: base64.describe('Base64 image bytes.'), mimeType: z.string().max(200) }),
+]);
 
 export const Prompt = z.strictObject({
   name: toolName,
@@ -182,12 +286,38 @@ export const Prompt = z.strictObject({
   description: text.optional(),
   arguments: z
     .array(
-      z.strictObject({ name: identifier, description: text.optional(), required: z.boolean().optional() }),
+      z.strictObject({
+        name: identifier,
+        description: text.optional(),
+        required: z.boolean().optional(),
+        enum: completionValues
+          .optional()
+          .describe('The only values allowed (checked on prompts/get); also offered as completions.'),
+        complete: completionValues.optional().describe('Values offered as completions (not enforced).'),
+      }),
     )
     .default([]),
   messages: z
-    .array(z.strictObject({ role: z.enum(['user', 'assistant']).default('user'), text: text.min(1) }))
-    .min(1),
+    .array(
+      z.strictObject({
+        role: z.enum(['user', 'assistant']).default('user'),
+        text: text.min(1).optional().describe('Text with {{argument}} placeholders.'),
+        image: PromptImage.optional().describe(
+          'An image: `file` (shipped) or base64 `data`, with its mimeType.',
+        ),
+        resource: z
+          .string()
+          .min(3)
+          .max(2000)
+          .optional()
+          .describe('URI of a resource declared in this spec, embedded (read when the prompt is got).'),
+        when: identifier
+          .optional()
+          .describe('Include this message only when the named (optional) argument was given.'),
+      }),
+    )
+    .min(1)
+    .describe('Each message has exactly one of text, image or resource.'),
 });
 export type Prompt = z.infer<typeof Prompt>;
 
@@ -248,9 +378,47 @@ const ServerAuth = z.discriminatedUnion('type', [
     envVar: envVarName.default('MCP_API_KEY'),
   }),
   z.strictObject({ type: z.literal('bearer'), envVar: envVarName.default('MCP_BEARER_TOKEN') }),
+  z
+    .strictObject({
+      type: z.literal('oauth'),
+      issuer: z
+        .string()
+        .url()
+        .max(2000)
+        .optional()
+        .describe(
+          'The authorization server (its `iss`), exactly as it publishes it. MCP_OAUTH_ISSUER overrides it.',
+        ),
+      audience: z
+        .string()
+        .min(1)
+        .max(2000)
+        .optional()
+        .describe("The `aud` tokens must carry. Default: the server's resource URL (RFC 8707)."),
+      resource: z
+        .string()
+        .url()
+        .max(2000)
+        .optional()
+        .describe(
+          "The server's public MCP URL, its resource identifier (MCP_PUBLIC_URL overrides it). Default: the request's own URL.",
+        ),
+      jwksUri: z
+        .string()
+        .url()
+        .max(2000)
+        .optional()
+        .describe("Where the issuer's signing keys are; default: jwks_uri from the issuer's metadata."),
+      scopes: z.array(scopeName).max(100).optional().describe('Scopes this server knows (scopes_supported).'),
+      requiredScopes: z.array(scopeName).max(100).optional().describe('Scopes every request needs.'),
+    })
+    .describe(
+      'OAuth 2.1 resource server: clients send JWT access tokens from the issuer (MCP authorization spec).',
+    ),
 ]);
 
 const Transport = z.enum(['stdio', 'http']);
+export type ServerAuth = z.infer<typeof ServerAuth>;
 
 export const ServerSpec = z.strictObject({
   $schema: z.string().optional(),
@@ -297,6 +465,9 @@ export const ServerSpec = z.strictObject({
         })
         .optional(),
       timeoutMs: z.number().int().min(1).max(3_600_000).default(30_000),
+      listCache: CacheHint.optional().describe(
+        'Cache hint of tools/list, prompts/list, resources/list and resources/templates/list for 2026-07-28 clients. Default: none (ttlMs 0, private): the lists change when the server is regenerated, and a stateless server cannot tell clients.',
+      ),
       retries: z
         .strictObject({
           max: z.number().int().min(0).max(10).default(2),

@@ -5,9 +5,14 @@
  * server (and version): a port taken over by another server is not a healthy deployment. A probe never throws:
  * it returns a sample. Classifying samples (healthy/degraded/unhealthy) is deployment policy and lives in
  * src/deploy/health.ts.
+ *
+ * With an OAuth provider (oauth.ts) the check goes through MCP with a token; when no token can be had (or the
+ * server refuses it), the server's open /health still tells whether it runs, and the sample says why the
+ * factory cannot call it (`authError`): the server is up, the factory's credentials are the problem.
  */
 import type { Client } from '@modelcontextprotocol/client';
 import { connectMcp } from './client.js';
+import { isUpstreamAuth, type UpstreamCredentials } from './oauth.js';
 
 export interface HealthSample {
   ok: boolean;
@@ -18,6 +23,8 @@ export interface HealthSample {
   error?: string;
   /** Something answered MCP, but not the expected server (another one holds the port). */
   wrongServer?: boolean;
+  /** The server runs (its /health answers) but the factory could not authenticate to it (OAuth). */
+  authError?: string;
 }
 
 /** Who should answer: `serverInfo.name`, and `serverInfo.version` when known. */
@@ -48,7 +55,7 @@ function describe(error: unknown): string {
 /** One MCP health check. Never throws. */
 export async function probeMcp(
   endpoint: string,
-  options: { headers?: Record<string, string>; timeoutMs: number; expect?: ExpectedServer | undefined },
+  options: { headers?: UpstreamCredentials; timeoutMs: number; expect?: ExpectedServer | undefined },
 ): Promise<HealthSample> {
   const at = Date.now();
   const t0 = performance.now();
@@ -74,11 +81,60 @@ export async function probeMcp(
     });
     return { ok: true, ms: performance.now() - t0, at };
   } catch (error) {
+    const oauth = controller.signal.aborted
+      ? undefined
+      : await oauthHealth(endpoint, options, controller.signal);
+    const withToken = isUpstreamAuth(options.headers) && !options.headers.fixed;
+    if (oauth)
+      return {
+        ...oauth,
+        ms: performance.now() - t0,
+        at,
+        ...(withToken && oauth.ok ? { authError: describe(error) } : {}),
+      };
     const ms = performance.now() - t0;
     const error_ = controller.signal.aborted ? `no answer within ${options.timeoutMs} ms` : describe(error);
     return { ok: false, ms, at, error: error_ };
   } finally {
     clearTimeout(timer);
     await client?.close().catch(() => undefined);
+  }
+}
+
+/**
+ * An OAuth-protected server (401 with `WWW-Authenticate: Bearer resource_metadata=…`, MCP authorization spec)
+ * cannot be probed through MCP without an access token the factory does not hold (or could not get): its open
+ * `/health` answers instead, with the same identity check (name and version). Undefined when the endpoint is
+ * not such a server.
+ */
+async function oauthHealth(
+  endpoint: string,
+  options: { expect?: ExpectedServer | undefined },
+  signal: AbortSignal,
+): Promise<Pick<HealthSample, 'ok' | 'error' | 'wrongServer'> | undefined> {
+  try {
+    const challenge = await fetch(endpoint, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
+      body: '{"jsonrpc":"2.0","id":1,"method":"ping"}',
+      redirect: 'error',
+      signal,
+    });
+    await challenge.body?.cancel();
+    if (
+      challenge.status !== 401 ||
+      !/\bresource_metadata=/.test(challenge.headers.get('www-authenticate') ?? '')
+    )
+      return undefined;
+    const res = await fetch(new URL('/health', endpoint), { redirect: 'error', signal });
+    const body = (await res.json().catch(() => undefined)) as
+      | { name?: unknown; version?: unknown }
+      | undefined;
+    if (!res.ok || !body)
+      return { ok: false, error: `OAuth-protected server: /health answered ${res.status}` };
+    const mismatch = options.expect ? serverMismatch(body, options.expect) : undefined;
+    return mismatch ? { ok: false, error: mismatch, wrongServer: true } : { ok: true };
+  } catch {
+    return undefined;
   }
 }

@@ -22,6 +22,7 @@ export {
   specNeedsNetwork,
   sqliteBinds,
   TEST_LIMITS,
+  testsNeedNetwork,
 } from './policy.js';
 
 /** What runs generated code: the sandbox, or nothing because the operator said so. */

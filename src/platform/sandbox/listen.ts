@@ -8,7 +8,7 @@
  * The generated runtime listens with `server.listen(port, host)`; the preload below (a `--import` data: URL,
  * so nothing has to exist inside the sandbox) turns the first listen of the process into a listen on fd 3.
  */
-import { createServer, type Server } from 'node:net';
+import { type AddressInfo, createServer, type Server } from 'node:net';
 
 /** The file descriptor number the passed listening socket has in the sandbox. */
 export const LISTEN_FD = 3;
@@ -30,11 +30,13 @@ export function listenFdNodeArgs(): string[] {
 export interface PassedListener {
   /** The descriptor to put at index LISTEN_FD of the child's stdio. */
   fd: number;
+  /** The port it listens on (the one the system chose when asked for port 0). */
+  port: number;
   /** Close the supervisor's copy once the child has it. */
   close(): void;
 }
 
-/** Listen on host:port (exclusively) and expose the descriptor to pass to a child. */
+/** Listen on host:port (exclusively; port 0 lets the system choose) and expose the descriptor to pass to a child. */
 export async function openListener(port: number, host = '127.0.0.1'): Promise<PassedListener> {
   const server: Server = createServer();
   await new Promise<void>((resolve, reject) => {
@@ -49,5 +51,6 @@ export async function openListener(port: number, host = '127.0.0.1'): Promise<Pa
   }
   // Never accept on the supervisor's copy: connections belong to the child.
   server.on('connection', (socket) => socket.destroy());
-  return { fd, close: () => server.close() };
+  const { port: bound } = server.address() as AddressInfo;
+  return { fd, port: bound, close: () => server.close() };
 }

@@ -238,6 +238,17 @@ export function specNeedsNetwork(spec: {
   );
 }
 
+/**
+ * Whether a server's generated tests need the machine's network: only for a database server. HTTP APIs are
+ * replaced by a mock upstream on loopback (build/generator/mock-upstream.ts), and tools whose API cannot be
+ * mocked are not run, so no test request can leave the machine.
+ */
+export function testsNeedNetwork(spec: {
+  connections?: ReadonlyArray<{ type?: unknown }> | undefined;
+}): boolean {
+  return (spec.connections ?? []).some((c) => c.type !== 'sqlite' && c.type !== 'http');
+}
+
 /** A SQLite connection as far as the sandbox cares: where its file is named at run time. */
 interface SqliteConnectionLike {
   type?: unknown;

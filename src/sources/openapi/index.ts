@@ -14,6 +14,7 @@ import { ERROR_CODES, FactoryError, type Issue } from '../../core/errors/index.j
 import type { ServerSpecInput } from '../../core/spec/model.js';
 import { displayName, type LoadedDocuments, loadDocuments } from './load.js';
 import { capEntries, operationsToSpec } from './map.js';
+import { checkResolvedHosts } from './mapping/resolved-hosts.js';
 import type { ApiOperation, ImportOptions, ImportReport, ReportEntry } from './model.js';
 import { normalizeDocument, specificationOf } from './normalize.js';
 import { Resolver } from './refs.js';
@@ -150,6 +151,8 @@ async function importInner(source: string, options: ImportOptions): Promise<Impo
     }
     throw error;
   }
+  // Host names that resolve to private addresses (DNS: async, so after the pure mapping; nothing is written yet).
+  const hostEntries = await checkResolvedHosts(mapped.spec.connections ?? [], mappingOptions);
   const report: ImportReport = {
     ...mapped.report,
     source: file,
@@ -165,6 +168,7 @@ async function importInner(source: string, options: ImportOptions): Promise<Impo
       ...normalized.entries,
       ...normalized.failed,
       ...mapped.report.entries,
+      ...hostEntries,
     ]),
   };
   return { spec: mapped.spec, report, operations: normalized.operations };

@@ -12,7 +12,10 @@ import { ERROR_CODES, type ErrorCode, FactoryError, type Issue } from '../../cor
 import { shortMessage } from './text.js';
 
 export const DEFAULT_MAX_DOCUMENT_BYTES = 50 * 1024 * 1024;
-export const MAX_EXTERNAL_DOCUMENTS = 200;
+/** Split documents are large: DigitalOcean's has ~2,900 files (one per operation, response, example…). */
+export const MAX_EXTERNAL_DOCUMENTS = 10_000;
+/** All documents together may be this many times `maxDocumentBytes`. */
+const TOTAL_BYTES_FACTOR = 4;
 
 export type DocumentEntry = { data: unknown } | { error: string };
 
@@ -130,7 +133,7 @@ export async function loadDocuments(source: string, options: LoadOptions = {}): 
     const docUrl = queue.shift()!;
     const entry = docs.get(docUrl);
     if (!entry || !('data' in entry)) continue;
-    for (const { ref, pointer } of collectRefs(entry.data)) {
+    for (const { ref, pointer, optional } of collectRefs(entry.data)) {
       let target: URL;
       try {
         target = new URL(ref, docUrl);
@@ -141,6 +144,8 @@ export async function loadDocuments(source: string, options: LoadOptions = {}): 
       if (docs.has(targetUrl)) continue;
       const where = { file: displayName(docUrl), path: pointer };
       const refusal = checkPermission(docUrl, target, options.allowRemoteRefs === true, refRoot);
+      // Not recorded in `docs`: a reference the importer does follow must still meet (and fail) the check.
+      if (refusal && optional) continue;
       if (refusal) {
         if (refused.length < 20)
           refused.push(
@@ -154,6 +159,12 @@ export async function loadDocuments(source: string, options: LoadOptions = {}): 
       }
       if (docs.size > MAX_EXTERNAL_DOCUMENTS) {
         docs.set(targetUrl, { error: `more than ${MAX_EXTERNAL_DOCUMENTS} referenced documents` });
+        continue;
+      }
+      if (bytes > maxBytes * TOTAL_BYTES_FACTOR) {
+        docs.set(targetUrl, {
+          error: `the referenced documents exceed ${mib(maxBytes * TOTAL_BYTES_FACTOR)} in total`,
+        });
         continue;
       }
       try {
@@ -355,7 +366,7 @@ function hasCycle(root: unknown): boolean {
 }
 
 /** Keys whose values are data, not document structure: a `$ref` inside them is not a reference. */
-const DATA_KEYS = new Set(['example', 'examples', 'enum', 'default', 'const']);
+const DATA_KEYS = new Set(['example', 'enum', 'default', 'const']);
 /** Keys whose values are maps from names to structure: every member is walked, whatever its name. */
 const NAME_MAPS = new Set([
   'properties',
@@ -376,17 +387,36 @@ const NAME_MAPS = new Set([
   'webhooks',
   'content',
   'encoding',
+  'links',
 ]);
 
-/** Every `$ref` string of a document with the JSON pointer where it occurs (iterative walk). */
-export function collectRefs(root: unknown): Array<{ ref: string; pointer: string }> {
-  const out: Array<{ ref: string; pointer: string }> = [];
+export interface FoundRef {
+  ref: string;
+  /** JSON pointer of the object holding the `$ref`. */
+  pointer: string;
+  /**
+   * The importer never follows it — it sits in an `x-` extension, or is an `example` value (data, by the
+   * specification) — but the schema validator does: loaded when the access rules allow, else left out
+   * instead of failing the import.
+   */
+  optional: boolean;
+}
+
+/**
+ * Every `$ref` string of a document with the JSON pointer where it occurs (iterative walk). `examples` is a map
+ * of Example Objects (OpenAPI) — each member may be a `$ref`, and is data otherwise — or, in a schema, a list of
+ * data.
+ */
+export function collectRefs(root: unknown): FoundRef[] {
+  const out: FoundRef[] = [];
+  type Kind = 'structure' | 'names' | 'examples';
   interface Frame {
     node: unknown;
     key: string;
     parent: Frame | undefined;
-    /** The node maps names to structures (its keys are names, never keywords). */
-    isNameMap: boolean;
+    /** `names`: the keys are names, never keywords; `examples`: members are Example Objects or references. */
+    kind: Kind;
+    optional: boolean;
   }
   const pointerOf = (f: Frame | undefined): string => {
     const parts: string[] = [];
@@ -395,26 +425,77 @@ export function collectRefs(root: unknown): Array<{ ref: string; pointer: string
     return `#/${parts.reverse().join('/')}`;
   };
   const seen = new Set<object>();
-  const stack: Frame[] = [{ node: root, key: '', parent: undefined, isNameMap: false }];
+  const stack: Frame[] = [{ node: root, key: '', parent: undefined, kind: 'structure', optional: false }];
   while (stack.length > 0) {
     const frame = stack.pop()!;
     const node = frame.node;
     if (node === null || typeof node !== 'object' || seen.has(node)) continue;
     seen.add(node);
     if (Array.isArray(node)) {
+      if (frame.kind === 'examples') continue; // JSON Schema `examples`: a list of values
       for (let i = node.length - 1; i >= 0; i--)
-        stack.push({ node: node[i], key: String(i), parent: frame, isNameMap: false });
+        stack.push({
+          node: node[i],
+          key: String(i),
+          parent: frame,
+          kind: 'structure',
+          optional: frame.optional,
+        });
       continue;
     }
     const record = node as Record<string, unknown>;
-    const isNameMap = frame.isNameMap;
-    if (!isNameMap && typeof record.$ref === 'string')
-      out.push({ ref: record.$ref, pointer: pointerOf(frame) });
+    if (frame.kind === 'examples') {
+      for (const [key, value] of Object.entries(record)) {
+        if (
+          value !== null &&
+          typeof value === 'object' &&
+          typeof (value as { $ref?: unknown }).$ref === 'string'
+        )
+          out.push({
+            ref: (value as { $ref: string }).$ref,
+            pointer: pointerOf({
+              node: value,
+              key,
+              parent: frame,
+              kind: 'structure',
+              optional: frame.optional,
+            }),
+            optional: frame.optional,
+          });
+      }
+      continue;
+    }
+    const isNameMap = frame.kind === 'names';
+    // A name map given as a whole by `$ref` (`properties: { $ref: … }`) is common in split documents: a member
+    // named "$ref" would have to be a schema, never a string.
+    if (typeof record.$ref === 'string')
+      out.push({ ref: record.$ref, pointer: pointerOf(frame), optional: frame.optional });
     for (const [key, value] of Object.entries(record)) {
-      if (!isNameMap && (key === '$ref' || DATA_KEYS.has(key) || key.startsWith('x-'))) continue;
-      if (value !== null && typeof value === 'object')
-        stack.push({ node: value, key, parent: frame, isNameMap: !isNameMap && NAME_MAPS.has(key) });
+      if (!isNameMap && key === 'example' && isRefObject(value))
+        out.push({ ref: value.$ref, pointer: pointerOf({ ...frame, key, parent: frame }), optional: true });
+      if (!isNameMap && (key === '$ref' || DATA_KEYS.has(key))) continue;
+      if (value === null || typeof value !== 'object') continue;
+      const kind: Kind = isNameMap
+        ? 'structure'
+        : NAME_MAPS.has(key)
+          ? 'names'
+          : key === 'examples'
+            ? 'examples'
+            : 'structure';
+      stack.push({
+        node: value,
+        key,
+        parent: frame,
+        kind,
+        optional: frame.optional || (!isNameMap && key.startsWith('x-')),
+      });
     }
   }
   return out;
+}
+
+function isRefObject(value: unknown): value is { $ref: string } {
+  return (
+    value !== null && typeof value === 'object' && typeof (value as { $ref?: unknown }).$ref === 'string'
+  );
 }

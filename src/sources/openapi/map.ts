@@ -11,6 +11,7 @@ import { formatPath } from '../../core/spec/path.js';
 import { describeSecretValue } from '../../core/spec/secrets.js';
 import { planAuth } from './mapping/auth.js';
 import { checkCredentialRoutes, planConnections } from './mapping/connections.js';
+import { bindBodyCredentials, CredentialBinder, collectCredentials } from './mapping/credentials.js';
 import { DYNAMIC_TOOLS, dynamicCatalog } from './mapping/dynamic.js';
 import { type MappedOperation, Skip } from './mapping/model.js';
 import { assignNames } from './mapping/naming.js';
@@ -18,7 +19,14 @@ import { mapOperation } from './mapping/operation.js';
 import { capEntries, dedupe } from './mapping/report.js';
 import { exclusionReason } from './mapping/selection.js';
 import { serverNameOf, toIdentifierLower, versionOf } from './mapping/server.js';
-import type { ApiOperation, ImportReport, MappingOptions, ReportEntry, Severity } from './model.js';
+import type {
+  ApiOperation,
+  ImportCredential,
+  ImportReport,
+  MappingOptions,
+  ReportEntry,
+  Severity,
+} from './model.js';
 import { envPrefixFromTitle, toEnvName } from './names.js';
 import { cleanLine, cleanText } from './text.js';
 
@@ -64,8 +72,9 @@ export function operationsToSpec(ops: ApiOperation[], options: MappingOptions = 
 
   // 3. Authentication and connections.
   const authPlan = planAuth(selected, prefix, add);
+  authPlan.credentials = new CredentialBinder(prefix, options.credentialParams);
   const connections = planConnections(selected, options, prefix, identifierBase, authPlan, add);
-  checkCredentialRoutes(connections.list, options.documentUrl, add);
+  checkCredentialRoutes(connections.list, options.documentUrl, add, options.allowPrivateBaseUrl === true);
 
   // 4. Operations.
   const mapped: Array<{ op: ApiOperation; result: MappedOperation }> = [];
@@ -74,14 +83,16 @@ export function operationsToSpec(ops: ApiOperation[], options: MappingOptions = 
     for (const p of op.problems) entries.push(p);
     const opEntries: ReportEntry[] = [];
     try {
+      const addOp = (reason: string, severity: Severity) =>
+        opEntries.push({ operation: op.key, reason, severity, pointer: op.pointer });
       const result = mapOperation(op, names.get(op)!, {
         connection: connections.byOperation.get(op)!,
         authPlan,
         maxDescription,
         flattenBody: options.flattenBody !== false,
-        add: (reason, severity) =>
-          opEntries.push({ operation: op.key, reason, severity, pointer: op.pointer }),
+        add: addOp,
       });
+      bindBodyCredentials(op, result, authPlan.credentials, addOp);
       entries.push(...dedupe(opEntries));
       mapped.push({ op, result });
     } catch (error) {
@@ -170,9 +181,40 @@ export function operationsToSpec(ops: ApiOperation[], options: MappingOptions = 
     title: title ?? '',
     apiVersion: options.version ?? '',
     mode: dynamic ? 'dynamic' : 'tools',
-    counts: { operations: ops.length, excluded, skipped, imported: mapped.length },
+    counts: {
+      operations: ops.length,
+      excluded,
+      skipped,
+      imported: mapped.length,
+      degraded: degradedCount(mapped, entries),
+    },
+    credentials: credentialsOf(connections.list, authPlan, mapped, add),
     names: Object.fromEntries(mapped.map(({ op, result }) => [op.key, result.name])),
     entries: capEntries(entries),
   };
   return { spec, report };
+}
+
+/** Every environment variable the server reads for upstream auth, after unused credentialParams are reported. */
+function credentialsOf(
+  list: ServerSpecInput['connections'],
+  authPlan: ReturnType<typeof planAuth>,
+  mapped: Array<{ op: ApiOperation }>,
+  add: (operation: string, reason: string, severity: Severity) => void,
+): ImportCredential[] {
+  authPlan.credentials?.reportUnused(add);
+  return collectCredentials(list ?? [], authPlan, authPlan.credentials, new Set(mapped.map((m) => m.op.key)));
+}
+
+/**
+ * Imported operations with at least one warning — from the normalizer (`op.problems`: unresolvable references,
+ * dropped parameters, unreadable bodies, cut schemas) or the mapping. Skipped and excluded operations are not
+ * counted, nor are document-level warnings. Counted before the report's entries are capped.
+ */
+function degradedCount(mapped: Array<{ op: ApiOperation }>, entries: ReportEntry[]): number {
+  const imported = new Set(mapped.map(({ op }) => op.key));
+  const degraded = new Set<string>();
+  for (const e of entries)
+    if (e.severity === 'warning' && imported.has(e.operation)) degraded.add(e.operation);
+  return degraded.size;
 }

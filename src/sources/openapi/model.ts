@@ -4,6 +4,8 @@
  * cut and marked). `operationsToSpec` maps these to the project's `ServerSpec`; nothing here is trusted.
  */
 
+import type { HostResolver } from './mapping/resolved-hosts.js';
+
 export type HttpMethod = 'GET' | 'PUT' | 'POST' | 'DELETE' | 'OPTIONS' | 'HEAD' | 'PATCH' | 'TRACE';
 export type ParameterLocation = 'path' | 'query' | 'header' | 'cookie';
 export type ParameterStyle =
@@ -37,6 +39,8 @@ export interface ApiParameter {
   contentType?: string;
   style: ParameterStyle;
   explode: boolean;
+  /** `x-mcp: { env: NAME }` on the parameter: its value comes from that environment variable. */
+  xMcpEnv?: string;
 }
 
 export interface ApiMediaType {
@@ -150,10 +154,27 @@ export interface ImportReport {
     skipped: number;
     /** Tools (or catalog operations in dynamic mode) produced. */
     imported: number;
+    /** Of `imported`, those that lost something (each has at least one `warning` entry). */
+    degraded: number;
   };
+  /** Credentials the generated server will need at run time (one per environment variable). */
+  credentials: ImportCredential[];
   /** Operation key → tool (or catalog operation) name, for every imported operation. */
   names: Record<string, string>;
   entries: ReportEntry[];
+}
+
+/** One credential the server reads from its environment, and where it goes upstream. */
+export interface ImportCredential {
+  envVar: string;
+  /** The http connection that sends it. */
+  connection: string;
+  kind: 'bearer' | 'basic' | 'api_key' | 'oauth2' | 'parameter';
+  /** For api keys and credential parameters: where and under which name it is sent. */
+  in?: 'header' | 'query' | 'cookie' | 'form' | 'path';
+  name?: string;
+  /** Operations that send it (keys `METHOD /path`); empty means every operation of the connection. */
+  operations?: string[];
 }
 
 /** Which operations to keep: criteria of one kind are OR-ed, different kinds AND-ed. */
@@ -197,6 +218,17 @@ export interface MappingOptions {
   maxDescriptionLength?: number;
   /** Turn the top-level properties of an object body into parameters (default true). */
   flattenBody?: boolean;
+  /**
+   * Accept server and OAuth2 token URLs of the document on loopback, link-local or private addresses
+   * (default false: the import fails with OPENAPI_PRIVATE_BASE_URL, since credentials would be sent there).
+   */
+  allowPrivateBaseUrl?: boolean;
+  /**
+   * Parameters (query, header, cookie, form field; by name as written in the document) whose value the
+   * server reads from an environment variable instead of a tool argument: `{ api_key: 'ACME_API_KEY' }`.
+   * Credential-named parameters (token, api_key, password, …) and `x-mcp: { env }` are bound without it.
+   */
+  credentialParams?: Record<string, string>;
 }
 
 export interface ImportOptions extends MappingOptions {
@@ -208,6 +240,13 @@ export interface ImportOptions extends MappingOptions {
   maxDocumentBytes?: number;
   /** Timeout of each HTTP fetch in ms (default 15 000). */
   fetchTimeoutMs?: number;
+  /**
+   * Resolves the host names of server and token URLs to check that they are public (default: the system
+   * resolver, `dns.lookup` with `all: true`); embedders and tests may pass their own.
+   */
+  resolveHost?: HostResolver;
+  /** How long a host name may take to resolve before it is reported unchecked (default 2000 ms). */
+  resolveTimeoutMs?: number;
   /** Local files referenced by `$ref` must lie below this directory (default: the root document's). */
   refRoot?: string;
   /** How often one recursive schema is expanded inside itself before it is cut (default 1). */

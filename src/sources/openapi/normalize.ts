@@ -10,7 +10,7 @@ import { isObj, type Obj, str, stringList } from './normalize/common.js';
 import { METHODS, readOperation } from './normalize/operation.js';
 import { readSecuritySchemes } from './normalize/security.js';
 import { readServers, swaggerServers } from './normalize/servers.js';
-import { type Located, RefError, type Resolver, shortKey } from './refs.js';
+import { isRef, type LocatedObject, RefError, type Resolver, shortKey } from './refs.js';
 import { shortMessage } from './text.js';
 
 export { bodyKind } from './normalize/bodies.js';
@@ -81,33 +81,47 @@ export function normalizeDocument(doc: Obj, rootUrl: string, resolver: Resolver)
   for (const [path, rawItem] of Object.entries(paths)) {
     if (path.startsWith('x-')) continue;
     const itemPointer = pointerOf('paths', path);
-    let item: Located<unknown>;
-    try {
-      item = resolver.follow({ value: rawItem, base: rootUrl });
-    } catch (error) {
+    const unreadable = (operation: string, reason: string, pointer: string) => {
       result.total++;
-      result.failed.push({
-        operation: `* ${path}`,
-        reason: shortMessage(error),
-        severity: 'error',
-        pointer: itemPointer,
-      });
+      result.failed.push({ operation, reason, severity: 'error', pointer });
+    };
+    // A path item may be a `$ref` (to another file, too); its keywords then resolve in that file.
+    let item: LocatedObject | undefined;
+    try {
+      item = resolver.object({ value: rawItem, base: rootUrl });
+    } catch (error) {
+      unreadable(`* ${path}`, shortMessage(error), itemPointer);
       continue;
     }
-    if (!isObj(item.value)) continue;
+    if (!item) {
+      if (isRef(rawItem))
+        unreadable(`* ${path}`, 'the path item $ref does not lead to a mapping', itemPointer);
+      continue;
+    }
     const pathItem = item.value;
     const methods = Object.keys(pathItem).filter((k): k is (typeof METHODS)[number] =>
       (METHODS as readonly string[]).includes(k),
     );
     for (const method of methods) {
-      const raw = pathItem[method];
-      if (!isObj(raw)) continue;
-      result.total++;
+      const rawOp = pathItem[method];
       const key = `${method.toUpperCase()} ${path}`;
       const pointer =
-        item.base === rootUrl && rawItem === item.value
+        item.baseOf(method) === rootUrl && !isRef(rawItem)
           ? pointerOf('paths', path, method)
           : `${itemPointer} → ${method}`;
+      // An operation given as a `$ref` (not in the specification, but common: one file per operation).
+      let op: LocatedObject | undefined;
+      try {
+        op = resolver.object({ value: rawOp, base: item.baseOf(method) });
+      } catch (error) {
+        unreadable(key, `the operation cannot be read: ${shortMessage(error)}`, pointer);
+        continue;
+      }
+      if (!op) {
+        if (isRef(rawOp)) unreadable(key, 'the operation $ref does not lead to a mapping', pointer);
+        continue;
+      }
+      result.total++;
       if (!path.startsWith('/')) {
         result.failed.push({
           operation: key,
@@ -118,7 +132,7 @@ export function normalizeDocument(doc: Obj, rootUrl: string, resolver: Resolver)
         continue;
       }
       try {
-        const op = readOperation({
+        const operation = readOperation({
           resolver,
           rootUrl,
           swagger,
@@ -126,16 +140,15 @@ export function normalizeDocument(doc: Obj, rootUrl: string, resolver: Resolver)
           method,
           key,
           pointer,
-          op: raw,
-          item: pathItem,
-          base: item.base,
+          op,
+          item,
           schemes,
           docSecurity,
           docServers,
           consumes,
           produces,
         });
-        result.operations.push(op);
+        result.operations.push(operation);
       } catch (error) {
         const reason =
           error instanceof RangeError

@@ -18,6 +18,14 @@ export interface Located<T = unknown> {
   base: string;
 }
 
+/** An object assembled from a `$ref` chain: `baseOf(key)` is the document the keyword was written in. */
+export interface LocatedObject {
+  value: Record<string, unknown>;
+  /** The document of the chain's target. */
+  base: string;
+  baseOf(key: string): string;
+}
+
 export interface ResolverLimits {
   recursionDepth: number;
   maxSchemaDepth: number;
@@ -142,10 +150,22 @@ export class Resolver {
 
   /** Follow a chain of references to a value that is not one. */
   follow<T = unknown>(start: Located): Located<T> {
+    return this.followWithSiblings(start).target as Located<T>;
+  }
+
+  /**
+   * Follow a chain of references, keeping the keywords written next to each `$ref` on the way (nearest to
+   * `start` first), each with the document it sits in. Structural objects reached this way (path items,
+   * operations) lay these over the target: OpenAPI 3.1 allows summary/description there, and real documents
+   * put more (tags, security) next to an operation `$ref`.
+   */
+  followWithSiblings(start: Located): { target: Located; siblings: Array<Located<Record<string, unknown>>> } {
     let cur = start;
     const seen: string[] = [];
+    const siblings: Array<Located<Record<string, unknown>>> = [];
     while (isRef(cur.value)) {
-      const ref = (cur.value as { $ref: string }).$ref;
+      const record = cur.value as Record<string, unknown>;
+      const ref = record.$ref as string;
       const next = this.lookup(ref, cur.base);
       if (seen.includes(next.key) || seen.length >= MAX_CHAIN) {
         throw new RefError(
@@ -153,9 +173,32 @@ export class Resolver {
         );
       }
       seen.push(next.key);
+      const own = Object.entries(record).filter(([k]) => k !== '$ref' && !isUnsafeKey(k));
+      if (own.length > 0) siblings.push({ value: Object.fromEntries(own), base: cur.base });
       cur = { value: next.value, base: next.base };
     }
-    return cur as Located<T>;
+    return { target: cur, siblings };
+  }
+
+  /**
+   * An object reached through `$ref`s (or given directly), the keywords next to each `$ref` laid over the
+   * target (nearest wins), with the document each keyword came from: references inside a value resolve
+   * against the file that value was written in. Throws RefError for a broken chain; `undefined` when the
+   * target is not an object.
+   */
+  object(start: Located): LocatedObject | undefined {
+    const { target, siblings } = this.followWithSiblings(start);
+    if (target.value === null || typeof target.value !== 'object' || Array.isArray(target.value))
+      return undefined;
+    const value: Record<string, unknown> = { ...(target.value as Record<string, unknown>) };
+    const bases = new Map<string, string>();
+    for (const layer of siblings.reverse()) {
+      for (const [k, v] of Object.entries(layer.value)) {
+        value[k] = v;
+        bases.set(k, layer.base);
+      }
+    }
+    return { value, base: target.base, baseOf: (key) => bases.get(key) ?? target.base };
   }
 
   /** Resolve a schema into a finite tree. Problems go to `ctx`; this never throws for bad input. */
@@ -184,7 +227,17 @@ export class Resolver {
       else ctx.problems.add(`an enum with ${record.enum.length} values was dropped (more than ${MAX_ENUM})`);
     }
     if (Array.isArray(record.required)) out.required = record.required.filter((r) => typeof r === 'string');
-    const props = record.properties;
+    // `properties: { $ref: … }` (the whole map by reference) is not JSON Schema, but split documents use it.
+    let props = record.properties;
+    let propsBase = base;
+    if (isRef(props) && typeof (props as { $ref: unknown }).$ref === 'string') {
+      try {
+        ({ value: props, base: propsBase } = this.follow({ value: props, base }));
+      } catch (error) {
+        ctx.problems.add(`properties: ${(error as Error).message}`);
+        props = undefined;
+      }
+    }
     if (props !== null && typeof props === 'object' && !Array.isArray(props)) {
       const resolved: Record<string, JsonSchema> = {};
       for (const [name, sub] of Object.entries(props)) {
@@ -192,7 +245,7 @@ export class Resolver {
           ctx.problems.add(`a property named "${name}" was dropped`);
           continue;
         }
-        resolved[name] = this.schema(sub, base, ctx, stack, depth + 1);
+        resolved[name] = this.schema(sub, propsBase, ctx, stack, depth + 1);
       }
       out.properties = resolved;
     }

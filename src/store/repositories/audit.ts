@@ -2,7 +2,7 @@
 
 import type { AuditEntry, AuditFilter, AuditInput } from '../types.js';
 import { checkJson } from '../validate.js';
-import { asObject, type Db, now } from './shared.js';
+import { asObject, chunks, type Db, now } from './shared.js';
 
 const MAX_DETAILS_BYTES = 64 * 1024;
 
@@ -40,6 +40,21 @@ export class AuditRepository {
       .returningAll()
       .executeTakeFirstOrThrow();
     return auditEntry(row);
+  }
+
+  /** Append entries stamped now, in multi-row inserts (no rows returned); returns how many. */
+  async appendMany(trx: Db, entries: readonly AuditInput[]): Promise<number> {
+    const at = now();
+    const rows = entries.map((entry) => ({
+      at,
+      actor: entry.actor,
+      action: entry.action,
+      target: entry.target,
+      details:
+        entry.details === undefined ? null : checkJson('audit details', entry.details, MAX_DETAILS_BYTES),
+    }));
+    for (const chunk of chunks(rows, 100)) await trx.insertInto('mcpf_audit').values(chunk).execute();
+    return rows.length;
   }
 
   /** Newest first; `limit` is the caller's (already bounded). */

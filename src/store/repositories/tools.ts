@@ -3,7 +3,7 @@
  * per version, and keyword search over the tools of current versions (engines in ../search.ts).
  */
 import { sql } from 'kysely';
-import { nameKeywords, type SearchEngine, searchTools, type ToolMatch } from '../search.js';
+import { nameKeywords, type SearchEngine, type ToolMatch, ToolSearch } from '../search.js';
 import type { ToolRecord } from '../types.js';
 import { asObject, chunks, type Db, type StoreTraits } from './shared.js';
 
@@ -19,6 +19,8 @@ export interface IndexedTool {
 export class ToolsRepository {
   readonly #traits: StoreTraits;
   readonly engine: SearchEngine;
+  /** The ranking and its cached index of current tools (../search.ts). */
+  readonly #search = new ToolSearch();
 
   constructor(traits: StoreTraits, search: 'auto' | 'like') {
     this.#traits = traits;
@@ -80,6 +82,6 @@ export class ToolsRepository {
   }
 
   search(db: Db, query: string, limit: number): Promise<ToolMatch[]> {
-    return searchTools(db, this.engine, query, limit);
+    return this.#search.search(db, this.engine, query, limit);
   }
 }

@@ -12,22 +12,15 @@ import {
   validateHostHeader,
   validateOriginHeader,
 } from '@modelcontextprotocol/server';
-import type { z } from 'zod';
 import { FactoryError } from '../../core/errors/index.js';
 import type { ControlPlane } from '../../deploy/types.js';
 import { AccessControl, type ApiLimits, type Principal } from '../../identity/access.js';
+import { OidcLogin, type OidcSettings } from '../../identity/oidc-login.js';
 import type { TokenStore } from '../../identity/tokens.js';
 import { factoryVersion } from '../../platform/factory-files.js';
 import type { Registry } from '../../store/index.js';
 import { errorResponse } from '../http/errors.js';
-import {
-  compileRoutes,
-  decodeBody,
-  matchRoute,
-  parseWith,
-  type RouteDefinition,
-  readBody,
-} from '../http/router.js';
+import { compileRoutes, matchRoute, type RouteDefinition, runRoute } from '../http/router.js';
 import { type ApiMetrics, createApiMetrics } from './metrics.js';
 import { openApiDocument } from './openapi.js';
 import { apiRoutes } from './routes.js';
@@ -49,6 +42,8 @@ export interface ApiOptions {
   onError?: ((error: unknown, request: Request) => void) | undefined;
   /** Serve other paths (e.g. the factory's MCP endpoint at /mcp) after Host/Origin checks. */
   mount?: Record<string, (request: Request) => Promise<Response>> | undefined;
+  /** OIDC sign-in of users (needs the access control's sessions); absent: /auth/oidc/* answer 404. */
+  oidc?: OidcSettings | undefined;
 }
 
 export interface Api {
@@ -78,6 +73,10 @@ export function createApi(options: ApiOptions): Api {
     version,
     startedAt: Date.now(),
     openapi,
+    oidc:
+      options.oidc && access.sessions
+        ? new OidcLogin(options.oidc, options.registry, access.sessions)
+        : undefined,
   });
   const compiled = compileRoutes(routes);
   const allowedHosts = [...localhostAllowedHostnames(), ...(options.allowedHosts ?? [])];
@@ -107,7 +106,7 @@ export function createApi(options: ApiOptions): Api {
     let principal: Principal | undefined;
     if (!definition?.public) {
       try {
-        principal = access.authenticate(request);
+        principal = await access.authenticate(request);
       } catch (error) {
         if (error instanceof FactoryError) metrics.authFailure(String(error.details?.reason ?? 'invalid'));
         throw error;
@@ -131,39 +130,7 @@ export function createApi(options: ApiOptions): Api {
       );
     const def = match.route.definition;
     if (principal && def.permission) access.authorize(principal, def.permission);
-    const params = def.params ? parseWith('params', def.params, match.params) : {};
-    const query = def.query
-      ? parseWith('query', def.query, Object.fromEntries(url.searchParams))
-      : ({} as Record<string, never>);
-    let body: unknown;
-    if (def.body) {
-      const bytes = await readBody(request, maxBodyBytes);
-      const decoded = decodeBody(bytes, request.headers.get('content-type'), { yaml: def.body.yaml });
-      if (!decoded && def.body.required)
-        throw new FactoryError('API_INVALID_REQUEST', 'the request needs a body', {
-          issues: [
-            {
-              code: 'API_INVALID_REQUEST',
-              message: 'missing body',
-              path: 'body',
-              hint: 'Send a JSON body (Content-Type: application/json).',
-            },
-          ],
-        });
-      const value = decoded?.yamlText !== undefined ? { spec: decoded.yamlText } : decoded?.value;
-      body = decoded ? parseWith('body', def.body.schema as z.ZodType, value) : undefined;
-    } else if (request.body && request.method !== 'GET' && request.method !== 'HEAD') {
-      await readBody(request, maxBodyBytes); // a body nobody reads still counts against the limit
-    }
-    return def.handler({
-      request,
-      url,
-      params: params as never,
-      query: query as never,
-      body: body as never,
-      principal,
-      actor: principal?.name ?? 'anonymous',
-    });
+    return runRoute(def, { request, url, params: match.params, principal, maxBodyBytes });
   }
 
   return {
@@ -187,7 +154,7 @@ export function createApi(options: ApiOptions): Api {
         response = await handle(request, url, label);
       } catch (error) {
         if (!(error instanceof FactoryError) || error.code === 'INTERNAL') options.onError?.(error, request);
-        response = errorResponse(error, extraHeaders(error));
+        response = errorResponse(error, extraHeaders(error, access.external?.metadataUrl(request.url)));
       } finally {
         metrics.inFlight(-1);
       }
@@ -206,16 +173,18 @@ export function createApi(options: ApiOptions): Api {
   };
 }
 
-function extraHeaders(error: unknown): Record<string, string> {
+function extraHeaders(error: unknown, resourceMetadata?: string): Record<string, string> {
   if (!(error instanceof FactoryError)) return {};
   const headers: Record<string, string> = {};
   const retry = error.details?.retryAfterSeconds;
   if (typeof retry === 'number') headers['retry-after'] = String(retry);
-  if (error.code === 'API_UNAUTHORIZED')
+  if (error.code === 'API_UNAUTHORIZED') {
+    const meta = resourceMetadata ? `, resource_metadata="${resourceMetadata}"` : '';
     headers['www-authenticate'] =
       error.details?.reason === 'missing'
-        ? 'Bearer realm="mcp-factory"'
-        : 'Bearer realm="mcp-factory", error="invalid_token"';
+        ? `Bearer realm="mcp-factory"${meta}`
+        : `Bearer realm="mcp-factory", error="invalid_token"${meta}`;
+  }
   if (error.code === 'API_METHOD_NOT_ALLOWED' && Array.isArray(error.details?.allow))
     headers.allow = (error.details.allow as string[]).join(', ');
   if (error.code === 'API_BODY_TOO_LARGE') headers.connection = 'close';

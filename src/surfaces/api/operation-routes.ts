@@ -29,6 +29,7 @@ import {
   startServer,
   stopServer,
 } from '../operations/index.js';
+import { authorizeOperation } from '../operations/operation.js';
 import {
   AuditQuery,
   CallBody,
@@ -377,9 +378,11 @@ export function operationRoute(binding: OperationRoute, deps: OperationRouteDeps
         body: ctx.body,
         request: ctx.request,
       } as ParsedRequest<unknown, unknown, unknown>;
+      const input = binding.input(request);
+      await authorizeOperation(operation, context, input);
       const answered = await binding.respond?.(request, context);
       if (answered) return answered;
-      return json(binding.status, await operation.handler(context, binding.input(request)));
+      return json(binding.status, await operation.handler(context, input));
     },
   };
 }

@@ -5,10 +5,12 @@
 import { FactoryError } from '../../core/errors/index.js';
 import type { ControlPlane } from '../../deploy/types.js';
 import type { AccessControl } from '../../identity/access.js';
+import type { OidcLogin } from '../../identity/oidc-login.js';
 import type { Registry } from '../../store/index.js';
 import { json } from '../http/errors.js';
 import { type RouteDefinition, route } from '../http/router.js';
 import { HealthBody, LiveBody, ReadyBody } from '../operations/schemas.js';
+import { authRoutes } from './auth-routes.js';
 import type { ApiMetrics } from './metrics.js';
 import { OPERATION_ROUTES, operationRoute } from './operation-routes.js';
 
@@ -20,6 +22,8 @@ export interface RouteDeps {
   version: string;
   startedAt: number;
   openapi: () => Record<string, unknown>;
+  /** OIDC sign-in (absent: /auth/oidc/* answer 404). */
+  oidc?: OidcLogin | undefined;
 }
 
 const ok = (body: unknown, status = 200) => json(status, body);
@@ -102,6 +106,29 @@ export function apiRoutes(deps: RouteDeps): RouteDefinition[] {
       responses: { 200: { description: 'OpenAPI 3.1 document.', content: { 'application/json': null } } },
       handler: async () => ok(deps.openapi()),
     }),
+    route({
+      method: 'GET',
+      path: '/.well-known/oauth-protected-resource',
+      operationId: 'protectedResource',
+      summary: 'OAuth protected-resource metadata (RFC 9728; no authentication)',
+      tag: 'auth',
+      public: true,
+      responses: {
+        200: {
+          description: 'Where to get access tokens for this API.',
+          content: { 'application/json': null },
+        },
+      },
+      handler: async () => {
+        if (!deps.access.external)
+          throw new FactoryError(
+            'API_NOT_FOUND',
+            'this factory accepts only its own tokens (MCP_FACTORY_RESOURCE_URL is unset)',
+          );
+        return ok(deps.access.external.metadata());
+      },
+    }),
+    ...authRoutes(deps),
     ...OPERATION_ROUTES.map((binding) => operationRoute(binding, deps)),
   ];
 }

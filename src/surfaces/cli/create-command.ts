@@ -33,6 +33,14 @@ export function registerCreateCommand(program: Command, io: CliIo): void {
       'write the spec (YAML) for review instead of generating; - or no value: stdout',
     )
     .option('--allow-remote-refs', 'OpenAPI: follow $refs to http(s) URLs (off by default: SSRF)')
+    .option(
+      '--allow-private-base-url',
+      'OpenAPI: accept a server URL on a private, loopback or link-local address (a local API you trust)',
+    )
+    .option(
+      '--strict',
+      'OpenAPI: fail (OPENAPI_DEGRADED, nothing written) when any operation is skipped or degraded',
+    )
     .option('--include-tag <tag...>', 'OpenAPI: only operations with these tags')
     .option('--exclude-tag <tag...>', 'OpenAPI: leave out operations with these tags')
     .option('--include-path <glob...>', 'OpenAPI: only these paths (/pets/**)')
@@ -96,36 +104,78 @@ export function registerCreateCommand(program: Command, io: CliIo): void {
           securityThreshold: string;
           format: string;
           emitSpec?: string | boolean;
+          strict?: boolean;
         },
       ) => {
+        if (opts.strict && opts.openapi === undefined)
+          throw new FactoryError(
+            'INVALID_ARGUMENTS',
+            '--strict applies to OpenAPI imports: use it with --openapi',
+            {
+              issues: [
+                {
+                  code: 'INVALID_ARGUMENTS',
+                  message: '--strict applies to OpenAPI imports only',
+                  path: '',
+                  hint: 'e.g. mcp-factory create --openapi api.yaml --strict',
+                },
+              ],
+            },
+          );
         // Loaded here, not at the top: `--help` and the other verbs must not pay for the build pipeline.
-        const [{ createServerProject }, { formatReport, isSeverity }, { resolveSource, specToYaml }] =
-          await Promise.all([
-            import('../../build/create.js'),
-            import('../../build/security/index.js'),
-            import('./sources.js'),
-          ]);
+        const [
+          { createServerProject },
+          { formatReport, isSeverity },
+          { resolveSource, specToYaml },
+          { formatImportSummary, strictImportError },
+        ] = await Promise.all([
+          import('../../build/create.js'),
+          import('../../build/security/index.js'),
+          import('./sources.js'),
+          import('./import-summary.js'),
+        ]);
         const source = await resolveSource({
           ...opts,
           onProgress: progressPrinter(io, opts.format === 'json'),
         });
         const { spec, specDir: dir } = source;
+        // Every import says what it produced, lost and needs (stderr: stdout stays the result).
+        if (source.importSummary) io.stderr(formatImportSummary(source.importSummary));
+        if (opts.strict && source.openApiReport && source.importSummary) {
+          const refused = strictImportError(source.openApiReport, source.importSummary);
+          if (refused) throw refused;
+        }
         if (source.notes?.length && opts.format !== 'json')
           for (const note of source.notes) io.stderr(`  note: ${note}\n`);
         if (source.notices?.length && opts.format !== 'json')
           for (const n of source.notices)
             io.stderr(`  warning ${n.code}: ${n.message}\n    hint: ${n.hint}\n`);
         if (opts.emitSpec !== undefined) {
-          const yaml = specToYaml(source.input);
-          if (typeof opts.emitSpec !== 'string' || opts.emitSpec === '-') io.stdout(yaml);
-          else {
-            writeFileSync(opts.emitSpec, yaml);
+          const toStdout = typeof opts.emitSpec !== 'string' || opts.emitSpec === '-';
+          const file = toStdout ? undefined : (opts.emitSpec as string);
+          if (file) {
+            writeFileSync(file, specToYaml(source.input));
             io.stderr(
-              `Wrote the spec of ${spec.name} (${spec.tools.length} tools) to ${opts.emitSpec}; review it, then: mcp-factory create --spec ${opts.emitSpec}\n`,
+              `Wrote the spec of ${spec.name} (${spec.tools.length} tools) to ${file}; review it, then: mcp-factory create --spec ${file}\n`,
             );
           }
-          if (source.report !== undefined && opts.format === 'json')
-            io.stderr(`${JSON.stringify(source.report, null, 2)}\n`);
+          // --format json: one JSON document on stdout (the importer's report, and the spec itself when no file).
+          if (opts.format === 'json')
+            io.stdout(
+              `${JSON.stringify(
+                {
+                  ok: true,
+                  name: spec.name,
+                  version: spec.version,
+                  tools: spec.tools.length,
+                  ...(file ? { specFile: file } : { spec: source.input }),
+                  ...(source.report !== undefined ? { report: source.report } : {}),
+                },
+                null,
+                2,
+              )}\n`,
+            );
+          else if (toStdout) io.stdout(specToYaml(source.input));
           return;
         }
         const json = opts.format === 'json';
@@ -152,14 +202,7 @@ export function registerCreateCommand(program: Command, io: CliIo): void {
           return;
         }
         const outDir = resolve(opts.out ?? spec.name);
-        if (!json) {
-          io.stderr(`Creating ${spec.name}@${spec.version} from ${source.origin} → ${outDir}\n`);
-          const skipped = (source.report as { skipped?: unknown[] } | undefined)?.skipped;
-          if (Array.isArray(skipped) && skipped.length)
-            io.stderr(
-              `  note: the importer skipped ${skipped.length} item(s); see --emit-spec --format json for the report\n`,
-            );
-        }
+        if (!json) io.stderr(`Creating ${spec.name}@${spec.version} from ${source.origin} → ${outDir}\n`);
         const threshold = (isSeverity(opts.securityThreshold) ? opts.securityThreshold : 'high') as Severity;
         const result = source.create
           ? await source.create({
@@ -208,6 +251,7 @@ export function registerCreateCommand(program: Command, io: CliIo): void {
                     }
                   : null,
                 ...(source.notices?.length ? { notices: source.notices } : {}),
+                ...(source.importSummary ? { import: source.importSummary } : {}),
                 steps: result.log.steps,
                 totalMs: Math.round(result.totalMs),
               },

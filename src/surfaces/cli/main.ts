@@ -15,6 +15,8 @@ import { factoryVersion } from '../../platform/factory-files.js';
 import { registerCreateCommand } from './create-command.js';
 import { type DeployHelpers, registerDeployCommands } from './deploy-commands.js';
 import { EXIT, ExitSignal, exitCodeFor, printError } from './exit.js';
+import { registerGatewayCommand } from './gateway-command.js';
+import { registerIdentityCommands } from './identity-commands.js';
 import { type CliIo, defaultIo } from './io.js';
 import { registerMaintenanceCommands } from './maintenance-commands.js';
 import { registerServeCommands } from './serve.js';
@@ -35,6 +37,8 @@ export function buildProgram(io: CliIo = defaultIo): Command {
   registerCreateCommand(program, io);
   registerTemplateCommands(program, io);
   registerServeCommands(program, io);
+  registerIdentityCommands(program, io);
+  registerGatewayCommand(program, io);
   registerValidateCommand(program, io);
   registerTestCommand(program, io, deployHelpers);
   registerDeployCommands(program, io, deployHelpers);

@@ -1,6 +1,7 @@
 /**
  * The management surfaces on the command line: `mcp-factory serve` (the HTTP API), `mcp-factory mcp` (the
- * factory as an MCP server, see mcp.ts) and `mcp-factory token create|list|revoke` (the API tokens).
+ * factory as an MCP server, see mcp.ts) and `mcp-factory token create|list|revoke` (the API tokens: a role, an
+ * owner for a personal token — `--user`, checked in identity-commands.ts — and an expiry).
  * Long-running commands serve until SIGINT/SIGTERM (or, for MCP over stdio, until stdin closes) and then close
  * everything they opened, so the process ends on its own.
  */
@@ -8,6 +9,7 @@ import { userInfo } from 'node:os';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import type { ControlPlane } from '../../deploy/types.js';
 import type { ApiLimits } from '../../identity/access.js';
+import { ROLES, type Role } from '../../identity/roles.js';
 import type { TokenStore } from '../../identity/tokens.js';
 import { loadConfig } from '../../platform/config.js';
 import type { Registry } from '../../store/index.js';
@@ -56,6 +58,17 @@ export function intArg(min: number, max: number): (value: string) => number {
       throw new InvalidArgumentError(`an integer from ${min} to ${max}`);
     return Number(value);
   };
+}
+
+const UNIT_SECONDS: Record<string, number> = { m: 60, h: 3600, d: 86_400, w: 604_800 };
+
+/** A duration such as 90m, 12h, 30d or 2w, in seconds (1 minute to 3650 days). */
+export function durationArg(value: string): number {
+  const m = /^(\d{1,6})([mhdw])$/.exec(value.trim());
+  const seconds = m ? Number(m[1]) * UNIT_SECONDS[m[2]!]! : Number.NaN;
+  if (!(seconds >= 60 && seconds <= 3650 * 86_400))
+    throw new InvalidArgumentError('a duration from 1m to 3650d, such as 90m, 12h, 30d or 2w');
+  return seconds;
 }
 
 function collect(value: string, previous: string[] = []): string[] {
@@ -174,6 +187,17 @@ function registerTokenCommands(program: Command, io: ServeIo): void {
         '--allow-host-access',
         'also let it create code tools with code.hostAccess (servers.create.host; needs --allow-code)',
       )
+      .addOption(
+        new Option(
+          '--role <role>',
+          "role of the token (default: service, or the user's role with --user)",
+        ).choices(ROLES),
+      )
+      .option(
+        '--user <name>',
+        "a personal token: acts as this user, in the user's team, with at most its role",
+      )
+      .option('--expires <duration>', 'expire after 90m, 12h, 30d, 2w … (default: never)', durationArg)
       .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text')),
   ).action(
     async (
@@ -184,6 +208,9 @@ function registerTokenCommands(program: Command, io: ServeIo): void {
         format: string;
         allowCode?: boolean;
         allowHostAccess?: boolean;
+        role?: Role;
+        user?: string;
+        expires?: number;
       },
     ) => {
       const store = await openTokens(opts.home);
@@ -192,21 +219,35 @@ function registerTokenCommands(program: Command, io: ServeIo): void {
         ...(opts.allowCode ? ['servers.create.code'] : []),
         ...(opts.allowHostAccess ? ['servers.create.host'] : []),
       ];
+      // A personal token: its owner must exist and be enabled, and it never has more than the owner's role.
+      const personal =
+        opts.user === undefined
+          ? { owner: null, team: null, role: opts.role ?? 'service' }
+          : await (await import('./identity-commands.js')).personalTokenScope(opts, opts.user, opts.role);
       const created = store.create({
         name,
         maxServers: opts.maxServers,
         requestsPerMinute: opts.rate,
         createdBy: actor,
         scopes,
+        ...personal,
+        expiresInSeconds: opts.expires,
       });
-      await auditTokenChange(opts, actor, 'token.create', name, io, { scopes: created.info.scopes });
+      const { role, owner, team, expiresAt } = created.info;
+      await auditTokenChange(opts, actor, 'token.create', name, io, {
+        scopes: created.info.scopes,
+        role,
+        owner,
+        team,
+        expiresAt,
+      });
       if (opts.format === 'json') {
         io.stdout(`${JSON.stringify({ token: created.token, ...created.info }, null, 2)}\n`);
         return;
       }
       io.stdout(`${created.token}\n`);
       io.stderr(
-        `Created token "${name}" (${created.info.id}). This is the only time it is shown: store it now.\n` +
+        `Created token "${name}" (${created.info.id}; role ${role}${owner ? `, for user ${owner}` : ''}${team ? ` in team ${team}` : ''}; ${expiresAt ? `expires ${expiresAt}` : 'never expires'}). This is the only time it is shown: store it now.\n` +
           `Use it as:  Authorization: Bearer ${created.info.prefix}…\n`,
       );
     },
@@ -237,7 +278,14 @@ function registerTokenCommands(program: Command, io: ServeIo): void {
       t.requestsPerMinute === null ? 'default' : String(t.requestsPerMinute),
       String(t.servers.length),
       t.scopes.length ? t.scopes.join(',') : '-',
-      t.revokedAt ? `revoked ${t.revokedAt.slice(0, 10)}` : 'active',
+      t.role,
+      t.owner ?? '-',
+      t.expiresAt ? t.expiresAt.slice(0, 16).replace('T', ' ') : 'never',
+      t.revokedAt
+        ? `revoked ${t.revokedAt.slice(0, 10)}`
+        : t.expiresAt && Date.parse(t.expiresAt) <= Date.now()
+          ? 'expired'
+          : 'active',
     ]);
     const header = [
       'NAME',
@@ -248,6 +296,9 @@ function registerTokenCommands(program: Command, io: ServeIo): void {
       'RATE/MIN',
       'CREATED SERVERS',
       'SCOPES',
+      'ROLE',
+      'OWNER',
+      'EXPIRES',
       'STATE',
     ];
     const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
@@ -334,12 +385,18 @@ export function registerServeCommands(program: Command, io: ServeIo): void {
           allowedOrigins: opts.allowedOrigin,
         };
         // One access control (tokens, rate limit, server quota) for the API and the mounted MCP endpoint.
-        const access = new AccessControl({ ...common, limits: limitsFrom(opts) });
+        const { externalTokensFor } = await import('../../identity/external-tokens.js');
+        const access = new AccessControl({
+          ...common,
+          limits: limitsFrom(opts),
+          external: externalTokensFor(loadConfig().resourceServer),
+        });
         if (opts.mcp) mcp = createFactoryMcpHttp({ ...common, access, onerror: onError });
         const endpoint = mcp;
         const served = await serveApi({
           ...common,
           access,
+          oidc: loadConfig().oidc,
           onError,
           ...(endpoint ? { mount: { '/mcp': (request: Request) => endpoint.fetch(request) } } : {}),
           host: opts.host,

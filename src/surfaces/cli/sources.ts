@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { stringify } from 'yaml';
 import type { CreateResult } from '../../build/create.js';
+import { collectEnv } from '../../build/generator/env.js';
 import { FactoryError, type Issue } from '../../core/errors/index.js';
 import {
   parseSpecOrThrow,
@@ -14,8 +15,9 @@ import {
   validateSpec,
 } from '../../core/spec/index.js';
 import { importDatabase } from '../../sources/database/index.js';
-import { importOpenApi } from '../../sources/openapi/index.js';
+import { importOpenApi, type ImportReport as OpenApiReport } from '../../sources/openapi/index.js';
 import { instantiateTemplate } from '../../sources/templates/index.js';
+import { type ImportSummary, summarizeDatabase, summarizeOpenApi } from './import-summary.js';
 import { type PromptCreateOptions, type PromptSourceOptions, resolvePromptSource } from './prompt-source.js';
 
 export interface SourceOptions extends PromptSourceOptions {
@@ -32,6 +34,8 @@ export interface SourceOptions extends PromptSourceOptions {
   includePath?: string[];
   excludePath?: string[];
   dynamic?: 'auto' | 'on' | 'off';
+  /** OpenAPI: a server URL on a private, loopback or link-local address is accepted (a local API you trust). */
+  allowPrivateBaseUrl?: boolean;
   tables?: string[];
   writes?: boolean;
   /** Database: create this least-privilege role and connect the server with it. */
@@ -46,6 +50,10 @@ export interface ResolvedSource {
   origin: string;
   /** Importer report: skipped operations or tables and why. */
   report?: unknown;
+  /** The OpenAPI importer's report (also in `report`), for --strict. */
+  openApiReport?: OpenApiReport;
+  /** What an OpenAPI or database import produced, lost and needs: printed by `create` every time. */
+  importSummary?: ImportSummary;
   /** Environment for the generated tests (e.g. the imported database), never written into the project. */
   testEnv?: Record<string, string>;
   /** Lines worth showing (environment variables to set, warnings). */
@@ -166,16 +174,22 @@ export async function resolveSource(opts: SourceOptions): Promise<ResolvedSource
       dynamic,
       ...(opts.name ? { name: opts.name } : {}),
       ...(opts.allowRemoteRefs ? { allowRemoteRefs: true } : {}),
+      ...(opts.allowPrivateBaseUrl ? { allowPrivateBaseUrl: true } : {}),
       ...(include ? { include } : {}),
       ...(exclude ? { exclude } : {}),
     });
     const isUrl = /^https?:\/\//i.test(opts.openapi);
+    const spec = checked(result.spec, opts.openapi);
+    // What the server reads besides the HTTP transport's own key: for reports that list no credentials.
+    const needed = collectEnv(spec).filter((e) => (e.required || e.secret) && !e.httpOnly);
     return {
-      spec: checked(result.spec, opts.openapi),
+      spec,
       input: result.spec,
       specDir: isUrl ? process.cwd() : dirname(resolve(opts.openapi)),
       origin: opts.openapi,
       report: result.report,
+      openApiReport: result.report,
+      importSummary: summarizeOpenApi(result.report, needed),
     };
   }
   if (opts.db !== undefined) {
@@ -195,6 +209,7 @@ export async function resolveSource(opts: SourceOptions): Promise<ResolvedSource
       specDir: process.cwd(),
       origin: 'database',
       report: result.report,
+      importSummary: summarizeDatabase(result.report),
       extraFiles: result.files,
       notices: result.report.notices,
       ...(result.createdRole

@@ -3,10 +3,12 @@
  * own size limit and answers in its own error shape), responses are streamed with backpressure (server-sent
  * events), and a client that goes away aborts `request.signal`. Loopback addresses only unless asked otherwise.
  */
+
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { isIP } from 'node:net';
 import { Readable } from 'node:stream';
 import { FactoryError } from '../../core/errors/index.js';
+import { setClientAddress } from './client-address.js';
 import { errorResponse } from './errors.js';
 
 export type FetchHandler = (request: Request) => Promise<Response>;
@@ -37,7 +39,31 @@ export function isLoopback(host: string): boolean {
   return h === '::ffff:127.0.0.1';
 }
 
-function toRequest(req: IncomingMessage, signal: AbortSignal): Request {
+/** Bodies up to this size (declared by content-length) are read before the Request is made: cheaper than a stream. */
+const SMALL_BODY = 64 * 1024;
+
+/** The whole body of a small request (content-length ≤ SMALL_BODY), or undefined to stream it. */
+function smallBody(req: IncomingMessage): Promise<Buffer> | undefined {
+  const length = Number(req.headers['content-length']);
+  if (!Number.isInteger(length) || length < 0 || length > SMALL_BODY || req.headers['transfer-encoding'])
+    return undefined;
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > SMALL_BODY) req.destroy(new Error('request body larger than its content-length'));
+      else chunks.push(c);
+    });
+    req.once('end', () => resolve(Buffer.concat(chunks)));
+    req.once('error', reject);
+    req.once('close', () => {
+      if (!req.complete) reject(new Error('the client went away while sending the request'));
+    });
+  });
+}
+
+function toRequest(req: IncomingMessage, signal: AbortSignal, bytes?: Buffer): Request {
   const host = req.headers.host ?? 'localhost';
   let url: URL;
   try {
@@ -62,7 +88,9 @@ function toRequest(req: IncomingMessage, signal: AbortSignal): Request {
     headers,
     signal,
     ...(hasBody
-      ? { body: Readable.toWeb(req) as unknown as ReadableStream<Uint8Array>, duplex: 'half' }
+      ? bytes
+        ? { body: bytes }
+        : { body: Readable.toWeb(req) as unknown as ReadableStream<Uint8Array>, duplex: 'half' }
       : {}),
   } as RequestInit);
 }
@@ -83,6 +111,14 @@ async function writeResponse(
   if (!req.complete) headers.connection = 'close';
   const cookies = response.headers.getSetCookie();
   if (cookies.length) headers['set-cookie'] = cookies;
+  // A finite answer (not an event stream) goes out in one write with its length: no chunked framing.
+  if (response.body && !(response.headers.get('content-type') ?? '').startsWith('text/event-stream')) {
+    const body = Buffer.from(await response.arrayBuffer());
+    headers['content-length'] = String(body.length);
+    res.writeHead(response.status, headers);
+    res.end(body);
+    return;
+  }
   res.writeHead(response.status, headers);
   if (!response.body) {
     res.end();
@@ -124,7 +160,11 @@ export function nodeListener(
     void (async () => {
       let response: Response;
       try {
-        response = await handler(toRequest(req, abort.signal));
+        const method = (req.method ?? 'GET').toUpperCase();
+        const small = method !== 'GET' && method !== 'HEAD' ? smallBody(req) : undefined;
+        const request = toRequest(req, abort.signal, small ? await small : undefined);
+        setClientAddress(request, req.socket.remoteAddress);
+        response = await handler(request);
       } catch (error) {
         if (!(error instanceof FactoryError)) onError?.(error);
         response = errorResponse(error, { connection: 'close' });

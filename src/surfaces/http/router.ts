@@ -222,3 +222,54 @@ export function decodeBody(
     { issues: [issue('headers.content-type', `unsupported content type "${type}"`)] },
   );
 }
+
+/**
+ * Run a matched route for an authorized caller: parameters, query and body checked against the route's schemas
+ * (a required body missing is API_INVALID_REQUEST; a body the route does not take still counts against the size
+ * limit), then the handler. The one request pipeline of every HTTP core built on these routes.
+ */
+export async function runRoute(
+  def: RouteDefinition,
+  input: {
+    request: Request;
+    url: URL;
+    params: Record<string, string>;
+    principal: Principal | undefined;
+    maxBodyBytes: number;
+  },
+): Promise<Response> {
+  const { request, url, principal, maxBodyBytes } = input;
+  const params = def.params ? parseWith('params', def.params, input.params) : {};
+  const query = def.query
+    ? parseWith('query', def.query, Object.fromEntries(url.searchParams))
+    : ({} as Record<string, never>);
+  let body: unknown;
+  if (def.body) {
+    const bytes = await readBody(request, maxBodyBytes);
+    const decoded = decodeBody(bytes, request.headers.get('content-type'), { yaml: def.body.yaml });
+    if (!decoded && def.body.required)
+      throw new FactoryError('API_INVALID_REQUEST', 'the request needs a body', {
+        issues: [
+          {
+            code: 'API_INVALID_REQUEST',
+            message: 'missing body',
+            path: 'body',
+            hint: 'Send a JSON body (Content-Type: application/json).',
+          },
+        ],
+      });
+    const value = decoded?.yamlText !== undefined ? { spec: decoded.yamlText } : decoded?.value;
+    body = decoded ? parseWith('body', def.body.schema as z.ZodType, value) : undefined;
+  } else if (request.body && request.method !== 'GET' && request.method !== 'HEAD') {
+    await readBody(request, maxBodyBytes); // a body nobody reads still counts against the limit
+  }
+  return def.handler({
+    request,
+    url,
+    params: params as never,
+    query: query as never,
+    body: body as never,
+    principal,
+    actor: principal?.name ?? 'anonymous',
+  });
+}

@@ -1,7 +1,8 @@
 /**
  * Serving the factory's MCP server: over stdio (a local user; `serveStdio` answers both protocol eras), and over
  * Streamable HTTP (`createMcpHandler`: 2026-07-28 per-request and stateless 2025-11-25) behind Host/Origin
- * validation, the API's bearer tokens, the per-token rate limit and the access policy (asked by each tool call).
+ * validation, the API's bearer tokens, the endpoint's own per-token rate limit (rate-limit.ts: sized for MCP's
+ * chattier traffic, refused as a JSON-RPC error) and the access policy (asked by each tool call).
  * The HTTP core is web-standard; serve it with `serveFactoryMcpHttp` or mount it into the HTTP API
  * (`createApi({ mount: { '/mcp': handler.fetch } })`).
  */
@@ -19,6 +20,7 @@ import { AccessControl, type ApiLimits, type Principal } from '../../identity/ac
 import type { TokenStore } from '../../identity/tokens.js';
 import { errorResponse, json } from '../http/errors.js';
 import { type ServedHttp, type ServeOptions, serveFetch } from '../http/node.js';
+import { jsonRpcErrorResponse, jsonRpcIdOf, MCP_DEFAULT_BURST, McpRateLimit } from './rate-limit.js';
 import { createFactoryMcpServer, type FactoryMcpOptions } from './server.js';
 
 type Transport = NonNullable<Parameters<typeof serveStdio>[1]>['transport'];
@@ -38,9 +40,17 @@ export function serveFactoryStdio(
 export interface FactoryMcpHttpOptions
   extends Omit<FactoryMcpOptions, 'actor' | 'reserveCreate' | 'subject' | 'policy'> {
   tokens: TokenStore;
-  /** Shared with the HTTP API when both run in one process (one rate limit and quota per token). */
+  /**
+   * Shared with the HTTP API when both run in one process (one token store, server quota and creation limit);
+   * MCP requests are counted in the endpoint's own bucket per token (see `mcpBurst`).
+   */
   access?: AccessControl | undefined;
   limits?: Partial<ApiLimits> | undefined;
+  /**
+   * Largest burst of MCP requests per token (default 1000, or the API's burst when that is larger); the
+   * sustained rate is four MCP requests per API request of the token's rate (default 300 per minute: 1200).
+   */
+  mcpBurst?: number | undefined;
   /** Default /mcp. */
   path?: string | undefined;
   allowedHosts?: string[] | undefined;
@@ -59,6 +69,10 @@ export function createFactoryMcpHttp(options: FactoryMcpHttpOptions): FactoryMcp
     options.access ??
     new AccessControl({ tokens: options.tokens, registry: options.registry, limits: options.limits });
   const path = options.path ?? '/mcp';
+  // Never tighter than the burst the operator gave the API (--burst), unless mcpBurst says so.
+  const rate = new McpRateLimit({
+    burst: options.mcpBurst ?? Math.max(MCP_DEFAULT_BURST, access.limits.burst),
+  });
   const allowedHosts = [...localhostAllowedHostnames(), ...(options.allowedHosts ?? [])];
   const allowedOrigins = [...localhostAllowedOrigins(), ...(options.allowedOrigins ?? [])];
   const factory: McpServerFactory = (ctx) => {
@@ -89,15 +103,25 @@ export function createFactoryMcpHttp(options: FactoryMcpHttpOptions): FactoryMcp
       if (originRejection) return originRejection;
       let principal: Principal;
       try {
-        principal = access.authenticate(request);
-        access.charge(principal);
+        principal = await access.authenticate(request);
       } catch (error) {
         const headers: Record<string, string> = {};
         if (error instanceof FactoryError && error.code === 'API_UNAUTHORIZED')
           headers['www-authenticate'] = 'Bearer realm="mcp-factory"';
-        const retry = error instanceof FactoryError ? error.details?.retryAfterSeconds : undefined;
-        if (typeof retry === 'number') headers['retry-after'] = String(retry);
         return errorResponse(error, headers);
+      }
+      try {
+        rate.charge(principal);
+      } catch (error) {
+        if (!(error instanceof FactoryError)) throw error;
+        const retry = error.details?.retryAfterSeconds;
+        const id = await jsonRpcIdOf(request, access.limits.maxBodyBytes);
+        return jsonRpcErrorResponse(
+          error,
+          id,
+          429,
+          typeof retry === 'number' ? { 'retry-after': String(retry) } : {},
+        );
       }
       if (url.pathname !== path)
         return errorResponse(

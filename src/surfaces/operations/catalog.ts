@@ -4,7 +4,8 @@
  */
 import { z } from 'zod';
 import { listTemplates as templateSummaries } from '../../sources/templates/index.js';
-import { defineOperation } from './operation.js';
+import { defineOperation, type OperationContext } from './operation.js';
+import { visibleServers } from './ownership.js';
 import { AuditListSchema, MatchesSchema, TemplateListSchema } from './schemas.js';
 
 export const searchTools = defineOperation({
@@ -13,15 +14,25 @@ export const searchTools = defineOperation({
   description:
     'Search the tools of every registered server by keywords (names, titles, descriptions); best matches first.',
   input: z.object({
-    query: z.string().min(1).max(500).describe('Keywords; each matches as a prefix.'),
+    query: z
+      .string()
+      .min(1)
+      .max(2000)
+      .describe('Keywords or a task description in words (stop words are ignored; word stems match).'),
     limit: z.number().int().min(1).max(200).optional().describe('At most this many matches (default 20).'),
   }),
   output: MatchesSchema,
   annotations: { readOnly: true, idempotent: true, openWorld: false },
   permission: 'tools.search',
-  handler: async (context, input) => ({
-    matches: await context.registry.searchTools(input.query, { limit: input.limit ?? 20 }),
-  }),
+  handler: async (context, input) => {
+    const limit = input.limit ?? 20;
+    if (context.subject.kind === 'local')
+      return { matches: await context.registry.searchTools(input.query, { limit }) };
+    // Matches of servers the caller may not see are left out, so ask for the most and cut after filtering.
+    const visible = await visibleServers(context);
+    const matches = await context.registry.searchTools(input.query, { limit: 200 });
+    return { matches: matches.filter((m) => visible(m.server)).slice(0, limit) };
+  },
 });
 
 export const listAudit = defineOperation({
@@ -44,15 +55,18 @@ export const listAudit = defineOperation({
   output: AuditListSchema,
   annotations: { readOnly: true, idempotent: true, openWorld: false },
   permission: 'audit.read',
-  handler: async (context, input) => ({
-    entries: await context.registry.listAudit({
+  handler: async (context, input) => {
+    const filter = {
       ...(input.target !== undefined ? { target: input.target } : {}),
       ...(input.actor !== undefined ? { actor: input.actor } : {}),
       ...(input.action !== undefined ? { action: input.action } : {}),
       ...(input.before !== undefined ? { beforeId: input.before } : {}),
       ...(input.limit !== undefined ? { limit: input.limit } : {}),
-    }),
-  }),
+    };
+    const entries = await context.registry.listAudit(filter);
+    const see = await auditVisibility(context);
+    return { entries: see ? entries.filter(see) : entries };
+  },
 });
 
 export const listTemplates = defineOperation({
@@ -65,3 +79,27 @@ export const listTemplates = defineOperation({
   permission: 'templates.read',
   handler: async () => ({ templates: templateSummaries() }),
 });
+
+/**
+ * Which audit entries a caller sees: all for the local user, an admin without a team and service tokens;
+ * otherwise entries about servers it may see, about users of its team, about its team, or made by users of its
+ * team. (A filtered page may hold fewer entries than the limit; `before` pages on.)
+ */
+async function auditVisibility(
+  context: OperationContext,
+): Promise<((entry: { actor: string; target: string }) => boolean) | undefined> {
+  const subject = context.subject;
+  if (subject.kind === 'local') return undefined;
+  const p = subject.principal;
+  const team = p.team ?? null;
+  if ((p.role ?? 'service') === 'service' || (p.role === 'admin' && team === null)) return undefined;
+  const visible = await visibleServers(context);
+  const users = new Set((await context.registry.identity.listUsers({ team })).map((u) => u.name));
+  return (entry) => {
+    const [kind, rest] = entry.target.includes(':') ? entry.target.split(/:(.*)/s) : ['server', entry.target];
+    if (kind === 'user') return users.has(rest ?? '');
+    if (kind === 'team') return rest === team;
+    if (kind === 'server' && visible(rest ?? '')) return true;
+    return users.has(entry.actor);
+  };
+}

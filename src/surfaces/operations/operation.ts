@@ -9,6 +9,7 @@ import type { ControlPlane } from '../../deploy/types.js';
 import type { CreateReservation } from '../../identity/access.js';
 import { authorize, type Permission, type Policy, type Subject } from '../../identity/policy.js';
 import type { Registry } from '../../store/index.js';
+import { authorizeServer } from './ownership.js';
 
 /** How an operation behaves (MCP tool annotations are projected from these). */
 export type OperationAnnotations =
@@ -43,6 +44,8 @@ export interface Operation<I extends z.ZodType = z.ZodType, O extends z.ZodType 
   output: O;
   annotations: OperationAnnotations;
   permission: Permission;
+  /** The server the operation acts on: the policy decides with its owner and team. */
+  server?: (input: z.output<I>) => string;
   handler(context: OperationContext, input: z.output<I>): Promise<z.output<O>>;
 }
 
@@ -53,12 +56,22 @@ export function defineOperation<I extends z.ZodObject, O extends z.ZodType>(
   return operation;
 }
 
+/** The policy's checks of an operation for a caller: its permission, and on the server it acts on. */
+export async function authorizeOperation<I extends z.ZodType, O extends z.ZodType>(
+  operation: Operation<I, O>,
+  context: OperationContext,
+  input: z.output<I>,
+): Promise<void> {
+  authorize(context.policy, context.subject, operation.permission);
+  if (operation.server) await authorizeServer(context, operation.permission, operation.server(input));
+}
+
 /** Run an operation for a caller: the policy decides, then the handler runs. */
 export async function invoke<I extends z.ZodType, O extends z.ZodType>(
   operation: Operation<I, O>,
   context: OperationContext,
   input: z.output<I>,
 ): Promise<z.output<O>> {
-  authorize(context.policy, context.subject, operation.permission);
+  await authorizeOperation(operation, context, input);
   return operation.handler(context, input);
 }

@@ -120,6 +120,14 @@ export const NaturalBody = named(
   }),
 );
 
+/** An OCI runtime name as dockerd registers them (`--runtime` of the CLI). */
+export const ContainerRuntime = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9._-]{0,63}$/)
+  .describe(
+    'docker target: the OCI runtime of the container as registered with the engine, e.g. runsc (gVisor). Kept for later restarts.',
+  );
+
 export const DeployBody = named(
   'DeployRequest',
   z.strictObject({
@@ -129,6 +137,7 @@ export const DeployBody = named(
       .record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/), z.string().max(32_768))
       .optional()
       .describe("Environment of the server process (values for the spec's env references; never stored)."),
+    runtime: ContainerRuntime.optional(),
   }),
 );
 
@@ -182,7 +191,11 @@ export const StatsQuery = z.object({
 });
 
 export const SearchQuery = z.object({
-  q: z.string().min(1).max(500).describe('Keywords; each matches as a prefix.'),
+  q: z
+    .string()
+    .min(1)
+    .max(2000)
+    .describe('Keywords or a task description in words (stop words are ignored; word stems match).'),
   limit: intQuery(1, 200).optional().describe('At most this many matches (default 20).'),
 });
 

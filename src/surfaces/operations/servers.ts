@@ -5,7 +5,9 @@
 import { z } from 'zod';
 import { DEFAULT_TARGET } from '../../deploy/targets/names.js';
 import { defineOperation } from './operation.js';
+import { visibleServers } from './ownership.js';
 import {
+  ContainerRuntime,
   DeploymentSchema,
   DesiredSchema,
   LogLinesSchema,
@@ -37,16 +39,19 @@ export const deployServer = defineOperation({
       .record(z.string(), z.string())
       .optional()
       .describe('Environment variables for the server process (secrets are not stored).'),
+    runtime: ContainerRuntime.optional(),
   }),
   output: DeploymentSchema,
   annotations: { readOnly: false, destructive: false, idempotent: true, openWorld: false },
   permission: 'servers.deploy',
+  server: (input) => input.name,
   handler: (context, input) =>
     context.controlPlane.deploy({
       name: input.name,
       target: input.target,
       ...(input.port !== undefined ? { port: input.port } : {}),
       ...(input.env !== undefined ? { env: input.env } : {}),
+      ...(input.runtime !== undefined ? { runtime: input.runtime } : {}),
       actor: context.actor,
     }),
 });
@@ -59,7 +64,10 @@ export const listServers = defineOperation({
   output: ServerListSchema,
   annotations: { readOnly: true, idempotent: true, openWorld: false },
   permission: 'servers.read',
-  handler: async (context) => ({ servers: await context.controlPlane.list() }),
+  handler: async (context) => {
+    const visible = await visibleServers(context);
+    return { servers: (await context.controlPlane.list()).filter((s) => visible(s.name)) };
+  },
 });
 
 export const serverStatus = defineOperation({
@@ -70,6 +78,7 @@ export const serverStatus = defineOperation({
   output: StatusSchema,
   annotations: { readOnly: true, idempotent: true, openWorld: false },
   permission: 'servers.read',
+  server: (input) => input.name,
   handler: (context, input) => context.controlPlane.status(input.name),
 });
 
@@ -86,6 +95,7 @@ export const callTool = defineOperation({
   output: ToolCallSchema,
   annotations: { readOnly: false, destructive: true, idempotent: false, openWorld: true },
   permission: 'servers.call',
+  server: (input) => input.server,
   handler: (context, input) => context.controlPlane.callTool(input.server, input.tool, input.arguments ?? {}),
 });
 
@@ -98,6 +108,7 @@ export const removeServer = defineOperation({
   output: RemovedSchema,
   annotations: { readOnly: false, destructive: true, idempotent: true, openWorld: false },
   permission: 'servers.remove',
+  server: (input) => input.name,
   handler: async (context, input) => {
     await context.controlPlane.remove(input.name, { actor: context.actor });
     return { name: input.name, removed: true as const };
@@ -112,6 +123,7 @@ export const stopServer = defineOperation({
   output: DesiredSchema,
   annotations: { readOnly: false, destructive: false, idempotent: true, openWorld: false },
   permission: 'servers.control',
+  server: (input) => input.name,
   handler: async (context, input) => {
     await context.controlPlane.stop(input.name, { actor: context.actor });
     return { name: input.name, desired: 'stopped' as const };
@@ -126,6 +138,7 @@ export const startServer = defineOperation({
   output: DesiredSchema,
   annotations: { readOnly: false, destructive: false, idempotent: true, openWorld: false },
   permission: 'servers.control',
+  server: (input) => input.name,
   handler: async (context, input) => {
     await context.controlPlane.start(input.name, { actor: context.actor });
     return { name: input.name, desired: 'running' as const };
@@ -143,6 +156,7 @@ export const serverLogs = defineOperation({
   output: LogLinesSchema,
   annotations: { readOnly: true, idempotent: true, openWorld: false },
   permission: 'servers.logs',
+  server: (input) => input.name,
   handler: async (context, input) => {
     const tail = input.tail ?? DEFAULT_LOG_TAIL;
     const lines: string[] = [];
@@ -174,6 +188,7 @@ export const serverStats = defineOperation({
   output: StatsSchema,
   annotations: { readOnly: true, idempotent: true, openWorld: false },
   permission: 'servers.read',
+  server: (input) => input.name,
   handler: async (context, input) => {
     await context.registry.getServer(input.name);
     const minutes = input.minutes ?? 60;

@@ -11,6 +11,7 @@ import { MAX_SPEC_BYTES } from '../../core/spec/index.js';
 import type { ControlPlane, CreateOutcome } from '../../deploy/types.js';
 import { authorizeSpec } from '../../identity/policy.js';
 import { defineOperation, type OperationContext } from './operation.js';
+import { authorizeCreate, claimServer } from './ownership.js';
 import { CreateOutcomeSchema, NaturalBody, ValidationSchema } from './schemas.js';
 import { checkSpecSource, specFromSource } from './spec-input.js';
 
@@ -92,6 +93,7 @@ export const createServer = defineOperation({
     const spec = specFromSource(input, { allowLocalFiles: context.allowLocalFiles });
     // Code tools run on the factory's machines: the caller needs the permission before anything is built.
     authorizeSpec(context.policy, context.subject, spec);
+    const claim = await authorizeCreate(context, spec.name);
     const reservation = await context.reserveCreate?.(spec.name);
     try {
       const outcome = await withSpecDir(context, 'mcpf-api-', (specDir) =>
@@ -103,6 +105,7 @@ export const createServer = defineOperation({
           actor: context.actor,
         }),
       );
+      await claimServer(context, spec.name, claim);
       await reservation?.commit();
       return outcome;
     } finally {
@@ -130,6 +133,7 @@ export const createServerFromDescription = defineOperation({
         build: async (spec, ctx) => {
           // A drafted spec is held to the same permissions as one the caller wrote.
           authorizeSpec(context.policy, context.subject, spec);
+          const claim = await authorizeCreate(context, spec.name);
           // The quota is reserved once the name is known; repairs of the same server reuse it.
           const reservation = release ? undefined : await context.reserveCreate?.(spec.name);
           if (reservation) release = () => reservation.release();
@@ -142,6 +146,7 @@ export const createServerFromDescription = defineOperation({
             sandboxTests: true,
             testEnv: ctx.testEnv,
           } as Parameters<ControlPlane['create']>[0]);
+          await claimServer(context, spec.name, claim);
           await reservation?.commit();
           return outcome;
         },

@@ -3,31 +3,23 @@
  * every request must be well-formed (method, path, query incl. arrays, headers, JSON/form body, auth).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer, type IncomingMessage, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createServerProject } from '../../../src/build/create.js';
 import { importOpenApi } from '../../../src/sources/openapi/index.js';
 import { connectStdio, textOf } from '../../helpers/mcp.js';
+import { type RecordingUpstream, type SeenRequest, startRecordingUpstream } from '../../helpers/upstream.js';
 import { expectValid, hostileDoc, PETSTORE, TWILIO, writeDoc } from './helpers.js';
 
-interface Seen {
-  method: string;
-  url: string;
-  headers: IncomingMessage['headers'];
-  body: string;
-}
-
 const API_KEY = 'petstore-key-123';
-let upstream: Server;
+let upstream: RecordingUpstream | undefined;
 let upstreamUrl: string;
-const seen: Seen[] = [];
+let seen: SeenRequest[] = [];
 let work: string;
 
 /** Answers like the real APIs: JSON echoes of what was asked. */
-function respond(req: IncomingMessage, body: string): { status: number; json: unknown } {
+function respond(req: SeenRequest): { status: number; json: unknown } {
   const url = new URL(req.url ?? '/', 'http://x');
   const path = url.pathname;
   if (path === '/pet/findByStatus' || path === '/pet/findByTags')
@@ -41,7 +33,8 @@ function respond(req: IncomingMessage, body: string): { status: number; json: un
     if (id === 500) return { status: 200, json: { id, photoUrls: 'not-an-array' } }; // breaks the documented schema
     return { status: 200, json: { id, name: 'rex', photoUrls: ['u'], status: 'sold' } };
   }
-  if (path === '/pet' && req.method === 'POST') return { status: 200, json: { id: 99, ...JSON.parse(body) } };
+  if (path === '/pet' && req.method === 'POST')
+    return { status: 200, json: { id: 99, ...JSON.parse(req.body) } };
   if (path === '/store/inventory') return { status: 200, json: { available: 3, sold: 1 } };
   if (path === '/user/login') return { status: 200, json: 'logged in' };
   if (path === '/oauth/token')
@@ -52,19 +45,9 @@ function respond(req: IncomingMessage, body: string): { status: number; json: un
 }
 
 beforeAll(async () => {
-  upstream = createServer((req, res) => {
-    let body = '';
-    req.on('data', (c) => {
-      body += c;
-    });
-    req.on('end', () => {
-      seen.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, body });
-      const { status, json } = respond(req, body);
-      res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(json));
-    });
-  });
-  await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', r));
-  upstreamUrl = `http://127.0.0.1:${(upstream.address() as AddressInfo).port}`;
+  upstream = await startRecordingUpstream(respond);
+  upstreamUrl = upstream.url;
+  seen = upstream.seen;
   work = mkdtempSync(join(tmpdir(), 'mcpf-openapi-e2e-'));
 });
 
@@ -97,6 +80,7 @@ describe('petstore server', () => {
     const client = await connectStdio(bundle, '2026-07-28', {
       PETSTORE_BASE_URL: upstreamUrl,
       PETSTORE_API_KEY: API_KEY,
+      PETSTORE_PASSWORD: 'p&ss w',
     });
     try {
       const tools = await client.listTools();
@@ -164,7 +148,8 @@ describe('petstore server', () => {
       r = await call('getInventory', {});
       expect(r.result.structuredContent).toEqual({ available: 3, sold: 1 });
 
-      r = await call('loginUser', { username: 'ann', password: 'p&ss w' });
+      // The password query parameter is a credential: read from PETSTORE_PASSWORD, not an argument.
+      r = await call('loginUser', { username: 'ann' });
       expect(r.request.url).toBe('/user/login?username=ann&password=p%26ss+w');
 
       r = await call('createUsersWithListInput', { body: [{ username: 'ann', email: 'a@example.com' }] });
@@ -291,7 +276,7 @@ describe('headers, cookies, deepObject, multipart, form and OAuth2 client creden
       },
     };
     const file = writeDoc(doc);
-    bundle = await build(file, 'sink');
+    bundle = await build(file, 'sink', { allowPrivateBaseUrl: true }); // the token URL is the local mock
   });
 
   it('sends each parameter where the document says', async () => {

@@ -78,7 +78,7 @@ describe('auth and connections', () => {
     const connections = planConnections([a, b], {}, 'PETS', 'pets', plan, add);
     expect(connections.list.map((c) => [c.name, c.type === 'http' && c.baseUrlEnv])).toEqual([
       ['pets', 'PETS_BASE_URL'],
-      ['pets_2', 'PETS_BASE_URL_2'],
+      ['pets_2', 'EXAMPLE_OTHER_BASE_URL'],
     ]);
     expect(connections.byOperation.get(b)).toBe('pets_2');
     expect(entries.at(-1)?.[1]).toMatch(/2 different base URLs/);

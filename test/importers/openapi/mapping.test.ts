@@ -134,7 +134,7 @@ describe('parameters', () => {
     expect(report.entries).toContainEqual(
       expect.objectContaining({ operation: 'GET /d', severity: 'error' }),
     );
-    expect(report.counts).toEqual({ operations: 4, excluded: 0, skipped: 2, imported: 2 });
+    expect(report.counts).toEqual({ operations: 4, excluded: 0, skipped: 2, imported: 2, degraded: 2 });
   });
 });
 
@@ -508,7 +508,7 @@ describe('authentication', () => {
     expect(plain.report.entries.some((e) => e.reason.includes('is not https'))).toBe(true);
   });
 
-  it('reports unsupported schemes and operations the connection cannot satisfy', async () => {
+  it('sends a bearer token from the environment for OpenID Connect / user OAuth 2 flows, reports unsupported schemes', async () => {
     const { spec, report } = await importDoc(
       secured(
         {
@@ -530,13 +530,15 @@ describe('authentication', () => {
       { dynamic: false },
     );
     expectValid(spec);
-    expect(spec.connections![0]!).not.toHaveProperty('auth');
+    expect(spec.connections![0]!.type === 'http' && spec.connections![0]!.auth).toEqual({
+      type: 'bearer',
+      envVar: 'ACME_STORE_ACCESS_TOKEN',
+    });
     const reasons = report.entries.map((e) => e.reason).join('\n');
-    expect(reasons).toContain('OpenID Connect is not supported');
-    expect(reasons).toContain('only clientCredentials is supported');
+    expect(reasons).toContain('OpenID Connect needs a user to sign in');
     expect(reasons).toContain('HTTP "digest" authentication is not supported');
-    expect(report.entries).toContainEqual(
-      expect.objectContaining({ operation: 'GET /a', severity: 'warning' }),
+    expect(report.credentials).toContainEqual(
+      expect.objectContaining({ envVar: 'ACME_STORE_ACCESS_TOKEN', kind: 'oauth2' }),
     );
   });
 });
@@ -603,7 +605,7 @@ describe('base URLs', () => {
     expectValid(spec);
     expect(spec.connections).toMatchObject([
       { name: 'test', baseUrl: 'https://api.example.com', baseUrlEnv: 'TEST_BASE_URL' },
-      { name: 'test_2', baseUrl: 'https://uploads.example.com', baseUrlEnv: 'TEST_BASE_URL_2' },
+      { name: 'test_2', baseUrl: 'https://uploads.example.com', baseUrlEnv: 'EXAMPLE_UPLOADS_BASE_URL' },
     ]);
     expect(toolOf(spec, 'get_c').http!.connection).toBe('test_2');
     expect(report.entries.some((e) => e.reason.includes('credentials'))).toBe(true);
@@ -641,7 +643,7 @@ describe('selection and dynamic mode', () => {
       'get_store_orders',
     ]);
     const { report } = await importDoc(doc, { dynamic: false, include: { tags: ['pet'] } });
-    expect(report.counts).toEqual({ operations: 5, excluded: 2, skipped: 0, imported: 3 });
+    expect(report.counts).toEqual({ operations: 5, excluded: 2, skipped: 0, imported: 3, degraded: 0 });
     expect(report.entries).toContainEqual(
       expect.objectContaining({
         operation: 'POST /admin/reset',
@@ -734,7 +736,11 @@ describe('operationsToSpec (pure)', () => {
         problems: [],
       },
     ];
-    const { spec, report } = operationsToSpec(ops, { title: 'Things', version: '2' });
+    const { spec, report } = operationsToSpec(ops, {
+      title: 'Things',
+      version: '2',
+      allowPrivateBaseUrl: true,
+    });
     expectValid(spec);
     expect(spec).toMatchObject({
       name: 'things-mcp',

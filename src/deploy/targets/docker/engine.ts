@@ -83,7 +83,7 @@ function contextFiles(projectDir: string): string[] {
       else out.push(relative(projectDir, full));
     }
   };
-  for (const top of ['Dockerfile', 'package.json', 'dist', 'data']) {
+  for (const top of ['Dockerfile', 'package.json', 'dist', 'data', 'assets']) {
     const full = join(projectDir, top);
     if (!existsSync(full)) continue;
     if (statSync(full).isDirectory()) walk(full);

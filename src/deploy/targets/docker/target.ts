@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { FactoryError } from '../../../core/errors/index.js';
 import { loadConfig } from '../../../platform/config.js';
 import type { HomeLayout } from '../../../platform/home.js';
-import { authHeaders } from '../../../platform/mcp-client/client.js';
+import { serverProcessEnv, upstreamCredentials } from '../../../platform/mcp-client/oauth.js';
 import { probeMcp } from '../../../platform/mcp-client/probe.js';
 import { readEnvFile, removeEnvFile, writeEnvFile } from '../../../platform/secrets.js';
 import type { DeploymentRecord, Registry } from '../../../store/index.js';
@@ -190,12 +190,16 @@ export class DockerDeploymentTarget implements DeploymentTarget {
           revision: d.revision,
           version: version.version,
           port,
-          env,
+          env: serverProcessEnv(version.spec as Parameters<typeof serverProcessEnv>[0], env),
           network: this.#network,
           runtime: this.runtimeOf(d.server),
         });
         const endpoint = `http://127.0.0.1:${port}/mcp`;
-        const headers = authHeaders(version.spec as Parameters<typeof authHeaders>[0], env);
+        const headers = upstreamCredentials(
+          version.spec as Parameters<typeof upstreamCredentials>[0],
+          env,
+          endpoint,
+        );
         const expect = expectedServer(d, { version: version.version });
         let sample = await probeMcp(endpoint, { headers, timeoutMs: 2000, expect });
         for (let i = 0; i < 60 && !sample.ok; i++) {

@@ -3,12 +3,13 @@
  * so it outlives the CLI that started it), nudge it, ask it for live health, shut it down.
  */
 import { spawn } from 'node:child_process';
-import { closeSync, existsSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { FactoryError } from '../../../core/errors/index.js';
 import type { HomeLayout } from '../../../platform/home.js';
 import { callChannel, ensureToken } from './channel.js';
-import { openLogForChild, tailLines } from './logs.js';
+import { startLogWriter } from './log-writer.js';
+import { configuredLimits, tailLines } from './logs.js';
 import type { DeploymentRuntime, SupervisorInfo } from './supervisor.js';
 
 /** The supervisor's process entry (dist/surfaces/cli/supervisor-daemon.js), also when this module runs from src/. */
@@ -82,7 +83,9 @@ export class SupervisorLink {
         details: { hint: 'Build MCP Factory first (npm run build).' },
       });
     }
-    const fd = openLogForChild(this.#layout.supervisorLog);
+    // Its output goes through the capped log writer, like a server's: the file never grows past the limit
+    // between two reconcile passes, whatever the supervisor prints.
+    const log = startLogWriter(this.#layout.supervisorLog, configuredLimits());
     let exited = false;
     try {
       const env: NodeJS.ProcessEnv = {
@@ -94,7 +97,7 @@ export class SupervisorLink {
       const child = spawn(command!, [...args, '--home', this.#layout.home], {
         cwd: this.#layout.home,
         detached: true,
-        stdio: ['ignore', fd, fd],
+        stdio: ['ignore', log.writer.stdin ?? 'ignore', log.writer.stdin ?? 'ignore'],
         env,
       });
       child.on('error', () => {
@@ -105,7 +108,7 @@ export class SupervisorLink {
       });
       child.unref();
     } finally {
-      closeSync(fd);
+      log.release();
     }
     const deadline = Date.now() + 20_000;
     let exitedAt = 0;

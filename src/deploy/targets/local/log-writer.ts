@@ -3,7 +3,8 @@
  * and appends it to the log file under a hard size cap (see logs.ts). Before every write it looks at the file's
  * real size (fstat; other writers such as the supervisor append too) and, when the next piece would take the
  * file over `maxBytes`, rotates by rename first: `.K-2` → `.K-1`, …, file → `.1`. A piece is cut at its last
- * newline that fits, so lines stay whole unless a single line is longer than the limit. When the file was
+ * newline that fits, and a read that ends inside a line holds its tail until the newline arrives, so lines stay
+ * whole unless a single line is longer than the limit. When the file was
  * renamed under it (rotated by someone else), it reopens the path.
  *
  * The program is plain JavaScript run with `node -e`, so it works the same from dist/ and from the sources
@@ -67,9 +68,29 @@ function put(chunk) {
     rotate();
   }
 }
+// A read can end inside a line; its tail waits for the newline (or a short timeout, or a size cap) so that a
+// rotation never splits a line between two files.
+const HOLD = max > 0 ? Math.min(max, 65536) : 65536;
+let pending = null;
+let timer = null;
+function flushPending() {
+  if (timer) { clearTimeout(timer); timer = null; }
+  if (pending) { const p = pending; pending = null; put(p); }
+}
+function accept(chunk) {
+  const data = pending ? Buffer.concat([pending, chunk]) : chunk;
+  pending = null;
+  const nl = data.lastIndexOf(10);
+  if (nl >= 0) put(data.subarray(0, nl + 1));
+  const tail = nl >= 0 ? data.subarray(nl + 1) : data;
+  if (tail.length === 0) { if (timer) { clearTimeout(timer); timer = null; } return; }
+  if (tail.length >= HOLD) { if (timer) { clearTimeout(timer); timer = null; } put(tail); return; }
+  pending = Buffer.from(tail);
+  if (!timer) timer = setTimeout(() => { timer = null; try { flushPending(); } catch {} }, 250);
+}
 reopen();
-process.stdin.on('data', (chunk) => { try { put(chunk); } catch {} });
-process.stdin.on('end', () => { try { fs.closeSync(fd); } catch {} process.exit(0); });
+process.stdin.on('data', (chunk) => { try { accept(chunk); } catch {} });
+process.stdin.on('end', () => { try { flushPending(); fs.closeSync(fd); } catch {} process.exit(0); });
 process.stdin.on('error', () => process.exit(0));
 `;
 

@@ -75,14 +75,8 @@ export function rotateIfNeeded(file: string, maxBytes: number, keep: number): bo
   return true;
 }
 
-/** Open for a child's stdout/stderr: append-only, private. The caller closes its copy after spawning. */
-export function openLogForChild(file: string): number {
-  mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
-  return openSync(file, 'a', 0o600);
-}
-
 /** Size limits of server logs, from the configuration table (the supervisor's view reads the same variables). */
-function configuredLimits(): { maxBytes: number; keep: number } {
+export function configuredLimits(): { maxBytes: number; keep: number } {
   const settings = loadConfig(process.env, { onInvalid: 'default' }).supervisor;
   return { maxBytes: settings.logMaxBytes, keep: settings.logKeep };
 }

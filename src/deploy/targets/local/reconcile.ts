@@ -18,7 +18,7 @@
 import { createHash } from 'node:crypto';
 import type { FactoryError } from '../../../core/errors/index.js';
 import { homeSeed } from '../../../platform/home.js';
-import { authHeaders } from '../../../platform/mcp-client/client.js';
+import { serverProcessEnv, upstreamCredentials } from '../../../platform/mcp-client/oauth.js';
 import { specNeedsNetwork, sqliteBinds } from '../../../platform/sandbox/index.js';
 import { inheritedEnv, readEnvFile } from '../../../platform/secrets.js';
 import type { DeploymentPatch, DeploymentRecord, ServerRecord, ServerStatus } from '../../../store/index.js';
@@ -367,21 +367,22 @@ export class Reconciler {
       )
       .digest('hex');
     const path = version.spec.http?.path ?? '/mcp';
+    const endpoint = `http://127.0.0.1:${port}${path}`;
     return {
       revision: d.revision,
       bundle,
       projectDir: this.#ctx.layout.projectDir(d.server, version.artifactHash),
       port,
-      endpoint: `http://127.0.0.1:${port}${path}`,
+      endpoint,
       env: {
         ...inheritedEnv(this.#ctx.env),
-        ...fileEnv,
+        ...serverProcessEnv(version.spec, fileEnv),
         [MARKER_HOME]: this.#ctx.layout.home,
         [MARKER_DEPLOYMENT]: String(d.id),
         [MARKER_CONFIG]: configHash,
       },
       configHash,
-      headers: authHeaders(version.spec, fileEnv),
+      headers: upstreamCredentials(version.spec, fileEnv, endpoint),
       expect: expectedServer(d, version.spec),
       network: specNeedsNetwork(version.spec) ? 'host' : 'none',
       binds: sqliteBinds(version.spec, fileEnv, 'server'),

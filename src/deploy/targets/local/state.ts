@@ -6,6 +6,7 @@
 import type { ChildProcess } from 'node:child_process';
 import type { ServerSpec } from '../../../core/spec/model.js';
 import type { HomeLayout } from '../../../platform/home.js';
+import type { UpstreamCredentials } from '../../../platform/mcp-client/oauth.js';
 import type { ExpectedServer } from '../../../platform/mcp-client/probe.js';
 import type { DeploymentPatch, Registry } from '../../../store/index.js';
 import type { HealthTracker } from '../../health.js';
@@ -49,7 +50,7 @@ export interface Instance {
   endpoint: string;
   bundle: string;
   configHash: string;
-  headers: Record<string, string>;
+  headers: UpstreamCredentials;
   /** Who must answer health checks (serverInfo): another server on the port is not this one. */
   expect: ExpectedServer;
   child: ChildProcess | undefined;
@@ -97,7 +98,8 @@ export interface Expected {
   endpoint: string;
   env: Record<string, string>;
   configHash: string;
-  headers: Record<string, string>;
+  /** Fixed headers, or an OAuth provider (client credentials from the deployment's env). */
+  headers: UpstreamCredentials;
   /** Who must answer health checks (serverInfo name and version). */
   expect: ExpectedServer;
   /** 'host' when the spec needs the machine's network (databases, HTTP); default: a private one. */

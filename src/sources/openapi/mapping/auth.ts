@@ -1,11 +1,14 @@
 /**
  * Authentication: the supported security scheme most operations use becomes the connection's auth
  * (API key, bearer, basic or OAuth 2 client credentials, read from environment variables); other API-key
- * headers required together with it travel as connection headers.
+ * headers required together with it travel as connection headers. OAuth 2 flows that need a user
+ * (authorization code, implicit, password) and OpenID Connect become a bearer token the operator obtains
+ * and sets in an environment variable.
  */
 import { describeSecretValue } from '../../../core/spec/secrets.js';
 import type { ApiOperation, ApiSecurityScheme } from '../model.js';
 import { toEnvName } from '../names.js';
+import type { CredentialBinder } from './credentials.js';
 import { type ConnectionInput, HEADER_TOKEN, type ReportAdd } from './model.js';
 
 export interface AuthPlan {
@@ -16,6 +19,13 @@ export interface AuthPlan {
   satisfied: Set<string>;
   /** (location, lower-cased name) of parameters the connection sends itself. */
   sentByConnection: Set<string>;
+  /** Binds credential parameters to environment variables (absent: parameters stay arguments). */
+  credentials?: CredentialBinder;
+}
+
+/** OAuth 2 without client credentials, and OpenID Connect: a token only a user can obtain. */
+function needsUser(s: ApiSecurityScheme): boolean {
+  return (s.type === 'oauth2' && !s.clientCredentials) || s.type === 'openIdConnect';
 }
 
 /** Why the scheme cannot be used, or undefined when it can. */
@@ -32,13 +42,10 @@ function supportedScheme(s: ApiSecurityScheme): string | undefined {
         ? undefined
         : `HTTP "${s.scheme ?? ''}" authentication is not supported`;
     case 'oauth2':
-      if (s.clientCredentials) return undefined;
-      return `OAuth 2 ${s.otherFlows?.join('/') || ''} flows need a user in the loop; only clientCredentials is supported`.replace(
-        '  ',
-        ' ',
-      );
+      if (s.clientCredentials || s.otherFlows?.length) return undefined;
+      return 'an OAuth 2 scheme without flows';
     case 'openIdConnect':
-      return 'OpenID Connect is not supported';
+      return undefined;
     case 'mutualTLS':
       return 'mutual TLS is not supported';
     default:
@@ -69,7 +76,10 @@ export function planAuth(ops: ApiOperation[], prefix: string, add: ReportAdd): A
     }
   }
   for (const [key, problem] of unsupported) add('', `security scheme "${key}": ${problem}`, 'warning');
-  const best = [...score.values()].sort((a, b) => b.count - a.count)[0];
+  // A scheme the server can use without a user signing in wins; then the most used one.
+  const best = [...score.values()].sort(
+    (a, b) => Number(needsUser(a.scheme)) - Number(needsUser(b.scheme)) || b.count - a.count,
+  )[0];
   if (!best) return plan;
   const s = best.scheme;
   plan.primary = s;
@@ -93,6 +103,15 @@ export function planAuth(ops: ApiOperation[], prefix: string, add: ReportAdd): A
       clientSecretEnv: `${prefix}_CLIENT_SECRET`,
       ...(scopes.size ? { scopes: [...scopes].slice(0, 100) } : {}),
     };
+  } else if (needsUser(s)) {
+    plan.auth = { type: 'bearer', envVar: `${prefix}_ACCESS_TOKEN` };
+    const how =
+      s.type === 'openIdConnect' ? 'OpenID Connect' : `OAuth 2 (${s.otherFlows?.join(', ') || 'user'} flow)`;
+    add(
+      '',
+      `security scheme "${s.key}": ${how} needs a user to sign in; the server sends a bearer token from ${prefix}_ACCESS_TOKEN (obtain one and set it; it is not refreshed)`,
+      'warning',
+    );
   }
   // Other apiKey headers required together with the primary scheme travel as connection headers.
   for (const op of ops) {

@@ -121,7 +121,11 @@ export function mapBody(
   const template: Record<string, unknown> = {};
   for (const [field, sub] of Object.entries(properties!)) {
     if (sub === null || typeof sub !== 'object' || sub.readOnly === true) continue;
-    const fieldRequired = body.required && required.has(field);
+    // The schema's `required` list holds whether or not the body itself is required (`requestBody.required`
+    // only says whether a body must be sent). A flattened body is always sent — the template is the body — so a
+    // property the schema requires must be a required parameter, else the tool would send bodies the API
+    // rejects (Twilio's CreateMessage lost `To` this way: its body is optional in the document).
+    const fieldRequired = required.has(field);
     const subFlat = flatten(sub, new Set());
     if (
       kind === 'multipart' &&

@@ -1,8 +1,11 @@
 /**
  * Connections: one http connection per distinct base URL (the most used first; the baseUrl option
- * overrides them all), each with the planned authentication, and checks that credentials only travel
- * over https and to the API's own site.
+ * overrides them all), each with the planned authentication and a base-URL variable named after its host,
+ * and checks that credentials only travel over https, to the API's own site, and never (unless allowed)
+ * to loopback, link-local or private addresses a document names.
  */
+import { FactoryError } from '../../../core/errors/index.js';
+import { privateUrlReason } from '../../../core/net/index.js';
 import { describeSecretValue } from '../../../core/spec/secrets.js';
 import type { ApiOperation, MappingOptions } from '../model.js';
 import { toEnvName } from '../names.js';
@@ -47,6 +50,66 @@ function resolveServer(server: string, documentUrl: string | undefined): { url?:
   return { url: href, ...(problem ? { problem } : {}) };
 }
 
+/**
+ * Refuses a URL the document gives (server or OAuth2 token URL) on a non-public address, unless allowed or
+ * on the host the document itself was loaded from (the user chose that host).
+ */
+export function refusePrivateUrl(
+  url: string,
+  what: string,
+  options: Pick<MappingOptions, 'allowPrivateBaseUrl' | 'documentUrl'>,
+): void {
+  if (options.allowPrivateBaseUrl) return;
+  const reason = privateUrlReason(url);
+  if (!reason) return;
+  if (options.documentUrl) {
+    try {
+      if (new URL(options.documentUrl).host === new URL(url).host) return;
+    } catch {
+      // not a URL: judge the server URL alone
+    }
+  }
+  throw new FactoryError(
+    'OPENAPI_PRIVATE_BASE_URL',
+    `the ${what} ${url.slice(0, 200)} is ${reason}: the generated server would send the API's credentials there (allowPrivateBaseUrl: true accepts it)`,
+  );
+}
+
+const GENERIC_SECOND_LEVEL = new Set(['co', 'com', 'org', 'net', 'gov', 'ac', 'edu', 'or', 'ne', 'go']);
+
+/**
+ * A base-URL variable named after the URL's host (`https://api.twilio.com` → `TWILIO_API_BASE_URL`),
+ * made unique against `taken` with the port, the first path segment, then a number.
+ */
+export function baseUrlEnvFor(url: string, taken: ReadonlySet<string>): string {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    parsed = new URL('http://api.invalid/');
+  }
+  const host = parsed.hostname.replace(/\.+$/, '');
+  let words: string[];
+  if (/^[\d.]+$/.test(host) || host.startsWith('[')) words = ['HOST', host];
+  else {
+    const labels = host.split('.');
+    if (labels.length > 1) labels.pop();
+    if (labels.length > 1 && GENERIC_SECOND_LEVEL.has(labels.at(-1)!)) labels.pop();
+    const rest = labels.filter((l) => l !== 'www');
+    const site = rest.pop() ?? host;
+    words = [site, ...rest];
+  }
+  const stem = toEnvName(words.join('_')).slice(0, 100);
+  const segment = parsed.pathname.split('/').find(Boolean);
+  const candidates = [
+    stem,
+    ...(parsed.port ? [`${stem}_${parsed.port}`] : []),
+    ...(segment ? [`${stem}_${toEnvName(segment).slice(0, 20)}`] : []),
+  ].map((c) => `${c}_BASE_URL`);
+  for (const c of candidates) if (!taken.has(c)) return c;
+  for (let n = 2; ; n++) if (!taken.has(`${stem}_${n}_BASE_URL`)) return `${stem}_${n}_BASE_URL`;
+}
+
 export function planConnections(
   ops: ApiOperation[],
   options: MappingOptions,
@@ -63,6 +126,9 @@ export function planConnections(
     baseUrlEnv: env,
     ...(Object.keys(auth.headers).length ? { headers: { ...auth.headers } } : {}),
     ...(auth.auth ? { auth: auth.auth } : {}),
+    // The generated server re-checks host names at connect time; an import that allowed private addresses
+    // lets them through there too.
+    ...(options.allowPrivateBaseUrl ? { allowPrivateAddresses: true } : {}),
   });
   const byOperation = new Map<ApiOperation, string>();
   if (options.baseUrl !== undefined) {
@@ -79,6 +145,7 @@ export function planConnections(
     let key = '';
     if (server !== undefined) {
       const r = resolveServer(server, options.documentUrl);
+      if (r.url) refusePrivateUrl(r.url, `server URL of ${op.key.slice(0, 200)}`, options);
       if (r.problem && !reported.has(r.problem)) {
         reported.add(r.problem);
         add('', `${r.problem}; set ${baseUrlEnv} to the API's base URL`, 'warning');
@@ -94,9 +161,15 @@ export function planConnections(
   }
   const ordered = [...groups.entries()].sort((a, b) => b[1].length - a[1].length);
   const list: ConnectionInput[] = [];
+  // Further connections' variables are named after their hosts: stable when servers are added or reordered.
+  const taken = new Set<string>([baseUrlEnv, ...authEnvNames(auth)]);
   ordered.forEach(([url, members], i) => {
     const name = i === 0 ? baseName : `${baseName}_${i + 1}`.slice(0, 64);
-    const env = i === 0 ? baseUrlEnv : `${baseUrlEnv}_${i + 1}`;
+    let env = baseUrlEnv;
+    if (i > 0) {
+      env = url ? baseUrlEnvFor(url, taken) : `${baseUrlEnv}_${i + 1}`;
+      taken.add(env);
+    }
     list.push(make(name, env, url || undefined));
     for (const op of members) byOperation.set(op, name);
   });
@@ -107,6 +180,15 @@ export function planConnections(
       'info',
     );
   return { list, byOperation };
+}
+
+function authEnvNames(plan: AuthPlan): string[] {
+  const a = plan.auth;
+  const names = Object.values(plan.headers).map((h) => h.env);
+  if (a?.type === 'bearer' || a?.type === 'api_key') names.push(a.envVar);
+  else if (a?.type === 'basic') names.push(a.usernameEnv, a.passwordEnv);
+  else if (a) names.push(a.clientIdEnv, a.clientSecretEnv);
+  return names;
 }
 
 const LOOPBACK = /^(localhost|127\.\d+\.\d+\.\d+|\[::1\])$/i;
@@ -123,6 +205,7 @@ export function checkCredentialRoutes(
   list: ConnectionInput[],
   documentUrl: string | undefined,
   add: ReportAdd,
+  allowPrivateBaseUrl = false,
 ): void {
   for (const c of list) {
     if (c.type !== 'http' || !c.auth) continue;
@@ -147,6 +230,7 @@ export function checkCredentialRoutes(
         delete c.auth;
         continue;
       }
+      refusePrivateUrl(token.href, 'OAuth2 token URL', { allowPrivateBaseUrl, documentUrl });
       c.auth = { ...c.auth, tokenUrl: token.href };
       if (base && siteOf(token.hostname) !== siteOf(base.hostname))
         add(

@@ -27,7 +27,8 @@ export function dynamicCatalog(
     operations: mapped.map(({ op, result }) => ({
       name: result.name,
       ...(result.title ? { title: result.title } : {}),
-      // Search matches names and descriptions only: the method, path and tags make operations findable.
+      // Shown in search results and by describe; search also reads it. The path and parameter names are their
+      // own (low-weight) search fields, but the tags reach search only through this line.
       description: cleanText(
         `${result.description}\n\n${op.method} ${op.path}${op.tags.length ? ` (${op.tags.join(', ')})` : ''}`,
         maxDescription + 400,
@@ -44,7 +45,7 @@ export function dynamicCatalog(
       name: DYNAMIC_TOOLS.search,
       title: 'Search operations',
       description: cleanText(
-        `Search the ${count} operations of ${apiName} by keywords (matched against operation names and descriptions). Returns operation names with a short description; use ${DYNAMIC_TOOLS.describe} for an operation's input schema and ${DYNAMIC_TOOLS.invoke} to call it.`,
+        `Search the ${count} operations of ${apiName} by keywords or a plain-English request (matched against operation names, titles and descriptions, and weakly their paths and parameter names). Returns operation names with a short description; use ${DYNAMIC_TOOLS.describe} for an operation's input schema and ${DYNAMIC_TOOLS.invoke} to call it.`,
         maxDescription,
       )!,
       parameters: {},

@@ -1,7 +1,8 @@
 /**
  * Path, query, header and cookie parameters: the path template (every placeholder becomes a required
  * parameter, declared or not), one tool parameter per usable declared parameter, and how each is sent
- * (structured query values keep their style; path, header and cookie values are strings).
+ * (structured query values keep their style; path, header and cookie values are strings). Credential
+ * parameters are read from environment variables instead (see credentials.ts).
  */
 import type { ValueSchema } from '../../../core/spec/model.js';
 import type { ApiOperation } from '../model.js';
@@ -19,11 +20,26 @@ import {
 /** Headers OpenAPI says the client or the connection sets; declaring them as parameters has no effect. */
 const IGNORED_HEADERS = new Set(['accept', 'content-type', 'authorization']);
 
+/**
+ * OpenAPI ignores an `Authorization` header parameter, but documents without a security scheme often declare
+ * their credential that way: when the connection sends no authentication of its own, the header is bound to an
+ * environment variable instead of being dropped (the API would answer 401 to every call).
+ */
+function isUnclaimedAuthorization(p: { in: string; name: string }, ctx: OperationContext): boolean {
+  return (
+    p.in === 'header' &&
+    p.name.toLowerCase() === 'authorization' &&
+    ctx.authPlan.auth === undefined &&
+    ctx.authPlan.credentials !== undefined &&
+    !ctx.authPlan.sentByConnection.has('header\u0000authorization')
+  );
+}
+
 /** Where the mapped parameters are sent, besides the path (set on `http` directly). */
 export interface ParameterPlacement {
   query: NonNullable<HttpInput['query']>;
-  headers: Record<string, string>;
-  cookies: Record<string, string>;
+  headers: NonNullable<HttpInput['headers']>;
+  cookies: NonNullable<HttpInput['cookies']>;
 }
 
 /**
@@ -41,8 +57,8 @@ export function mapParameters(
 ): ParameterPlacement {
   const paramMax = parameterDescriptionMax(ctx.maxDescription);
   const query: NonNullable<HttpInput['query']> = {};
-  const headers: Record<string, string> = {};
-  const cookies: Record<string, string> = {};
+  const headers: ParameterPlacement['headers'] = {};
+  const cookies: ParameterPlacement['cookies'] = {};
   const pathIds = new Map<string, string>();
 
   // Path template: literal parts must not look like templates.
@@ -64,7 +80,7 @@ export function mapParameters(
       if (p.required) throw new Skip(`required ${where}: ${reason}`);
       ctx.add(`optional ${where} dropped: ${reason}`, 'warning');
     };
-    if (p.in === 'header' && IGNORED_HEADERS.has(p.name.toLowerCase())) {
+    if (p.in === 'header' && IGNORED_HEADERS.has(p.name.toLowerCase()) && !isUnclaimedAuthorization(p, ctx)) {
       ctx.add(`${where} ignored (set by the client or the connection, as OpenAPI specifies)`, 'info');
       continue;
     }
@@ -82,6 +98,22 @@ export function mapParameters(
     }
     if ((p.in === 'header' || p.in === 'cookie') && !HEADER_TOKEN.test(p.name)) {
       drop(`"${p.name.slice(0, 60)}" is not a valid ${p.in} name`);
+      continue;
+    }
+    const env = ctx.authPlan.credentials?.bind({
+      operation: op.key,
+      connection: ctx.connection,
+      in: p.in,
+      name: p.name,
+      schema: p.schema,
+      xMcpEnv: p.xMcpEnv,
+      add: ctx.add,
+    });
+    if (env) {
+      const ref = { env, ...(p.required ? {} : { optional: true }) };
+      if (p.in === 'query') query[p.name] = ref;
+      else if (p.in === 'header') headers[p.name] = ref;
+      else cookies[p.name] = ref;
       continue;
     }
     if (p.contentType !== undefined) {

@@ -4,7 +4,7 @@
  * (with the `consumes` types), or else the formData parameters folded into one object schema.
  */
 import type { ApiMediaType, ApiRequestBody, JsonSchema } from '../model.js';
-import type { Resolver } from '../refs.js';
+import type { LocatedObject, Resolver } from '../refs.js';
 import { shortMessage } from '../text.js';
 import { isObj, type Obj, type ProblemSink, type SchemaReader, str } from './common.js';
 import { swaggerSchemaOf } from './parameters.js';
@@ -25,13 +25,15 @@ export function bodyKind(contentType: string): 'json' | 'form' | 'multipart' | u
   return undefined;
 }
 
+/** `located` keeps, per keyword, the file it was written in (a `$ref`'d body may sit in another file). */
 export function openApiBody(
-  body: Obj,
-  base: string,
+  located: LocatedObject,
   resolver: Resolver,
   schemaOf: SchemaReader,
   problem: ProblemSink,
 ): ApiRequestBody {
+  const body = located.value;
+  const base = located.baseOf('content');
   const content: ApiMediaType[] = [];
   const resolvedKinds = new Set<string>();
   for (const [contentType, rawMedia] of Object.entries(isObj(body.content) ? body.content : {})) {

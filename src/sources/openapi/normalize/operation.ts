@@ -15,7 +15,7 @@ import type {
   ReportEntry,
   XMcp,
 } from '../model.js';
-import type { Resolver, SchemaContext } from '../refs.js';
+import { type Located, type LocatedObject, RefError, type Resolver, type SchemaContext } from '../refs.js';
 import { openApiBody, swaggerBody } from './bodies.js';
 import { firstNonEmpty, isObj, type Obj, type ProblemSink, str, stringList } from './common.js';
 import { openApiParameter, PARAMETER_LOCATIONS, swaggerParameter } from './parameters.js';
@@ -34,9 +34,9 @@ export interface OperationInput {
   method: (typeof METHODS)[number];
   key: string;
   pointer: string;
-  op: Obj;
-  item: Obj;
-  base: string;
+  /** The operation, its `$ref` chain (if any) followed; each keyword resolves in the file it came from. */
+  op: LocatedObject;
+  item: LocatedObject;
   schemes: Map<string, ApiSecurityScheme>;
   docSecurity: unknown;
   docServers: string[];
@@ -45,7 +45,9 @@ export interface OperationInput {
 }
 
 export function readOperation(input: OperationInput): ApiOperation {
-  const { resolver, op, key, pointer } = input;
+  const { resolver, key, pointer } = input;
+  const op = input.op.value;
+  const item = input.item.value;
   const problems: ReportEntry[] = [];
   const problem = (reason: string, severity: ReportEntry['severity'] = 'warning') =>
     problems.push({ operation: key, reason, severity, pointer });
@@ -61,19 +63,36 @@ export function readOperation(input: OperationInput): ApiOperation {
     return schema;
   };
 
-  // Parameters: path-level first, operation-level overriding by (in, name).
-  const raw: Array<{ value: Obj; base: string }> = [];
+  // Parameters: path-level first, operation-level overriding by (in, name). Each `$ref` resolves relative to
+  // the file that holds it (the list may sit in an operation file, and point into a shared parameters file).
+  const raw: LocatedObject[] = [];
   const collect = (list: unknown, base: string) => {
-    if (!Array.isArray(list)) return;
-    for (const entry of list) {
-      // An unresolvable parameter may be a required one: the operation cannot be called correctly.
-      const p = resolver.follow({ value: entry, base });
-      if (isObj(p.value)) raw.push({ value: p.value, base: p.base });
+    let entries: Located;
+    try {
+      entries = resolver.follow({ value: list, base });
+    } catch (error) {
+      throw new RefError(`the parameter list cannot be read: ${(error as Error).message}`);
+    }
+    if (entries.value === undefined) return;
+    if (!Array.isArray(entries.value)) {
+      problem('"parameters" is not a list; it was ignored');
+      return;
+    }
+    for (const entry of entries.value) {
+      let p: LocatedObject | undefined;
+      try {
+        p = resolver.object({ value: entry, base: entries.base });
+      } catch (error) {
+        // An unresolvable parameter may be a required one: the operation cannot be called correctly.
+        throw new RefError(`a parameter cannot be read: ${(error as Error).message}`);
+      }
+      if (p) raw.push(p);
+      else problem('a parameter that is not a mapping was dropped');
     }
   };
-  collect(input.item.parameters, input.base);
+  collect(item.parameters, input.item.baseOf('parameters'));
   const pathLevel = raw.length;
-  collect(op.parameters, input.base);
+  collect(op.parameters, input.op.baseOf('parameters'));
   const overridden = new Set(
     raw.slice(pathLevel).map((p) => `${String(p.value.in)}\u0000${String(p.value.name)}`),
   );
@@ -87,6 +106,7 @@ export function readOperation(input: OperationInput): ApiOperation {
   const parameters: ApiParameter[] = [];
   const bodyParams: Array<{ value: Obj; base: string }> = [];
   const formParams: Array<{ value: Obj; base: string }> = [];
+  const located = (p: LocatedObject, key: string) => ({ value: p.value, base: p.baseOf(key) });
   for (const p of merged) {
     const name = p.value.name;
     const location = p.value.in;
@@ -95,11 +115,11 @@ export function readOperation(input: OperationInput): ApiOperation {
       continue;
     }
     if (input.swagger && location === 'body') {
-      bodyParams.push(p);
+      bodyParams.push(located(p, 'schema'));
       continue;
     }
     if (input.swagger && location === 'formData') {
-      formParams.push(p);
+      formParams.push(located(p, 'items'));
       continue;
     }
     if (!PARAMETER_LOCATIONS.has(location)) {
@@ -111,17 +131,10 @@ export function readOperation(input: OperationInput): ApiOperation {
           p.value,
           name,
           location as ParameterLocation,
-          (n, w) => schemaOf(n, p.base, w),
+          (n, w) => schemaOf(n, p.baseOf('items'), w),
           problem,
         )
-      : openApiParameter(
-          p.value,
-          name,
-          location as ParameterLocation,
-          (n, w) => schemaOf(n, p.base, w),
-          resolver,
-          p.base,
-        );
+      : openApiParameter(p, name, location as ParameterLocation, schemaOf, resolver, problem);
     parameters.push(parameter);
   }
 
@@ -130,13 +143,22 @@ export function readOperation(input: OperationInput): ApiOperation {
     const consumes = stringList(op.consumes).length ? stringList(op.consumes) : input.consumes;
     requestBody = swaggerBody(bodyParams, formParams, consumes, schemaOf, problem);
   } else if (op.requestBody !== undefined) {
-    const body = resolver.follow({ value: op.requestBody, base: input.base });
-    if (isObj(body.value)) requestBody = openApiBody(body.value, body.base, resolver, schemaOf, problem);
+    // A body behind a broken `$ref` may be a required one (nothing says otherwise): the operation fails, as for
+    // parameters, rather than becoming a tool that cannot send what the API needs.
+    let body: LocatedObject | undefined;
+    try {
+      body = resolver.object({ value: op.requestBody, base: input.op.baseOf('requestBody') });
+    } catch (error) {
+      throw new RefError(`the request body cannot be read: ${(error as Error).message}`);
+    }
+    if (body) requestBody = openApiBody(body, resolver, schemaOf, problem);
+    else problem('the request body is not a mapping and was dropped');
   }
 
+  const responsesBase = input.op.baseOf('responses');
   const response = input.swagger
-    ? swaggerResponse(op, input.base, resolver, input.produces, schemaOf, problem)
-    : openApiResponse(op, input.base, resolver, schemaOf, problem);
+    ? swaggerResponse(op, responsesBase, resolver, input.produces, schemaOf, problem)
+    : openApiResponse(op, responsesBase, resolver, schemaOf, problem);
 
   if (isObj(op.callbacks) && Object.keys(op.callbacks).length > 0)
     problem('callbacks (requests the API makes back) are not supported and were ignored', 'info');
@@ -146,7 +168,7 @@ export function readOperation(input: OperationInput): ApiOperation {
     ? input.docServers
     : firstNonEmpty(
         readServers(op.servers, (r) => problem(r, 'info'), `${pointer}/servers`),
-        readServers(input.item.servers, (r) => problem(r, 'info'), `${pointer}/servers`),
+        readServers(item.servers, (r) => problem(r, 'info'), `${pointer}/servers`),
         input.docServers,
       );
 
@@ -164,9 +186,9 @@ export function readOperation(input: OperationInput): ApiOperation {
   };
   const operationId = str(op.operationId);
   if (operationId) operation.operationId = operationId;
-  const summary = str(op.summary) ?? (input.swagger ? undefined : str(input.item.summary));
+  const summary = str(op.summary) ?? (input.swagger ? undefined : str(item.summary));
   if (summary) operation.summary = summary;
-  const description = str(op.description) ?? (input.swagger ? undefined : str(input.item.description));
+  const description = str(op.description) ?? (input.swagger ? undefined : str(item.description));
   if (description) operation.description = description;
   if (requestBody) operation.requestBody = requestBody;
   if (response) operation.response = response;

@@ -4,20 +4,23 @@
  * `collectionFormat`, which maps onto the 3.x style/explode pair.
  */
 import type { ApiParameter, JsonSchema, ParameterLocation, ParameterStyle } from '../model.js';
-import type { Resolver } from '../refs.js';
-import { isObj, type Obj, type ProblemSink, str } from './common.js';
+import type { LocatedObject, Resolver } from '../refs.js';
+import { shortMessage } from '../text.js';
+import { isObj, type Obj, type ProblemSink, type SchemaReader, str } from './common.js';
 
 /** The locations an ApiParameter can have (Swagger's body and formData become the request body). */
 export const PARAMETER_LOCATIONS = new Set<string>(['path', 'query', 'header', 'cookie']);
 
+/** `p` keeps, per keyword, the file it was written in: its schema (and `content`) resolve there. */
 export function openApiParameter(
-  p: Obj,
+  located: LocatedObject,
   name: string,
   location: ParameterLocation,
-  schemaOf: (node: unknown, where: string) => JsonSchema,
+  schemaOf: SchemaReader,
   resolver: Resolver,
-  base: string,
+  problem: ProblemSink,
 ): ApiParameter {
+  const p = located.value;
   const style = (
     typeof p.style === 'string' ? p.style : location === 'query' || location === 'cookie' ? 'form' : 'simple'
   ) as ParameterStyle;
@@ -30,15 +33,21 @@ export function openApiParameter(
   };
   const description = str(p.description);
   if (description) parameter.description = description;
+  if (isObj(p['x-mcp']) && typeof p['x-mcp'].env === 'string') parameter.xMcpEnv = p['x-mcp'].env;
   if (p.deprecated === true) parameter.deprecated = true;
-  if (p.schema !== undefined) parameter.schema = schemaOf(p.schema, `parameter "${name}"`);
+  if (p.schema !== undefined)
+    parameter.schema = schemaOf(p.schema, located.baseOf('schema'), `parameter "${name}"`);
   else if (isObj(p.content)) {
     const [contentType, media] = Object.entries(p.content)[0] ?? [];
     if (contentType) {
       parameter.contentType = contentType;
-      const m = resolver.follow({ value: media, base });
-      if (isObj(m.value) && m.value.schema !== undefined)
-        parameter.schema = schemaOf(m.value.schema, `parameter "${name}"`);
+      try {
+        const m = resolver.follow({ value: media, base: located.baseOf('content') });
+        if (isObj(m.value) && m.value.schema !== undefined)
+          parameter.schema = schemaOf(m.value.schema, m.base, `parameter "${name}"`);
+      } catch (error) {
+        problem(`parameter "${name}": its content cannot be read: ${shortMessage(error)}`);
+      }
     }
   }
   return parameter;
@@ -100,5 +109,6 @@ export function swaggerParameter(
   };
   const description = str(p.description);
   if (description) parameter.description = description;
+  if (isObj(p['x-mcp']) && typeof p['x-mcp'].env === 'string') parameter.xMcpEnv = p['x-mcp'].env;
   return parameter;
 }

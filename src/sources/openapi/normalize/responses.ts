@@ -30,12 +30,20 @@ function firstSuccessResponse(
   problem: ProblemSink,
   read: (status: string, response: Located<Obj>) => ApiResponse,
 ): ApiResponse | undefined {
-  const responses = isObj(op.responses) ? op.responses : {};
+  // The map itself is never a `$ref` in the specification, but split documents do it: follow it too.
+  let map: Located<unknown>;
+  try {
+    map = resolver.follow({ value: op.responses, base });
+  } catch (error) {
+    problem(`the responses cannot be read: ${shortMessage(error)}`);
+    return undefined;
+  }
+  const responses = isObj(map.value) ? map.value : {};
   let fallback: ApiResponse | undefined;
   for (const status of successStatuses(responses)) {
     let r: Located<unknown>;
     try {
-      r = resolver.follow({ value: responses[status], base });
+      r = resolver.follow({ value: responses[status], base: map.base });
     } catch (error) {
       problem(`response ${status}: ${shortMessage(error)}`);
       continue;
