@@ -84,6 +84,7 @@ export interface SdkCallContext {
       | 'inputResponses'
       | 'requestState'
       | 'envelope'
+      | 'id'
     >
   >;
   http?: { authInfo?: { extra?: Record<string, unknown> } } | undefined;
@@ -176,7 +177,7 @@ export function toolHandler(
         options.confirm,
         options.name,
         args,
-        sdkContext?.mcpReq as ConfirmContext,
+        askOnRequestStream(sdkContext?.mcpReq) as ConfirmContext,
       );
       if (refusal) {
         log.info('tool call', { outcome: refusal.isError ? 'not_confirmed' : 'asking_confirmation' });
@@ -209,7 +210,7 @@ export function toolHandler(
       db: rt.db,
       env: requireEnv,
       content: toolContent,
-      ...createInteraction(request as InteractionRequest),
+      ...createInteraction(askOnRequestStream(request) as InteractionRequest),
       ...(typeof upstream === 'string' ? { upstreamCredential: upstream } : {}),
       ...(user ? { user } : {}),
     };
@@ -248,6 +249,27 @@ export function toolHandler(
 }
 
 /** `ctx.progress`: notifications/progress with the client's token, strictly increasing; no token, no-op. */
+/**
+ * The SDK's `mcpReq.elicitInput`/`requestSampling` send without a related request id, so on a 2025 HTTP session
+ * the ask goes to the standalone GET stream, and is silently dropped if the client has not opened it yet (it
+ * opens it after initialize, racing the first call). Bound to the call's id, the ask travels on the call's own
+ * POST stream, which is open for as long as the call runs.
+ */
+function askOnRequestStream(request: SdkCallContext['mcpReq']): SdkCallContext['mcpReq'] {
+  if (!request || request.id === undefined) return request;
+  const related = { relatedRequestId: request.id };
+  const { elicitInput, requestSampling } = request;
+  return {
+    ...request,
+    ...(elicitInput
+      ? { elicitInput: (params, options) => elicitInput(params, { ...options, ...related }) }
+      : {}),
+    ...(requestSampling
+      ? { requestSampling: (params, options) => requestSampling(params, { ...options, ...related }) }
+      : {}),
+  };
+}
+
 function progressReporter(request: SdkCallContext['mcpReq']): ToolContext['progress'] {
   const token = request?._meta?.progressToken;
   const notify = request?.notify;

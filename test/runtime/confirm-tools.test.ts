@@ -105,6 +105,66 @@ describe.each(ERAS)('confirm over HTTP (%s)', (era) => {
   });
 });
 
+describe('confirm over a 2025 HTTP session, raw', () => {
+  const post = (body: unknown, session?: string) =>
+    fetch(http.url, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        accept: 'application/json, text/event-stream',
+        'mcp-protocol-version': '2025-11-25',
+        ...(session ? { 'mcp-session-id': session } : {}),
+      },
+      body: JSON.stringify(body),
+    });
+
+  // The SDK's elicitInput sends on the standalone GET stream unless told which call it belongs to; a client
+  // that has not opened that stream yet (it opens it after initialize, racing its first call) was never asked,
+  // and the call hung until the SDK's 60 s request timeout.
+  it("asks on the call's own stream: a client that never opens the GET stream is still asked", async () => {
+    upstream.seen.length = 0;
+    const init = await post({
+      jsonrpc: '2.0',
+      id: 1,
+      method: 'initialize',
+      params: {
+        protocolVersion: '2025-11-25',
+        capabilities: { elicitation: { form: {} } },
+        clientInfo: { name: 'raw', version: '1' },
+      },
+    });
+    const session = init.headers.get('mcp-session-id')!;
+    expect(session).toBeTruthy();
+    await init.body?.cancel();
+    await (await post({ jsonrpc: '2.0', method: 'notifications/initialized' }, session)).body?.cancel();
+    const call = await post(
+      { jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: 'delete_order', arguments: { id: 'R-1' } } },
+      session,
+    );
+    const reader = call.body!.pipeThrough(new TextDecoderStream()).getReader();
+    let text = '';
+    const deadline = Date.now() + 10_000;
+    while (!text.includes('elicitation/create') && Date.now() < deadline) {
+      const chunk = await Promise.race([
+        reader.read(),
+        new Promise<{ done: true }>((r) => setTimeout(() => r({ done: true }), deadline - Date.now())),
+      ]);
+      if (chunk.done) break;
+      text += chunk.value;
+    }
+    expect(text).toContain('Delete order R-1?');
+    const asked = JSON.parse(/data: (.*elicitation\/create.*)/.exec(text)![1]!) as { id: number };
+    await (await post({ jsonrpc: '2.0', id: asked.id, result: { action: 'decline' } }, session)).body?.cancel();
+    while (!text.includes('"id":2')) {
+      const chunk = await reader.read();
+      if (chunk.done) break;
+      text += chunk.value;
+    }
+    expect(text).toMatch(/not confirmed.*did not run/);
+    expect(upstream.seen).toEqual([]);
+  });
+});
+
 describe('confirm spec checks', () => {
   const withTool = (extra: Record<string, unknown>) =>
     validateSpec({ ...SPEC, tools: [{ ...SPEC.tools[0], ...extra }] });
