@@ -5,6 +5,7 @@
  * turns a skip into a failure.
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -27,6 +28,18 @@ if (!enabled)
   );
 
 const BASE = 'mcp-factory-node:test';
+
+/** A port nothing listens on now (the container uses the host network, so a fixed pick could collide). */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
 const NAME = 'docker-e2e-inventory';
 
 describe.skipIf(!enabled && !REQUIRE_SERVICES)('docker target', () => {
@@ -56,7 +69,7 @@ describe.skipIf(!enabled && !REQUIRE_SERVICES)('docker target', () => {
     expect(image.Config.Labels?.[LABEL.server]).toBe(NAME);
     expect(image.Config.Env?.some((e) => e.startsWith('INVENTORY_API_KEY'))).toBe(false);
 
-    const port = 39000 + Math.floor(Math.random() * 500);
+    const port = await freePort();
     const secret = 'docker-secret-key-123';
     const state = await target.run({
       name: NAME,
@@ -76,13 +89,19 @@ describe.skipIf(!enabled && !REQUIRE_SERVICES)('docker target', () => {
 
     const url = `http://127.0.0.1:${port}/mcp`;
     let client: Awaited<ReturnType<typeof connectHttp>> | undefined;
-    for (let i = 0; i < 50 && !client; i++) {
+    // A loaded CI machine can take many seconds to start node in the container: wait by a deadline, not a count.
+    const deadline = Date.now() + 90_000;
+    while (!client && Date.now() < deadline) {
       client = await connectHttp(url, '2026-07-28', { 'X-API-Key': secret }).catch(async () => {
         await new Promise((r) => setTimeout(r, 200));
         return undefined;
       });
     }
-    expect(client, 'the container answers MCP').toBeDefined();
+    if (!client) {
+      const state = await target.inspect(NAME).catch((e: Error) => e.message);
+      const logs = await target.logs(NAME).catch(() => [] as string[]);
+      expect.fail(`the container did not answer MCP: ${JSON.stringify(state)}\n${logs.slice(-20).join('\n')}`);
+    }
     const res = await client!.callTool({ name: 'get_product', arguments: { sku: 'FD-3001' } });
     expect(textOf(res)).toContain('Espresso beans');
     await client!.close();
