@@ -138,7 +138,12 @@ describe('confirm over a 2025 HTTP session, raw', () => {
     await init.body?.cancel();
     await (await post({ jsonrpc: '2.0', method: 'notifications/initialized' }, session)).body?.cancel();
     const call = await post(
-      { jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: 'delete_order', arguments: { id: 'R-1' } } },
+      {
+        jsonrpc: '2.0',
+        id: 2,
+        method: 'tools/call',
+        params: { name: 'delete_order', arguments: { id: 'R-1' } },
+      },
       session,
     );
     const reader = call.body!.pipeThrough(new TextDecoderStream()).getReader();
@@ -154,7 +159,9 @@ describe('confirm over a 2025 HTTP session, raw', () => {
     }
     expect(text).toContain('Delete order R-1?');
     const asked = JSON.parse(/data: (.*elicitation\/create.*)/.exec(text)![1]!) as { id: number };
-    await (await post({ jsonrpc: '2.0', id: asked.id, result: { action: 'decline' } }, session)).body?.cancel();
+    await (
+      await post({ jsonrpc: '2.0', id: asked.id, result: { action: 'decline' } }, session)
+    ).body?.cancel();
     while (!text.includes('"id":2')) {
       const chunk = await reader.read();
       if (chunk.done) break;

@@ -100,7 +100,9 @@ describe.skipIf(!enabled && !REQUIRE_SERVICES)('docker target', () => {
     if (!client) {
       const state = await target.inspect(NAME).catch((e: Error) => e.message);
       const logs = await target.logs(NAME).catch(() => [] as string[]);
-      expect.fail(`the container did not answer MCP: ${JSON.stringify(state)}\n${logs.slice(-20).join('\n')}`);
+      expect.fail(
+        `the container did not answer MCP: ${JSON.stringify(state)}\n${logs.slice(-20).join('\n')}`,
+      );
     }
     const res = await client!.callTool({ name: 'get_product', arguments: { sku: 'FD-3001' } });
     expect(textOf(res)).toContain('Espresso beans');
