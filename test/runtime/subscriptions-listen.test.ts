@@ -330,12 +330,17 @@ describe('subscriptions/listen on a generated SQLite server (HTTP and stdio)', (
         await sleep(1300); // the first state is taken
         expect(seen).toEqual([]);
         const db = new Database(dbFile);
-        db.prepare('UPDATE items SET name = ? WHERE id = ?').run('apricot', 'a1');
         db.prepare('UPDATE items SET name = ? WHERE id = ?').run('bagel', 'b2'); // not listened to
+        // Changed again until seen: on a loaded machine the first state can be taken after the first change.
+        for (let n = 0; n < 8 && seen.length === 0; n++) {
+          db.prepare('UPDATE items SET name = ? WHERE id = ?').run(`apricot-${n}`, 'a1');
+          await until(() => seen.length >= 1, 2000);
+        }
         db.close();
-        expect(await until(() => seen.length >= 1, 5000)).toBe(true);
+        expect(seen.length).toBeGreaterThanOrEqual(1);
         await sleep(1200);
-        expect(seen).toEqual(['shop://items/a1']);
+        expect(new Set(seen)).toEqual(new Set(['shop://items/a1']));
+        const delivered = seen.length;
         expect(sqliteChildren(pid)).toBeGreaterThanOrEqual(1); // polling keeps the child busy
         await sub.close();
         expect(await sub.closed).toBe('local');
@@ -346,7 +351,7 @@ describe('subscriptions/listen on a generated SQLite server (HTTP and stdio)', (
         again.close();
         await sleep(2300);
         expect(sqliteChildren(pid)).toBe(0);
-        expect(seen).toEqual(['shop://items/a1']);
+        expect(seen).toHaveLength(delivered);
         // A stream listening only to an unwatched resource makes the server query nothing.
         const unwatched = await client.listen({ resourceSubscriptions: ['shop://fixed'] });
         await sleep(2300);
