@@ -1,14 +1,18 @@
 #!/usr/bin/env node
 /**
  * Tool-search quality and latency (see bench/README.md, "Tool search"):
- *   npm run build && node bench/search-eval.mjs [--misses] [--tools=10000] [--pg=postgres://…]
+ *   npm run build && node bench/search-eval.mjs [--misses] [--tools=10000] [--pg=postgres://…] [--embeddings]
  *
  * Loads bench/search-eval/corpus.json (405 tools of 63 well-known MCP servers) into a fresh SQLite registry,
  * runs the queries of bench/search-eval/queries.json through (a) the former registry ranking (FTS5, OR-ed
  * prefixes), (b) plain BM25 over name + description (the baseline), (c) the registry's search now, and prints
  * Recall@1, Recall@5 and MRR, all queries / short / long, with ratios to the baseline. Then it copies the corpus
  * until it holds --tools tools and times queries (first query = index build; then per-query p50/p95).
- * With --pg, the new ranking is also measured on PostgreSQL (same figures expected). Last line: SEARCH_EVAL_JSON.
+ * With --pg, the new ranking is also measured on PostgreSQL (same figures expected).
+ * With --embeddings, keyword search is compared with hybrid search (keyword + embeddings, RRF) over the same
+ * registry, using the embeddings provider configured in the environment (MCP_FACTORY_EMBEDDINGS_PROVIDER and its
+ * key, see docs/configuration.md); without one it says that hybrid was skipped and why. A provider failure during
+ * the run is counted and printed (those queries were answered by keyword search). Last line: SEARCH_EVAL_JSON.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -31,6 +35,7 @@ const { values: flags } = parseArgs({
     misses: { type: 'boolean', default: false },
     tools: { type: 'string', default: '10000' },
     pg: { type: 'string' },
+    embeddings: { type: 'boolean', default: false },
   },
 });
 
@@ -51,6 +56,60 @@ async function measure(name, search) {
   const out = {};
   for (const [subset, qs] of SUBSETS) out[subset] = await evaluate(search, qs);
   return { name, ...out };
+}
+
+/** Keyword vs hybrid on the registry in `home` (already loaded); prints both and returns the figures. */
+async function compareHybrid(keyword) {
+  const { createEmbedder, resolveEmbeddings } = await import('../dist/llm/embeddings.js');
+  const resolved = resolveEmbeddings();
+  if (!resolved.config) {
+    console.log(`\nHybrid search skipped: ${resolved.off}.`);
+    return { skipped: resolved.off };
+  }
+  const failures = [];
+  const hybridRegistry = await openRegistry({
+    home,
+    embedder: createEmbedder(resolved.config, resolved.apiKey),
+    hybrid: { cooldownMs: 0, log: (line) => failures.push(line) },
+  });
+  const model = `${resolved.config.provider}:${resolved.config.model}`;
+  let hybrid;
+  let stats;
+  const started = performance.now();
+  try {
+    hybrid = await measure(`hybrid (${model}, RRF k=60)`, registrySearch(hybridRegistry));
+    stats = hybridRegistry.hybridSearchStats();
+  } finally {
+    await hybridRegistry.close();
+  }
+  const seconds = (performance.now() - started) / 1000;
+  console.log(`\nKeyword vs hybrid (embeddings ${model}), ${queries.length} queries:\n`);
+  const header = ['ranking', 'subset', 'Recall@1', 'Recall@5', 'MRR'];
+  const lines = [header];
+  for (const r of [keyword, hybrid]) {
+    for (const subset of ['all', 'short', 'long']) {
+      const m = r[subset];
+      lines.push([subset === 'all' ? r.name : '', subset, f3(m.recall1), f3(m.recall5), f3(m.mrr)]);
+    }
+  }
+  const widths = header.map((_, i) => Math.max(...lines.map((l) => l[i].length)));
+  for (const l of lines) console.log(l.map((c, i) => c.padEnd(widths[i])).join('  '));
+  console.log(
+    `\nHybrid: ${stats.toolTextsEmbedded} tool texts and ${stats.queriesEmbedded} queries embedded in ${seconds.toFixed(1)} s; ` +
+      `${stats.hybrid} searches fused, ${stats.fallbacks} answered by keyword search after a provider failure.`,
+  );
+  if (stats.fallbacks > 0) {
+    console.log('The hybrid figures above include those keyword answers; first failure:');
+    console.log(`  ${failures[0]}`);
+  }
+  const figures = (r) =>
+    Object.fromEntries(
+      ['all', 'short', 'long'].map((s) => [
+        s,
+        { recall1: r[s].recall1, recall5: r[s].recall5, mrr: r[s].mrr },
+      ]),
+    );
+  return { model, keyword: figures(keyword), hybrid: figures(hybrid), stats };
 }
 
 const home = mkdtempSync(join(tmpdir(), 'mcpf-search-eval-'));
@@ -115,6 +174,7 @@ try {
     for (const m of results[2].all.misses)
       console.log(`- ${m.query}\n    want ${m.expected.join(', ')}; got ${m.got.join(', ')}`);
   }
+  if (flags.embeddings) json.hybrid = await compareHybrid(results[2]);
 
   // ---- latency at scale
   const target = Number(flags.tools);

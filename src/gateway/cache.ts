@@ -19,7 +19,7 @@ import { createHash } from 'node:crypto';
 import type { CallToolResult } from '@modelcontextprotocol/client';
 import { Redis } from 'ioredis';
 import { LRUCache } from 'lru-cache';
-import { matchesPattern } from './names.js';
+import { matchesPattern } from '../core/text/patterns.js';
 
 export interface CachePolicy {
   ttlMs: number;

@@ -6,8 +6,9 @@
  * the catalog report — and the tool left out when `blockFlagged` is set. An upstream that cannot be listed is
  * reported and left out; the rest of the catalog still builds.
  */
+import { matchesPattern } from '../core/text/patterns.js';
 import { screenText } from '../core/text/untrusted.js';
-import { assignNames, matchesPattern } from './names.js';
+import { assignNames } from './names.js';
 import type { Upstream, UpstreamTool } from './upstream.js';
 
 export interface ToolRules {

@@ -87,6 +87,8 @@ const StdioUpstream = z
   .strict();
 
 export const UpstreamConfigSchema = z.union([HttpUpstream, StdioUpstream]);
+/** One http/sse upstream as in `servers` (the only kind the REST API may add: see parseRuntimeUpstream). */
+export const HttpUpstreamConfigSchema = HttpUpstream;
 export type HttpUpstreamConfig = z.output<typeof HttpUpstream>;
 export type StdioUpstreamConfig = z.output<typeof StdioUpstream>;
 export type UpstreamConfig = HttpUpstreamConfig | StdioUpstreamConfig;
@@ -208,4 +210,129 @@ export function parseGatewayConfig(
     names.add(s.name);
   }
   return { ...parsed.data, servers, ...(redis ? { redis } : {}) };
+}
+
+/** Keys only a stdio upstream has. */
+const STDIO_KEYS = ['command', 'args', 'env', 'cwd', 'idleTtlMs'] as const;
+/** At most this many headers on an upstream added over the REST API. */
+export const MAX_RUNTIME_HEADERS = 32;
+
+/** Paths of the strings (keys included) of `value` holding a `${VAR}` reference. */
+function envRefPaths(value: unknown, path: string, out: string[]): string[] {
+  const has = (s: string) => new RegExp(ENV_REF.source).test(s);
+  if (typeof value === 'string') {
+    if (has(value)) out.push(path);
+  } else if (Array.isArray(value)) {
+    for (const [i, v] of value.entries()) envRefPaths(v, `${path}[${i}]`, out);
+  } else if (value && typeof value === 'object')
+    for (const [k, v] of Object.entries(value)) {
+      if (has(k)) out.push(`${path}.${k}`);
+      envRefPaths(v, `${path}.${k}`, out);
+    }
+  return out;
+}
+
+/**
+ * An upstream added at runtime (the gateway's REST API, POST /api/v1/servers): the shape of one entry of the
+ * config file's `servers`, checked by the same schema, with what an HTTP caller must not do refused first:
+ * a stdio upstream (it would run any command on the gateway's host: GATEWAY_UPSTREAM_STDIO_REFUSED), and
+ * `${VAR}` references (never expanded here — otherwise a caller could send the gateway's secrets to a URL of its
+ * choosing: GATEWAY_UPSTREAM_ENV_REFUSED). The URL must parse as http(s) without user:password (credentials go
+ * in `headers`); loopback and private addresses are allowed, the gateway usually fronts such servers. A rename
+ * must stay under the upstream's own prefix (`<name><separator>…`): renames win public names, so one outside it
+ * could take over another upstream's tool name. Its result cache is held to the default sizes (memory). Issues
+ * are located under `where` (the request's `body`).
+ */
+export function parseRuntimeUpstream(
+  data: unknown,
+  options: { separator: string; where?: string },
+): HttpUpstreamConfig {
+  const where = options.where ?? 'body';
+  const at = (key: string) => (where ? `${where}.${key}` : key);
+  const fields = data && typeof data === 'object' && !Array.isArray(data) ? data : {};
+  const stdio = STDIO_KEYS.filter((k) => k in fields);
+  if (stdio.length)
+    throw new FactoryError(
+      'GATEWAY_UPSTREAM_STDIO_REFUSED',
+      'stdio upstreams cannot be added over the REST API; declare stdio upstreams in the gateway config file',
+      {
+        issues: stdio.map((k) => ({
+          code: 'GATEWAY_UPSTREAM_STDIO_REFUSED',
+          message: `"${k}" belongs to a stdio upstream (a command the gateway would run)`,
+          path: at(k),
+          hint: 'declare stdio upstreams in the gateway config file',
+        })),
+      },
+    );
+  const refs = envRefPaths(data, where, []);
+  if (refs.length)
+    throw new FactoryError(
+      'GATEWAY_UPSTREAM_ENV_REFUSED',
+      `\${VAR} references are not expanded for upstreams added over the REST API (at ${refs.slice(0, 10).join(', ')})`,
+      {
+        issues: refs.slice(0, 100).map((path) => ({
+          code: 'GATEWAY_UPSTREAM_ENV_REFUSED',
+          message: 'a ${VAR} reference to the gateway environment',
+          path,
+          hint: 'send the literal value, or declare the upstream in the gateway config file',
+        })),
+      },
+    );
+  const invalid = (issues: Array<{ path: string; message: string }>) =>
+    new FactoryError(
+      'API_INVALID_REQUEST',
+      `invalid upstream: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`,
+      {
+        issues: issues.map((i) => ({
+          code: 'API_INVALID_REQUEST',
+          ...i,
+          hint: 'One upstream as in the gateway config file: { name, url, transport?, headers?, tools?, … } (http and sse only).',
+        })),
+      },
+    );
+  const parsed = HttpUpstream.safeParse(data);
+  if (!parsed.success)
+    throw invalid(
+      parsed.error.issues.map((i) => ({
+        path: [where, ...i.path.map(String)].filter(Boolean).join('.'),
+        message: i.message,
+      })),
+    );
+  const u = parsed.data;
+  let url: URL | undefined;
+  try {
+    url = new URL(u.url);
+  } catch {
+    url = undefined;
+  }
+  // The message never repeats the URL: it may hold a secret.
+  if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:') || !url.hostname)
+    throw invalid([{ path: at('url'), message: 'not a valid http(s) URL' }]);
+  if (url.username || url.password)
+    throw invalid([
+      { path: at('url'), message: 'a URL with user:password@ — send credentials in headers instead' },
+    ]);
+  if (Object.keys(u.headers ?? {}).length > MAX_RUNTIME_HEADERS)
+    throw invalid([{ path: at('headers'), message: `at most ${MAX_RUNTIME_HEADERS} headers` }]);
+  for (const [name, value] of Object.entries(u.headers ?? {})) {
+    if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name))
+      throw invalid([{ path: at('headers'), message: 'a header name that is not an HTTP token' }]);
+    if (/[\r\n\0]/.test(value))
+      throw invalid([{ path: at(`headers.${name}`), message: 'a header value with a line break or NUL' }]);
+  }
+  for (const [tool, wanted] of Object.entries(u.tools?.rename ?? {}))
+    if (!wanted.startsWith(`${u.name}${options.separator}`))
+      throw invalid([
+        {
+          path: at(`tools.rename.${tool}`),
+          message: `a public name added over the REST API starts with "${u.name}${options.separator}"`,
+        },
+      ]);
+  if (u.cache && (u.cache.maxEntries > 1_000 || u.cache.maxEntryBytes > 256 * 1024))
+    throw invalid([{ path: at('cache'), message: 'at most 1000 entries of 262144 bytes over the REST API' }]);
+  if (!u.enabled)
+    throw invalid([
+      { path: at('enabled'), message: 'an upstream added over the REST API is enabled; DELETE it instead' },
+    ]);
+  return u;
 }

@@ -16,11 +16,18 @@ import type { CallToolResult } from '@modelcontextprotocol/client';
 import type { Span } from '@opentelemetry/api';
 import { FactoryError } from '../core/errors/index.js';
 import { createSearchIndex, type SearchIndex } from '../core/search/index.js';
+import { type AllowList, allowsServer, allowsTool } from '../core/text/patterns.js';
 import type { ServerEndpoint } from '../deploy/types.js';
 import type { Registry } from '../store/index.js';
 import { type CachePolicy, type CacheStats, RedisLink, ResultCache } from './cache.js';
 import { buildCatalog, type Catalog, type CatalogEntry, type ToolRules } from './catalog.js';
-import { type GatewayConfig, isStdio, parseGatewayConfig, type UpstreamConfig } from './config.js';
+import {
+  type GatewayConfig,
+  type HttpUpstreamConfig,
+  isStdio,
+  parseGatewayConfig,
+  type UpstreamConfig,
+} from './config.js';
 import {
   buildContent,
   type ContentCatalog,
@@ -48,6 +55,17 @@ export interface GatewayCaller {
   servers?: ReadonlySet<string> | undefined;
   /** False: the caller may list and search tools but not call them (its role lacks servers.call). */
   mayCall?: boolean | undefined;
+  /**
+   * The caller's token allow-list (undefined: none): narrows `servers` further, by upstream name patterns, and
+   * the tools, by patterns of `<upstream>__<tool>` or the plain tool name (core/text/patterns.ts). A tool
+   * outside it is invisible and answers like an unknown one.
+   */
+  allow?: AllowList | undefined;
+}
+
+/** Whether the caller may see upstream `name` (its registry servers and its allow-list; no caller: all). */
+export function callerSees(caller: GatewayCaller | undefined, name: string): boolean {
+  return (!caller?.servers || caller.servers.has(name)) && allowsServer(caller?.allow, name);
 }
 
 /** What `onCall` listeners learn about one routed call (logs, metrics). */
@@ -80,7 +98,23 @@ export interface GatewayOptions {
   /** How often registry upstreams are re-read (default 5 s; 0: only on refresh()). */
   refreshMs?: number | undefined;
   blockFlagged?: boolean | undefined;
+  /** Upstreams that may be added at runtime over the REST API, at most (default 100). */
+  maxRuntimeUpstreams?: number | undefined;
 }
+
+/** An upstream added over the REST API, as GET /api/v1/servers shows it: header values never shown. */
+export interface RuntimeUpstreamView {
+  name: string;
+  /** Scheme, host and path: the query and fragment may carry secrets. */
+  url: string;
+  transport: 'streamable-http' | 'sse';
+  /** Header names, each with the value `[redacted]`. */
+  headers: Record<string, string>;
+  addedBy: string;
+  addedAt: string;
+}
+
+export const REDACTED = '[redacted]';
 
 export interface ToolView {
   name: string;
@@ -104,10 +138,10 @@ function view(entry: CatalogEntry): ToolView {
   };
 }
 
-function configDefinition(u: UpstreamConfig): UpstreamDefinition {
+function configDefinition(u: UpstreamConfig, source: 'config' | 'api' = 'config'): UpstreamDefinition {
   const common = {
     name: u.name,
-    source: 'config' as const,
+    source,
     timeoutMs: u.timeoutMs,
     maxConcurrency: u.maxConcurrency,
     retries: u.retries,
@@ -150,6 +184,11 @@ export class Gateway {
   readonly config: GatewayConfig;
   readonly #options: GatewayOptions;
   readonly #upstreams = new Map<string, Upstream>();
+  /**
+   * Upstreams added at runtime over the REST API (http/sse only, see addUpstream). In memory only: they are gone
+   * when the gateway restarts; the config file is never written.
+   */
+  readonly #runtime = new Map<string, { config: HttpUpstreamConfig; view: RuntimeUpstreamView }>();
   readonly #listeners = new Set<() => void>();
   readonly #callListeners = new Set<GatewayCallListener>();
   readonly #recorder: CallRecorder | undefined;
@@ -195,6 +234,7 @@ export class Gateway {
     let changed = false;
     for (const e of endpoints) {
       if (this.config.servers.some((s) => s.name === e.name)) continue; // configured upstreams win a name
+      if (this.#runtime.has(e.name)) continue; // and so do upstreams added over the REST API
       if (this.config.serverRules?.[e.name]?.enabled === false) continue;
       seen.add(e.name);
       const def = registryDefinition(e);
@@ -283,7 +323,7 @@ export class Gateway {
 
   async listPrompts(caller?: GatewayCaller): Promise<Array<PromptEntry['prompt'] & { name: string }>> {
     return (await this.content()).prompts
-      .filter((p) => !caller?.servers || caller.servers.has(p.upstream))
+      .filter((p) => callerSees(caller, p.upstream))
       .map((p) => ({ ...p.prompt, name: p.name }));
   }
 
@@ -294,9 +334,7 @@ export class Gateway {
   ): Promise<GetPromptResult> {
     const entry = findPrompt(await this.content(), name);
     const upstream =
-      entry && (!caller?.servers || caller.servers.has(entry.upstream))
-        ? this.#upstreams.get(entry.upstream)
-        : undefined;
+      entry && callerSees(caller, entry.upstream) ? this.#upstreams.get(entry.upstream) : undefined;
     if (!entry || !upstream) throw notFoundContent('prompt', name);
     const result = await upstream.request('prompts', (c) =>
       c.getPrompt({ name: entry.prompt.name, arguments: args }),
@@ -309,7 +347,7 @@ export class Gateway {
     caller?: GatewayCaller,
   ): Promise<{ resources: ResourceEntry['resource'][]; templates: TemplateEntry['template'][] }> {
     const content = await this.content();
-    const visible = (u: string) => !caller?.servers || caller.servers.has(u);
+    const visible = (u: string) => callerSees(caller, u);
     return {
       resources: content.resources.filter((r) => visible(r.upstream)).map((r) => r.resource),
       templates: content.templates.filter((t) => visible(t.upstream)).map((t) => t.template),
@@ -318,8 +356,7 @@ export class Gateway {
 
   async readResource(uri: string, caller?: GatewayCaller): Promise<ReadResourceResult> {
     const name = findResource(await this.content(), uri);
-    const upstream =
-      name && (!caller?.servers || caller.servers.has(name)) ? this.#upstreams.get(name) : undefined;
+    const upstream = name && callerSees(caller, name) ? this.#upstreams.get(name) : undefined;
     if (!upstream) throw notFoundContent('resource', uri);
     const result = await upstream.request('resources', (c) => c.readResource({ uri }));
     if (!result) throw notFoundContent('resource', uri);
@@ -470,6 +507,95 @@ export class Gateway {
     return this.#limiter.refused;
   }
 
+  /** The upstreams added over the REST API (redacted: no header values, no query string). */
+  runtimeUpstreams(): RuntimeUpstreamView[] {
+    return [...this.#runtime.values()].map((r) => r.view);
+  }
+
+  /**
+   * Add an http/sse upstream at runtime (the REST API's POST /api/v1/servers; `config` from
+   * parseRuntimeUpstream, which refuses stdio and `${VAR}` references). In memory only. A name already used by a
+   * configured upstream (enabled or not), a registry server (running or not) or another runtime upstream is
+   * GATEWAY_UPSTREAM_EXISTS; past `maxRuntimeUpstreams`, GATEWAY_UPSTREAM_LIMIT. The catalog is rebuilt on next
+   * use and listeners told (tools/list_changed); audited as `gateway.upstream.add`.
+   */
+  async addUpstream(config: HttpUpstreamConfig, actor: string): Promise<RuntimeUpstreamView> {
+    const name = config.name;
+    const exists = () =>
+      new FactoryError('GATEWAY_UPSTREAM_EXISTS', `an upstream named "${name}" already exists`, {
+        details: { upstream: name },
+      });
+    const taken = () => this.#upstreams.has(name) || this.config.servers.some((s) => s.name === name);
+    if (taken()) throw exists();
+    // A registry server of that name, even one not running now, keeps it: it would shadow the server once started.
+    if (this.#options.registry && (await this.#options.registry.identity.serverScope(name)) !== undefined)
+      throw exists();
+    // Checked again after the await, and set before the next one: two concurrent adds cannot both pass.
+    if (this.#closed) throw new FactoryError('GATEWAY_UPSTREAM_UNAVAILABLE', 'the gateway is closing');
+    if (taken()) throw exists();
+    const max = this.#options.maxRuntimeUpstreams ?? 100;
+    if (this.#runtime.size >= max)
+      throw new FactoryError(
+        'GATEWAY_UPSTREAM_LIMIT',
+        `the gateway holds ${this.#runtime.size} upstreams added over the REST API, the most it may (${max})`,
+        { details: { max } },
+      );
+    const url = new URL(config.url);
+    const view: RuntimeUpstreamView = {
+      name,
+      url: `${url.protocol}//${url.host}${url.pathname}`,
+      transport: config.transport,
+      headers: Object.fromEntries(Object.keys(config.headers ?? {}).map((h) => [h, REDACTED])),
+      addedBy: actor,
+      addedAt: new Date().toISOString(),
+    };
+    this.#runtime.set(name, { config, view });
+    this.#upstreams.set(name, new Upstream(configDefinition(config, 'api'), () => this.#toolsChanged(name)));
+    this.#invalidate();
+    await this.#audit(actor, 'gateway.upstream.add', name, {
+      url: view.url,
+      transport: view.transport,
+      headers: Object.keys(view.headers),
+    });
+    return view;
+  }
+
+  /**
+   * Remove an upstream added over the REST API: out of the catalog (listeners told), its connection closed, its
+   * cached results dropped; audited as `gateway.upstream.remove`. A configured or registry upstream is
+   * GATEWAY_UPSTREAM_NOT_REMOVABLE, an unknown name GATEWAY_UPSTREAM_NOT_FOUND.
+   */
+  async removeUpstream(name: string, actor: string): Promise<void> {
+    const upstream = this.#upstreams.get(name);
+    if (!this.#runtime.has(name)) {
+      if (upstream || this.config.servers.some((s) => s.name === name))
+        throw new FactoryError(
+          'GATEWAY_UPSTREAM_NOT_REMOVABLE',
+          `upstream "${name}" comes from the ${upstream?.definition.source === 'registry' ? 'registry' : 'gateway config file'}; only upstreams added over the REST API can be removed over it`,
+          { details: { upstream: name, source: upstream?.definition.source ?? 'config' } },
+        );
+      throw new FactoryError('GATEWAY_UPSTREAM_NOT_FOUND', `no upstream named "${name}"`, {
+        details: { upstream: name },
+      });
+    }
+    this.#runtime.delete(name);
+    this.#upstreams.delete(name);
+    this.#invalidate();
+    await upstream?.close();
+    await this.#cache.invalidate(name);
+    await this.#audit(actor, 'gateway.upstream.remove', name, {});
+  }
+
+  /** An audit entry of a management action (best effort, like the call audit: never fails the action). */
+  async #audit(
+    actor: string,
+    action: string,
+    target: string,
+    details: Record<string, unknown>,
+  ): Promise<void> {
+    await this.#options.registry?.audit({ actor, action, target, details }).catch(() => undefined);
+  }
+
   health(): UpstreamHealth[] {
     return [...this.#upstreams.values()].map((u) => u.health()).sort((a, b) => (a.name < b.name ? -1 : 1));
   }
@@ -479,6 +605,7 @@ export class Gateway {
     clearInterval(this.#timer);
     await Promise.all([...this.#upstreams.values()].map((u) => u.close()));
     this.#upstreams.clear();
+    this.#runtime.clear();
     await this.#recorder?.close();
     await this.#redis?.close();
   }
@@ -488,6 +615,8 @@ export class Gateway {
   }
 
   #rules(upstream: string): ToolRules | undefined {
+    const runtime = this.#runtime.get(upstream);
+    if (runtime) return runtime.config.tools;
     return (
       this.config.servers.find((s) => s.name === upstream)?.tools ??
       this.config.serverRules?.[upstream]?.tools
@@ -495,6 +624,8 @@ export class Gateway {
   }
 
   #cachePolicy(upstream: string): CachePolicy | undefined {
+    const runtime = this.#runtime.get(upstream);
+    if (runtime) return runtime.config.cache;
     return (
       this.config.servers.find((s) => s.name === upstream)?.cache ??
       this.config.serverRules?.[upstream]?.cache
@@ -507,8 +638,9 @@ export class Gateway {
     this.#invalidate();
   }
 
+  /** The one check of tool visibility: listing, search, describe and every call path go through it. */
   #may(caller: GatewayCaller | undefined, entry: CatalogEntry): boolean {
-    return !caller?.servers || caller.servers.has(entry.upstream);
+    return callerSees(caller, entry.upstream) && allowsTool(caller?.allow, entry.upstream, entry.tool.name);
   }
 
   async #entry(name: string, caller: GatewayCaller | undefined): Promise<CatalogEntry> {

@@ -13,8 +13,8 @@
  */
 import { FactoryError } from '../core/errors/index.js';
 import { type BucketLimit, KeyedTokenBuckets } from '../core/rate/index.js';
+import { matchesPattern } from '../core/text/patterns.js';
 import type { RedisLink } from './cache.js';
-import { matchesPattern } from './names.js';
 
 export interface RateLimit {
   perMinute: number;

@@ -61,15 +61,3 @@ export function assignNames(
   }
   return out;
 }
-
-/** `name` matches a pattern: exact, or with `*` wildcards. */
-export function matchesPattern(pattern: string, name: string): boolean {
-  if (!pattern.includes('*')) return pattern === name;
-  const re = new RegExp(
-    `^${pattern
-      .split('*')
-      .map((p) => p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
-      .join('.*')}$`,
-  );
-  return re.test(name);
-}

@@ -77,8 +77,8 @@ export type UpstreamTarget =
 
 export interface UpstreamDefinition {
   name: string;
-  /** Where it came from: a running server of the registry, or the gateway configuration. */
-  source: 'registry' | 'config';
+  /** Where it came from: a running server of the registry, the gateway configuration, or the REST API (runtime). */
+  source: UpstreamSource;
   target: UpstreamTarget;
   timeoutMs: number;
   maxConcurrency: number;
@@ -90,9 +90,11 @@ export interface UpstreamDefinition {
   fingerprint: string;
 }
 
+export type UpstreamSource = 'registry' | 'config' | 'api';
+
 export interface UpstreamHealth {
   name: string;
-  source: 'registry' | 'config';
+  source: UpstreamSource;
   connected: boolean;
   breaker: 'closed' | 'open' | 'half-open' | 'isolated';
   tools: number | null;

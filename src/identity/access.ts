@@ -7,6 +7,7 @@
 import { decodeJwt } from 'jose';
 import { FactoryError } from '../core/errors/index.js';
 import { KeyedTokenBuckets } from '../core/rate/index.js';
+import type { AllowList } from '../core/text/patterns.js';
 import type { Registry, UserRecord } from '../store/index.js';
 import type { ExternalTokens } from './external-tokens.js';
 import { authorize, type Permission, type Policy, type ResourceScope, ROLE_POLICY } from './policy.js';
@@ -65,6 +66,11 @@ export interface Principal {
   team?: string | null | undefined;
   /** The sign-in session of a user's access token (logout revokes it). */
   sessionId?: string | undefined;
+  /**
+   * The token's allow-list of servers and tools (absent: no restriction). It only narrows what the role grants:
+   * a server or tool outside it answers like one that does not exist (operations/ownership.ts, the gateway).
+   */
+  allow?: AllowList | undefined;
 }
 
 /** Token buckets keyed by token id, refilled per minute (the bucket itself is the shared one in core/rate). */
@@ -85,6 +91,19 @@ export class TokenBuckets {
 export interface CreateReservation {
   commit(): Promise<void>;
   release(): void;
+}
+
+/** The allow-list of a token as a principal carries it (nothing when the token has none). */
+function allowListOf(token: TokenInfo): { allow?: AllowList } {
+  const servers = token.allowedServers ?? null;
+  const tools = token.allowedTools ?? null;
+  if (servers === null && tools === null) return {};
+  return {
+    allow: {
+      ...(servers !== null ? { servers: [...servers] } : {}),
+      ...(tools !== null ? { tools: [...tools] } : {}),
+    },
+  };
 }
 
 export function bearerToken(request: Request): string | undefined {
@@ -144,6 +163,7 @@ export class AccessControl {
       role: token.role ?? 'service',
       user: token.owner ?? undefined,
       team: token.team ?? null,
+      ...allowListOf(token),
     };
   }
 

@@ -38,6 +38,8 @@ export const PERMISSIONS = [
   'teams.manage',
   'toolsmith.review',
   'account.self',
+  /** Add and remove the gateway's upstreams at runtime (REST); gateway-wide, so a team's grant does not reach it. */
+  'gateway.manage',
 ] as const;
 
 export type Permission = (typeof PERMISSIONS)[number];

@@ -31,7 +31,11 @@ const READ: Grants = {
   'account.self': 'all',
 };
 
-/** What each role may do. Elevated permissions (code tools) are never granted by a role alone but admin's. */
+/**
+ * What each role may do. Elevated permissions (code tools) are never granted by a role alone but admin's.
+ * `gateway.manage` (the gateway's upstreams, visible to every team) is asked on a resource of no team: a `team`
+ * grant reaches it only for a caller without a team.
+ */
 export const ROLE_GRANTS: Record<Role, Grants> = {
   admin: {
     ...READ,
@@ -49,6 +53,7 @@ export const ROLE_GRANTS: Record<Role, Grants> = {
     'users.manage': 'team',
     'teams.manage': 'all',
     'toolsmith.review': 'team',
+    'gateway.manage': 'team',
   },
   operator: {
     ...READ,
@@ -59,6 +64,7 @@ export const ROLE_GRANTS: Record<Role, Grants> = {
     'audit.read': 'team',
     'api.metrics': 'all',
     'users.read': 'team',
+    'gateway.manage': 'team',
   },
   developer: {
     ...READ,
@@ -88,6 +94,7 @@ export const ROLE_GRANTS: Record<Role, Grants> = {
     'api.metrics': 'all',
     'api.describe': 'all',
     'account.self': 'all',
+    'gateway.manage': 'all',
   },
 };
 

@@ -61,6 +61,16 @@ export interface TokenRecord {
   team: string | null;
   /** After this the token is refused (null: no expiry). */
   expiresAt: string | null;
+  /**
+   * Server name patterns the token is restricted to (null: every server its role reaches). Narrows the role,
+   * never widens it; `*` is the one wildcard (core/text/patterns.ts).
+   */
+  allowedServers: string[] | null;
+  /**
+   * Tool name patterns the token is restricted to (null: every tool of its servers), matched against the
+   * qualified name `<server>__<tool>` and the plain tool name (core/text/patterns.ts `allowsTool`).
+   */
+  allowedTools: string[] | null;
 }
 
 /** A token as shown to people and returned by the store: everything but the hash. */
@@ -80,7 +90,16 @@ export interface CreateTokenInput {
   team?: string | null | undefined;
   /** Seconds until the token expires (absent: never). */
   expiresInSeconds?: number | undefined;
+  /** Restrict the token to servers matching these patterns (absent or null: no restriction). */
+  allowedServers?: readonly string[] | null | undefined;
+  /** Restrict the token to tools matching these patterns (absent or null: no restriction). */
+  allowedTools?: readonly string[] | null | undefined;
 }
+
+/** Caps of token allow-lists: patterns per list, and characters per pattern. */
+export const ALLOW_LIST_LIMITS = { patterns: 64, serverPattern: 64, toolPattern: 200 } as const;
+const SERVER_PATTERN = /^[A-Za-z0-9_.*-]+$/;
+const TOOL_PATTERN = /^[A-Za-z0-9_.*/-]+$/;
 
 interface TokenFile {
   version: 1;
@@ -97,7 +116,54 @@ export function hashToken(token: string): string {
 
 function info(record: TokenRecord): TokenInfo {
   const { hash: _hash, ...rest } = record;
-  return { ...rest, servers: [...rest.servers], scopes: [...rest.scopes] };
+  return {
+    ...rest,
+    servers: [...rest.servers],
+    scopes: [...rest.scopes],
+    allowedServers: rest.allowedServers ? [...rest.allowedServers] : null,
+    allowedTools: rest.allowedTools ? [...rest.allowedTools] : null,
+  };
+}
+
+/**
+ * Check an allow-list given at creation: null/absent stays null (no restriction); otherwise 1 to 64 patterns of
+ * A-Z a-z 0-9 _ . - and `*` (tools also `/`), at most 64 (servers) or 200 (tools) characters; duplicates dropped.
+ */
+export function checkAllowList(what: 'servers' | 'tools', patterns: unknown): string[] | null {
+  if (patterns === undefined || patterns === null) return null;
+  const max = what === 'servers' ? ALLOW_LIST_LIMITS.serverPattern : ALLOW_LIST_LIMITS.toolPattern;
+  const charset = what === 'servers' ? SERVER_PATTERN : TOOL_PATTERN;
+  const chars = what === 'servers' ? 'A-Z a-z 0-9 _ . - *' : 'A-Z a-z 0-9 _ . - / *';
+  if (!Array.isArray(patterns))
+    throw new FactoryError('INVALID_ARGUMENTS', `allowed ${what} must be a list of name patterns`);
+  if (patterns.length === 0)
+    throw new FactoryError(
+      'INVALID_ARGUMENTS',
+      `allowed ${what}: give at least one pattern (leave the option out for no restriction)`,
+    );
+  if (patterns.length > ALLOW_LIST_LIMITS.patterns)
+    throw new FactoryError(
+      'INVALID_ARGUMENTS',
+      `allowed ${what}: at most ${ALLOW_LIST_LIMITS.patterns} patterns, got ${patterns.length}`,
+    );
+  const out: string[] = [];
+  for (const pattern of patterns) {
+    if (typeof pattern !== 'string' || pattern.length === 0 || pattern.length > max || !charset.test(pattern))
+      throw new FactoryError(
+        'INVALID_ARGUMENTS',
+        `invalid ${what === 'servers' ? 'server' : 'tool'} pattern ${JSON.stringify(typeof pattern === 'string' ? pattern.slice(0, 80) : pattern)}: 1-${max} characters of ${chars} (* matches any run of characters)`,
+        { details: { field: what } },
+      );
+    if (!out.includes(pattern)) out.push(pattern);
+  }
+  return out;
+}
+
+/** A stored allow-list read back: absent or null is no restriction; anything malformed restricts to nothing. */
+function storedAllowList(value: unknown): string[] | null {
+  if (value === undefined || value === null) return null;
+  if (!Array.isArray(value)) return [];
+  return value.filter((p): p is string => typeof p === 'string' && p.length > 0);
 }
 
 function checkLimit(what: string, value: number | null | undefined, min: number, max: number): number | null {
@@ -160,6 +226,9 @@ function parseFile(text: string, file: string): TokenFile {
     t.owner = typeof t.owner === 'string' ? t.owner : null;
     t.team = typeof t.team === 'string' ? t.team : null;
     t.expiresAt = typeof t.expiresAt === 'string' ? t.expiresAt : null;
+    // A hand-edited allow-list that is not a list of strings allows nothing: it never widens to "everything".
+    t.allowedServers = storedAllowList(t.allowedServers);
+    t.allowedTools = storedAllowList(t.allowedTools);
   }
   return { version: 1, tokens: tokens as TokenRecord[] };
 }
@@ -197,6 +266,8 @@ export class TokenStore {
         `unknown role ${JSON.stringify(role)}; one of ${ROLES.join(', ')}`,
       );
     const lifetime = checkLimit('expiresInSeconds', input.expiresInSeconds, 60, 10 * 365 * 24 * 3600);
+    const allowedServers = checkAllowList('servers', input.allowedServers);
+    const allowedTools = checkAllowList('tools', input.allowedTools);
     const token = `${TOKEN_PREFIX}${randomBytes(32).toString('base64url')}`;
     const record: TokenRecord = {
       id: `tok_${randomBytes(6).toString('hex')}`,
@@ -214,6 +285,8 @@ export class TokenStore {
       owner: input.owner ?? null,
       team: input.team ?? null,
       expiresAt: lifetime === null ? null : new Date(Date.now() + lifetime * 1000).toISOString(),
+      allowedServers,
+      allowedTools,
     };
     this.#mutate((tokens) => {
       if (tokens.some((t) => t.name === input.name && t.revokedAt === null))

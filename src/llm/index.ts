@@ -28,6 +28,15 @@ export {
   resolveResearchSettings,
   type StructuredOutputMode,
 } from './config.js';
+export {
+  createEmbedder,
+  EMBEDDING_PROVIDERS,
+  type EmbeddingProvider,
+  type EmbeddingsConfig,
+  type EmbeddingsResolution,
+  embedderFromEnvironment,
+  resolveEmbeddings,
+} from './embeddings.js';
 export { classifyError, type FailureClass, parseRetryAfter, toFactoryError } from './errors.js';
 export { looksLikeRefusal, parseJsonAnswer } from './json.js';
 export { estimateCostUsd, type ModelPrice, PRICE_TABLE, priceOf } from './pricing.js';

@@ -14,6 +14,11 @@ const SECTIONS: ReadonlyArray<[ConfigCategory, string, string]> = [
     'LLM (natural-language creation)',
     'One layer of three: command-line flags (or API options) > these variables > the config file > provider defaults; see [llm.md](llm.md). They are checked together with the other layers (error `LLM_CONFIG_INVALID`) when an LLM is configured.',
   ],
+  [
+    'embeddings',
+    'Embeddings (hybrid tool search)',
+    'Off unless a provider is named here or in `embeddings` of the config file; the API key is read from the variable named by `MCP_FACTORY_EMBEDDINGS_API_KEY_ENV`. See [llm.md](llm.md).',
+  ],
   ['research', 'Web research', ''],
   [
     'internal',

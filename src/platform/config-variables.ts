@@ -14,7 +14,15 @@ export type ConfigType = 'string' | 'int' | 'ms' | 'number' | 'enum' | 'url' | '
  * `internal`: markers the factory sets on processes it starts, read back from /proc; never set them yourself.
  * `test`: read by the test suite only, never by src/.
  */
-export type ConfigCategory = 'factory' | 'supervisor' | 'docker' | 'llm' | 'research' | 'internal' | 'test';
+export type ConfigCategory =
+  | 'factory'
+  | 'supervisor'
+  | 'docker'
+  | 'llm'
+  | 'embeddings'
+  | 'research'
+  | 'internal'
+  | 'test';
 
 export interface ConfigVariable {
   readonly name: string;
@@ -46,6 +54,7 @@ export interface ConfigVariable {
 const SUPERVISOR = 'deploy/targets/local (the supervisor)';
 const LLM = 'llm/config.ts (with flags and the config file; LLM_CONFIG_INVALID)';
 const OIDC = 'identity/oidc-login.ts (through `mcp-factory serve`)';
+const EMBEDDINGS = 'llm/embeddings.ts (through `mcp-factory serve`, `mcp` and `gateway`)';
 
 export const CONFIG_VARIABLES: readonly ConfigVariable[] = [
   // Factory home, registry and config file.
@@ -395,6 +404,53 @@ export const CONFIG_VARIABLES: readonly ConfigVariable[] = [
     doc: 'Largest answer of one call, in tokens.',
     readBy: LLM,
     validatedBy: 'llm',
+  },
+  // Embeddings for hybrid tool search (llm/embeddings.ts); off unless a provider is named.
+  {
+    name: 'MCP_FACTORY_EMBEDDINGS_PROVIDER',
+    category: 'embeddings',
+    type: 'enum',
+    values: ['openai', 'google', 'openai-compatible'],
+    defaultDoc: '`embeddings.provider` of the config file, else off (keyword search only)',
+    doc: 'Turns on hybrid tool search (keyword + embeddings) with this provider; `openai-compatible` covers Ollama, vLLM and LM Studio. Without its API key, search stays keyword only.',
+    readBy: EMBEDDINGS,
+  },
+  {
+    name: 'MCP_FACTORY_EMBEDDINGS_MODEL',
+    category: 'embeddings',
+    type: 'string',
+    defaultDoc:
+      '`text-embedding-3-small` (openai), `gemini-embedding-001` (google); required for `openai-compatible`',
+    doc: 'The embedding model. Tool vectors are cached in the registry per model and text.',
+    readBy: EMBEDDINGS,
+  },
+  {
+    name: 'MCP_FACTORY_EMBEDDINGS_API_KEY_ENV',
+    category: 'embeddings',
+    type: 'string',
+    defaultDoc:
+      '`OPENAI_API_KEY` (openai), `GOOGLE_GENERATIVE_AI_API_KEY` / `GEMINI_API_KEY` (google), none (openai-compatible)',
+    doc: 'The NAME of the variable that holds the embeddings API key (never the key itself).',
+    readBy: EMBEDDINGS,
+  },
+  {
+    name: 'MCP_FACTORY_EMBEDDINGS_BASE_URL',
+    category: 'embeddings',
+    type: 'url',
+    protocols: ['http', 'https'],
+    defaultDoc: "the provider's; `http://127.0.0.1:11434/v1` (Ollama) for `openai-compatible`",
+    doc: 'The embeddings API endpoint, without credentials.',
+    readBy: EMBEDDINGS,
+  },
+  {
+    name: 'MCP_FACTORY_EMBEDDINGS_TIMEOUT_MS',
+    category: 'embeddings',
+    type: 'ms',
+    default: '5000',
+    min: 1,
+    max: 600_000,
+    doc: 'Timeout of one embeddings request; a query whose embedding fails or times out is answered by keyword search.',
+    readBy: EMBEDDINGS,
   },
   // Web research before natural-language extraction.
   {

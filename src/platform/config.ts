@@ -90,6 +90,14 @@ export interface FactoryConfig {
   llm: LlmEnvironmentLayer;
   /** `enabled` undefined: the variable is unset (the config file decides). */
   research: { enabled: boolean | undefined; tavilyUrl: string | undefined };
+  /** MCP_FACTORY_EMBEDDINGS_*: undefined values are left to the config file (llm/embeddings.ts). */
+  embeddings: {
+    provider: string | undefined;
+    model: string | undefined;
+    apiKeyEnv: string | undefined;
+    baseUrl: string | undefined;
+    timeoutMs: number | undefined;
+  };
   /** undefined: OIDC sign-in is off (MCP_FACTORY_OIDC_ISSUER unset). */
   oidc: OidcConfig | undefined;
   /** External access tokens for this resource (MCP_FACTORY_RESOURCE_URL with MCP_FACTORY_OIDC_ISSUER); undefined: off. */
@@ -357,6 +365,16 @@ function resolveConfig(env: Env, onInvalid: 'throw' | 'default'): FactoryConfig 
       timeoutMs: read.text('MCP_FACTORY_LLM_TIMEOUT_MS'),
       structuredOutput: read.text('MCP_FACTORY_LLM_STRUCTURED_OUTPUT'),
       maxOutputTokens: read.text('MCP_FACTORY_LLM_MAX_OUTPUT_TOKENS'),
+    },
+    embeddings: {
+      provider: read.string('MCP_FACTORY_EMBEDDINGS_PROVIDER'),
+      model: read.string('MCP_FACTORY_EMBEDDINGS_MODEL'),
+      apiKeyEnv: read.string('MCP_FACTORY_EMBEDDINGS_API_KEY_ENV'),
+      baseUrl: read.string('MCP_FACTORY_EMBEDDINGS_BASE_URL'),
+      timeoutMs:
+        read.text('MCP_FACTORY_EMBEDDINGS_TIMEOUT_MS') === undefined
+          ? undefined
+          : read.number('MCP_FACTORY_EMBEDDINGS_TIMEOUT_MS'),
     },
     research: {
       enabled: read.bool('MCP_FACTORY_RESEARCH'),

@@ -286,9 +286,33 @@ function identity(backend: Backend): Migration {
   };
 }
 
+/**
+ * Embedding vectors of hybrid tool search (store/search.ts), keyed by sha256(model + text): a tool whose text
+ * did not change is never embedded again, by any process. `vector` is Float32 little-endian.
+ */
+function embeddings(backend: Backend): Migration {
+  return {
+    async up(db: Db) {
+      await db.schema
+        .createTable('mcpf_embeddings')
+        .addColumn('key', 'text', (c) => c.primaryKey())
+        .addColumn('model', 'text', (c) => c.notNull())
+        .addColumn('dims', 'integer', (c) => c.notNull())
+        .addColumn('vector', backend === 'postgres' ? 'bytea' : 'blob', (c) => c.notNull())
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addCheckConstraint('mcpf_embeddings_dims', sql`dims >= 1 AND dims <= 4096`)
+        .execute();
+    },
+  };
+}
+
 /** Every migration, by name (applied in name order). */
 export function migrations(backend: Backend): Record<string, Migration> {
-  return { '0001_initial': initial(backend), '0002_identity': identity(backend) };
+  return {
+    '0001_initial': initial(backend),
+    '0002_identity': identity(backend),
+    '0004_embeddings': embeddings(backend),
+  };
 }
 
 export function migrationProvider(backend: Backend): MigrationProvider {

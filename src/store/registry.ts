@@ -34,7 +34,7 @@ import {
   SERVER_STATUSES,
   type ServerStatus,
 } from './schema.js';
-import type { ToolMatch } from './search.js';
+import type { HybridStats, ToolMatch, ToolSearchOptions } from './search.js';
 import type {
   AuditEntry,
   AuditFilter,
@@ -91,10 +91,10 @@ export class Registry {
   readonly identity: IdentityStore;
 
   /** Use openRegistry(). */
-  constructor(store: Store, search: 'auto' | 'like' = 'auto') {
+  constructor(store: Store, search: 'auto' | 'like' = 'auto', hybrid: ToolSearchOptions = {}) {
     this.#store = store;
     this.#servers = new ServersRepository(store);
-    this.#tools = new ToolsRepository(store, search);
+    this.#tools = new ToolsRepository(store, search, hybrid);
     this.#deployments = new DeploymentsRepository(store);
     this.#calls = new CallsRepository(store);
     this.identity = new IdentityStore(
@@ -549,11 +549,16 @@ export class Registry {
 
   // ---- capability search
 
-  /** Ranked keyword search over the tools of each server's current revision (removed servers excluded). */
+  /** Ranked search (keyword, or hybrid with an embedder) over the tools of current revisions (removed servers excluded). */
   async searchTools(query: string, options: { limit?: number } = {}): Promise<ToolMatch[]> {
     if (typeof query !== 'string') throw invalid('The search query must be a string');
     const limit = Math.min(200, Math.max(1, Math.floor(options.limit ?? 20)));
     return this.#read('Searching tools', (db) => this.#tools.search(db, query, limit));
+  }
+
+  /** Counts of hybrid tool search (fused, fallbacks, texts embedded); undefined when search is keyword only. */
+  hybridSearchStats(): HybridStats | undefined {
+    return this.#tools.hybridStats;
   }
 
   // ---- metrics
@@ -653,5 +658,9 @@ export async function openRegistry(options: OpenRegistryOptions): Promise<Regist
     busyTimeoutMs: options.busyTimeoutMs,
     poolSize: options.poolSize,
   });
-  return new Registry(store, options.search ?? 'auto');
+  return new Registry(store, options.search ?? 'auto', {
+    embedder: options.embedder,
+    cooldownMs: options.hybrid?.cooldownMs,
+    log: options.hybrid?.log,
+  });
 }

@@ -196,6 +196,15 @@ export interface SigningKeysTable {
   retired_at: string | null;
 }
 
+/** Embedding vectors by sha256(model + text) (hybrid tool search); `vector` is Float32 little-endian. */
+export interface EmbeddingsTable {
+  key: string;
+  model: string;
+  dims: number;
+  vector: Uint8Array;
+  created_at: string;
+}
+
 export interface RegistryDatabase {
   mcpf_teams: TeamsTable;
   mcpf_users: UsersTable;
@@ -211,6 +220,7 @@ export interface RegistryDatabase {
   mcpf_tool_calls: ToolCallsTable;
   mcpf_tool_latency: ToolLatencyTable;
   mcpf_audit: AuditTable;
+  mcpf_embeddings: EmbeddingsTable;
 }
 
 export type Backend = 'sqlite' | 'postgres';

@@ -12,15 +12,28 @@
  *   above. The fallback (`like`: SQLite without FTS5) always indexes everything.
  * - Queries are cut at MAX_QUERY_CHARS characters and MAX_QUERY_TERMS content words (after stop words), so a
  *   long task description keeps its meaning. Query syntax is never interpreted.
+ * - Hybrid, when an embedder is given (src/llm/embeddings.ts; off by default): over the in-memory index, the
+ *   keyword ranking is fused with the cosine similarity of tool and query embeddings by reciprocal rank fusion
+ *   (src/core/search/hybrid.ts). Tool vectors are cached in the registry (mcpf_embeddings) and in memory by
+ *   sha256(model + text), so an unchanged tool is never embedded again; query vectors in a bounded LRU. When
+ *   the provider fails, the search answers with keyword results (counted in `stats`, logged once, redacted)
+ *   and leaves the provider alone for `cooldownMs`. Above MAX_INDEXED_TOOLS search stays keyword only.
  * `score` is higher-is-better, comparable only within one result list.
  */
+import { createHash } from 'node:crypto';
 import { type Kysely, sql } from 'kysely';
 import {
+  bytesToVector,
   createSearchIndex,
   englishQuery,
+  FUSION_DEPTH,
+  fuseRankings,
   identifierParts,
   queryTokens,
+  rankBySimilarity,
   type SearchIndex,
+  type TextEmbedder,
+  vectorToBytes,
 } from '../core/search/index.js';
 import type { RegistryDatabase } from './schema.js';
 
@@ -245,11 +258,14 @@ async function loadParameters(
   return out;
 }
 
-async function buildIndex(
-  db: Db,
-  rows: readonly ToolRow[],
-  cache: ParameterCache,
-): Promise<SearchIndex<ToolDocument>> {
+/** An index with its documents (hybrid search embeds them; `vectors` is filled on first hybrid use). */
+interface Built {
+  index: SearchIndex<ToolDocument>;
+  documents: readonly ToolDocument[];
+  vectors?: Promise<Map<string, Float32Array>> | undefined;
+}
+
+async function buildIndex(db: Db, rows: readonly ToolRow[], cache: ParameterCache): Promise<Built> {
   const parameters = await loadParameters(
     db,
     rows.map((r) => r.version_id),
@@ -270,7 +286,33 @@ async function buildIndex(
       row,
     };
   });
-  return createSearchIndex(documents, TOOL_WEIGHTS, { english: true });
+  return { index: createSearchIndex(documents, TOOL_WEIGHTS, { english: true }), documents };
+}
+
+/** Characters of a tool's text embedded at most. */
+const MAX_EMBEDDED_CHARS = 2000;
+
+/** What is embedded of a tool: its name's words, title, description, server and parameters. */
+export function embeddingText(document: {
+  fields: Partial<Record<ToolField, string | null | undefined>>;
+}): string {
+  const f = document.fields;
+  const parts = [
+    identifierParts(f.name ?? '').join(' '),
+    f.title,
+    f.description,
+    f.server ? `(${f.server})` : undefined,
+    f.parameters ? `Parameters: ${f.parameters}` : undefined,
+  ];
+  return parts
+    .filter((p): p is string => typeof p === 'string' && p.trim() !== '')
+    .join('. ')
+    .slice(0, MAX_EMBEDDED_CHARS);
+}
+
+/** The cache key of a text's vector: sha256 of the model and the text. */
+export function embeddingKey(model: string, text: string): string {
+  return createHash('sha256').update(model).update('\u0000').update(text).digest('hex');
 }
 
 /**
@@ -336,18 +378,71 @@ async function narrow(db: Db, engine: 'fts' | 'tsvector', terms: readonly string
 interface Cached {
   key: string;
   /** null: too many tools to hold, the database narrows. */
-  index: Promise<SearchIndex<ToolDocument> | null>;
+  index: Promise<Built | null>;
 }
+
+export interface ToolSearchOptions {
+  /** Above this many current tools the database narrows first (FTS5, tsvector). */
+  maxIndexed?: number | undefined;
+  /** Turns on hybrid search (keyword + embeddings); absent: keyword only. */
+  embedder?: TextEmbedder | undefined;
+  /** After a provider failure, hybrid is skipped this long (default 30 s). */
+  cooldownMs?: number | undefined;
+  /** Where a provider failure is reported (default: a line on stderr). */
+  log?: ((line: string) => void) | undefined;
+}
+
+/** What hybrid search did (for metrics and tests). */
+export interface HybridStats {
+  /** Searches answered by fusion. */
+  hybrid: number;
+  /** Searches answered by keyword only because the provider failed or was cooling down. */
+  fallbacks: number;
+  /** Tool texts sent to the provider. */
+  toolTextsEmbedded: number;
+  /** Query texts sent to the provider. */
+  queriesEmbedded: number;
+  /** Vector rows that could not be written to the registry (the search still used them). */
+  writeFailures: number;
+}
+
+/** Query vectors kept (LRU). */
+const QUERY_CACHE_SIZE = 256;
+/** Tool vectors kept in memory at most (then the memo starts over; the registry still has them). */
+const VECTOR_MEMO_SIZE = 25_000;
+/** Keys looked up / rows written per statement. */
+const VECTOR_PAGE = 200;
+const DEFAULT_COOLDOWN_MS = 30_000;
 
 /** Tool search with its cached index; one per registry instance. */
 export class ToolSearch {
   #cached: Cached | null = null;
   readonly #parameters: ParameterCache = new Map();
   readonly #maxIndexed: number;
+  readonly #embedder: TextEmbedder | undefined;
+  readonly #cooldownMs: number;
+  readonly #log: (line: string) => void;
+  readonly #queries = new Map<string, Float32Array>();
+  readonly #vectors = new Map<string, Float32Array>();
+  #downUntil = 0;
+  readonly stats: HybridStats = {
+    hybrid: 0,
+    fallbacks: 0,
+    toolTextsEmbedded: 0,
+    queriesEmbedded: 0,
+    writeFailures: 0,
+  };
 
-  /** `maxIndexed`: above this many current tools the database narrows first (FTS5, tsvector). */
-  constructor(options: { maxIndexed?: number } = {}) {
+  constructor(options: ToolSearchOptions = {}) {
     this.#maxIndexed = options.maxIndexed ?? MAX_INDEXED_TOOLS;
+    this.#embedder = options.embedder;
+    this.#cooldownMs = options.cooldownMs ?? DEFAULT_COOLDOWN_MS;
+    this.#log = options.log ?? ((line) => process.stderr.write(`${line}\n`));
+  }
+
+  /** Whether searches are hybrid (an embedder is configured). */
+  get hybrid(): boolean {
+    return this.#embedder !== undefined;
   }
 
   /** Ranked tools of current versions for `query`, at most `limit`. */
@@ -355,15 +450,172 @@ export class ToolSearch {
     const text = query.slice(0, MAX_QUERY_CHARS);
     const terms = queryTerms(text);
     if (terms.length === 0) return [];
-    const index = await this.#index(db, engine);
+    const built = await this.#index(db, engine);
     const options = { limit, maxTerms: MAX_QUERY_TERMS };
-    if (index) return index.search(text, options).map((h) => toMatch(h.document.row, h.score));
+    if (built) {
+      if (this.#embedder) {
+        const fused = await this.#hybrid(db, this.#embedder, built, text, limit);
+        if (fused) return fused;
+      }
+      return built.index.search(text, options).map((h) => toMatch(h.document.row, h.score));
+    }
     const candidates = await narrow(db, engine === 'tsvector' ? 'tsvector' : 'fts', terms);
     const small = await buildIndex(db, candidates, this.#parameters);
-    return small.search(text, options).map((h) => toMatch(h.document.row, h.score));
+    return small.index.search(text, options).map((h) => toMatch(h.document.row, h.score));
   }
 
-  async #index(db: Db, engine: SearchEngine): Promise<SearchIndex<ToolDocument> | null> {
+  /** Keyword and vector rankings fused; null (keyword only) when the provider fails or is cooling down. */
+  async #hybrid(
+    db: Db,
+    embedder: TextEmbedder,
+    built: Built,
+    text: string,
+    limit: number,
+  ): Promise<ToolMatch[] | null> {
+    if (Date.now() < this.#downUntil) {
+      this.stats.fallbacks++;
+      return null;
+    }
+    let vectors: Map<string, Float32Array>;
+    let query: Float32Array;
+    try {
+      if (!built.vectors) {
+        const pending = this.#toolVectors(db, embedder, built.documents);
+        built.vectors = pending;
+        // A failed embedding is not remembered: a later search tries again.
+        pending.catch(() => {
+          if (built.vectors === pending) built.vectors = undefined;
+        });
+      }
+      [vectors, query] = await Promise.all([built.vectors, this.#queryVector(embedder, text)]);
+    } catch (error) {
+      this.#downUntil = Date.now() + this.#cooldownMs;
+      this.stats.fallbacks++;
+      const e = error as { code?: string; message?: string };
+      this.#log(
+        `tool search: embeddings failed, answering with keyword results${
+          this.#cooldownMs > 0 ? ` for ${Math.round(this.#cooldownMs / 1000)} s` : ''
+        } (${e.code ?? 'ERROR'}: ${e.message ?? String(error)})`,
+      );
+      return null;
+    }
+    const keyword = built.index.search(text, {
+      limit: Math.max(limit, FUSION_DEPTH),
+      maxTerms: MAX_QUERY_TERMS,
+    });
+    const similarities = rankBySimilarity(
+      query,
+      built.documents.flatMap((d) => {
+        const vector = vectors.get(d.key);
+        return vector ? [{ key: d.key, vector }] : [];
+      }),
+    );
+    const byKey = new Map(built.documents.map((d) => [d.key, d]));
+    const fused = fuseRankings(
+      keyword.map((h) => ({ key: h.document.key })),
+      similarities,
+      { limit },
+    );
+    this.stats.hybrid++;
+    return fused.map((h) => toMatch((byKey.get(h.key) as ToolDocument).row, h.score));
+  }
+
+  /** The query's vector, from the LRU or the provider. */
+  async #queryVector(embedder: TextEmbedder, text: string): Promise<Float32Array> {
+    const known = this.#queries.get(text);
+    if (known) {
+      this.#queries.delete(text);
+      this.#queries.set(text, known);
+      return known;
+    }
+    const [vector] = await embedder.embed([text]);
+    this.stats.queriesEmbedded++;
+    if (!vector) throw new Error('the provider returned no vector for the query');
+    this.#queries.set(text, vector);
+    if (this.#queries.size > QUERY_CACHE_SIZE)
+      this.#queries.delete(this.#queries.keys().next().value as string);
+    return vector;
+  }
+
+  /**
+   * A vector per document key: from memory, else the registry (mcpf_embeddings), else the provider (then
+   * written to the registry). Keys are sha256(model + text): only new or changed tool texts are embedded.
+   */
+  async #toolVectors(
+    db: Db,
+    embedder: TextEmbedder,
+    documents: readonly ToolDocument[],
+  ): Promise<Map<string, Float32Array>> {
+    const model = embedder.model;
+    const texts = documents.map((d) => embeddingText(d));
+    const keys = texts.map((t) => embeddingKey(model, t));
+    const found = new Map<string, Float32Array>();
+    const missing = new Map<string, string>();
+    keys.forEach((key, i) => {
+      const memo = this.#vectors.get(key);
+      if (memo) found.set(key, memo);
+      else missing.set(key, texts[i] as string);
+    });
+    const wanted = [...missing.keys()];
+    for (let i = 0; i < wanted.length; i += VECTOR_PAGE) {
+      const rows = await db
+        .selectFrom('mcpf_embeddings')
+        .select(['key', 'vector'])
+        .where('key', 'in', wanted.slice(i, i + VECTOR_PAGE))
+        .where('model', '=', model)
+        .execute();
+      for (const row of rows) {
+        const vector = bytesToVector(row.vector);
+        if (!vector) continue;
+        found.set(row.key, vector);
+        missing.delete(row.key);
+      }
+    }
+    if (missing.size > 0) {
+      // A search that started before the provider failed does not knock again during the cooldown.
+      if (Date.now() < this.#downUntil) throw new Error('the embeddings provider is cooling down');
+      const entries = [...missing];
+      const vectors = await embedder.embed(entries.map(([, t]) => t));
+      if (vectors.length !== entries.length)
+        throw new Error(`the provider returned ${vectors.length} vectors for ${entries.length} texts`);
+      this.stats.toolTextsEmbedded += entries.length;
+      const createdAt = new Date().toISOString();
+      const rows = entries.map(([key], i) => {
+        const vector = vectors[i] as Float32Array;
+        found.set(key, vector);
+        const bytes = vectorToBytes(vector);
+        return {
+          key,
+          model,
+          dims: vector.length,
+          vector: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength),
+          created_at: createdAt,
+        };
+      });
+      for (let i = 0; i < rows.length; i += VECTOR_PAGE) {
+        try {
+          await db
+            .insertInto('mcpf_embeddings')
+            .values(rows.slice(i, i + VECTOR_PAGE))
+            .onConflict((oc) => oc.column('key').doNothing())
+            .execute();
+        } catch {
+          // A read-only or busy registry: the vectors still serve this process.
+          this.stats.writeFailures += Math.min(VECTOR_PAGE, rows.length - i);
+        }
+      }
+    }
+    if (this.#vectors.size + found.size > VECTOR_MEMO_SIZE) this.#vectors.clear();
+    for (const [key, vector] of found) this.#vectors.set(key, vector);
+    const out = new Map<string, Float32Array>();
+    documents.forEach((d, i) => {
+      const vector = found.get(keys[i] as string);
+      if (vector) out.set(d.key, vector);
+    });
+    return out;
+  }
+
+  async #index(db: Db, engine: SearchEngine): Promise<Built | null> {
     const key = await fingerprint(db);
     if (this.#cached?.key === key) return this.#cached.index;
     const index = (async () => {

@@ -2,6 +2,7 @@
  * The records and inputs of the registry API (what Registry methods take and return). Plain data: timestamps
  * are ISO-8601 UTC strings, revisions and ids are numbers, JSON columns come back parsed.
  */
+import type { TextEmbedder } from '../core/search/index.js';
 import type { CallStats } from './metrics.js';
 import type { Backend, DeploymentStatus, DesiredState, ServerStatus } from './schema.js';
 import type { SearchEngine } from './search.js';
@@ -17,6 +18,10 @@ export interface OpenRegistryOptions {
   poolSize?: number | undefined;
   /** `like` forces the LIKE search engine (for tests and SQLite builds without FTS5). */
   search?: 'auto' | 'like' | undefined;
+  /** Hybrid tool search (keyword + embeddings) with this embedder (llm/embeddings.ts); absent: keyword only. */
+  embedder?: TextEmbedder | undefined;
+  /** Hybrid search: how long a failed provider is left alone (default 30 s) and where failures are logged. */
+  hybrid?: { cooldownMs?: number | undefined; log?: ((line: string) => void) | undefined } | undefined;
 }
 
 export interface RegistryInfo {

@@ -162,7 +162,11 @@ export class FakeControlPlane implements ControlPlane {
   async callTool(name: string, tool: string, args: Record<string, unknown>): Promise<ToolCallResult> {
     const status = await this.status(name);
     if (!status.tools.some((t) => t.name === tool))
-      throw new FactoryError('TOOL_NOT_FOUND', `no tool "${tool}" on ${name}`);
+      // The real control plane's form (deploy/deployed-server.ts): it names the server's tools.
+      throw new FactoryError(
+        'TOOL_NOT_FOUND',
+        `no tool "${tool}" on ${name}; it has: ${status.tools.map((t) => t.name).join(', ')}`,
+      );
     if (tool === 'fail') return { isError: true, text: 'it failed', durationMs: 1 };
     return {
       isError: false,

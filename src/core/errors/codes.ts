@@ -450,6 +450,46 @@ export const ERROR_CODES = {
       "The caller made more calls than the gateway's rate limits allow (limits.perCaller, or limits.perTool for this tool).",
     hint: 'Wait for retryAfterSeconds (the Retry-After header over REST) and call again; an operator can raise the limits in the gateway configuration.',
   },
+  GATEWAY_UPSTREAM_STDIO_REFUSED: {
+    kind: 'user',
+    status: 403,
+    summary:
+      'A stdio upstream (a command to run) cannot be added over the REST API: only http and sse URLs can.',
+    hint: 'Declare stdio upstreams in the gateway config file (servers: [{ name, command, args }]) and restart the gateway.',
+  },
+  GATEWAY_UPSTREAM_ENV_REFUSED: {
+    kind: 'user',
+    status: 400,
+    summary:
+      "An upstream added over the REST API holds a ${VAR} reference: the gateway's environment is never expanded for it.",
+    hint: 'Send the literal value (header values are kept in memory and never shown back), or declare the upstream in the gateway config file, where ${VAR} references are resolved.',
+  },
+  GATEWAY_UPSTREAM_EXISTS: {
+    kind: 'user',
+    status: 409,
+    summary:
+      'An upstream of that name already exists (in the gateway config file, the registry, or added over the REST API).',
+    hint: 'Choose another name; GET /api/v1/servers lists the upstreams.',
+  },
+  GATEWAY_UPSTREAM_NOT_FOUND: {
+    kind: 'user',
+    status: 404,
+    summary: 'The gateway has no upstream of that name.',
+    hint: 'GET /api/v1/servers lists the upstreams.',
+  },
+  GATEWAY_UPSTREAM_NOT_REMOVABLE: {
+    kind: 'user',
+    status: 409,
+    summary:
+      'The upstream comes from the gateway config file or the registry: only upstreams added over the REST API can be removed over it.',
+    hint: 'Remove it from the gateway config file and restart the gateway, or stop the registry server (mcp-stop NAME).',
+  },
+  GATEWAY_UPSTREAM_LIMIT: {
+    kind: 'user',
+    status: 409,
+    summary: 'The gateway holds as many upstreams added over the REST API as it may.',
+    hint: 'Remove upstreams added over the REST API that are no longer needed (DELETE /api/v1/servers/{name}), or declare the upstream in the gateway config file.',
+  },
   API_SCOPE_REQUIRED: {
     kind: 'user',
     status: 403,

@@ -13,6 +13,21 @@ export {
   VERB_GROUPS,
 } from './english.js';
 export {
+  bytesToVector,
+  dot,
+  FUSION_DEPTH,
+  type FusedHit,
+  type FusionOptions,
+  fuseRankings,
+  normalizeVector,
+  type RankedKey,
+  RRF_K,
+  rankBySimilarity,
+  type Similarity,
+  type TextEmbedder,
+  vectorToBytes,
+} from './hybrid.js';
+export {
   catalogOperationText,
   createOperationIndex,
   OPERATION_WEIGHTS,

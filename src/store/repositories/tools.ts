@@ -3,7 +3,14 @@
  * per version, and keyword search over the tools of current versions (engines in ../search.ts).
  */
 import { sql } from 'kysely';
-import { nameKeywords, type SearchEngine, type ToolMatch, ToolSearch } from '../search.js';
+import {
+  type HybridStats,
+  nameKeywords,
+  type SearchEngine,
+  type ToolMatch,
+  ToolSearch,
+  type ToolSearchOptions,
+} from '../search.js';
 import type { ToolRecord } from '../types.js';
 import { asObject, chunks, type Db, type StoreTraits } from './shared.js';
 
@@ -20,10 +27,16 @@ export class ToolsRepository {
   readonly #traits: StoreTraits;
   readonly engine: SearchEngine;
   /** The ranking and its cached index of current tools (../search.ts). */
-  readonly #search = new ToolSearch();
+  readonly #search: ToolSearch;
 
-  constructor(traits: StoreTraits, search: 'auto' | 'like') {
+  /** `hybrid`: the embedder and its options (../search.ts); absent, search is keyword only. */
+  constructor(traits: StoreTraits, search: 'auto' | 'like', hybrid: ToolSearchOptions = {}) {
     this.#traits = traits;
+    this.#search = new ToolSearch({
+      embedder: hybrid.embedder,
+      cooldownMs: hybrid.cooldownMs,
+      log: hybrid.log,
+    });
     this.engine =
       search === 'like' ? 'like' : traits.backend === 'postgres' ? 'tsvector' : traits.fts ? 'fts' : 'like';
   }
@@ -79,6 +92,11 @@ export class ToolsRepository {
       description: t.description,
       annotations: asObject(t.annotations),
     }));
+  }
+
+  /** What hybrid search did; undefined when search is keyword only. */
+  get hybridStats(): HybridStats | undefined {
+    return this.#search.hybrid ? { ...this.#search.stats } : undefined;
   }
 
   search(db: Db, query: string, limit: number): Promise<ToolMatch[]> {

@@ -55,6 +55,20 @@ const TokenBody = z
     name: Name,
     role: z.enum(USER_ROLES).optional().describe("Default: the caller's role; only it or viewer."),
     expiresInDays: z.number().int().min(1).max(365).optional().describe('Default 90.'),
+    servers: z
+      .array(z.string().max(200))
+      .max(200)
+      .optional()
+      .describe(
+        'Restrict the token to these servers: names or patterns with * (1-64 patterns of A-Z a-z 0-9 _ . - *). Absent: no restriction.',
+      ),
+    tools: z
+      .array(z.string().max(400))
+      .max(200)
+      .optional()
+      .describe(
+        'Restrict the token to these tools: patterns of SERVER__TOOL or a plain tool name, with * (1-64 patterns). Absent: no restriction.',
+      ),
   })
   .strict();
 const NameParam = z.object({ name: Name });
@@ -405,12 +419,20 @@ export function authRoutes(deps: {
           team: p.team ?? null,
           createdBy: actor,
           expiresInSeconds: (body.expiresInDays ?? 90) * 86_400,
+          allowedServers: body.servers,
+          allowedTools: body.tools,
         });
         await registry.audit({
           actor,
           action: 'token.create',
           target: `token:${made.info.name}`,
-          details: { role, owner: p.user, expiresAt: made.info.expiresAt },
+          details: {
+            role,
+            owner: p.user,
+            expiresAt: made.info.expiresAt,
+            ...(made.info.allowedServers ? { allowedServers: made.info.allowedServers } : {}),
+            ...(made.info.allowedTools ? { allowedTools: made.info.allowedTools } : {}),
+          },
         });
         return ok({ token: made.token, ...made.info }, 201);
       },

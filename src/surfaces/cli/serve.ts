@@ -63,6 +63,11 @@ export function intArg(min: number, max: number): (value: string) => number {
 const UNIT_SECONDS: Record<string, number> = { m: 60, h: 3600, d: 86_400, w: 604_800 };
 
 /** A duration such as 90m, 12h, 30d or 2w, in seconds (1 minute to 3650 days). */
+/** A comma-separated list (`a,b-*`): entries trimmed; empty entries kept, so the token store refuses them. */
+function listArg(value: string): string[] {
+  return value.split(',').map((p) => p.trim());
+}
+
 export function durationArg(value: string): number {
   const m = /^(\d{1,6})([mhdw])$/.exec(value.trim());
   const seconds = m ? Number(m[1]) * UNIT_SECONDS[m[2]!]! : Number.NaN;
@@ -125,7 +130,9 @@ export async function openFactory(opts: HomeOptions): Promise<Factory> {
   ]);
   const home = opts.home ?? defaultHome();
   const registryUrl = opts.registry ?? loadConfig().registryUrl;
-  const registry = await openRegistry({ home, url: registryUrl });
+  // Hybrid tool search when an embeddings provider and its key are configured; keyword only otherwise.
+  const { embedderFromEnvironment } = await import('../../llm/embeddings.js');
+  const registry = await openRegistry({ home, url: registryUrl, embedder: embedderFromEnvironment() });
   const controlPlane = createControlPlane({ home, registryUrl, registry });
   return {
     home,
@@ -198,6 +205,16 @@ function registerTokenCommands(program: Command, io: ServeIo): void {
         "a personal token: acts as this user, in the user's team, with at most its role",
       )
       .option('--expires <duration>', 'expire after 90m, 12h, 30d, 2w … (default: never)', durationArg)
+      .option(
+        '--servers <patterns>',
+        'restrict the token to these servers: comma-separated names or patterns with * (e.g. crm,billing-*); narrows the role, never widens it',
+        listArg,
+      )
+      .option(
+        '--tools <patterns>',
+        'restrict the token to these tools: comma-separated patterns of SERVER__TOOL or a plain tool name, with * (e.g. crm__get_*)',
+        listArg,
+      )
       .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text')),
   ).action(
     async (
@@ -211,6 +228,8 @@ function registerTokenCommands(program: Command, io: ServeIo): void {
         role?: Role;
         user?: string;
         expires?: number;
+        servers?: string[];
+        tools?: string[];
       },
     ) => {
       const store = await openTokens(opts.home);
@@ -232,14 +251,18 @@ function registerTokenCommands(program: Command, io: ServeIo): void {
         scopes,
         ...personal,
         expiresInSeconds: opts.expires,
+        allowedServers: opts.servers,
+        allowedTools: opts.tools,
       });
-      const { role, owner, team, expiresAt } = created.info;
+      const { role, owner, team, expiresAt, allowedServers, allowedTools } = created.info;
       await auditTokenChange(opts, actor, 'token.create', name, io, {
         scopes: created.info.scopes,
         role,
         owner,
         team,
         expiresAt,
+        ...(allowedServers ? { allowedServers } : {}),
+        ...(allowedTools ? { allowedTools } : {}),
       });
       if (opts.format === 'json') {
         io.stdout(`${JSON.stringify({ token: created.token, ...created.info }, null, 2)}\n`);
@@ -247,7 +270,7 @@ function registerTokenCommands(program: Command, io: ServeIo): void {
       }
       io.stdout(`${created.token}\n`);
       io.stderr(
-        `Created token "${name}" (${created.info.id}; role ${role}${owner ? `, for user ${owner}` : ''}${team ? ` in team ${team}` : ''}; ${expiresAt ? `expires ${expiresAt}` : 'never expires'}). This is the only time it is shown: store it now.\n` +
+        `Created token "${name}" (${created.info.id}; role ${role}${owner ? `, for user ${owner}` : ''}${team ? ` in team ${team}` : ''}; ${expiresAt ? `expires ${expiresAt}` : 'never expires'}${allowedServers ? `; servers ${allowedServers.join(',')}` : ''}${allowedTools ? `; tools ${allowedTools.join(',')}` : ''}). This is the only time it is shown: store it now.\n` +
           `Use it as:  Authorization: Bearer ${created.info.prefix}…\n`,
       );
     },
@@ -278,6 +301,8 @@ function registerTokenCommands(program: Command, io: ServeIo): void {
       t.requestsPerMinute === null ? 'default' : String(t.requestsPerMinute),
       String(t.servers.length),
       t.scopes.length ? t.scopes.join(',') : '-',
+      t.allowedServers ? t.allowedServers.join(',') : '*',
+      t.allowedTools ? t.allowedTools.join(',') : '*',
       t.role,
       t.owner ?? '-',
       t.expiresAt ? t.expiresAt.slice(0, 16).replace('T', ' ') : 'never',
@@ -296,6 +321,8 @@ function registerTokenCommands(program: Command, io: ServeIo): void {
       'RATE/MIN',
       'CREATED SERVERS',
       'SCOPES',
+      'SERVERS',
+      'TOOLS',
       'ROLE',
       'OWNER',
       'EXPIRES',

@@ -20,7 +20,7 @@ import {
 import { Counter, Gauge, Histogram, Registry as MetricsRegistry } from 'prom-client';
 import { z } from 'zod';
 import { FactoryError } from '../../core/errors/index.js';
-import type { Gateway, GatewayCaller } from '../../gateway/gateway.js';
+import { callerSees, type Gateway, type GatewayCaller } from '../../gateway/gateway.js';
 import { traceRequest } from '../../gateway/tracing.js';
 import type { AccessControl, Principal } from '../../identity/access.js';
 import { canSee } from '../../identity/policy.js';
@@ -38,6 +38,7 @@ import {
 } from '../http/router.js';
 import { answerToolsCall, plainToolsCall } from './fast-serve.js';
 import { CallCancels, createGatewayMcpServer } from './mcp.js';
+import { upstreamRoutes } from './upstream-routes.js';
 
 const SERVER_INFO = { name: 'mcp-factory-gateway', title: 'MCP Factory gateway', version: factoryVersion() };
 
@@ -67,7 +68,10 @@ const ExecuteBody = z.object({ arguments: z.record(z.string(), z.unknown()).opti
 export function createGatewayHttp(options: GatewayHttpOptions): GatewayHttp {
   const { gateway, access } = options;
   const bus = new InMemoryServerEventBus();
-  const offChange = gateway.onChange(() => bus.publish({ kind: 'tools_list_changed' }));
+  const offChange = gateway.onChange(() => {
+    callers.clear(); // an upstream added or removed at runtime changes every caller's view now
+    bus.publish({ kind: 'tools_list_changed' });
+  });
   const allowedHosts = [...localhostAllowedHostnames(), ...(options.allowedHosts ?? [])];
   const allowedOrigins = [...localhostAllowedOrigins(), ...(options.allowedOrigins ?? [])];
   const metrics = gatewayMetrics(gateway);
@@ -83,10 +87,16 @@ export function createGatewayHttp(options: GatewayHttpOptions): GatewayHttp {
       const scopes = await options.registry.identity.serverScopes();
       const subject = { kind: 'token' as const, principal };
       servers = new Set(gateway.config.servers.map((s) => s.name));
+      for (const r of gateway.runtimeUpstreams()) servers.add(r.name); // added over REST: like configured ones
       for (const [name, scope] of scopes) if (canSee(access.policy, subject, scope)) servers.add(name);
     }
     const mayCall = access.policy.decide({ kind: 'token', principal }, 'servers.call').allowed;
-    const caller: GatewayCaller = { name: principal.name, mayCall, ...(servers ? { servers } : {}) };
+    const caller: GatewayCaller = {
+      name: principal.name,
+      mayCall,
+      ...(servers ? { servers } : {}),
+      ...(principal.allow ? { allow: principal.allow } : {}),
+    };
     if (callers.size > 1000) callers.clear();
     callers.set(key, { at: Date.now(), caller });
     return caller;
@@ -187,11 +197,17 @@ export function createGatewayHttp(options: GatewayHttpOptions): GatewayHttp {
       responses: { 200: { description: 'Upstreams.', content: { 'application/json': null } } },
       handler: async ({ principal }) => {
         const caller = await callerOf(principal!);
+        // Upstreams added over REST also show where they point, header values redacted.
+        const runtime = new Map(gateway.runtimeUpstreams().map((r) => [r.name, r]));
         return json(200, {
-          servers: gateway.health().filter((h) => !caller.servers || caller.servers.has(h.name)),
+          servers: gateway
+            .health()
+            .filter((h) => callerSees(caller, h.name))
+            .map((h) => ({ ...h, ...runtime.get(h.name) })),
         });
       },
     }),
+    ...upstreamRoutes(gateway, access),
     route({
       method: 'GET',
       path: '/health/detailed',

@@ -57,6 +57,8 @@ export interface RouteDefinition<
   responses: Record<number, ResponseSpec>;
   /** Error statuses this route may answer besides the ones every route has. */
   errors?: number[];
+  /** A smaller body limit than the server's for this route (the lower of the two applies). */
+  maxBodyBytes?: number;
   handler: (ctx: RouteContext<z.output<P>, z.output<Q>, z.output<B>>) => Promise<Response>;
 }
 
@@ -238,7 +240,8 @@ export async function runRoute(
     maxBodyBytes: number;
   },
 ): Promise<Response> {
-  const { request, url, principal, maxBodyBytes } = input;
+  const { request, url, principal } = input;
+  const maxBodyBytes = Math.min(input.maxBodyBytes, def.maxBodyBytes ?? Number.POSITIVE_INFINITY);
   const params = def.params ? parseWith('params', def.params, input.params) : {};
   const query = def.query
     ? parseWith('query', def.query, Object.fromEntries(url.searchParams))

@@ -5,7 +5,7 @@
 import { z } from 'zod';
 import { listTemplates as templateSummaries } from '../../sources/templates/index.js';
 import { defineOperation, type OperationContext } from './operation.js';
-import { visibleServers } from './ownership.js';
+import { allowedTools, visibleServers } from './ownership.js';
 import { AuditListSchema, MatchesSchema, TemplateListSchema } from './schemas.js';
 
 export const searchTools = defineOperation({
@@ -30,8 +30,9 @@ export const searchTools = defineOperation({
       return { matches: await context.registry.searchTools(input.query, { limit }) };
     // Matches of servers the caller may not see are left out, so ask for the most and cut after filtering.
     const visible = await visibleServers(context);
+    const allowed = allowedTools(context);
     const matches = await context.registry.searchTools(input.query, { limit: 200 });
-    return { matches: matches.filter((m) => visible(m.server)).slice(0, limit) };
+    return { matches: matches.filter((m) => visible(m.server) && allowed(m.server, m.tool)).slice(0, limit) };
   },
 });
 
@@ -83,7 +84,8 @@ export const listTemplates = defineOperation({
 /**
  * Which audit entries a caller sees: all for the local user, an admin without a team and service tokens;
  * otherwise entries about servers it may see, about users of its team, about its team, or made by users of its
- * team. (A filtered page may hold fewer entries than the limit; `before` pages on.)
+ * team. A token with an allow-list of servers never sees entries about servers outside it. (A filtered page may
+ * hold fewer entries than the limit; `before` pages on.)
  */
 async function auditVisibility(
   context: OperationContext,
@@ -92,14 +94,22 @@ async function auditVisibility(
   if (subject.kind === 'local') return undefined;
   const p = subject.principal;
   const team = p.team ?? null;
-  if ((p.role ?? 'service') === 'service' || (p.role === 'admin' && team === null)) return undefined;
+  const everything = (p.role ?? 'service') === 'service' || (p.role === 'admin' && team === null);
+  if (everything && !p.allow?.servers) return undefined;
   const visible = await visibleServers(context);
+  const kindOf = (target: string) => (target.includes(':') ? target.split(/:(.*)/s) : ['server', target]);
+  if (everything)
+    return (entry) => {
+      const [kind, rest] = kindOf(entry.target);
+      return kind !== 'server' || visible(rest ?? '');
+    };
   const users = new Set((await context.registry.identity.listUsers({ team })).map((u) => u.name));
   return (entry) => {
-    const [kind, rest] = entry.target.includes(':') ? entry.target.split(/:(.*)/s) : ['server', entry.target];
+    const [kind, rest] = kindOf(entry.target);
     if (kind === 'user') return users.has(rest ?? '');
     if (kind === 'team') return rest === team;
     if (kind === 'server' && visible(rest ?? '')) return true;
+    if (kind === 'server' && p.allow?.servers) return false;
     return users.has(entry.actor);
   };
 }

@@ -5,7 +5,7 @@
 import { z } from 'zod';
 import { DEFAULT_TARGET } from '../../deploy/targets/names.js';
 import { defineOperation } from './operation.js';
-import { visibleServers } from './ownership.js';
+import { authorizeTool, narrowedToolError, visibleServers } from './ownership.js';
 import {
   ContainerRuntime,
   DeploymentSchema,
@@ -96,7 +96,16 @@ export const callTool = defineOperation({
   annotations: { readOnly: false, destructive: true, idempotent: false, openWorld: true },
   permission: 'servers.call',
   server: (input) => input.server,
-  handler: (context, input) => context.controlPlane.callTool(input.server, input.tool, input.arguments ?? {}),
+  handler: async (context, input) => {
+    authorizeTool(context, input.server, input.tool);
+    try {
+      return await context.controlPlane.callTool(input.server, input.tool, input.arguments ?? {});
+    } catch (error) {
+      // The control plane's answer to an unknown tool lists the server's tools; a caller narrowed by an
+      // allow-list gets the short form, so tools outside its list are not named.
+      throw narrowedToolError(context, input.server, input.tool, error);
+    }
+  },
 });
 
 export const removeServer = defineOperation({
