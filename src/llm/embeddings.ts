@@ -19,6 +19,7 @@ import { FactoryError } from '../core/errors/index.js';
 import { normalizeVector, type TextEmbedder } from '../core/search/index.js';
 import { ENV_VAR } from '../core/spec/model.js';
 import { describeSecretValue } from '../core/spec/secrets.js';
+import { readCappedBody } from '../platform/capped-body.js';
 import { loadConfig } from '../platform/config.js';
 import { redact } from './redact.js';
 
@@ -193,26 +194,8 @@ function failure(
 
 /** The body as text, refused past MAX_RESPONSE_BYTES (counted as it arrives, whatever Content-Length says). */
 async function readCapped(response: Response): Promise<string | null> {
-  const declared = Number(response.headers.get('content-length') ?? 0);
-  if (declared > MAX_RESPONSE_BYTES) {
-    await response.body?.cancel().catch(() => undefined);
-    return null;
-  }
-  if (!response.body) return '';
-  const reader = response.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > MAX_RESPONSE_BYTES) {
-      await reader.cancel().catch(() => undefined);
-      return null;
-    }
-    chunks.push(value);
-  }
-  return Buffer.concat(chunks).toString('utf8');
+  const bytes = await readCappedBody(response, MAX_RESPONSE_BYTES);
+  return bytes && Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
 }
 
 /** The vectors of one answer, checked; a string says what is wrong. */

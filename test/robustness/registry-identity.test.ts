@@ -162,10 +162,22 @@ describe('registry file identity', () => {
     open.length = 0;
     rmSync(`${file}-wal`, { force: true });
     rmSync(`${file}-shm`, { force: true });
-    const size = statSync(file).size;
+    // Overwrite the middle leaf page of the audit table itself (read off dbstat), so that reading the
+    // audit must meet the damage whatever page layout the migrations leave.
+    const Database = require('better-sqlite3');
+    const inspect = new Database(file, { readonly: true });
+    const pageSize = Number(inspect.pragma('page_size', { simple: true }));
+    const leaves = (
+      inspect
+        .prepare("SELECT pageno FROM dbstat WHERE name = 'mcpf_audit' AND pagetype = 'leaf' ORDER BY pageno")
+        .all() as Array<{ pageno: number }>
+    ).map((p) => p.pageno);
+    inspect.close();
+    expect(leaves.length).toBeGreaterThan(4);
     const fd = openSync(file, 'r+');
-    const garbage = Buffer.alloc(4096 * 4, 0xa5);
-    writeSync(fd, garbage, 0, garbage.length, Math.floor(size / 4096 / 2) * 4096);
+    const garbage = Buffer.alloc(pageSize, 0xa5);
+    const page = leaves[Math.floor(leaves.length / 2)] as number;
+    writeSync(fd, garbage, 0, garbage.length, (page - 1) * pageSize);
     closeSync(fd);
     expect(checkIntegrity(file).ok).toBe(false);
     const code = await openRegistry({ home }).then(

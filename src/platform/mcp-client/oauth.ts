@@ -40,6 +40,7 @@ import {
 } from '@modelcontextprotocol/client';
 import { FactoryError } from '../../core/errors/index.js';
 import type { ServerSpec } from '../../core/spec/model.js';
+import { readCappedBody } from '../capped-body.js';
 
 /** What a client sends to a server, and how it reacts to a 401. */
 export interface UpstreamAuth {
@@ -203,28 +204,10 @@ function guardedFetch(base: typeof fetch, allowed: Set<string>, what: string): F
       ? AbortSignal.any([init.signal, AbortSignal.timeout(REQUEST_TIMEOUT_MS)])
       : AbortSignal.timeout(REQUEST_TIMEOUT_MS);
     const response = await base(url, { ...init, redirect: init?.redirect ?? 'manual', signal });
-    const declared = Number(response.headers.get('content-length') ?? 0);
-    if (declared > MAX_RESPONSE_BYTES) {
-      await response.body?.cancel();
-      throw new Error(`${url.origin} answered ${what} with more than ${MAX_RESPONSE_BYTES} bytes`);
-    }
-    const chunks: Uint8Array[] = [];
-    let size = 0;
-    if (response.body) {
-      const reader = response.body.getReader();
-      for (;;) {
-        const { done, value } = await reader.read();
-        if (done) break;
-        size += value.byteLength;
-        if (size > MAX_RESPONSE_BYTES) {
-          await reader.cancel();
-          throw new Error(`${url.origin} answered ${what} with more than ${MAX_RESPONSE_BYTES} bytes`);
-        }
-        chunks.push(value);
-      }
-    }
+    const bytes = await readCappedBody(response, MAX_RESPONSE_BYTES);
+    if (!bytes) throw new Error(`${url.origin} answered ${what} with more than ${MAX_RESPONSE_BYTES} bytes`);
     const noBody = [101, 204, 205, 304].includes(response.status);
-    return new Response(noBody ? null : Buffer.concat(chunks), {
+    return new Response(noBody ? null : bytes, {
       status: response.status,
       statusText: response.statusText,
       headers: response.headers,

@@ -7,6 +7,7 @@ import type { z } from 'zod';
 import { FactoryError, type Issue } from '../../core/errors/index.js';
 import type { Principal } from '../../identity/access.js';
 import type { Permission } from '../../identity/policy.js';
+import { readCappedBody } from '../../platform/capped-body.js';
 
 export type Method = 'GET' | 'POST' | 'DELETE';
 
@@ -164,29 +165,9 @@ export async function readBody(request: Request, maxBytes: number): Promise<Uint
     new FactoryError('API_BODY_TOO_LARGE', `the request body exceeds ${maxBytes} bytes`, {
       details: { maxBytes },
     });
-  const declared = request.headers.get('content-length');
-  if (declared !== null && Number(declared) > maxBytes) throw tooLarge();
-  if (!request.body) return new Uint8Array();
-  const reader = request.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.byteLength;
-    if (total > maxBytes) {
-      await reader.cancel().catch(() => undefined);
-      throw tooLarge();
-    }
-    chunks.push(value);
-  }
-  const out = new Uint8Array(total);
-  let offset = 0;
-  for (const c of chunks) {
-    out.set(c, offset);
-    offset += c.byteLength;
-  }
-  return out;
+  const bytes = await readCappedBody(request, maxBytes, { cancelDeclaredTooLarge: false });
+  if (!bytes) throw tooLarge();
+  return bytes;
 }
 
 const YAML_TYPES = ['application/yaml', 'application/x-yaml', 'text/yaml', 'text/x-yaml'];
