@@ -13,14 +13,14 @@ import { fileURLToPath } from 'node:url';
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const { createControlPlane } = await import(join(ROOT, 'dist/deploy/index.js'));
 const { parseSpecOrThrow } = await import(join(ROOT, 'dist/core/spec/index.js'));
-const { DockerTarget, importLocalNodeImage } = await import(
+const { DockerEngine, importLocalNodeImage } = await import(
   join(ROOT, 'dist/deploy/targets/docker/engine.js')
 );
 
 const BASE = process.env.MCP_FACTORY_NODE_IMAGE ?? 'mcp-factory-node:bench';
 process.env.MCP_FACTORY_NODE_IMAGE = BASE;
 process.env.MCP_FACTORY_DOCKER_NETWORK ??= 'host';
-const engine = new DockerTarget({ baseImage: BASE });
+const engine = new DockerEngine({ baseImage: BASE });
 await engine.ping();
 await importLocalNodeImage(engine.docker, BASE);
 

@@ -2,9 +2,10 @@
  * API tokens of the management surfaces (HTTP API, the factory's MCP server over HTTP).
  *
  * Tokens are `mcpf_` + 32 random bytes (base64url). Only their sha256 is stored, in `api-tokens.json` in the
- * factory home (mode 0600); the plaintext is returned once, by `create`. Revoked tokens stay in the file (with
- * `revokedAt`) so `token list` still shows who had access. A running API re-reads the file when it changes, so
- * `mcp-factory token revoke` in another process takes effect on the next request.
+ * factory home (mode 0600); the plaintext is returned once, by `create`. `update` changes a token's role,
+ * expiry or allow-lists in place. Revoked tokens stay in the file (with `revokedAt`) so `token list` still shows
+ * who had access. A running API re-reads the file when it changes, so `mcp-factory token revoke` (or `update`)
+ * in another process takes effect on the next request.
  *
  * Writes re-read the file under a lock file (`api-tokens.json.lock`), so concurrent CLI invocations and a
  * running API do not lose each other's changes; the file is replaced atomically (write + rename).
@@ -96,6 +97,18 @@ export interface CreateTokenInput {
   allowedTools?: readonly string[] | null | undefined;
 }
 
+/**
+ * A change of an active token (`mcp-factory token update`, `PATCH /auth/tokens/:name`): undefined leaves a field
+ * as it is; null on an allow-list removes that restriction. Checked like the same fields of `create`.
+ */
+export interface TokenChanges {
+  role?: Role | undefined;
+  /** Seconds from now until the token expires. */
+  expiresInSeconds?: number | undefined;
+  allowedServers?: readonly string[] | null | undefined;
+  allowedTools?: readonly string[] | null | undefined;
+}
+
 /** Caps of token allow-lists: patterns per list, and characters per pattern. */
 export const ALLOW_LIST_LIMITS = { patterns: 64, serverPattern: 64, toolPattern: 200 } as const;
 const SERVER_PATTERN = /^[A-Za-z0-9_.*-]+$/;
@@ -126,7 +139,7 @@ function info(record: TokenRecord): TokenInfo {
 }
 
 /**
- * Check an allow-list given at creation: null/absent stays null (no restriction); otherwise 1 to 64 patterns of
+ * Check an allow-list given at creation or in an update: null/absent stays null (no restriction); otherwise 1 to 64 patterns of
  * A-Z a-z 0-9 _ . - and `*` (tools also `/`), at most 64 (servers) or 200 (tools) characters; duplicates dropped.
  */
 export function checkAllowList(what: 'servers' | 'tools', patterns: unknown): string[] | null {
@@ -139,7 +152,7 @@ export function checkAllowList(what: 'servers' | 'tools', patterns: unknown): st
   if (patterns.length === 0)
     throw new FactoryError(
       'INVALID_ARGUMENTS',
-      `allowed ${what}: give at least one pattern (leave the option out for no restriction)`,
+      `allowed ${what}: give at least one pattern (for no restriction leave the list out, or clear it in an update)`,
     );
   if (patterns.length > ALLOW_LIST_LIMITS.patterns)
     throw new FactoryError(
@@ -164,6 +177,22 @@ function storedAllowList(value: unknown): string[] | null {
   if (value === undefined || value === null) return null;
   if (!Array.isArray(value)) return [];
   return value.filter((p): p is string => typeof p === 'string' && p.length > 0);
+}
+
+function checkRole(role: unknown): Role {
+  if (!isRole(role))
+    throw new FactoryError(
+      'INVALID_ARGUMENTS',
+      `unknown role ${JSON.stringify(role)}; one of ${ROLES.join(', ')}`,
+    );
+  return role;
+}
+
+/** Longest lifetime of a token: ten years. */
+const MAX_LIFETIME_SECONDS = 10 * 365 * 24 * 3600;
+
+function expiryIn(seconds: number | null): string | null {
+  return seconds === null ? null : new Date(Date.now() + seconds * 1000).toISOString();
 }
 
 function checkLimit(what: string, value: number | null | undefined, min: number, max: number): number | null {
@@ -259,13 +288,8 @@ export class TokenStore {
     const maxServers = checkLimit('maxServers', input.maxServers, 0, 100_000);
     const requestsPerMinute = checkLimit('requestsPerMinute', input.requestsPerMinute, 1, 1_000_000);
     const scopes = checkScopes(input.scopes);
-    const role = input.role ?? 'service';
-    if (!isRole(role))
-      throw new FactoryError(
-        'INVALID_ARGUMENTS',
-        `unknown role ${JSON.stringify(role)}; one of ${ROLES.join(', ')}`,
-      );
-    const lifetime = checkLimit('expiresInSeconds', input.expiresInSeconds, 60, 10 * 365 * 24 * 3600);
+    const role = checkRole(input.role ?? 'service');
+    const lifetime = checkLimit('expiresInSeconds', input.expiresInSeconds, 60, MAX_LIFETIME_SECONDS);
     const allowedServers = checkAllowList('servers', input.allowedServers);
     const allowedTools = checkAllowList('tools', input.allowedTools);
     const token = `${TOKEN_PREFIX}${randomBytes(32).toString('base64url')}`;
@@ -284,7 +308,7 @@ export class TokenStore {
       role,
       owner: input.owner ?? null,
       team: input.team ?? null,
-      expiresAt: lifetime === null ? null : new Date(Date.now() + lifetime * 1000).toISOString(),
+      expiresAt: expiryIn(lifetime),
       allowedServers,
       allowedTools,
     };
@@ -315,6 +339,54 @@ export class TokenStore {
       revoked.revokedAt = new Date().toISOString();
     });
     return info(revoked!);
+  }
+
+  /**
+   * Change the role, expiry or allow-lists of the active token with that name (or id), checked like `create`;
+   * takes effect on the next request. `check` sees the token before and after, under the file's lock, and
+   * may refuse (throw): nothing is written then. Who may make which change is the caller's to decide
+   * (token-update.ts has the rules: never more than the owner has, a token never widens a token).
+   */
+  update(
+    nameOrId: string,
+    changes: TokenChanges,
+    check?: (before: TokenInfo, after: TokenInfo) => void,
+  ): { before: TokenInfo; after: TokenInfo } {
+    const given = (['role', 'expiresInSeconds', 'allowedServers', 'allowedTools'] as const).filter(
+      (k) => changes[k] !== undefined,
+    );
+    if (given.length === 0)
+      throw new FactoryError(
+        'INVALID_ARGUMENTS',
+        'nothing to change: give a role, an expiry, or allowed servers or tools',
+        {
+          details: {
+            name: nameOrId,
+            hint: 'mcp-factory token update NAME takes --servers, --tools, --clear-servers, --clear-tools, --role and --expires; PATCH /auth/tokens/:name takes role, expiresInDays, servers and tools.',
+          },
+        },
+      );
+    const role = changes.role === undefined ? undefined : checkRole(changes.role);
+    const lifetime = checkLimit('expiresInSeconds', changes.expiresInSeconds, 60, MAX_LIFETIME_SECONDS);
+    const allowedServers = checkAllowList('servers', changes.allowedServers);
+    const allowedTools = checkAllowList('tools', changes.allowedTools);
+    let result: { before: TokenInfo; after: TokenInfo } | undefined;
+    this.#mutate((tokens) => {
+      const record = tokens.find((t) => t.revokedAt === null && (t.name === nameOrId || t.id === nameOrId));
+      if (!record)
+        throw new FactoryError('TOKEN_NOT_FOUND', `no active token named "${nameOrId}"`, {
+          details: { name: nameOrId },
+        });
+      const before = info(record);
+      if (role !== undefined) record.role = role;
+      if (lifetime !== null) record.expiresAt = expiryIn(lifetime);
+      if (changes.allowedServers !== undefined) record.allowedServers = allowedServers;
+      if (changes.allowedTools !== undefined) record.allowedTools = allowedTools;
+      const after = info(record);
+      check?.(before, after);
+      result = { before, after };
+    });
+    return result!;
   }
 
   /** The active token with that plaintext, or undefined (unknown, malformed or revoked). */

@@ -18,6 +18,7 @@ export type ConfigCategory =
   | 'factory'
   | 'supervisor'
   | 'docker'
+  | 'microvm'
   | 'llm'
   | 'embeddings'
   | 'research'
@@ -52,6 +53,7 @@ export interface ConfigVariable {
 }
 
 const SUPERVISOR = 'deploy/targets/local (the supervisor)';
+const MICROVM = 'deploy/targets/microvm/target.ts';
 const LLM = 'llm/config.ts (with flags and the config file; LLM_CONFIG_INVALID)';
 const OIDC = 'identity/oidc-login.ts (through `mcp-factory serve`)';
 const EMBEDDINGS = 'llm/embeddings.ts (through `mcp-factory serve`, `mcp` and `gateway`)';
@@ -312,6 +314,53 @@ export const CONFIG_VARIABLES: readonly ConfigVariable[] = [
     doc: '`bridge` publishes each container on 127.0.0.1:port; `host` where the engine has no bridge network.',
     readBy: 'deploy/targets/docker/target.ts',
   },
+  // MicroVM target.
+  {
+    name: 'MCP_FACTORY_MICROVM_KERNEL',
+    category: 'microvm',
+    type: 'path',
+    defaultDoc: 'the newest `/boot/vmlinuz-*` whose virtio modules are under /lib/modules',
+    doc: "Guest kernel of the microvm target; its release (the file name after `vmlinuz-`) names the modules directory the guest's virtio modules are taken from.",
+    readBy: MICROVM,
+  },
+  {
+    name: 'MCP_FACTORY_MICROVM_ACCEL',
+    category: 'microvm',
+    type: 'enum',
+    values: ['auto', 'kvm', 'tcg'],
+    default: 'auto',
+    doc: "QEMU accelerator: `kvm` (needs /dev/kvm of a full hypervisor), `tcg` (QEMU's emulation, slower, same isolation) or `auto` (kvm when usable).",
+    readBy: MICROVM,
+  },
+  {
+    name: 'MCP_FACTORY_MICROVM_MEMORY_MB',
+    category: 'microvm',
+    type: 'int',
+    default: '512',
+    min: 128,
+    max: 65536,
+    doc: "Memory of each server's VM in MiB (the guest image, unpacked in RAM, takes about 110 MiB of it).",
+    readBy: MICROVM,
+  },
+  {
+    name: 'MCP_FACTORY_MICROVM_CPUS',
+    category: 'microvm',
+    type: 'int',
+    default: '1',
+    min: 1,
+    max: 64,
+    doc: "Virtual CPUs of each server's VM.",
+    readBy: MICROVM,
+  },
+  {
+    name: 'MCP_FACTORY_MICROVM_START_TIMEOUT_MS',
+    category: 'microvm',
+    type: 'ms',
+    default: '60000',
+    min: 1000,
+    doc: 'How long a VM has from start to its first MCP answer before the deploy fails.',
+    readBy: MICROVM,
+  },
   // LLM: one layer of three (flags > these variables > the config file); see docs/llm.md.
   {
     name: 'MCP_FACTORY_LLM_PROVIDER',
@@ -544,6 +593,13 @@ export const CONFIG_VARIABLES: readonly ConfigVariable[] = [
     type: 'bool',
     doc: 'Run the Docker target tests (`1`; needs a running dockerd).',
     readBy: 'test/targets, test/supervisor/docker-deploy.test.ts',
+  },
+  {
+    name: 'MCP_FACTORY_TEST_MICROVM',
+    category: 'test',
+    type: 'bool',
+    doc: 'Run the microvm target tests (`1`; needs qemu-system-x86, busybox-static and a guest kernel).',
+    readBy: 'test/isolation/microvm.test.ts',
   },
   {
     name: 'MCP_FACTORY_REQUIRE_SERVICES',

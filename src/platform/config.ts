@@ -87,6 +87,13 @@ export interface FactoryConfig {
   configFile: { path: string; explicit: boolean };
   supervisor: SupervisorSettings;
   docker: { nodeImage: string; network: 'bridge' | 'host' };
+  microvm: {
+    kernel: string | undefined;
+    accel: 'auto' | 'kvm' | 'tcg';
+    memoryMb: number;
+    cpus: number;
+    startTimeoutMs: number;
+  };
   llm: LlmEnvironmentLayer;
   /** `enabled` undefined: the variable is unset (the config file decides). */
   research: { enabled: boolean | undefined; tavilyUrl: string | undefined };
@@ -353,6 +360,13 @@ function resolveConfig(env: Env, onInvalid: 'throw' | 'default'): FactoryConfig 
     docker: {
       nodeImage: read.string('MCP_FACTORY_NODE_IMAGE') ?? 'node:22-alpine',
       network: read.string('MCP_FACTORY_DOCKER_NETWORK') === 'host' ? 'host' : 'bridge',
+    },
+    microvm: {
+      kernel: read.string('MCP_FACTORY_MICROVM_KERNEL'),
+      accel: (read.string('MCP_FACTORY_MICROVM_ACCEL') ?? 'auto') as 'auto' | 'kvm' | 'tcg',
+      memoryMb: read.number('MCP_FACTORY_MICROVM_MEMORY_MB'),
+      cpus: read.number('MCP_FACTORY_MICROVM_CPUS'),
+      startTimeoutMs: read.number('MCP_FACTORY_MICROVM_START_TIMEOUT_MS'),
     },
     // Validated by llm/config.ts with the flags and the config file (one validator, LLM_CONFIG_INVALID).
     llm: {

@@ -589,11 +589,17 @@ export class Registry {
 
   /**
    * Calls, errors, error rate and latency percentiles of a server's tools over a window (default: the last
-   * hour), per tool and in total. The window is widened to whole minutes.
+   * hour), per tool and in total. The window is widened to whole minutes. `only` keeps the tools it accepts
+   * (the total too counts only those): a caller narrowed to some tools learns nothing of the others.
    */
   async toolStats(
     server: string,
-    options: { since?: Date | number | string; until?: Date | number | string; tool?: string } = {},
+    options: {
+      since?: Date | number | string;
+      until?: Date | number | string;
+      tool?: string;
+      only?: (tool: string) => boolean;
+    } = {},
   ): Promise<ToolStatsReport> {
     checkServerName(server);
     if (options.tool !== undefined) checkToolName(options.tool);
@@ -601,8 +607,10 @@ export class Registry {
     const sinceMs = options.since === undefined ? untilMs - 60 * MINUTE_MS : checkTime(options.since);
     const from = minuteOf(sinceMs);
     const to = minuteOf(untilMs);
+    const only = options.only;
     return this.#read(`Reading call statistics of ${server}`, async (db) => {
       const perTool = await this.#calls.accumulate(db, server, from, to, options.tool);
+      if (only) for (const tool of [...perTool.keys()]) if (!only(tool)) perTool.delete(tool);
       return statsReport(server, from, to, perTool);
     });
   }

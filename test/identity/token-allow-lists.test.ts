@@ -4,8 +4,10 @@
  * every listing (MCP tools/list in both eras, REST list and search, meta-tools search/describe), and a call of
  * any other tool — MCP 2025-11-25, 2026-07-28 through the SDK and through the fast path, REST execute, meta
  * call_tool — answers exactly like an unknown tool while the upstream records no call. An unrestricted token
- * sees everything. On the factory's operations, a server outside the list answers like a missing one, a tool
- * outside it like a missing tool. Bad patterns are refused at creation with nothing written.
+ * sees everything; `/health/detailed` names only its upstreams and counts only its tools. On the factory's
+ * operations, a server outside the list answers like a missing one, a tool outside it like a missing tool, and
+ * `server_status` / `server_stats` (operation, HTTP API, MCP server) show and count only its tools. Bad patterns
+ * are refused at creation with nothing written.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -22,9 +24,11 @@ import { AccessControl } from '../../src/identity/access.js';
 import { ROLE_POLICY } from '../../src/identity/policy.js';
 import { TOKENS_FILE, TokenStore } from '../../src/identity/tokens.js';
 import { openRegistry, type Registry } from '../../src/store/index.js';
+import { type Api, createApi } from '../../src/surfaces/api/index.js';
 import { runCli } from '../../src/surfaces/cli/main.js';
 import { createGatewayHttp, type GatewayHttp } from '../../src/surfaces/gateway/http.js';
 import { serveFetch } from '../../src/surfaces/http/node.js';
+import { serveFactoryMcpHttp } from '../../src/surfaces/mcp/index.js';
 import {
   callTool as callToolOp,
   createServer,
@@ -33,6 +37,7 @@ import {
   listServers,
   type OperationContext,
   searchTools as searchToolsOp,
+  serverStats,
   serverStatus,
   specFromSource,
 } from '../../src/surfaces/operations/index.js';
@@ -422,6 +427,58 @@ describe('the gateway', () => {
     expect(calls().slice(before)).toEqual(['crm echo', 'billing-eu add', 'crm add']);
   });
 
+  it('GET /health/detailed shows a narrowed token only its upstreams, and counts and flags only its tools', async () => {
+    type Detailed = {
+      tools: number;
+      upstreams: Array<{ name: string; tools: number | null; connected: boolean }>;
+      report: {
+        upstreams: Array<{ name: string; tools: number }>;
+        flagged: Array<{ upstream: string; tool: string }>;
+      };
+    };
+    const detailed = async (bearer: string) => {
+      const r = await fetch(`${served.url}/health/detailed`, {
+        headers: { authorization: `Bearer ${bearer}` },
+      });
+      expect(r.status).toBe(200);
+      return (await r.json()) as Detailed;
+    };
+    const counts = (list: Array<{ name: string; tools: number | null }>) =>
+      list.map((u) => [u.name, u.tools]);
+    const flagged = (d: Detailed) => d.report.flagged.map((f) => `${f.upstream}/${f.tool}`).sort();
+
+    // An unrestricted token sees every upstream with all its tools, and every flagged description.
+    const wide = await detailed(open);
+    expect(wide.upstreams.map((u) => u.name)).toEqual(['billing-eu', 'crm', 'hr']);
+    const all = (await gateway.listTools()).length;
+    expect(wide.tools).toBe(all);
+    expect(flagged(wide)).toEqual(['billing-eu/poisoned', 'crm/poisoned', 'hr/poisoned']);
+    const own = Object.fromEntries(counts(wide.upstreams));
+
+    // Narrowed to servers crm and billing-* and some of their tools: hr is nowhere in the answer, the counts are
+    // the tools the token may use, and a flagged tool outside its list is not named.
+    const narrow = await detailed(restricted);
+    expect(counts(narrow.upstreams)).toEqual([
+      ['billing-eu', 1],
+      ['crm', 2],
+    ]);
+    expect(counts(narrow.report.upstreams)).toEqual([
+      ['billing-eu', 1],
+      ['crm', 2],
+    ]);
+    expect(narrow.tools).toBe(ALLOWED.length);
+    expect(narrow.report.flagged).toEqual([]);
+    expect(JSON.stringify(narrow)).not.toMatch(/\bhr\b/);
+    expect(narrow.upstreams.every((u) => u.connected)).toBe(true);
+
+    // Narrowed to servers only: those upstreams in full (their own counts, their flagged tools), no others.
+    const crmOnly = tokens.create({ name: 'crm-only', allowedServers: ['crm'] }).token;
+    const servers = await detailed(crmOnly);
+    expect(counts(servers.upstreams)).toEqual([['crm', own.crm]]);
+    expect(flagged(servers)).toEqual(['crm/poisoned']);
+    expect(servers.tools).toBe(all / 3);
+  });
+
   it('meta-tools: search and describe see only allowed tools; call_tool of a forbidden one is unknown', async () => {
     const before = calls().length;
     const c = await client(metaServed.url, '2026-07-28', restricted);
@@ -593,6 +650,159 @@ describe('the factory operations', () => {
       );
     expect(await found(narrow)).toEqual(['crm/hello']);
     expect(await found(wide)).toEqual(expect.arrayContaining(['crm/secret', 'hr/secret', 'hr/hello']));
+  });
+});
+
+describe('server_status and server_stats of a narrowed token', () => {
+  let cp: FakeControlPlane;
+  let mcp: Awaited<ReturnType<typeof serveFactoryMcpHttp>>;
+  let api: Api;
+  let narrowed: string;
+  /** GET on the factory's HTTP API as a bearer. */
+  const get = async (path: string, bearer: string) => {
+    const r = await api.fetch(
+      new Request(`http://127.0.0.1${path}`, { headers: { authorization: `Bearer ${bearer}` } }),
+    );
+    // biome-ignore lint/suspicious/noExplicitAny: parsed JSON, checked by the assertions
+    return { status: r.status, body: (await r.json()) as any };
+  };
+
+  beforeAll(async () => {
+    cp = new FakeControlPlane(registry);
+    for (const name of ['ops', 'payroll'])
+      await cp.create({
+        spec: specFromSource(
+          {
+            spec: {
+              name,
+              version: '1.0.0',
+              tools: [
+                { name: 'ping', description: 'Ping', static: { text: 'pong' } },
+                { name: 'wipe', description: 'Wipe', static: { text: 'gone' } },
+              ],
+            },
+          },
+          { allowLocalFiles: false },
+        ),
+        specDir: work,
+        actor: 'test',
+      });
+    narrowed = tokens.create({
+      name: 'ops-ping',
+      allowedServers: ['ops'],
+      allowedTools: ['ops__ping'],
+    }).token;
+    await registry.recordCalls([
+      { server: 'ops', tool: 'ping', ok: true, latencyMs: 4 },
+      { server: 'ops', tool: 'ping', ok: true, latencyMs: 6 },
+      { server: 'ops', tool: 'wipe', ok: false, latencyMs: 2_000 },
+    ]);
+    mcp = await serveFactoryMcpHttp({ controlPlane: cp, registry, tokens, access, port: 0 });
+    api = createApi({ controlPlane: cp, registry, tokens, access });
+  });
+
+  afterAll(async () => {
+    await mcp?.close();
+  });
+
+  async function as(bearer: string): Promise<OperationContext> {
+    const principal = await access.authenticate(
+      new Request('http://127.0.0.1/', { headers: { authorization: `Bearer ${bearer}` } }),
+    );
+    return {
+      controlPlane: cp,
+      registry,
+      subject: { kind: 'token', principal },
+      policy: ROLE_POLICY,
+      actor: principal.name,
+      allowLocalFiles: false,
+    };
+  }
+
+  const failure = async (run: Promise<unknown>) => {
+    try {
+      await run;
+    } catch (error) {
+      return error as FactoryError;
+    }
+    throw new Error('expected a failure');
+  };
+
+  it('server_status lists only the tools the token may use: the operation, the HTTP API, the MCP server', async () => {
+    const names = (s: { tools: Array<{ name: string }> }) => s.tools.map((t) => t.name);
+    expect(names(await invoke(serverStatus, await as(open), { name: 'ops' }))).toEqual(['ping', 'wipe']);
+    expect(names(await invoke(serverStatus, await as(narrowed), { name: 'ops' }))).toEqual(['ping']);
+
+    expect(names((await get('/mcp/servers/ops', open)).body)).toEqual(['ping', 'wipe']);
+    const viaApi = await get('/mcp/servers/ops', narrowed);
+    expect(viaApi.status).toBe(200);
+    expect(names(viaApi.body)).toEqual(['ping']);
+    expect(JSON.stringify(viaApi.body)).not.toContain('wipe');
+
+    const c = await client(mcp.url, '2026-07-28', narrowed);
+    const status = await c.callTool({ name: 'server_status', arguments: { name: 'ops' } });
+    expect(status.isError).toBeFalsy();
+    expect(names(status.structuredContent as { tools: Array<{ name: string }> })).toEqual(['ping']);
+    expect(text(status)).not.toContain('wipe');
+    // A server outside the list answers exactly like a missing one.
+    const hidden = await c.callTool({ name: 'server_status', arguments: { name: 'payroll' } });
+    const missing = await c.callTool({ name: 'server_status', arguments: { name: 'ghost' } });
+    expect(hidden.isError).toBe(true);
+    expect(blank(text(hidden), 'payroll')).toBe(blank(text(missing), 'ghost'));
+    await c.close();
+  });
+
+  it('server_stats counts only the tools the token may use, in the total too; another tool reads as never called', async () => {
+    const wide = await invoke(serverStats, await as(open), { name: 'ops' });
+    expect(wide.tools.map((t) => [t.tool, t.calls])).toEqual([
+      ['ping', 2],
+      ['wipe', 1],
+    ]);
+    expect(wide.total).toMatchObject({ calls: 3, errors: 1 });
+
+    const narrow = await invoke(serverStats, await as(narrowed), { name: 'ops' });
+    expect(narrow.tools.map((t) => [t.tool, t.calls])).toEqual([['ping', 2]]);
+    const { tool: _tool, ...ping } = narrow.tools[0]!;
+    expect(narrow.total).toEqual(ping);
+    expect(narrow.total).toMatchObject({ calls: 2, errors: 0, maxMs: 6 });
+
+    // Asking for a tool outside the list answers like asking for a tool that was never called.
+    const ctx = await as(narrowed);
+    const window = { since: '', until: '' };
+    const hidden = { ...(await invoke(serverStats, ctx, { name: 'ops', tool: 'wipe' })), ...window };
+    const never = { ...(await invoke(serverStats, ctx, { name: 'ops', tool: 'nope' })), ...window };
+    expect(hidden).toEqual(never);
+    expect(hidden.total.calls).toBe(0);
+
+    // The HTTP API's route answers the same.
+    const viaApi = await get('/mcp/servers/ops/stats', narrowed);
+    expect(viaApi.status).toBe(200);
+    expect(viaApi.body.tools.map((t: { tool: string }) => t.tool)).toEqual(['ping']);
+    expect(viaApi.body.total).toMatchObject({ calls: 2, errors: 0 });
+    expect((await get('/mcp/servers/ops/stats?tool=wipe', narrowed)).body.total.calls).toBe(0);
+    expect((await get('/mcp/servers/ops/stats', open)).body.total.calls).toBe(3);
+
+    // A server outside the list answers exactly like a missing one (the operation and the HTTP API).
+    const strip = (body: Record<string, unknown>, name: string) => {
+      const { requestId: _r, timestamp: _t, ...rest } = body;
+      return blank(JSON.stringify(rest), name);
+    };
+    const [apiOutside, apiMissing] = [
+      await get('/mcp/servers/payroll/stats', narrowed),
+      await get('/mcp/servers/ghost/stats', narrowed),
+    ];
+    expect([apiOutside.status, strip(apiOutside.body, 'payroll')]).toEqual([
+      404,
+      strip(apiMissing.body, 'ghost'),
+    ]);
+    const outside = await failure(invoke(serverStats, ctx, { name: 'payroll' }));
+    const missing = await failure(invoke(serverStats, ctx, { name: 'ghost' }));
+    expect(outside.code).toBe('REGISTRY_NOT_FOUND');
+    expect([outside.code, blank(outside.message, 'payroll'), JSON.stringify(outside.details)]).toEqual([
+      missing.code,
+      blank(missing.message, 'ghost'),
+      JSON.stringify(missing.details).replace('ghost', 'payroll'),
+    ]);
   });
 });
 

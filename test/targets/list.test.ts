@@ -7,6 +7,7 @@ import { DockerDeploymentTarget } from '../../src/deploy/targets/docker/target.j
 import { createTargets, describeTargetNames, isTargetName, TARGETS } from '../../src/deploy/targets/index.js';
 import { SupervisorLink } from '../../src/deploy/targets/local/link.js';
 import { LocalTarget } from '../../src/deploy/targets/local/target.js';
+import { MicroVmTarget } from '../../src/deploy/targets/microvm/target.js';
 import { DEFAULT_TARGET, TARGET_NAMES } from '../../src/deploy/targets/names.js';
 import { homeLayout } from '../../src/platform/home.js';
 
@@ -34,28 +35,33 @@ describe('target list', () => {
     expect(targets.local).toBeInstanceOf(LocalTarget);
     expect((targets.local as LocalTarget).link).toBeInstanceOf(SupervisorLink);
     expect(targets.docker).toBeInstanceOf(DockerDeploymentTarget);
+    expect(targets.microvm).toBeInstanceOf(MicroVmTarget);
   });
 
   it('keeps each target’s environment values apart', () => {
     const targets = build();
     targets.local.writeEnv('srv', { TOKEN: 'local' });
     targets.docker.writeEnv('srv', { TOKEN: 'docker' });
+    targets.microvm.writeEnv('srv', { TOKEN: 'microvm' });
     expect(targets.local.readEnv('srv')).toEqual({ TOKEN: 'local' });
     expect(targets.docker.readEnv('srv')).toEqual({ TOKEN: 'docker' });
+    expect(targets.microvm.readEnv('srv')).toEqual({ TOKEN: 'microvm' });
     for (const target of Object.values(targets)) target.removeEnv('srv');
     expect(targets.local.readEnv('srv')).toEqual({});
     expect(targets.docker.readEnv('srv')).toEqual({});
+    expect(targets.microvm.readEnv('srv')).toEqual({});
   });
 
   it('only the local target keeps a runtime converging while the control plane waits', () => {
     const targets = build();
     expect(typeof targets.local.keepConverging).toBe('function');
     expect(targets.docker.keepConverging).toBeUndefined();
+    expect(targets.microvm.keepConverging).toBeUndefined();
   });
 
   it('recognises and describes the names', () => {
     for (const name of TARGET_NAMES) expect(isTargetName(name)).toBe(true);
     expect(isTargetName('kubernetes')).toBe(false);
-    expect(describeTargetNames()).toBe('local or docker');
+    expect(describeTargetNames()).toBe('local, docker or microvm');
   });
 });

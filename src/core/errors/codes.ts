@@ -627,6 +627,13 @@ export const ERROR_CODES = {
     summary: 'An active API token already has that name.',
     hint: 'Choose another name, or revoke the old token first (`mcp-factory token revoke NAME`).',
   },
+  TOKEN_WIDENING_REFUSED: {
+    kind: 'user',
+    status: 403,
+    summary:
+      'A request made with an API token may narrow tokens (that one too) but not widen one: a later expiry, a role that grants more, or a removed or wider allow-list.',
+    hint: 'Sign in as the owner (POST /auth/login) and make the change with that access token, or use `mcp-factory token update` on the factory host.',
+  },
   TOKEN_STORE_INVALID: {
     kind: 'user',
     status: 500,
@@ -678,8 +685,8 @@ export const ERROR_CODES = {
   DEPLOY_TARGET_UNAVAILABLE: {
     kind: 'user',
     status: 503,
-    summary: 'The deployment target is not available in this build.',
-    hint: 'Docker support is under development: deploy with --target local, or build and run the image yourself from the generated Dockerfile (docker build <projectDir>).',
+    summary: 'The deployment target cannot run here: its engine or host tools are missing or not running.',
+    hint: 'The message names what is missing (a Docker engine; QEMU, a guest kernel or busybox for microvm): install or start it, or deploy with --target local.',
   },
   DEPLOY_PORT_IN_USE: {
     kind: 'user',

@@ -80,3 +80,24 @@ export function allowsTool(allow: AllowList | undefined, server: string, tool: s
   const qualified = `${server}${QUALIFIED_SEPARATOR}${tool}`;
   return allow.tools.some((p) => matchesPattern(p, qualified) || matchesPattern(p, tool));
 }
+
+/**
+ * Whether every name `inner` matches is matched by `outer` too. `inner` is matched as a name whose `*`s only a `*`
+ * of `outer` can cover (a literal character of a pattern is never `*`): sound — true means contained — but not
+ * complete, so a caller that must not widen treats false as "not proven narrower" (`a*` within `*`, `ab*` within
+ * `a*`, `crm` within `c*m`; `a*` not within `ab*`).
+ */
+export function patternWithin(inner: string, outer: string): boolean {
+  return matchesPattern(outer, inner);
+}
+
+/**
+ * Whether the allow-list `inner` allows no more than `outer` (null: no restriction): each of its patterns is
+ * within one of `outer`'s. Checked per pattern, so a pattern covered only by several of `outer`'s together
+ * counts as wider.
+ */
+export function allowListWithin(inner: readonly string[] | null, outer: readonly string[] | null): boolean {
+  if (outer === null) return true;
+  if (inner === null) return false;
+  return inner.every((i) => outer.some((o) => patternWithin(i, o)));
+}

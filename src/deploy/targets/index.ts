@@ -6,11 +6,13 @@ import { FactoryError } from '../../core/errors/index.js';
 import type { DeploymentTarget, TargetFactory, TargetFactoryContext } from '../target.js';
 import { DockerDeploymentTarget } from './docker/target.js';
 import { LocalTarget } from './local/target.js';
+import { MicroVmTarget } from './microvm/target.js';
 import { TARGET_NAMES, type TargetName } from './names.js';
 
 export const TARGETS: Readonly<Record<TargetName, TargetFactory>> = {
   local: LocalTarget.create,
   docker: DockerDeploymentTarget.create,
+  microvm: MicroVmTarget.create,
 };
 
 /** Every target, built from one shared context, by name. */

@@ -10,6 +10,7 @@ import { TARGET_NAMES, type TargetName } from './names.js';
 export const TARGET_LOADERS: Readonly<Record<TargetName, () => Promise<TargetFactory>>> = {
   local: async () => (await import('./local/target.js')).LocalTarget.create,
   docker: async () => (await import('./docker/target.js')).DockerDeploymentTarget.create,
+  microvm: async () => (await import('./microvm/target.js')).MicroVmTarget.create,
 };
 
 /** Whether `name` is one of TARGET_NAMES (a registry row or a request may carry anything). */

@@ -1,7 +1,8 @@
 /**
- * Sign-in and people: `/auth/login|refresh|logout|me|permissions|jwks|logins`, `/users` and `/teams`. Login and
- * refresh are public (they are how a caller gets a token) and throttled by the session layer; everything else
- * names a permission the API core checks, and the user/team rules (who manages whom) are identity/users.ts's.
+ * Sign-in and people: `/auth/login|refresh|logout|me|permissions|jwks|logins`, `/auth/tokens` (a user's personal
+ * tokens: make, list, change — identity/token-update.ts has the rules — and revoke), `/users` and `/teams`.
+ * Login and refresh are public (they are how a caller gets a token) and throttled by the session layer; everything
+ * else names a permission the API core checks, and the user/team rules (who manages whom) are identity/users.ts's.
  * Answers never say whether a user name exists: an unknown name and a wrong password get the same 401.
  * `/auth/oidc/start|callback` (public; 404 unless OIDC is configured) sign in through the OIDC provider
  * (identity/oidc-login.ts): start redirects with the sealed state in a cookie, callback answers like login.
@@ -14,6 +15,7 @@ import { clearOidcCookie, type OidcLogin, oidcCookie, readOidcCookie } from '../
 import { PERMISSIONS, type Subject } from '../../identity/policy.js';
 import { grantsOf, ROLES, USER_ROLES } from '../../identity/roles.js';
 import type { IssuedTokens } from '../../identity/sessions.js';
+import { changeDetails, updateCheck } from '../../identity/token-update.js';
 import { UserAdmin } from '../../identity/users.js';
 import type { Registry, UserRecord } from '../../store/index.js';
 import { clientAddress } from '../http/client-address.js';
@@ -50,25 +52,41 @@ const UserChangeBody = z
   })
   .strict();
 const TeamBody = z.object({ name: Name }).strict();
+// Allow-lists are checked by the token store (identity/tokens.ts checkAllowList): these caps only bound the body.
+const ServerPatterns = z.array(z.string().max(200)).max(200);
+const ToolPatterns = z.array(z.string().max(400)).max(200);
+const SERVERS_TEXT =
+  'Restrict the token to these servers: names or patterns with * (1-64 patterns of A-Z a-z 0-9 _ . - *).';
+const TOOLS_TEXT =
+  'Restrict the token to these tools: patterns of SERVER__TOOL or a plain tool name, with * (1-64 patterns).';
 const TokenBody = z
   .object({
     name: Name,
     role: z.enum(USER_ROLES).optional().describe("Default: the caller's role; only it or viewer."),
     expiresInDays: z.number().int().min(1).max(365).optional().describe('Default 90.'),
-    servers: z
-      .array(z.string().max(200))
-      .max(200)
+    servers: ServerPatterns.optional().describe(`${SERVERS_TEXT} Absent: no restriction.`),
+    tools: ToolPatterns.optional().describe(`${TOOLS_TEXT} Absent: no restriction.`),
+  })
+  .strict();
+const TokenChangeBody = z
+  .object({
+    role: z
+      .enum(USER_ROLES)
       .optional()
-      .describe(
-        'Restrict the token to these servers: names or patterns with * (1-64 patterns of A-Z a-z 0-9 _ . - *). Absent: no restriction.',
-      ),
-    tools: z
-      .array(z.string().max(400))
-      .max(200)
+      .describe("The caller's role or viewer (a role that grants more widens the token)."),
+    expiresInDays: z
+      .number()
+      .int()
+      .min(1)
+      .max(365)
       .optional()
-      .describe(
-        'Restrict the token to these tools: patterns of SERVER__TOOL or a plain tool name, with * (1-64 patterns). Absent: no restriction.',
-      ),
+      .describe('Expire this many days from now (a later expiry widens the token).'),
+    servers: ServerPatterns.nullable()
+      .optional()
+      .describe(`${SERVERS_TEXT} null: remove the restriction (widens). Absent: unchanged.`),
+    tools: ToolPatterns.nullable()
+      .optional()
+      .describe(`${TOOLS_TEXT} null: remove the restriction (widens). Absent: unchanged.`),
   })
   .strict();
 const NameParam = z.object({ name: Name });
@@ -455,6 +473,58 @@ export function authRoutes(deps: {
         access.tokens.revoke(mine.id);
         await registry.audit({ actor, action: 'token.revoke', target: `token:${mine.name}` });
         return ok({ revoked: mine.name });
+      },
+    }),
+    route({
+      method: 'PATCH',
+      path: '/auth/tokens/:name',
+      operationId: 'updateMyToken',
+      summary:
+        'Change the role, expiry or allow-lists of one of the caller’s personal tokens (its value stays)',
+      description:
+        'Checked like POST /auth/tokens: the role is the caller’s or viewer, the patterns are checked the same way ' +
+        'and nothing is written when one is refused. Narrowing is open to any credential of the owner; widening ' +
+        '(a later expiry, a role that grants more, a removed or wider allow-list) needs the owner signed in: a ' +
+        'request made with an API token may not widen a token, itself included (TOKEN_WIDENING_REFUSED). ' +
+        'Audited as token.update with each changed field.',
+      tag: 'auth',
+      permission: 'account.self',
+      params: NameParam,
+      body: { schema: TokenChangeBody, required: true },
+      errors: [404],
+      responses: {
+        200: { description: 'The token’s record after the change.', content: { 'application/json': null } },
+      },
+      handler: async ({ principal, actor, params, body }) => {
+        const p = subjectOf(principal).principal;
+        const mine = access.tokens
+          .list({ includeRevoked: false })
+          .find((t) => t.name === params.name && p.user !== undefined && t.owner === p.user);
+        if (!mine) throw new FactoryError('TOKEN_NOT_FOUND', `no personal token named "${params.name}"`);
+        const signedIn = p.tokenId.startsWith('user:');
+        const { before, after } = access.tokens.update(
+          mine.id,
+          {
+            role: body.role,
+            expiresInSeconds: body.expiresInDays === undefined ? undefined : body.expiresInDays * 86_400,
+            allowedServers: body.servers,
+            allowedTools: body.tools,
+          },
+          updateCheck({
+            name: p.name,
+            owner: mine.owner ?? undefined,
+            // A signed-in user's role is the owner's; an API token may only narrow, whatever its role.
+            ownerRole: signedIn ? p.role : undefined,
+            narrowOnly: !signedIn,
+          }),
+        );
+        await registry.audit({
+          actor,
+          action: 'token.update',
+          target: `token:${after.name}`,
+          details: { owner: after.owner, changes: changeDetails(before, after) },
+        });
+        return ok(after);
       },
     }),
     route({

@@ -1,8 +1,8 @@
 /**
  * Users and teams on the command line: `mcp-factory user add|list|show|set|passwd|disable|enable|logins` and
- * `mcp-factory team add|list|remove`, plus what `token create --user` needs (a personal token's owner, team and
- * role). A thin layer over UserAdmin (src/identity/users.ts), which checks names, roles, teams, emails and
- * passwords and writes the audit trail. The CLI is the local user, trusted like the shell that runs it: it
+ * `mcp-factory team add|list|remove`, plus what `token create --user` and `token update` need (a personal
+ * token's owner, team and role). A thin layer over UserAdmin (src/identity/users.ts), which checks names,
+ * roles, teams, emails and passwords and writes the audit trail. The CLI is the local user, trusted like the shell that runs it: it
  * manages every user and team. Passwords come from stdin (`--password-stdin`, the first line), never from an
  * argument, so they stay out of shell history and `ps`. Every refusal is a FactoryError thrown before anything
  * is written; this file prints, main.ts maps errors to exit codes.
@@ -399,16 +399,27 @@ function registerTeamCommands(program: Command, io: ServeIo): void {
  * the role defaults to the user's and may only be the user's own or viewer (a token never has more than its
  * owner). Checked before the token is made.
  */
-export async function personalTokenScope(
-  opts: HomeOptions,
-  userName: string,
-  requested: Role | undefined,
-): Promise<{ owner: string; team: string | null; role: Role }> {
+/** The owner of a personal token: it must exist and be enabled (to make a token, or to change one). */
+async function enabledOwner(opts: HomeOptions, userName: string): Promise<UserRecord> {
   const found = await asLocalUser(opts, (l) => l.admin.get(l.subject, userName));
   if (found.disabledAt)
     throw new FactoryError('AUTH_ROLE_NOT_ALLOWED', `user "${found.name}" is disabled`, {
       details: { user: found.name, hint: `Enable the user first: mcp-factory user enable ${found.name}` },
     });
+  return found;
+}
+
+/** The role of a personal token's owner now (`token update` gives the token at most it, or viewer). */
+export async function tokenOwnerRole(opts: HomeOptions, userName: string): Promise<Role> {
+  return (await enabledOwner(opts, userName)).role;
+}
+
+export async function personalTokenScope(
+  opts: HomeOptions,
+  userName: string,
+  requested: Role | undefined,
+): Promise<{ owner: string; team: string | null; role: Role }> {
+  const found = await enabledOwner(opts, userName);
   const role = requested ?? found.role;
   if (role !== found.role && role !== 'viewer') {
     const allowed = found.role === 'viewer' ? 'viewer' : `${found.role} (the user's role) or viewer`;

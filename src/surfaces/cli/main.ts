@@ -22,6 +22,7 @@ import { registerMaintenanceCommands } from './maintenance-commands.js';
 import { registerServeCommands } from './serve.js';
 import { registerTemplateCommands } from './templates.js';
 import { registerTestCommand } from './test-command.js';
+import { registerTokenUpdateCommand } from './token-update-command.js';
 import { registerValidateCommand } from './validate-command.js';
 
 export { EXIT } from './exit.js';
@@ -37,6 +38,7 @@ export function buildProgram(io: CliIo = defaultIo): Command {
   registerCreateCommand(program, io);
   registerTemplateCommands(program, io);
   registerServeCommands(program, io);
+  registerTokenUpdateCommand(program, io);
   registerIdentityCommands(program, io);
   registerGatewayCommand(program, io);
   registerValidateCommand(program, io);

@@ -1,7 +1,8 @@
 /**
  * The management surfaces on the command line: `mcp-factory serve` (the HTTP API), `mcp-factory mcp` (the
  * factory as an MCP server, see mcp.ts) and `mcp-factory token create|list|revoke` (the API tokens: a role, an
- * owner for a personal token — `--user`, checked in identity-commands.ts — and an expiry).
+ * owner for a personal token — `--user`, checked in identity-commands.ts — and an expiry; `token update` is
+ * token-update-command.ts).
  * Long-running commands serve until SIGINT/SIGTERM (or, for MCP over stdio, until stdin closes) and then close
  * everything they opened, so the process ends on its own.
  */
@@ -21,7 +22,7 @@ const loadStore = () => import('../../store/index.js');
 const loadTokens = () => import('../../identity/tokens.js');
 
 /** The token store of a home (default: MCP_FACTORY_HOME or ~/.mcp-factory). */
-async function openTokens(home: string | undefined): Promise<TokenStore> {
+export async function openTokens(home: string | undefined): Promise<TokenStore> {
   const [{ defaultHome }, { TokenStore }] = await Promise.all([loadStore(), loadTokens()]);
   return TokenStore.open({ home: home ?? defaultHome() });
 }
@@ -62,12 +63,12 @@ export function intArg(min: number, max: number): (value: string) => number {
 
 const UNIT_SECONDS: Record<string, number> = { m: 60, h: 3600, d: 86_400, w: 604_800 };
 
-/** A duration such as 90m, 12h, 30d or 2w, in seconds (1 minute to 3650 days). */
 /** A comma-separated list (`a,b-*`): entries trimmed; empty entries kept, so the token store refuses them. */
-function listArg(value: string): string[] {
+export function listArg(value: string): string[] {
   return value.split(',').map((p) => p.trim());
 }
 
+/** A duration such as 90m, 12h, 30d or 2w, in seconds (1 minute to 3650 days). */
 export function durationArg(value: string): number {
   const m = /^(\d{1,6})([mhdw])$/.exec(value.trim());
   const seconds = m ? Number(m[1]) * UNIT_SECONDS[m[2]!]! : Number.NaN;
@@ -346,7 +347,7 @@ function registerTokenCommands(program: Command, io: ServeIo): void {
 }
 
 /** Token changes go to the audit trail too; a registry that cannot be opened does not undo them. */
-async function auditTokenChange(
+export async function auditTokenChange(
   opts: HomeOptions,
   actor: string,
   action: string,

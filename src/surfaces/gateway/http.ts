@@ -2,7 +2,8 @@
  * The gateway over HTTP, web-standard `fetch(Request) → Response`: MCP at /mcp (Streamable HTTP, both protocol
  * eras, `subscriptions/listen` told when the catalog changes), REST beside it (`/api/v1/tools`, search, one
  * tool, execute, upstream servers), probes (`/health`, `/live`, `/ready` public; `/health/detailed`
- * authenticated), Prometheus `/metrics` and the REST routes' OpenAPI document at `/api/v1/openapi.json`.
+ * authenticated, showing only the upstreams the caller sees), Prometheus `/metrics` and the REST routes'
+ * OpenAPI document at `/api/v1/openapi.json`.
  *
  * Every request but the public probes is authenticated with the factory's tokens or a signed-in user's access
  * token (identity/access.ts) and rate-limited per caller; the caller's identity decides which registry
@@ -37,6 +38,7 @@ import {
   runRoute,
 } from '../http/router.js';
 import { answerToolsCall, plainToolsCall } from './fast-serve.js';
+import { detailedHealth } from './health-view.js';
 import { CallCancels, createGatewayMcpServer } from './mcp.js';
 import { upstreamRoutes } from './upstream-routes.js';
 
@@ -212,19 +214,12 @@ export function createGatewayHttp(options: GatewayHttpOptions): GatewayHttp {
       method: 'GET',
       path: '/health/detailed',
       operationId: 'healthDetailed',
-      summary: 'Upstreams, circuit states and the catalog report',
+      summary:
+        'Upstreams, circuit states and the catalog report (of the upstreams and tools the caller sees)',
       tag: 'operations',
       permission: 'servers.read',
       responses: { 200: { description: 'Details.', content: { 'application/json': null } } },
-      handler: async () => {
-        const catalog = await gateway.catalog();
-        return json(200, {
-          status: 'ok',
-          tools: catalog.size,
-          upstreams: gateway.health(),
-          report: catalog.report,
-        });
-      },
+      handler: async ({ principal }) => json(200, await detailedHealth(gateway, await callerOf(principal!))),
     }),
     route({
       method: 'GET',

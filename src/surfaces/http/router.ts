@@ -9,7 +9,7 @@ import type { Principal } from '../../identity/access.js';
 import type { Permission } from '../../identity/policy.js';
 import { readCappedBody } from '../../platform/capped-body.js';
 
-export type Method = 'GET' | 'POST' | 'DELETE';
+export type Method = 'GET' | 'POST' | 'PATCH' | 'DELETE';
 
 export interface ResponseSpec {
   description: string;

@@ -5,7 +5,7 @@
 import { z } from 'zod';
 import { DEFAULT_TARGET } from '../../deploy/targets/names.js';
 import { defineOperation } from './operation.js';
-import { authorizeTool, narrowedToolError, visibleServers } from './ownership.js';
+import { allowedTools, authorizeTool, narrowedToolError, visibleServers } from './ownership.js';
 import {
   ContainerRuntime,
   DeploymentSchema,
@@ -73,13 +73,18 @@ export const listServers = defineOperation({
 export const serverStatus = defineOperation({
   name: 'server_status',
   title: 'Server status',
-  description: 'One server: its record, versions, deployments with health, and tools.',
+  description: 'One server: its record, versions, deployments with health, and the tools the caller may use.',
   input: ByName,
   output: StatusSchema,
   annotations: { readOnly: true, idempotent: true, openWorld: false },
   permission: 'servers.read',
   server: (input) => input.name,
-  handler: (context, input) => context.controlPlane.status(input.name),
+  handler: async (context, input) => {
+    const status = await context.controlPlane.status(input.name);
+    // A token narrowed to some tools sees only those (a tool outside its allow-list is not named).
+    const mayUse = allowedTools(context);
+    return { ...status, tools: status.tools.filter((t) => mayUse(input.name, t.name)) };
+  },
 });
 
 export const callTool = defineOperation({
@@ -182,7 +187,8 @@ export const serverLogs = defineOperation({
 export const serverStats = defineOperation({
   name: 'server_stats',
   title: 'Tool-call statistics',
-  description: 'Tool-call statistics of a server over the last minutes (calls, errors, latency percentiles).',
+  description:
+    'Tool-call statistics of a server over the last minutes (calls, errors, latency percentiles), of the tools the caller may use.',
   input: z.object({
     name: ServerName,
     minutes: z
@@ -201,9 +207,13 @@ export const serverStats = defineOperation({
   handler: async (context, input) => {
     await context.registry.getServer(input.name);
     const minutes = input.minutes ?? 60;
+    const mayUse = allowedTools(context);
     return context.registry.toolStats(input.name, {
       since: Date.now() - minutes * 60_000,
       ...(input.tool ? { tool: input.tool } : {}),
+      // Narrowed to some tools: the others are left out, of the total too (a tool outside the allow-list reads
+      // like one that was never called).
+      only: (tool) => mayUse(input.name, tool),
     });
   },
 });

@@ -7,13 +7,13 @@
  * kept in `<home>/servers/<name>/docker-runtime` for every later (re)start.
  */
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { FactoryError } from '../../../core/errors/index.js';
 import { loadConfig } from '../../../platform/config.js';
 import type { HomeLayout } from '../../../platform/home.js';
 import { serverProcessEnv, upstreamCredentials } from '../../../platform/mcp-client/oauth.js';
 import { probeMcp } from '../../../platform/mcp-client/probe.js';
+import { freePort, portIsFree } from '../../../platform/ports.js';
 import { readEnvFile, removeEnvFile, writeEnvFile } from '../../../platform/secrets.js';
 import type { DeploymentRecord, Registry } from '../../../store/index.js';
 import { expectedServer, probeDeployments, sampleReport } from '../../health.js';
@@ -40,27 +40,6 @@ const SLOW_MS = 1000;
 /** An OCI runtime name as dockerd registers them. */
 const RUNTIME_NAME = /^[a-z0-9][a-z0-9._-]{0,63}$/;
 const ACTOR = 'docker-target';
-
-/** Whether 127.0.0.1:port can be bound right now (the address a container's port is published on). */
-function portIsFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.unref();
-    server.once('error', () => resolve(false));
-    server.listen({ port, host: '127.0.0.1', exclusive: true }, () => server.close(() => resolve(true)));
-  });
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
-}
 
 export class DockerDeploymentTarget implements DeploymentTarget {
   readonly name = 'docker' as const;

@@ -5,17 +5,9 @@
  * have recorded and ports something else is listening on. The supervisor assigns ports (it is a single
  * instance, so two deployments never race for one) and records them; they stay stable across restarts.
  */
-import { createServer } from 'node:net';
+import { portIsFree } from '../../../platform/ports.js';
 
-/** Whether 127.0.0.1:port can be bound right now. */
-export function portIsFree(port: number, host = '127.0.0.1'): Promise<boolean> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.unref();
-    server.once('error', () => resolve(false));
-    server.listen({ port, host, exclusive: true }, () => server.close(() => resolve(true)));
-  });
-}
+export { portIsFree };
 
 export async function choosePort(options: {
   deploymentId: number;

@@ -1,0 +1,259 @@
+/**
+ * The microvm target: every server in its own QEMU `microvm` virtual machine, booted from a guest image that
+ * holds only that server (image.ts), on its own kernel, with its own memory and vCPU limits, and on a network
+ * that reaches nothing (vmm.ts): the only way in is 127.0.0.1:<port>, forwarded to the server's MCP endpoint.
+ *
+ * The image of a revision is built once (`<home>/servers/<name>/microvm/r<revision>.cpio`); environment values
+ * live in the secret store (`<home>/secrets/<name>.microvm.env`, 0600) and reach the guest in the boot image of
+ * each start (0600, in the server's directory, removed on stop). The VM's console is the server's log.
+ *
+ * No supervisor watches the VMs: a VM that dies (its server crashed, or it ran out of memory) shows as `down`
+ * in health and status until it is started again. Data the server writes lives in the VM's memory only: each
+ * start begins from the revision's shipped data.
+ */
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { FactoryError } from '../../../core/errors/index.js';
+import { loadConfig } from '../../../platform/config.js';
+import type { HomeLayout } from '../../../platform/home.js';
+import { serverProcessEnv, upstreamCredentials } from '../../../platform/mcp-client/oauth.js';
+import { probeMcp } from '../../../platform/mcp-client/probe.js';
+import { freePort, portIsFree } from '../../../platform/ports.js';
+import { readEnvFile, removeEnvFile, writeEnvFile } from '../../../platform/secrets.js';
+import type { DeploymentRecord, Registry } from '../../../store/index.js';
+import { expectedServer, probeDeployments, sampleReport } from '../../health.js';
+import type {
+  DeploymentHealth,
+  DeploymentTarget,
+  TargetContext,
+  TargetFactoryContext,
+} from '../../target.js';
+import type { LogQuery } from '../../types.js';
+import { configuredLimits, tailLines } from '../local/logs.js';
+import { findMicroVmHost, type MicroVmHost } from './host.js';
+import { buildGuestImage, writeBootImage } from './image.js';
+import { startVm, stopVm, vmRunning } from './vmm.js';
+
+export interface MicroVmOptions {
+  layout: HomeLayout;
+  registry: () => Promise<Registry>;
+  projectDir: (server: string, revision: number) => Promise<string>;
+}
+
+const ACTOR = 'microvm-target';
+/** Answers slower than this make a VM `degraded`. */
+const SLOW_MS = 1000;
+
+export class MicroVmTarget implements DeploymentTarget {
+  readonly name = 'microvm' as const;
+  readonly #options: MicroVmOptions;
+  #host: MicroVmHost | undefined;
+
+  constructor(options: MicroVmOptions) {
+    this.#options = options;
+  }
+
+  static create(context: TargetFactoryContext): MicroVmTarget {
+    return new MicroVmTarget({
+      layout: context.layout,
+      registry: context.registry,
+      projectDir: context.projectDir,
+    });
+  }
+
+  #settings() {
+    return loadConfig().microvm;
+  }
+
+  /** QEMU, kernel, busybox and accelerator, looked up once per target (DEPLOY_TARGET_UNAVAILABLE when missing). */
+  host(): MicroVmHost {
+    this.#host ??= findMicroVmHost(this.#settings());
+    return this.#host;
+  }
+
+  #vmDir(server: string): string {
+    return join(this.#options.layout.serverDir(server), 'microvm');
+  }
+
+  /** The cached guest image of a revision. */
+  imageFile(server: string, revision: number): string {
+    return join(this.#vmDir(server), `r${revision}.cpio`);
+  }
+
+  #bootFile(server: string): string {
+    return join(this.#vmDir(server), 'boot.cpio');
+  }
+
+  #logFile(server: string): string {
+    return this.#options.layout.logFile(`${server}.microvm`);
+  }
+
+  #envFile(server: string): string {
+    return this.#options.layout.envFile(`${server}.microvm`);
+  }
+
+  async ensureAvailable(context: TargetContext): Promise<void> {
+    if (context.runtime !== undefined) {
+      throw new FactoryError('INVALID_ARGUMENTS', '--runtime is a docker target option', {
+        details: {
+          hint: 'Leave --runtime out: the microvm target runs every server on its own kernel already.',
+        },
+      });
+    }
+    this.host();
+  }
+
+  readEnv(server: string): Record<string, string> {
+    return readEnvFile(this.#envFile(server));
+  }
+
+  writeEnv(server: string, env: Record<string, string>): void {
+    writeEnvFile(this.#envFile(server), env);
+  }
+
+  removeEnv(server: string): void {
+    removeEnvFile(this.#envFile(server));
+  }
+
+  async apply(deployments: DeploymentRecord[]): Promise<void> {
+    const registry = await this.#options.registry();
+    for (const given of deployments) {
+      if (given.target !== this.name) continue;
+      // The registry is the source of truth: the caller's copy may predate its own update of the desired state.
+      const d = await registry.getDeployment(given.id);
+      if (d.desired === 'stopped') {
+        await stopVm(d.processId, d.server);
+        rmSync(this.#bootFile(d.server), { force: true });
+        await registry.updateDeployment(d.id, { status: 'stopped' }, { actor: ACTOR });
+        continue;
+      }
+      try {
+        const fields = await this.#start(d, registry);
+        await registry.updateDeployment(
+          d.id,
+          { ...fields, status: 'running', lastError: null },
+          { actor: ACTOR },
+        );
+      } catch (error) {
+        await registry.updateDeployment(
+          d.id,
+          { status: 'failed', lastError: (error as Error).message.slice(0, 2000) },
+          { actor: ACTOR },
+        );
+      }
+    }
+  }
+
+  async #start(
+    d: DeploymentRecord,
+    registry: Registry,
+  ): Promise<{ port: number; endpoint: string; processId: string }> {
+    const host = this.host();
+    const settings = this.#settings();
+    const version = await registry.getVersion(d.server, d.revision);
+    const image = this.imageFile(d.server, d.revision);
+    mkdirSync(this.#vmDir(d.server), { recursive: true, mode: 0o700 });
+    if (!existsSync(image))
+      buildGuestImage(host, await this.#options.projectDir(d.server, d.revision), image);
+    // A new start replaces this server's earlier VM (which may hold the port).
+    await stopVm(d.processId, d.server);
+    const port = d.port ?? (await freePort());
+    if (!(await portIsFree(port))) {
+      throw new FactoryError(
+        'DEPLOY_PORT_IN_USE',
+        `port ${port} is already in use by another program: ${d.server} was not started`,
+        { details: { port } },
+      );
+    }
+    const stored = this.readEnv(d.server);
+    const spec = version.spec as Parameters<typeof serverProcessEnv>[0];
+    const env = {
+      ...serverProcessEnv(spec, stored),
+      NODE_ENV: 'production',
+      MCP_TRANSPORT: 'http',
+      HOST: '0.0.0.0',
+      PORT: String(port),
+    };
+    const boot = this.#bootFile(d.server);
+    writeBootImage(image, env, boot);
+    const processId = startVm(
+      host,
+      { server: d.server, bootImage: boot, port, memoryMb: settings.memoryMb, cpus: settings.cpus },
+      this.#logFile(d.server),
+      configuredLimits(),
+    );
+    const endpoint = `http://127.0.0.1:${port}/mcp`;
+    const headers = upstreamCredentials(spec, stored, endpoint);
+    const expect = expectedServer(d, { version: version.version });
+    const deadline = Date.now() + settings.startTimeoutMs;
+    for (;;) {
+      const sample = await probeMcp(endpoint, { headers, timeoutMs: 2000, expect });
+      if (sample.ok) break;
+      const exited = !vmRunning(processId, d.server);
+      if (exited || Date.now() > deadline) {
+        await stopVm(processId, d.server);
+        const output = await this.recentOutput(d.server, 20);
+        const why = exited
+          ? 'the VM exited before its server answered'
+          : `no MCP answer within ${settings.startTimeoutMs} ms`;
+        throw new Error(
+          `${why} (${endpoint}: ${sample.error ?? 'no answer'})${output.length ? `; console:\n${output.join('\n')}` : ''}`,
+        );
+      }
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    return { port, endpoint, processId };
+  }
+
+  async health(
+    deployments: DeploymentRecord[],
+    spec: (d: DeploymentRecord) => Promise<{ auth?: unknown; version?: unknown }>,
+  ): Promise<Map<number, DeploymentHealth>> {
+    const mine = deployments.filter((d) => d.target === this.name);
+    const reports = await probeDeployments(mine, {
+      spec,
+      env: (d) => this.readEnv(d.server),
+      classify: (sample) => sampleReport(sample, { slowMs: SLOW_MS }),
+    });
+    const out = new Map<number, DeploymentHealth>();
+    for (const [id, report] of reports) {
+      const d = mine.find((m) => m.id === id);
+      const up = d !== undefined && vmRunning(d.processId, d.server);
+      const runtime = { vm: up ? 'running' : 'not running', accel: this.#host?.accel };
+      out.set(
+        id,
+        up
+          ? { ...report, runtime }
+          : {
+              ...report,
+              health: 'unhealthy',
+              detail: `the VM has exited (its console: mcp-factory logs ${d?.server ?? ''})`,
+              runtime,
+            },
+      );
+    }
+    return out;
+  }
+
+  /** The VM's console; with `follow`, new lines are polled every second. */
+  async *logs(server: string, query: LogQuery = {}): AsyncIterable<string> {
+    const first = await this.recentOutput(server, query.tail ?? 100);
+    for (const line of first) yield line;
+    let last = first[first.length - 1];
+    while (query.follow && !query.signal?.aborted) {
+      await new Promise((r) => setTimeout(r, 1000));
+      const lines = await this.recentOutput(server, 1000);
+      const from = last === undefined ? 0 : lines.lastIndexOf(last) + 1;
+      for (const line of lines.slice(from)) yield line;
+      if (lines.length) last = lines[lines.length - 1];
+    }
+  }
+
+  async recentOutput(server: string, lines: number): Promise<string[]> {
+    try {
+      return tailLines(this.#logFile(server), lines).map((l) => l.replace(/\r$/, ''));
+    } catch {
+      return [];
+    }
+  }
+}
