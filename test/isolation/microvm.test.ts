@@ -11,7 +11,16 @@
  */
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -147,6 +156,9 @@ describe.skipIf(!enabled)('microvm target: a server in its own VM', () => {
       if (REQUIRE_SERVICES) throw error;
       process.stderr.write(`\n[skip] ${(error as Error).message}\n`);
     }
+    // The microvm target runs in this process: its log cap comes from this environment.
+    process.env.MCP_FACTORY_LOG_MAX_BYTES = String(1024 * 1024);
+    process.env.MCP_FACTORY_LOG_KEEP = '2';
     t = newHome('microvm', fastEnv('22200-22299'));
     listener = createServer((s) => {
       connections++;
@@ -194,6 +206,33 @@ return JSON.stringify(out);`,
           },
         },
         {
+          name: 'fork',
+          description: 'spawn hundreds of processes',
+          parameters: {},
+          code: {
+            source: `const cp = await import('node:child_process');
+const kids = []; let errors = 0;
+for (let i = 0; i < 300; i++) { try { const k = cp.spawn('/bin/sleep', ['30']); k.on('error', () => { errors++; }); kids.push(k); } catch { errors++; } }
+await new Promise((r) => setTimeout(r, 1500));
+const fs = await import('node:fs');
+const seen = fs.readdirSync('/proc').filter((n) => /^[0-9]+$/.test(n)).length;
+for (const k of kids) try { k.kill('SIGKILL'); } catch {}
+return JSON.stringify({ errors, seen });`,
+            hostAccess: {
+              modules: ['child_process', 'fs'],
+              reason: 'escape corpus: the microVM must contain this',
+            },
+          },
+        },
+        {
+          name: 'flood',
+          description: 'write 3 MB of output',
+          parameters: {},
+          code: {
+            source: `const line = 'x'.repeat(1023); for (let i = 0; i < 3072; i++) console.error(line); return 'flooded';`,
+          },
+        },
+        {
           name: 'bomb',
           description: 'take all memory',
           parameters: {},
@@ -203,7 +242,15 @@ return JSON.stringify(out);`,
         },
       ] as unknown as ServerSpec['tools'],
     };
-    await t.cp.create({ spec, specDir: t.home, runTests: false, typecheck: false, actor: 'test' });
+    await t.cp.create({
+      spec,
+      specDir: t.home,
+      runTests: false,
+      typecheck: false,
+      actor: 'test',
+      // The child_process import is the point of the fork tool; the VM, not the scan, must contain it.
+      securityThreshold: 'critical',
+    });
     const started = Date.now();
     const d = await t.cp.deploy({ name: 'vm-probe', target: 'microvm', actor: 'test' });
     const coldMs = Date.now() - started;
@@ -232,6 +279,34 @@ return JSON.stringify(out);`,
     const pid = Number(d.processId?.split(':')[0]);
     expect(readFileSync(`/proc/${pid}/cmdline`, 'utf8')).not.toMatch(/TEXT_TOOLS|MCP_TRANSPORT/);
 
+    // The console is the server's log (read before the flood below rotates it away).
+    const logs: string[] = [];
+    for await (const line of t.cp.logs('vm-probe', { tail: 200 })) logs.push(line);
+    expect(logs.join('\n')).toMatch(/mcpf-guest: starting the server as uid 1000/);
+
+    // A fork bomb stays in the guest: its processes are not the host's (QEMU has no children), and it ends.
+    const hostPids = () => readdirSync('/proc').filter((n) => /^\d+$/.test(n)).length;
+    const pidsBefore = hostPids();
+    const fork = JSON.parse((await t.cp.callTool('vm-probe', 'fork', {})).text) as {
+      errors: number;
+      seen: number;
+    };
+    expect(fork.seen).toBeGreaterThan(300); // the guest saw its 300 children …
+    expect(readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim()).toBe(''); // … the host none
+    expect(hostPids()).toBeLessThan(pidsBefore + 20);
+
+    // A flood of output is cut at the log cap as it is written (1 MiB here, 2 files kept).
+    await t.cp.callTool('vm-probe', 'flood', {});
+    const logsDir = join(t.home, 'logs');
+    await waitUntil(
+      'the flood to reach the log',
+      () => readdirSync(logsDir).filter((f) => f.startsWith('vm-probe.microvm.log')).length >= 2,
+      60_000,
+    );
+    const logFiles = readdirSync(logsDir).filter((f) => f.startsWith('vm-probe.microvm.log'));
+    expect(logFiles.length).toBeLessThanOrEqual(2);
+    for (const f of logFiles) expect(statSync(join(logsDir, f)).size).toBeLessThanOrEqual(1024 * 1024);
+
     // A memory bomb ends inside the guest: the VM goes down, the host and its other processes do not.
     const before = process.memoryUsage().rss;
     await t.cp.callTool('vm-probe', 'bomb', {}).catch(() => undefined);
@@ -240,10 +315,6 @@ return JSON.stringify(out);`,
     const after = (await t.cp.status('vm-probe')).deployments[0];
     expect(after?.health).toMatchObject({ health: 'unhealthy', runtime: { vm: 'not running' } });
     expect(String(after?.health?.detail)).toMatch(/VM has exited/);
-
-    const logs: string[] = [];
-    for await (const line of t.cp.logs('vm-probe', { tail: 200 })) logs.push(line);
-    expect(logs.join('\n')).toMatch(/mcpf-guest: starting the server as uid 1000/);
 
     // Started again, it boots from the revision's image as before.
     await t.cp.start('vm-probe', { actor: 'test' });
