@@ -161,7 +161,9 @@ describe.skipIf(gate.missing && !process.env.MCP_FACTORY_REQUIRE_SERVICES)('Post
     expect(wide.truncated).toBe(true);
     expect(kept).toBeGreaterThan(10);
     expect(kept).toBeLessThan(60);
-    expect(afterMany - before).toBeLessThan(10);
+    // Unbounded, 3,000,000 rows would add hundreds of MB; 40 MB leaves room for GC timing on a loaded machine
+    // (12 MB was seen once in CI).
+    expect(afterMany - before).toBeLessThan(40);
   });
 
   it.each(['Asia/Tokyo', 'America/Los_Angeles'])('returns exact data under TZ=%s', async (tz) => {
