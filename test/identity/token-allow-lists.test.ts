@@ -164,6 +164,33 @@ afterAll(async () => {
   rmSync(work, { recursive: true, force: true });
 });
 
+/** The operation context of a request that carries `bearer`, against `controlPlane`. */
+async function operationContext(
+  controlPlane: OperationContext['controlPlane'],
+  bearer: string,
+): Promise<OperationContext> {
+  const principal = await access.authenticate(
+    new Request('http://127.0.0.1/', { headers: { authorization: `Bearer ${bearer}` } }),
+  );
+  return {
+    controlPlane,
+    registry,
+    subject: { kind: 'token', principal },
+    policy: ROLE_POLICY,
+    actor: principal.name,
+    allowLocalFiles: false,
+  };
+}
+
+const failure = async (run: Promise<unknown>) => {
+  try {
+    await run;
+  } catch (error) {
+    return error as FactoryError;
+  }
+  throw new Error('expected a failure');
+};
+
 describe('the pattern matcher and the allow-list rule', () => {
   it('matches exact names and * runs, never across a line break; a tool by server__tool or plain name', () => {
     expect(matchesPattern('billing-*', 'billing-eu')).toBe(true);
@@ -557,28 +584,7 @@ describe('the factory operations', () => {
     }).token;
   });
 
-  async function as(bearer: string): Promise<OperationContext> {
-    const principal = await access.authenticate(
-      new Request('http://127.0.0.1/', { headers: { authorization: `Bearer ${bearer}` } }),
-    );
-    return {
-      controlPlane: cp,
-      registry,
-      subject: { kind: 'token', principal },
-      policy: ROLE_POLICY,
-      actor: principal.name,
-      allowLocalFiles: false,
-    };
-  }
-
-  const failure = async (run: Promise<unknown>) => {
-    try {
-      await run;
-    } catch (error) {
-      return error as FactoryError;
-    }
-    throw new Error('expected a failure');
-  };
+  const as = (bearer: string) => operationContext(cp, bearer);
 
   it('a server outside the list answers like a missing server, and is left out of listings', async () => {
     const narrow = await as(restricted);
@@ -705,28 +711,7 @@ describe('server_status and server_stats of a narrowed token', () => {
     await mcp?.close();
   });
 
-  async function as(bearer: string): Promise<OperationContext> {
-    const principal = await access.authenticate(
-      new Request('http://127.0.0.1/', { headers: { authorization: `Bearer ${bearer}` } }),
-    );
-    return {
-      controlPlane: cp,
-      registry,
-      subject: { kind: 'token', principal },
-      policy: ROLE_POLICY,
-      actor: principal.name,
-      allowLocalFiles: false,
-    };
-  }
-
-  const failure = async (run: Promise<unknown>) => {
-    try {
-      await run;
-    } catch (error) {
-      return error as FactoryError;
-    }
-    throw new Error('expected a failure');
-  };
+  const as = (bearer: string) => operationContext(cp, bearer);
 
   it('server_status lists only the tools the token may use: the operation, the HTTP API, the MCP server', async () => {
     const names = (s: { tools: Array<{ name: string }> }) => s.tools.map((t) => t.name);

@@ -24,6 +24,7 @@ import type {
   TargetFactoryContext,
 } from '../../target.js';
 import type { LogQuery } from '../../types.js';
+import { followLines } from '../follow-lines.js';
 import { DockerEngine, imageTag } from './engine.js';
 
 export interface DockerDeploymentOptions {
@@ -221,17 +222,8 @@ export class DockerDeploymentTarget implements DeploymentTarget {
   }
 
   /** The container's output; with `follow`, new lines are polled every second (after the last line seen). */
-  async *logs(server: string, query: LogQuery = {}): AsyncIterable<string> {
-    const first = await this.engine.logs(server, query.tail ?? 100).catch(() => [] as string[]);
-    for (const line of first) yield line;
-    let last = first[first.length - 1];
-    while (query.follow && !query.signal?.aborted) {
-      await new Promise((r) => setTimeout(r, 1000));
-      const lines = await this.engine.logs(server, 1000).catch(() => [] as string[]);
-      const from = last === undefined ? 0 : lines.lastIndexOf(last) + 1;
-      for (const line of lines.slice(from)) yield line;
-      if (lines.length) last = lines[lines.length - 1];
-    }
+  logs(server: string, query: LogQuery = {}): AsyncIterable<string> {
+    return followLines((n) => this.recentOutput(server, n), query);
   }
 
   async recentOutput(server: string, lines: number): Promise<string[]> {

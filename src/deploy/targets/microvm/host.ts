@@ -10,8 +10,9 @@
  */
 import { spawnSync } from 'node:child_process';
 import { accessSync, constants, existsSync, readdirSync, readFileSync } from 'node:fs';
-import { delimiter, join } from 'node:path';
+import { join } from 'node:path';
 import { FactoryError } from '../../../core/errors/index.js';
+import { findExecutable } from '../../../platform/sandbox/detect.js';
 
 export type Accelerator = 'kvm' | 'tcg';
 
@@ -48,20 +49,6 @@ export const GUEST_MODULES = [
 
 const INSTALL_HINT =
   'Install QEMU, a guest kernel and a static busybox (Debian: apt-get install qemu-system-x86 linux-image-cloud-amd64 busybox-static), or deploy with --target local or docker.';
-
-function onPath(name: string, path = process.env.PATH ?? ''): string | undefined {
-  for (const dir of path.split(delimiter)) {
-    if (!dir) continue;
-    const file = join(dir, name);
-    try {
-      accessSync(file, constants.X_OK);
-      return file;
-    } catch {
-      // not here
-    }
-  }
-  return undefined;
-}
 
 /** Compare kernel releases such as 6.1.0-57-cloud-amd64 by their numbers (newest last). */
 function compareReleases(a: string, b: string): number {
@@ -131,10 +118,11 @@ export function findMicroVmHost(settings: {
       { details: { hint: 'Deploy with --target local or docker.' } },
     );
   }
-  const qemu = onPath('qemu-system-x86_64');
+  const qemu = findExecutable('qemu-system-x86_64');
   if (!qemu) missing.push('qemu-system-x86_64');
   else if (!hasMicrovmMachine(qemu)) missing.push("QEMU's microvm machine");
-  const busybox = ['/usr/bin/busybox', '/bin/busybox'].find((f) => existsSync(f)) ?? onPath('busybox');
+  const busybox =
+    ['/usr/bin/busybox', '/bin/busybox'].find((f) => existsSync(f)) ?? findExecutable('busybox');
   if (!busybox || !isStatic(busybox)) missing.push('a static busybox (busybox-static)');
   const kernel = findGuestKernel(settings.kernel);
   if (!kernel) {

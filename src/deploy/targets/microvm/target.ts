@@ -29,6 +29,7 @@ import type {
   TargetFactoryContext,
 } from '../../target.js';
 import type { LogQuery } from '../../types.js';
+import { followLines } from '../follow-lines.js';
 import { configuredLimits, tailLines } from '../local/logs.js';
 import { findMicroVmHost, type MicroVmHost } from './host.js';
 import { buildGuestImage, writeBootImage } from './image.js';
@@ -236,17 +237,8 @@ export class MicroVmTarget implements DeploymentTarget {
   }
 
   /** The VM's console; with `follow`, new lines are polled every second. */
-  async *logs(server: string, query: LogQuery = {}): AsyncIterable<string> {
-    const first = await this.recentOutput(server, query.tail ?? 100);
-    for (const line of first) yield line;
-    let last = first[first.length - 1];
-    while (query.follow && !query.signal?.aborted) {
-      await new Promise((r) => setTimeout(r, 1000));
-      const lines = await this.recentOutput(server, 1000);
-      const from = last === undefined ? 0 : lines.lastIndexOf(last) + 1;
-      for (const line of lines.slice(from)) yield line;
-      if (lines.length) last = lines[lines.length - 1];
-    }
+  logs(server: string, query: LogQuery = {}): AsyncIterable<string> {
+    return followLines((n) => this.recentOutput(server, n), query);
   }
 
   async recentOutput(server: string, lines: number): Promise<string[]> {
