@@ -2,6 +2,7 @@
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type CatalogDefinition, createCatalogs } from './catalog.js';
+import { type DatasetEngine, type DatasetHandle, resolveDatasetFile } from './dataset.js';
 import { ToolError } from './errors.js';
 import { callHttp, type HttpToolDefinition } from './http-client.js';
 import { createLogger, type Logger, parseLogLevel } from './logger.js';
@@ -27,6 +28,8 @@ export interface Runtime {
   limiter: RateLimiter;
   projectRoot: string;
   db(name: string): SqlDatabase;
+  /** A data file of a dataset connection (ctx.dataset); `signal` interrupts its running query. */
+  dataset(connection: string, file: string, signal?: AbortSignal): DatasetHandle;
   sql(def: SqlToolDefinition, args: Record<string, unknown>, signal?: AbortSignal): Promise<unknown>;
   http(
     def: HttpToolDefinition,
@@ -50,11 +53,15 @@ function findProjectRoot(): string {
   return here.endsWith('runtime') ? resolve(here, '../..') : resolve(here, '..');
 }
 
-/** `drivers`: the SQL drivers this server's connections need (the generator imports only those). */
+/**
+ * `drivers`: the SQL drivers this server's connections need (the generator imports only those); `datasets`: the
+ * dataset engine (runtime/dataset-duckdb.ts), only for servers with a dataset connection.
+ */
 export function createRuntime(
   settings: ServerSettings,
   drivers: SqlDrivers = {},
   catalogs: Record<string, CatalogDefinition> = {},
+  datasets?: DatasetEngine,
 ): Runtime {
   const log = createLogger(parseLogLevel(process.env.LOG_LEVEL, settings.logLevel), {
     server: settings.name,
@@ -70,6 +77,12 @@ export function createRuntime(
       databases.set(name, handle);
     }
     return handle;
+  };
+  const dataset = (connection: string, file: string, signal?: AbortSignal): DatasetHandle => {
+    const config = settings.datasetConnections?.find((c) => c.name === connection);
+    if (!config || !datasets) throw new ToolError(`unknown dataset connection "${connection}"`);
+    // Resolved per query: the roots variable and the file are read when the query runs, not when it is named.
+    return datasets(config, () => resolveDatasetFile(config, file), signal);
   };
   const http = (
     def: HttpToolDefinition,
@@ -93,6 +106,7 @@ export function createRuntime(
     limiter: createRateLimiter(settings.rateLimit),
     projectRoot,
     db,
+    dataset,
     sql: (def, args, signal) => runSql(db(def.connection), def, args, signal),
     http,
     query: (def, args, signal) => {

@@ -1,3 +1,4 @@
+import type { DatasetConnectionConfig } from './dataset.js';
 import type { HttpConnectionConfig } from './http-client.js';
 import type { LogLevel } from './logger.js';
 import type { SqlConnectionConfig } from './sql.js';
@@ -32,4 +33,6 @@ export interface ServerSettings {
   retries: { max: number; backoffMs: number };
   sqlConnections: SqlConnectionConfig[];
   httpConnections: HttpConnectionConfig[];
+  /** Data files queried with SQL by code tools (ctx.dataset); absent when the spec declares none. */
+  datasetConnections?: DatasetConnectionConfig[];
 }

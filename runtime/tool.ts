@@ -5,6 +5,7 @@
 import type { CallToolResult, JsonSchemaType, ServerContext } from '@modelcontextprotocol/server';
 import { type ConfirmContext, confirmGate } from './confirm.js';
 import { type ContentInput, checkedBlocks, isToolContent, type ToolContent, toolContent } from './content.js';
+import type { DatasetHandle } from './dataset.js';
 import { requireEnv, ToolError } from './errors.js';
 import { createInteraction, InputNeeded, type Interaction, type InteractionRequest } from './interaction.js';
 import { describeIssue, isPlainObject, toJsonSafe } from './json.js';
@@ -26,6 +27,12 @@ export interface ToolContext {
   progress(progress: number, total?: number, message?: string): Promise<void>;
   /** A SQL connection declared in the spec. */
   db(name: string): SqlDatabase;
+  /**
+   * A data file (CSV, TSV, JSON, NDJSON, Parquet) of a dataset connection, inside the directories its roots
+   * variable lists: `(await ctx.dataset('data', args.file).query('SELECT … FROM dataset WHERE x = $1', [v])).rows`.
+   * One statement per query; the result is `{ rows, columns, truncated }`; the call's signal interrupts it.
+   */
+  dataset(connection: string, file: string): DatasetHandle;
   /** An environment variable that must be set (throws a clear tool error otherwise). */
   env(name: string): string;
   /** The caller's upstream credential (HTTP transport, connections with `passthrough`). */
@@ -208,6 +215,7 @@ export function toolHandler(
       signal,
       progress: progressReporter(request),
       db: rt.db,
+      dataset: (connection, file) => rt.dataset(connection, file, signal),
       env: requireEnv,
       content: toolContent,
       ...createInteraction(askOnRequestStream(request) as InteractionRequest),

@@ -20,6 +20,7 @@ const LAYERS = [
   'sources',
   'deploy',
   'gateway',
+  'toolsmith',
   'surfaces',
   'conformance',
 ] as const;

@@ -17,7 +17,7 @@ import {
   packageDir,
   runtimeFiles,
 } from '../platform/factory-files.js';
-import { requireSandbox, sqliteBinds, testsNeedNetwork } from '../platform/sandbox/index.js';
+import { datasetBinds, requireSandbox, sqliteBinds, testsNeedNetwork } from '../platform/sandbox/index.js';
 import { type AssetCopyOptions, copyFileAsset, copySqliteAsset } from './assets.js';
 import { type GeneratedProject, generateProject } from './generator/index.js';
 import { isAtLeast, type ScanReport, SecurityScanner, type Severity } from './security/index.js';
@@ -145,77 +145,100 @@ export async function createServerProject(options: CreateOptions): Promise<Creat
     );
     await linkPackages(tmp);
 
-    let tc: TypecheckResult | undefined;
-    if (options.typecheck !== false) {
-      tc = await step(
-        'typecheck',
-        async () => {
-          const result = await typecheck(tmp);
-          if (!result.ok) throw typecheckError(result, project, tmp, spec);
-          return result;
-        },
-        (r) => ({ ok: r.ok, errors: r.diagnostics.length }),
-      );
-    } else skip('typecheck', 'disabled');
+    // The type-check runs beside the scan, the bundle and the generated tests (it reads only the sources);
+    // its verdict is awaited before anything is moved into place, and a type error wins over a later failure.
+    const typechecking =
+      options.typecheck !== false
+        ? step(
+            'typecheck',
+            async () => {
+              const result = await typecheck(tmp);
+              if (!result.ok) throw typecheckError(result, project, tmp, spec);
+              return result;
+            },
+            (r) => ({ ok: r.ok, errors: r.diagnostics.length }),
+          )
+        : undefined;
+    typechecking?.catch(() => undefined);
+    if (!typechecking) skip('typecheck', 'disabled');
+    const typeErrorFirst = async (error: unknown): Promise<never> => {
+      if (typechecking) await typechecking;
+      throw error;
+    };
 
     const scanner = options.scanner ?? new SecurityScanner();
     // The project's own sources; the shared runtime is scanned by MCP Factory's test suite instead.
     const scanFiles = Object.entries(project.files).filter(
       ([path]) => path.startsWith('src/') && !path.startsWith('src/runtime/'),
     );
-    const security = await step(
-      'security-scan',
-      () => scanner.scan(scanFiles),
-      (r) => ({ findings: r.findings.length, highest: r.highest ?? 'none' }),
-      (r) => `${r.findings.length} findings`,
-    );
-    const threshold = options.securityThreshold ?? 'high';
-    const blocking = security.findings.filter((f) => isAtLeast(f.severity, threshold));
-    if (blocking.length > 0 && !options.force) {
-      throw new FactoryError(
-        'SECURITY_BLOCKED',
-        `security scan: ${blocking.length} finding(s) at or above ${threshold}`,
-        {
-          issues: blocking.map((f) => securityIssue(f, project, spec)),
-          details: { report: security },
-        },
+    const { security, bundled, tests } = await (async () => {
+      const security = await step(
+        'security-scan',
+        () => scanner.scan(scanFiles),
+        (r) => ({ findings: r.findings.length, highest: r.highest ?? 'none' }),
+        (r) => `${r.findings.length} findings`,
       );
-    }
-
-    const bundled = await step(
-      'bundle',
-      () => bundle(tmp, { sqlite: spec.connections.some((c) => c.type === 'sqlite') }),
-      (r) => ({ bytes: r.bytes }),
-      (r) => `${(r.bytes / 1024).toFixed(0)} KiB`,
-    );
-
-    let tests: TestRunResult | undefined;
-    if (options.runTests !== false) {
-      tests = await step(
-        'generated-tests',
-        () =>
-          runGeneratedTests(tmp, {
-            env: { ...process.env, ...options.testEnv },
-            readOnly: sqliteBinds(spec, { ...options.testEnv }, 'tests').readOnly,
-            // Shipped SQLite databases: the examples of write tools write to the project's own copy.
-            scratch: project.assets.some((a) => a.kind !== 'file') ? [join(tmp, 'data')] : [],
-            network: testsNeedNetwork(spec),
-            unsafeNoSandbox: options.unsafeNoSandbox ?? false,
-          }),
-        (r) => ({ passed: r.passed, failed: r.failed, skipped: r.skipped, sandboxed: r.sandboxed }),
-        (r) =>
-          `${r.passed} passed, ${r.failed} failed${r.skipped.length ? `, ${r.skipped.length} cases skipped` : ''}`,
-      );
-      if (!tests.ok) {
+      const threshold = options.securityThreshold ?? 'high';
+      const blocking = security.findings.filter((f) => isAtLeast(f.severity, threshold));
+      if (blocking.length > 0 && !options.force) {
         throw new FactoryError(
-          'GENERATED_TESTS_FAILED',
-          `the generated tests failed (${tests.failed} failed)`,
+          'SECURITY_BLOCKED',
+          `security scan: ${blocking.length} finding(s) at or above ${threshold}`,
           {
-            details: { output: tests.output.slice(-8000) },
+            issues: blocking.map((f) => securityIssue(f, project, spec)),
+            details: { report: security },
           },
         );
       }
-    } else skip('generated-tests', 'disabled');
+
+      const bundled = await step(
+        'bundle',
+        () =>
+          bundle(tmp, {
+            sqlite: spec.connections.some((c) => c.type === 'sqlite'),
+            duckdb: spec.connections.some((c) => c.type === 'dataset'),
+          }),
+        (r) => ({
+          bytes: r.bytes,
+          ...(r.native ? { nativeBytes: r.native.bytes, nativeLinked: r.native.linked } : {}),
+        }),
+        (r) =>
+          `${(r.bytes / 1024).toFixed(0)} KiB${r.native ? ` + ${(r.native.bytes / 1048576).toFixed(0)} MiB native (${r.native.linked ? 'hard-linked' : 'copied'})` : ''}`,
+      );
+
+      let tests: TestRunResult | undefined;
+      if (options.runTests !== false) {
+        tests = await step(
+          'generated-tests',
+          () =>
+            runGeneratedTests(tmp, {
+              env: { ...process.env, ...options.testEnv },
+              readOnly: [
+                ...sqliteBinds(spec, { ...options.testEnv }, 'tests').readOnly,
+                ...datasetBinds(spec, { ...options.testEnv }).readOnly,
+              ],
+              // Shipped SQLite databases: the examples of write tools write to the project's own copy.
+              scratch: project.assets.some((a) => a.kind !== 'file') ? [join(tmp, 'data')] : [],
+              network: testsNeedNetwork(spec),
+              unsafeNoSandbox: options.unsafeNoSandbox ?? false,
+            }),
+          (r) => ({ passed: r.passed, failed: r.failed, skipped: r.skipped, sandboxed: r.sandboxed }),
+          (r) =>
+            `${r.passed} passed, ${r.failed} failed${r.skipped.length ? `, ${r.skipped.length} cases skipped` : ''}`,
+        );
+        if (!tests.ok) {
+          throw new FactoryError(
+            'GENERATED_TESTS_FAILED',
+            `the generated tests failed (${tests.failed} failed)`,
+            {
+              details: { output: tests.output.slice(-8000) },
+            },
+          );
+        }
+      } else skip('generated-tests', 'disabled');
+      return { security, bundled, tests };
+    })().catch(typeErrorFirst);
+    const tc: TypecheckResult | undefined = await typechecking;
 
     await rm(join(tmp, 'node_modules'), { recursive: true, force: true });
     await writeFile(join(tmp, 'EXECUTION_LOG.md'), log.toMarkdown());

@@ -36,6 +36,11 @@ export const PERMISSIONS = [
   'users.read',
   'users.manage',
   'teams.manage',
+  /** Ask the toolsmith a question about a dataset (it writes a tool and runs it in the sandbox). */
+  'toolsmith.analyze',
+  /** Read toolsmith runs: questions, plans, code, results (which hold rows of the datasets). */
+  'toolsmith.read',
+  /** Approve, reject or send back a run; archive and roll back promoted tools. */
   'toolsmith.review',
   'account.self',
   /** Add and remove the gateway's upstreams at runtime (REST); gateway-wide, so a team's grant does not reach it. */

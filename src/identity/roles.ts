@@ -52,6 +52,8 @@ export const ROLE_GRANTS: Record<Role, Grants> = {
     'users.read': 'team',
     'users.manage': 'team',
     'teams.manage': 'all',
+    'toolsmith.analyze': 'team',
+    'toolsmith.read': 'team',
     'toolsmith.review': 'team',
     'gateway.manage': 'team',
   },
@@ -74,8 +76,16 @@ export const ROLE_GRANTS: Record<Role, Grants> = {
     'servers.remove': 'own',
     'servers.call': 'team',
     'servers.logs': 'own',
+    'toolsmith.analyze': 'team',
+    'toolsmith.read': 'team',
   },
-  reviewer: { ...READ, 'audit.read': 'team', 'toolsmith.review': 'team', 'users.read': 'team' },
+  reviewer: {
+    ...READ,
+    'audit.read': 'team',
+    'toolsmith.read': 'team',
+    'toolsmith.review': 'team',
+    'users.read': 'team',
+  },
   viewer: { ...READ },
   // Tokens made before roles keep what they could do then: every server permission on every server (code
   // tools only with the token's scopes), no user or team management.
@@ -95,6 +105,8 @@ export const ROLE_GRANTS: Record<Role, Grants> = {
     'api.describe': 'all',
     'account.self': 'all',
     'gateway.manage': 'all',
+    'toolsmith.analyze': 'all',
+    'toolsmith.read': 'all',
   },
 };
 

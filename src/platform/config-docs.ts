@@ -15,6 +15,11 @@ const SECTIONS: ReadonlyArray<[ConfigCategory, string, string]> = [
     'Read by the command that deploys or starts a server on the microvm target (QEMU runs detached from it).',
   ],
   [
+    'toolsmith',
+    'Toolsmith',
+    'Read by the processes that run toolsmith runs (`analyze`, `toolsmith`, `serve`, `mcp`); see [toolsmith.md](toolsmith.md).',
+  ],
+  [
     'llm',
     'LLM (natural-language creation)',
     'One layer of three: command-line flags (or API options) > these variables > the config file > provider defaults; see [llm.md](llm.md). They are checked together with the other layers (error `LLM_CONFIG_INVALID`) when an LLM is configured.',

@@ -19,6 +19,7 @@ export type ConfigCategory =
   | 'supervisor'
   | 'docker'
   | 'microvm'
+  | 'toolsmith'
   | 'llm'
   | 'embeddings'
   | 'research'
@@ -54,6 +55,7 @@ export interface ConfigVariable {
 
 const SUPERVISOR = 'deploy/targets/local (the supervisor)';
 const MICROVM = 'deploy/targets/microvm/target.ts';
+const TOOLSMITH = 'toolsmith/open.ts (CLI analyze and toolsmith, serve, mcp)';
 const LLM = 'llm/config.ts (with flags and the config file; LLM_CONFIG_INVALID)';
 const OIDC = 'identity/oidc-login.ts (through `mcp-factory serve`)';
 const EMBEDDINGS = 'llm/embeddings.ts (through `mcp-factory serve`, `mcp` and `gateway`)';
@@ -360,6 +362,25 @@ export const CONFIG_VARIABLES: readonly ConfigVariable[] = [
     min: 1000,
     doc: 'How long a VM has from start to its first MCP answer before the deploy fails.',
     readBy: MICROVM,
+  },
+  // Toolsmith.
+  {
+    name: 'MCP_FACTORY_TOOLSMITH_POLICY',
+    category: 'toolsmith',
+    type: 'path',
+    defaultDoc: '`<home>/toolsmith/policy.yaml` when it exists, else the defaults of docs/toolsmith.md',
+    doc: 'The toolsmith sandbox policy file (execution limits, dataRoots for remote callers, dataset size, repairs, server name). A named file must exist and be valid (TOOLSMITH_POLICY_INVALID).',
+    readBy: TOOLSMITH,
+  },
+  {
+    name: 'MCP_FACTORY_TOOLSMITH_LEASE_MS',
+    category: 'toolsmith',
+    type: 'ms',
+    default: '60000',
+    min: 1000,
+    max: 3_600_000,
+    doc: 'How long a process holds a toolsmith run it works on without renewing; a run whose process died is resumed (`toolsmith resume`, `serve`) once this has passed.',
+    readBy: TOOLSMITH,
   },
   // LLM: one layer of three (flags > these variables > the config file); see docs/llm.md.
   {

@@ -94,6 +94,7 @@ export interface FactoryConfig {
     cpus: number;
     startTimeoutMs: number;
   };
+  toolsmith: { policyFile: string | undefined; leaseMs: number };
   llm: LlmEnvironmentLayer;
   /** `enabled` undefined: the variable is unset (the config file decides). */
   research: { enabled: boolean | undefined; tavilyUrl: string | undefined };
@@ -367,6 +368,10 @@ function resolveConfig(env: Env, onInvalid: 'throw' | 'default'): FactoryConfig 
       memoryMb: read.number('MCP_FACTORY_MICROVM_MEMORY_MB'),
       cpus: read.number('MCP_FACTORY_MICROVM_CPUS'),
       startTimeoutMs: read.number('MCP_FACTORY_MICROVM_START_TIMEOUT_MS'),
+    },
+    toolsmith: {
+      policyFile: read.string('MCP_FACTORY_TOOLSMITH_POLICY'),
+      leaseMs: read.number('MCP_FACTORY_TOOLSMITH_LEASE_MS'),
     },
     // Validated by llm/config.ts with the flags and the config file (one validator, LLM_CONFIG_INVALID).
     llm: {

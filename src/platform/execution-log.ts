@@ -26,6 +26,18 @@ export class ExecutionLog {
   readonly steps: StepRecord[] = [];
   readonly llmCalls: LlmCallRecord[] = [];
   readonly startedAt = new Date();
+  /** Start order of each record of `steps`: steps that overlap are listed in the order they started. */
+  readonly #order: number[] = [];
+  #started = 0;
+
+  #record(order: number, record: StepRecord): void {
+    // Records copied in from another log (a re-titled one) come first and keep their order.
+    const copied = this.steps.length - this.#order.length;
+    let at = this.#order.length;
+    while (at > 0 && this.#order[at - 1]! > order) at--;
+    this.steps.splice(copied + at, 0, record);
+    this.#order.splice(at, 0, order);
+  }
 
   constructor(readonly subject: string) {}
 
@@ -35,10 +47,11 @@ export class ExecutionLog {
     details?: (result: T) => Record<string, unknown>,
   ): Promise<T> {
     const startedAt = new Date().toISOString();
+    const order = this.#started++;
     const t0 = performance.now();
     try {
       const result = await fn();
-      this.steps.push({
+      this.#record(order, {
         step: name,
         status: 'ok',
         startedAt,
@@ -47,7 +60,7 @@ export class ExecutionLog {
       });
       return result;
     } catch (error) {
-      this.steps.push({
+      this.#record(order, {
         step: name,
         status: 'failed',
         startedAt,
@@ -59,7 +72,7 @@ export class ExecutionLog {
   }
 
   skip(name: string, reason: string): void {
-    this.steps.push({
+    this.#record(this.#started++, {
       step: name,
       status: 'skipped',
       startedAt: new Date().toISOString(),

@@ -59,6 +59,7 @@ export const PROJECT_PACKAGES = [
   'pg-cursor',
   'mysql2',
   'better-sqlite3',
+  '@duckdb/node-api',
   'libpg-query',
   'node-sql-parser',
   'nodemailer',

@@ -35,12 +35,25 @@ export {
   DESIRED_STATES,
   type DeploymentStatus,
   type DesiredState,
+  RUN_STATUSES,
+  type RunStatus,
   SERVER_STATUSES,
   type ServerStatus,
+  TOOL_STATES,
+  type ToolState,
   USER_ROLES,
   type UserRole,
 } from './schema.js';
 export type { SearchEngine, ToolMatch } from './search.js';
+export type {
+  RunEventInput,
+  RunEventRecord,
+  RunExpectation,
+  RunFilter,
+  RunPatch,
+  RunRecord,
+  ToolsmithStore,
+} from './toolsmith.js';
 export type {
   AuditEntry,
   AuditFilter,

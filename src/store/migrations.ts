@@ -12,7 +12,15 @@ import {
   type MigrationProvider,
   sql,
 } from 'kysely';
-import { type Backend, DEPLOYMENT_STATUSES, DESIRED_STATES, SERVER_STATUSES, USER_ROLES } from './schema.js';
+import {
+  type Backend,
+  DEPLOYMENT_STATUSES,
+  DESIRED_STATES,
+  RUN_STATUSES,
+  SERVER_STATUSES,
+  TOOL_STATES,
+  USER_ROLES,
+} from './schema.js';
 
 export const MIGRATION_TABLE = 'mcpf_migration';
 export const MIGRATION_LOCK_TABLE = 'mcpf_migration_lock';
@@ -306,12 +314,69 @@ function embeddings(backend: Backend): Migration {
   };
 }
 
+/** Toolsmith runs (the durable checkpoint of each question's pipeline) and their append-only trail. */
+function toolsmith(backend: Backend): Migration {
+  const t = types(backend);
+  return {
+    async up(db: Db) {
+      await db.schema
+        .createTable('mcpf_toolsmith_runs')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('question', 'text', (c) => c.notNull())
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('tool_state', 'text', (c) => c.notNull())
+        .addColumn('node', 'text', (c) => c.notNull())
+        .addColumn('state', t.json, (c) => c.notNull())
+        .addColumn('tool_name', 'text')
+        .addColumn('tool_version', 'integer')
+        .addColumn('created_by', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addColumn('updated_at', 'text', (c) => c.notNull())
+        .addColumn('lease_owner', 'text')
+        .addColumn('lease_until', 'text')
+        .addColumn('error', 'text')
+        .addCheckConstraint('mcpf_toolsmith_runs_status', sql`status IN (${inList(RUN_STATUSES)})`)
+        .addCheckConstraint('mcpf_toolsmith_runs_state', sql`tool_state IN (${inList(TOOL_STATES)})`)
+        .execute();
+      await db.schema
+        .createIndex('mcpf_toolsmith_runs_status')
+        .on('mcpf_toolsmith_runs')
+        .columns(['status', 'updated_at'])
+        .execute();
+      await db.schema
+        .createIndex('mcpf_toolsmith_runs_tool')
+        .on('mcpf_toolsmith_runs')
+        .columns(['tool_name', 'tool_version'])
+        .execute();
+      await t
+        .id(db.schema.createTable('mcpf_toolsmith_events'))
+        .addColumn('run_id', 'text', (c) => c.notNull().references('mcpf_toolsmith_runs.id'))
+        .addColumn('at', 'text', (c) => c.notNull())
+        .addColumn('actor', 'text', (c) => c.notNull())
+        .addColumn('kind', 'text', (c) => c.notNull())
+        .addColumn('node', 'text')
+        .addColumn('from_state', 'text')
+        .addColumn('to_state', 'text')
+        .addColumn('note', 'text')
+        .addColumn('details', t.json)
+        .execute();
+      await db.schema
+        .createIndex('mcpf_toolsmith_events_run')
+        .on('mcpf_toolsmith_events')
+        .columns(['run_id', 'id'])
+        .execute();
+      await refuseChanges(db, backend, 'mcpf_toolsmith_events', true);
+    },
+  };
+}
+
 /** Every migration, by name (applied in name order). */
 export function migrations(backend: Backend): Record<string, Migration> {
   return {
     '0001_initial': initial(backend),
     '0002_identity': identity(backend),
     '0004_embeddings': embeddings(backend),
+    '0005_toolsmith': toolsmith(backend),
   };
 }
 

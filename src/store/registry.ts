@@ -35,6 +35,7 @@ import {
   type ServerStatus,
 } from './schema.js';
 import type { HybridStats, ToolMatch, ToolSearchOptions } from './search.js';
+import { ToolsmithStore } from './toolsmith.js';
 import type {
   AuditEntry,
   AuditFilter,
@@ -89,6 +90,8 @@ export class Registry {
   #closed = false;
   /** Teams, users, sessions, sign-ins, signing keys and server owners (src/identity uses them). */
   readonly identity: IdentityStore;
+  /** Toolsmith runs and their events (src/toolsmith drives them). */
+  readonly toolsmith: ToolsmithStore;
 
   /** Use openRegistry(). */
   constructor(store: Store, search: 'auto' | 'like' = 'auto', hybrid: ToolSearchOptions = {}) {
@@ -98,6 +101,10 @@ export class Registry {
     this.#deployments = new DeploymentsRepository(store);
     this.#calls = new CallsRepository(store);
     this.identity = new IdentityStore(
+      (what, fn) => this.#read(what, fn),
+      (what, fn) => this.#write(what, fn),
+    );
+    this.toolsmith = new ToolsmithStore(
       (what, fn) => this.#read(what, fn),
       (what, fn) => this.#write(what, fn),
     );

@@ -205,7 +205,54 @@ export interface EmbeddingsTable {
   created_at: string;
 }
 
+/** Lifecycle of a toolsmith candidate tool (seed 004): what reviewers decided about it. */
+export const TOOL_STATES = ['DRAFT', 'STAGED', 'APPROVED', 'PROMOTED', 'REJECTED', 'ARCHIVED'] as const;
+export type ToolState = (typeof TOOL_STATES)[number];
+
+/** Where a toolsmith run is: working through nodes, waiting for a person, or finished one way or another. */
+export const RUN_STATUSES = ['running', 'waiting', 'done', 'failed'] as const;
+export type RunStatus = (typeof RUN_STATUSES)[number];
+
+/**
+ * One toolsmith run: a question about a dataset on its way to a promoted tool. `node` is the next node to run
+ * (or the interrupt being waited on); `state` is everything the nodes produced so far (the checkpoint). A
+ * process works on a run only while it holds the lease; a lease past `lease_until` is free again (the holder
+ * died), so another process resumes the run at `node`.
+ */
+export interface ToolsmithRunsTable {
+  id: string;
+  question: string;
+  status: RunStatus;
+  tool_state: ToolState;
+  node: string;
+  state: JsonColumn;
+  tool_name: string | null;
+  tool_version: number | null;
+  created_by: string;
+  created_at: string;
+  updated_at: string;
+  lease_owner: string | null;
+  lease_until: string | null;
+  error: string | null;
+}
+
+/** Append-only trail of a run: each node finished and each decision made, with who, when and notes. */
+export interface ToolsmithEventsTable {
+  id: Generated<number>;
+  run_id: string;
+  at: string;
+  actor: string;
+  kind: string;
+  node: string | null;
+  from_state: string | null;
+  to_state: string | null;
+  note: string | null;
+  details: ColumnType<unknown, string | null, string | null>;
+}
+
 export interface RegistryDatabase {
+  mcpf_toolsmith_runs: ToolsmithRunsTable;
+  mcpf_toolsmith_events: ToolsmithEventsTable;
   mcpf_teams: TeamsTable;
   mcpf_users: UsersTable;
   mcpf_sessions: SessionsTable;

@@ -40,6 +40,23 @@ function roleSection(spec: ServerSpec, extraFiles: Record<string, string> | unde
   ];
 }
 
+/** Dataset connections: where data files may be read from, and what a query may do. */
+function datasetSection(spec: ServerSpec): string[] {
+  const datasets = spec.connections.flatMap((c) => (c.type === 'dataset' ? [c] : []));
+  if (!datasets.length) return [];
+  return [
+    '## Data files',
+    '',
+    ...datasets.map(
+      (c) =>
+        `- \`${mdInline(c.name)}\`: files under the directories listed in \`${c.rootsEnv}\` (absolute paths separated by \`:\`); CSV, TSV, JSON, NDJSON or Parquet; at most ${c.maxRows} rows per query, ${c.memoryMb} MiB and ${c.threads} thread(s).`,
+    ),
+    '',
+    'Each query runs in a fresh in-memory DuckDB that can read only the one file asked for (no other file, no network, no extensions, no writes), one statement at a time. The native DuckDB library ships in `dist/native/`; it is built for glibc Linux, so the Docker image is Debian-based.',
+    '',
+  ];
+}
+
 export function readme(spec: ServerSpec, extraFiles?: Record<string, string>): string {
   const env = collectEnv(spec);
   const port = spec.http?.port ?? 3000;
@@ -93,6 +110,7 @@ export function readme(spec: ServerSpec, extraFiles?: Record<string, string>): s
   for (const e of STANDARD_ENV) lines.push(`| \`${e.name}\` | ${e.purpose} | no | no |`);
   lines.push('', 'Copy `.env.example` and fill it in; never commit real values.', '');
   lines.push(...roleSection(spec, extraFiles));
+  lines.push(...datasetSection(spec));
   lines.push(
     '## Run',
     '',

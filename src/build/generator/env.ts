@@ -69,6 +69,10 @@ export function collectEnv(spec: ServerSpec): EnvVarInfo[] {
             false,
           ),
         );
+    } else if (c.type === 'dataset') {
+      list.push(
+        add(c.rootsEnv, `directories (separated by ':') whose data files ${c.name} may query`, true, false),
+      );
     } else list.push(add(c.envVar, `${c.type} connection URL for ${c.name}`, true, true));
     byConnection.set(c.name, list);
   }

@@ -78,7 +78,7 @@ export function generateProject(spec: ServerSpec, options: GenerateOptions): Gen
     ),
     'package.json': packageJson(spec, options.dependencyVersions),
     'tsconfig.json': tsconfigJson(),
-    'build.mjs': buildScript(),
+    'build.mjs': buildScript(spec),
     ...options.extraFiles,
     'README.md': readme(spec, options.extraFiles),
     'SKILL.md': skill(spec, options.extraFiles),
@@ -102,5 +102,12 @@ export function generateProject(spec: ServerSpec, options: GenerateOptions): Gen
 }
 
 export { collectEnv, type EnvVarInfo } from './env.js';
-export { BUNDLE_DATA_FILES, BUNDLE_EXTERNALS, BUNDLE_FILE, bundleOptions } from './project-files.js';
+export {
+  BUNDLE_DATA_FILES,
+  BUNDLE_EXTERNALS,
+  BUNDLE_FILE,
+  bundleOptions,
+  DUCKDB_NATIVE_FILES,
+} from './project-files.js';
+export { usesDatasets } from './server-code.js';
 export type { TestCase } from './test-plan.js';

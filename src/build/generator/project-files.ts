@@ -3,6 +3,7 @@ import { implementationOf } from '../../core/kinds/index.js';
 import { type ServerSpec, transportsOf } from '../../core/spec/model.js';
 import { ASSET_DIR, specFiles } from './assets.js';
 import { collectEnv, type EnvVarInfo } from './env.js';
+import { DUCKDB_BINDING_FILE, usesDatasets } from './server-code.js';
 
 export interface DependencyVersions {
   [name: string]: string;
@@ -10,8 +11,17 @@ export interface DependencyVersions {
 
 export const BUNDLE_FILE = 'dist/server.mjs';
 
-/** esbuild options shared by the factory's bundler and the generated build.mjs. */
-export function bundleOptions(external: string[]): Record<string, unknown> {
+/** The native DuckDB files a dataset server loads from dist/native/ (duckdb.node finds the library by $ORIGIN). */
+export const DUCKDB_NATIVE_FILES = ['duckdb.node', 'libduckdb.so'];
+
+/**
+ * esbuild options shared by the factory's bundler and the generated build.mjs. `duckdb`: DuckDB's binding loader
+ * (which looks for a platform package in node_modules) is replaced by one that loads dist/native/duckdb.node.
+ */
+export function bundleOptions(
+  external: string[],
+  options: { duckdb?: boolean } = {},
+): Record<string, unknown> {
   return {
     entryPoints: ['src/index.ts'],
     outfile: BUNDLE_FILE,
@@ -23,6 +33,7 @@ export function bundleOptions(external: string[]): Record<string, unknown> {
     legalComments: 'none',
     logLevel: 'warning',
     external,
+    ...(options.duckdb ? { alias: { '@duckdb/node-bindings': `./src/runtime/${DUCKDB_BINDING_FILE}` } } : {}),
     // CommonJS dependencies bundled into ESM need a real `require` (native addons, optional modules).
     banner: {
       js: "import { createRequire as __mcpCreateRequire } from 'node:module'; const require = __mcpCreateRequire(import.meta.url);",
@@ -60,6 +71,7 @@ export function packageJson(spec: ServerSpec, versions: DependencyVersions): str
     ...(kinds.has('postgresql') ? ['pg', 'pg-cursor', 'libpg-query'] : []),
     ...(kinds.has('mysql') || kinds.has('mariadb') ? ['mysql2', 'node-sql-parser'] : []),
     ...(usesSqlite(spec) ? ['better-sqlite3'] : []),
+    ...(usesDatasets(spec) ? ['@duckdb/node-api'] : []),
     ...(spec.auth?.type === 'oauth' ? ['jose'] : []),
     ...codeImports(spec),
   ];
@@ -122,15 +134,16 @@ export function tsconfigJson(): string {
   return `${JSON.stringify(config, null, 2)}\n`;
 }
 
-export function buildScript(): string {
+export function buildScript(spec?: ServerSpec): string {
+  const duckdb = spec !== undefined && usesDatasets(spec);
   return [
-    '// Bundles the server into one file that starts without npm install (native SQLite binding copied beside it).',
+    '// Bundles the server into one file that starts without npm install (native bindings copied beside it).',
     "import { build } from 'esbuild';",
-    "import { copyFileSync, existsSync, mkdirSync } from 'node:fs';",
+    `import { copyFileSync, existsSync, mkdirSync${duckdb ? ', rmSync' : ''} } from 'node:fs';`,
     "import { createRequire } from 'node:module';",
     "import { dirname, join } from 'node:path';",
     '',
-    `await build(${JSON.stringify(bundleOptions(BUNDLE_EXTERNALS), null, 2)});`,
+    `await build(${JSON.stringify(bundleOptions(BUNDLE_EXTERNALS, { duckdb }), null, 2)});`,
     '',
     '// Data the server reads from beside the bundle (the operations catalog of a dynamic-mode server).',
     `for (const file of ${JSON.stringify(BUNDLE_DATA_FILES)}) {`,
@@ -154,6 +167,23 @@ export function buildScript(): string {
     '} catch {',
     '  // no PostgreSQL connection in this server',
     '}',
+    ...(duckdb
+      ? [
+          '// DuckDB (dataset connections): its binding and library for this platform, loaded from dist/native/.',
+          "const api = createRequire(require.resolve('@duckdb/node-api'));",
+          "const bindings = createRequire(api.resolve('@duckdb/node-bindings/package.json'));",
+          'const musl = process.report?.getReport?.().header?.glibcVersionRuntime === undefined;',
+          "const platform = `@duckdb/node-bindings-${process.platform}-${process.arch}${process.platform === 'linux' && musl ? '-musl' : ''}`;",
+          'const native = dirname(bindings.resolve(`${platform}/package.json`));',
+          "mkdirSync('dist/native', { recursive: true });",
+          `for (const file of ${JSON.stringify(DUCKDB_NATIVE_FILES)}) {`,
+          '  if (!existsSync(join(native, file))) continue;',
+          "  // Unlink first: dist/native/ may hold hard links to another installation's files (never write through them).",
+          '  rmSync(`dist/native/${file}`, { force: true });',
+          '  copyFileSync(join(native, file), `dist/native/${file}`);',
+          '}',
+        ]
+      : []),
     '',
   ].join('\n');
 }
@@ -163,7 +193,8 @@ export function dockerfile(spec: ServerSpec): string {
   return [
     '# syntax=docker/dockerfile:1',
     '# Base image is a build argument so air-gapped or hardened builds can supply their own Node image.',
-    'ARG NODE_IMAGE=node:22-alpine',
+    // DuckDB's bundled binding is built for glibc: dataset servers default to a Debian-based image.
+    `ARG NODE_IMAGE=${usesDatasets(spec) ? 'node:22-bookworm-slim' : 'node:22-alpine'}`,
     'FROM ${NODE_IMAGE}',
     'WORKDIR /app',
     `ENV NODE_ENV=production MCP_TRANSPORT=http HOST=0.0.0.0 PORT=${port}`,

@@ -54,7 +54,7 @@ export function settingsOf(spec: ServerSpec, sqlitePaths: Record<string, string>
     timeoutMs: production?.timeoutMs ?? 30_000,
     retries: production?.retries ?? { max: 2, backoffMs: 200 },
     sqlConnections: spec.connections
-      .filter((c) => c.type !== 'http')
+      .filter((c) => c.type !== 'http' && c.type !== 'dataset')
       .map((c) => {
         if (c.type === 'sqlite') {
           const path = sqlitePaths[c.name];
@@ -89,7 +89,29 @@ export function settingsOf(spec: ServerSpec, sqlitePaths: Record<string, string>
           ]
         : [],
     ),
+    ...(usesDatasets(spec)
+      ? {
+          datasetConnections: spec.connections.flatMap((c) =>
+            c.type === 'dataset'
+              ? [
+                  {
+                    name: c.name,
+                    rootsEnv: c.rootsEnv,
+                    maxRows: c.maxRows,
+                    memoryMb: c.memoryMb,
+                    threads: c.threads,
+                  },
+                ]
+              : [],
+          ),
+        }
+      : {}),
   };
+}
+
+/** Whether the server queries data files (dataset connections): it then ships DuckDB. */
+export function usesDatasets(spec: Pick<ServerSpec, 'connections'>): boolean {
+  return spec.connections.some((c) => c.type === 'dataset');
 }
 
 /** The HTTP auth settings; an OAuth server also gets each tool's scopes (checked per call). */
@@ -340,6 +362,7 @@ export function generateServerCode(input: ServerCodeInput): GeneratedCode {
       // The query tool's guard for this dialect (registers itself; bundles only the parsers this server needs).
       `import './runtime/${guardFileOf(d.file).replace(/\.ts$/, '.js')}';`,
     ]),
+    ...(usesDatasets(spec) ? ["import { duckdbDatasets } from './runtime/dataset-duckdb.js';"] : []),
     ...imports,
     '',
     `export const settings: ServerSettings = ${litPretty(settingsOf(spec, input.sqlitePaths))};`,
@@ -351,7 +374,7 @@ export function generateServerCode(input: ServerCodeInput): GeneratedCode {
           '',
         ]
       : []),
-    `export const runtime = createRuntime(settings, ${drivers.length ? `{ ${drivers.flatMap((d) => d.kinds.map((k) => `${k}: ${d.exportName}`)).join(', ')} }` : '{}'}${spec.catalogs.length ? ', catalogs' : ''});`,
+    `export const runtime = createRuntime(settings, ${drivers.length ? `{ ${drivers.flatMap((d) => d.kinds.map((k) => `${k}: ${d.exportName}`)).join(', ')} }` : '{}'}${spec.catalogs.length || usesDatasets(spec) ? `, ${spec.catalogs.length ? 'catalogs' : '{}'}` : ''}${usesDatasets(spec) ? ', duckdbDatasets' : ''});`,
     '',
     '// Schemas (validators compiled on first use) and handlers are built once per process.',
     ...schemaDecls,
@@ -429,8 +452,17 @@ export function sqlDriversFor(
   return out;
 }
 
+/**
+ * The runtime file that loads DuckDB's native binding from dist/native/ (beside the bundle): the bundler aliases
+ * @duckdb/node-bindings to it (project-files.ts bundleOptions).
+ */
+export const DUCKDB_BINDING_FILE = 'duckdb-binding.ts';
+
 /** The OAuth resource-server module (and its jose dependency): only for `auth: { type: oauth }`. */
 const OAUTH_FILE = 'oauth.ts';
+
+/** The DuckDB engine of dataset connections and the native binding loader the bundler substitutes in. */
+const DATASET_FILES = new Set(['dataset-duckdb.ts', DUCKDB_BINDING_FILE]);
 
 /** Runtime files every project gets, plus the SQL drivers it needs. */
 const SQL_DRIVER_FILES = new Set(['sql-postgres.ts', 'sql-mysql.ts', 'sql-sqlite.ts', 'sql-sqlite-child.ts']);
@@ -460,6 +492,7 @@ export function runtimeFilesFor(spec: ServerSpec, all: Record<string, string>): 
     Object.entries(all).filter(
       ([name]) =>
         (name !== OAUTH_FILE || spec.auth?.type === 'oauth') &&
+        (!DATASET_FILES.has(name) || usesDatasets(spec)) &&
         (!SQL_DRIVER_FILES.has(name) || wanted.has(name)) &&
         (!SQL_GUARD_FILES.has(name) || wantedGuards(spec).has(name)),
     ),

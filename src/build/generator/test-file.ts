@@ -7,6 +7,7 @@
 
 import { lit } from '../../core/codegen/literals.js';
 import type { ServerSpec } from '../../core/spec/model.js';
+import { EXPECT_EQUALS_SOURCE } from './expect-equals.js';
 import { MOCK_UPSTREAM_SOURCE } from './mock-upstream.js';
 import { BUNDLE_FILE } from './project-files.js';
 
@@ -123,6 +124,9 @@ async function startHttp() {
   return { child, url };
 }
 
+// expect.equals: structuredContent (else the JSON of the text) deep-equals the value, numbers within 1e-9 relative.
+${EXPECT_EQUALS_SOURCE}
+
 function textOf(result) {
   return (result.content ?? []).map((c) => (c.type === 'text' ? c.text : '')).join('\\n');
 }
@@ -159,6 +163,10 @@ async function exercise(client, lane) {
     if (!op) {
       assert.equal(Boolean(result.isError), c.expectError, \`\${c.name}: \${text}\`);
       if (c.contains !== undefined) assert.ok(text.includes(c.contains), \`\${c.name}: expected "\${c.contains}" in \${text}\`);
+      if (c.equals !== undefined) {
+        const problem = equalsProblem(c.equals, result.structuredContent, text);
+        assert.ok(problem === undefined, \`\${c.name}: \${problem}\`);
+      }
       continue;
     }
     // Against the mock: the request is checked; what the real API would answer (contains) is not.

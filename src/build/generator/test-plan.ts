@@ -40,6 +40,7 @@ export function planTests(spec: ServerSpec, covered: ReadonlySet<string> = new S
           arguments: ex.arguments,
           expectError: ex.expect?.isError ?? false,
           ...(ex.expect?.contains !== undefined ? { contains: ex.expect.contains } : {}),
+          ...(ex.expect?.equals !== undefined ? { equals: ex.expect.equals } : {}),
           requiresEnv,
           ...(ex.skip ? { skip: 'marked skip in the spec' } : upstream ? { skip: upstream } : {}),
         });

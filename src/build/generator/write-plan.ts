@@ -76,7 +76,7 @@ function tableOf(tool: Tool): { role: keyof TableTools; table: string } | undefi
 }
 
 function modeOf(c: Connection | undefined): { mode: WriteMode; fileEnv?: string } | undefined {
-  if (!c || c.type === 'http' || c.readOnly) return undefined;
+  if (!c || c.type === 'http' || c.type === 'dataset' || c.readOnly) return undefined;
   if (c.type === 'sqlite') return c.envVar ? { mode: 'scratch', fileEnv: c.envVar } : undefined;
   return { mode: 'rollback' };
 }

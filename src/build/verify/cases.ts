@@ -13,6 +13,7 @@ import {
   type ServerSession,
   type ToolCallOutcome,
 } from '../../platform/mcp-client/index.js';
+import { equalsProblem } from '../generator/expect-equals.js';
 import { BUNDLE_FILE, type TestCase } from '../generator/index.js';
 
 export interface CaseOutcome {
@@ -58,6 +59,10 @@ export async function runAllCases(
       problems.push(c.expectError ? 'expected an error result' : `error: ${outcome.text.slice(0, 300)}`);
     if (c.contains !== undefined && !outcome.text.includes(c.contains))
       problems.push(`expected "${c.contains}" in the result`);
+    if (c.equals !== undefined) {
+      const problem = equalsProblem(c.equals, outcome.structuredContent, outcome.text);
+      if (problem) problems.push(problem);
+    }
     outcomes.push({
       case: c,
       status: problems.length ? 'failed' : 'passed',

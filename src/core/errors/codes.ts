@@ -540,6 +540,48 @@ export const ERROR_CODES = {
     summary: 'The endpoint does not accept that HTTP method.',
     hint: 'Use one of the methods in the Allow header.',
   },
+  TOOLSMITH_RUN_NOT_FOUND: {
+    kind: 'user',
+    status: 404,
+    summary: 'There is no toolsmith run with that id.',
+    hint: 'List runs with `mcp-factory toolsmith list` (GET /mcp/analyze).',
+  },
+  TOOLSMITH_CONFLICT: {
+    kind: 'user',
+    status: 409,
+    summary: 'The run is not waiting for this decision (someone decided first, or it moved on).',
+    hint: 'Show the run (`mcp-factory toolsmith show RUN`) and decide on what it waits for now.',
+  },
+  TOOLSMITH_DATASET_INVALID: {
+    kind: 'user',
+    status: 400,
+    summary: 'The dataset cannot be read: missing, not a regular file, an unknown format, or unreadable by DuckDB.',
+    hint: 'Give a CSV, TSV, JSON, NDJSON or Parquet file (by its extension) that exists and is readable.',
+  },
+  TOOLSMITH_SELF_APPROVAL: {
+    kind: 'user',
+    status: 403,
+    summary: 'The promotion of a run must be approved by someone other than who asked the question.',
+    hint: 'Ask another reviewer to approve stage 2.',
+  },
+  TOOLSMITH_NOT_DECIDABLE: {
+    kind: 'user',
+    status: 409,
+    summary: 'The decision does not apply to the run in its current state.',
+    hint: 'Approve or reject a run waiting for review; archive or roll back a promoted tool.',
+  },
+  TOOLSMITH_FAILED: {
+    kind: 'user',
+    status: 422,
+    summary: 'The toolsmith could not produce a working tool: the validation or execution still failed after the repairs.',
+    hint: 'Show the run for the validation report and the errors of each attempt; rephrase the question or check the dataset.',
+  },
+  TOOLSMITH_POLICY_INVALID: {
+    kind: 'user',
+    status: 400,
+    summary: 'The sandbox policy file of the toolsmith is malformed.',
+    hint: 'Fix the field named in the message; see docs/toolsmith.md for the policy format.',
+  },
   NO_LLM_PROVIDER: {
     kind: 'user',
     status: 501,

@@ -53,6 +53,13 @@ export const CodeImpl = z.strictObject({
 export type CodeImpl = z.infer<typeof CodeImpl>;
 
 const ENV_READ = /\bctx\s*\.\s*env\(\s*['"]([A-Z_][A-Z0-9_]*)['"]\s*\)/g;
+/** `ctx.dataset('name', …)` with a literal connection name. */
+const DATASET_USE = /\bctx\s*\.\s*dataset\(\s*(['"`])([^'"`]*)\1/g;
+
+/** The dataset connections a body names literally (ctx.dataset('data', …)), in order, each once. */
+export function datasetConnectionsUsed(code: CodeImpl): string[] {
+  return [...new Set([...code.source.matchAll(DATASET_USE)].map((m) => m[2]!))];
+}
 
 /** The findings of a tool's body, as the generator will wrap it. */
 export function codeFindings(code: CodeImpl, tool: Tool): CodeFinding[] {
@@ -69,10 +76,11 @@ export const codeKind: ToolKind<'code', CodeImpl> = {
   schema: CodeImpl,
   authoring: {
     promptLine:
-      'code: { source } — the BODY of `async function run(args: Args, ctx: ToolContext): Promise<unknown>` in strict TypeScript. `args` is typed from the parameters (a parameter that is neither required nor defaulted may be undefined). `ctx.db(connection).query(text, values)` resolves to { rows, affectedRows } and uses the driver\'s placeholders ($1, $2 for PostgreSQL; ? for MySQL and SQLite); `ctx.env("NAME")` returns a required environment variable; `ctx.log.info(message, fields)` (stderr and the client); `ctx.signal` (aborted on timeout or cancellation: pass it to fetch and waits); `await ctx.progress(done, total?, message?)` for long work; `ctx.user` (HTTP with OAuth: { subject, clientId?, scopes, claims }, undefined otherwise) for per-caller filtering; `await ctx.elicit(message, requestedSchema)` asks the user → { action: "accept", content } or { action: "decline" | "cancel" }, and `(await ctx.sample(promptOrMessages, { maxTokens })).text` asks the client\'s model (on 2026-07-28 the body runs again with the answer, so ask before doing anything with effects); the global `fetch`. No import, require, eval, new Function, child_process or shell, no file-system access, no process.env, no `.constructor`, no computed property calls. Return a JSON-serialisable value; throw an Error for bad input. To return images, audio or files instead, `return ctx.content([{ type: "image", data, mimeType: "image/png" }, { type: "text", text }])` (blocks: text, image and audio with base64 or Uint8Array `data`, resource { uri, mimeType?, text | blob }, resource_link { uri, name }; pass the structured value as a second argument when the tool declares `returns`). Prefer sql, http and static tools; use code for computation.',
+      'code: { source } — the BODY of `async function run(args: Args, ctx: ToolContext): Promise<unknown>` in strict TypeScript. `args` is typed from the parameters (a parameter that is neither required nor defaulted may be undefined). `ctx.db(connection).query(text, values)` resolves to { rows, affectedRows } and uses the driver\'s placeholders ($1, $2 for PostgreSQL; ? for MySQL and SQLite); `ctx.dataset(connection, file).query(sql, values)` runs one DuckDB statement over the view `dataset` of a data file (CSV, TSV, JSON, NDJSON, Parquet) of a dataset connection, values bound to $1, $2, and resolves to { rows, columns, truncated }; `ctx.env("NAME")` returns a required environment variable; `ctx.log.info(message, fields)` (stderr and the client); `ctx.signal` (aborted on timeout or cancellation: pass it to fetch and waits); `await ctx.progress(done, total?, message?)` for long work; `ctx.user` (HTTP with OAuth: { subject, clientId?, scopes, claims }, undefined otherwise) for per-caller filtering; `await ctx.elicit(message, requestedSchema)` asks the user → { action: "accept", content } or { action: "decline" | "cancel" }, and `(await ctx.sample(promptOrMessages, { maxTokens })).text` asks the client\'s model (on 2026-07-28 the body runs again with the answer, so ask before doing anything with effects); the global `fetch`. No import, require, eval, new Function, child_process or shell, no file-system access, no process.env, no `.constructor`, no computed property calls. Return a JSON-serialisable value; throw an Error for bad input. To return images, audio or files instead, `return ctx.content([{ type: "image", data, mimeType: "image/png" }, { type: "text", text }])` (blocks: text, image and audio with base64 or Uint8Array `data`, resource { uri, mimeType?, text | blob }, resource_link { uri, name }; pass the structured value as a second argument when the tool declares `returns`). Prefer sql, http and static tools; use code for computation.',
   },
 
-  check(code, { tool, at, add }) {
+  check(code, { tool, at, add, connection }) {
+    for (const name of datasetConnectionsUsed(code)) connection(name, at('code', 'source'), 'dataset');
     for (const f of codeFindings(code, tool).filter(isBlocking))
       add(
         'SPEC_UNSAFE_CODE',
@@ -104,6 +112,12 @@ export const codeKind: ToolKind<'code', CodeImpl> = {
 
   dependencies: (code) =>
     CODE_TOOL_PACKAGES.filter((name) => new RegExp(`import\\(\\s*['"]${name}['"]\\s*\\)`).test(code.source)),
+
+  // The roots variable of the dataset connection the body queries is required by the tool.
+  connection: (code, spec) =>
+    datasetConnectionsUsed(code).find((name) =>
+      spec.connections.some((c) => c.name === name && c.type === 'dataset'),
+    ),
 
   environment: (code, tool) =>
     [...code.source.matchAll(ENV_READ)].map((m) => ({

@@ -74,7 +74,7 @@ export interface KindCheckContext {
   at(...rest: PathSegment[]): PathSegment[];
   add: AddIssue;
   /** Resolves a connection reference; reports an undefined connection or one of the wrong kind. */
-  connection(name: string, path: PathSegment[], want: 'sql' | 'http'): Connection | undefined;
+  connection(name: string, path: PathSegment[], want: 'sql' | 'http' | 'dataset'): Connection | undefined;
 }
 
 export interface KindEmitContext {
@@ -121,6 +121,8 @@ export interface TestCase {
   arguments: Record<string, unknown>;
   expectError: boolean;
   contains?: string;
+  /** The exact result (structuredContent, else the JSON of its text), numbers within 1e-9 relative. */
+  equals?: unknown;
   /** Environment variables that must be set for this case to run. */
   requiresEnv: string[];
   /** Set when the case cannot run here (and why). */

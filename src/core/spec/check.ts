@@ -98,7 +98,11 @@ export function checkSpec(spec: ServerSpec): PathIssue[] {
   });
   if (spec.auth?.type === 'api_key') checkHeader(spec.auth.header, undefined, ['auth', 'header'], add);
 
-  const connectionRef = (name: string, path: PathSegment[], want: 'sql' | 'http'): Connection | undefined => {
+  const connectionRef = (
+    name: string,
+    path: PathSegment[],
+    want: 'sql' | 'http' | 'dataset',
+  ): Connection | undefined => {
     const c = connections.get(name);
     if (!c) {
       const known = [...connections.keys()];
@@ -110,9 +114,13 @@ export function checkSpec(spec: ServerSpec): PathIssue[] {
       );
       return undefined;
     }
-    const ok = want === 'sql' ? SQL_KINDS.has(c.type) : c.type === 'http';
+    const ok = want === 'sql' ? SQL_KINDS.has(c.type) : c.type === want;
     if (!ok)
-      add('SPEC_WRONG_CONNECTION_KIND', `connection "${name}" is ${c.type}, not an ${want} connection`, path);
+      add(
+        'SPEC_WRONG_CONNECTION_KIND',
+        `connection "${name}" is ${c.type}, not ${want === 'dataset' ? 'a' : 'an'} ${want} connection`,
+        path,
+      );
     return ok ? c : undefined;
   };
 

@@ -42,6 +42,32 @@ const SqliteConnection = z.strictObject({
   readOnly: z.boolean().optional(),
 });
 
+const DatasetConnection = z.strictObject({
+  name: identifier,
+  type: z.literal('dataset'),
+  rootsEnv: envVarName
+    .default('DATASET_ROOTS')
+    .describe(
+      "Environment variable listing the directories (separated by ':') whose data files code tools may query; required at run time.",
+    ),
+  description: text.optional(),
+  maxRows: z
+    .number()
+    .int()
+    .min(1)
+    .max(1_000_000)
+    .default(10_000)
+    .describe('Most rows one query returns; past it the result is marked truncated.'),
+  memoryMb: z
+    .number()
+    .int()
+    .min(64)
+    .max(65_536)
+    .default(512)
+    .describe('DuckDB memory limit of each query, in MiB.'),
+  threads: z.number().int().min(1).max(64).default(2).describe('DuckDB threads of each query.'),
+});
+
 const HttpAuth = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('bearer'), envVar: envVarName }),
   z.strictObject({
@@ -92,11 +118,13 @@ export const Connection = z.discriminatedUnion('type', [
   DatabaseConnection,
   SqliteConnection,
   HttpConnection,
+  DatasetConnection,
 ]);
 export type Connection = z.infer<typeof Connection>;
 export type DatabaseConnection = z.infer<typeof DatabaseConnection>;
 export type SqliteConnection = z.infer<typeof SqliteConnection>;
 export type HttpConnection = z.infer<typeof HttpConnection>;
+export type DatasetConnection = z.infer<typeof DatasetConnection>;
 
 // ---------- tools ----------
 
@@ -121,6 +149,12 @@ const ToolExample = z.strictObject({
     .strictObject({
       isError: z.boolean().optional(),
       contains: z.string().optional().describe('Text the result must contain.'),
+      equals: z
+        .unknown()
+        .optional()
+        .describe(
+          'The exact result: its structuredContent (or, without one, the JSON of its text) must deep-equal this value; numbers compare with a relative tolerance of 1e-9.',
+        ),
     })
     .optional(),
   skip: z.boolean().optional().describe('Do not run this example in the generated tests.'),

@@ -12,6 +12,7 @@ export { copyOwnedBy } from './copy.js';
 export { cgroupV2Delegation, detectSandbox, resetSandboxDetection, type SandboxSupport } from './detect.js';
 export { LISTEN_FD, listenFdNodeArgs, openListener, type PassedListener } from './listen.js';
 export {
+  datasetBinds,
   isWithin,
   nodeHeapArgs,
   type SandboxCommand,

@@ -224,16 +224,19 @@ export function nodeHeapArgs(limits: SandboxLimits): string[] {
   return [`--max-old-space-size=${limits.heapMb}`];
 }
 
+/** Connection types served from local files: they need no network. */
+const LOCAL_CONNECTIONS = new Set(['sqlite', 'dataset']);
+
 /**
  * Whether a server (or its generated tests) needs the machine's network: a database or HTTP connection, or an
- * HTTP tool. Everything else (SQLite, static, code, catalog…) runs in a private network namespace.
+ * HTTP tool. Everything else (SQLite, datasets, static, code, catalog…) runs in a private network namespace.
  */
 export function specNeedsNetwork(spec: {
   connections?: ReadonlyArray<{ type?: unknown }> | undefined;
   tools?: ReadonlyArray<object> | undefined;
 }): boolean {
   return (
-    (spec.connections ?? []).some((c) => c.type !== 'sqlite') ||
+    (spec.connections ?? []).some((c) => !LOCAL_CONNECTIONS.has(c.type as string)) ||
     (spec.tools ?? []).some((t) => (t as { http?: unknown }).http !== undefined)
   );
 }
@@ -246,7 +249,7 @@ export function specNeedsNetwork(spec: {
 export function testsNeedNetwork(spec: {
   connections?: ReadonlyArray<{ type?: unknown }> | undefined;
 }): boolean {
-  return (spec.connections ?? []).some((c) => c.type !== 'sqlite' && c.type !== 'http');
+  return (spec.connections ?? []).some((c) => !LOCAL_CONNECTIONS.has(c.type as string) && c.type !== 'http');
 }
 
 /** A SQLite connection as far as the sandbox cares: where its file is named at run time. */
@@ -285,4 +288,38 @@ export function sqliteBinds(
     else readOnly.push(...[file, `${file}-wal`, `${file}-shm`].filter((f) => existsSync(f)));
   }
   return { readOnly, readWrite };
+}
+
+/** A dataset connection as far as the sandbox cares: the variable that lists its directories. */
+interface DatasetConnectionLike {
+  type?: unknown;
+  rootsEnv?: unknown;
+}
+
+/**
+ * Directories a sandboxed server (or its tests) reads data files from: the roots of its dataset connections
+ * (`rootsEnv`, default DATASET_ROOTS, ':'-separated), always read-only. Only absolute paths to existing
+ * directories count, resolved (a root that is a link is bound at its target, where the server's realpath
+ * check finds the files); the rest is left for the server to report.
+ */
+export function datasetBinds(
+  spec: { connections?: ReadonlyArray<DatasetConnectionLike> | undefined },
+  env: Readonly<Record<string, string | undefined>>,
+): { readOnly: string[] } {
+  const readOnly = new Set<string>();
+  for (const c of spec.connections ?? []) {
+    if (c.type !== 'dataset') continue;
+    const name = typeof c.rootsEnv === 'string' ? c.rootsEnv : 'DATASET_ROOTS';
+    for (const dir of (env[name] ?? '').split(':')) {
+      const path = dir.trim();
+      if (!path || !isAbsolute(path)) continue;
+      try {
+        const real = realpathSync(path);
+        if (lstatSync(real).isDirectory()) readOnly.add(real);
+      } catch {
+        // missing: the server says so when a tool runs
+      }
+    }
+  }
+  return { readOnly: [...readOnly] };
 }

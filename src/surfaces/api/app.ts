@@ -19,6 +19,7 @@ import { OidcLogin, type OidcSettings } from '../../identity/oidc-login.js';
 import type { TokenStore } from '../../identity/tokens.js';
 import { factoryVersion } from '../../platform/factory-files.js';
 import type { Registry } from '../../store/index.js';
+import type { Toolsmith } from '../../toolsmith/index.js';
 import { errorResponse } from '../http/errors.js';
 import { compileRoutes, matchRoute, type RouteDefinition, runRoute } from '../http/router.js';
 import { type ApiMetrics, createApiMetrics } from './metrics.js';
@@ -44,6 +45,8 @@ export interface ApiOptions {
   mount?: Record<string, (request: Request) => Promise<Response>> | undefined;
   /** OIDC sign-in of users (needs the access control's sessions); absent: /auth/oidc/* answer 404. */
   oidc?: OidcSettings | undefined;
+  /** The toolsmith behind /mcp/analyze. */
+  toolsmith?: Toolsmith | undefined;
 }
 
 export interface Api {
@@ -73,6 +76,7 @@ export function createApi(options: ApiOptions): Api {
     version,
     startedAt: Date.now(),
     openapi,
+    toolsmith: options.toolsmith,
     oidc:
       options.oidc && access.sessions
         ? new OidcLogin(options.oidc, options.registry, access.sessions)

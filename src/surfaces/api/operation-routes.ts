@@ -3,14 +3,16 @@
  * parameters, query and body map to the operation's input, and the success status. The handler is always the
  * operation's own (surfaces/operations); only the log stream (follow=1) answers differently, over HTTP only.
  */
-import type { z } from 'zod';
+import { z } from 'zod';
 import { FactoryError } from '../../core/errors/index.js';
 import type { ControlPlane } from '../../deploy/types.js';
 import type { AccessControl } from '../../identity/access.js';
 import type { Registry } from '../../store/index.js';
+import type { Toolsmith } from '../../toolsmith/index.js';
 import { json } from '../http/errors.js';
 import type { Method, RouteContext, RouteDefinition } from '../http/router.js';
 import {
+  analyzeData,
   callTool,
   createServer,
   createServerFromDescription,
@@ -28,14 +30,21 @@ import {
   serverStatus,
   startServer,
   stopServer,
+  toolsmithArchive,
+  toolsmithReview,
+  toolsmithRollback,
+  toolsmithRun,
+  toolsmithRuns,
 } from '../operations/index.js';
 import { authorizeOperation } from '../operations/operation.js';
 import {
   AuditQuery,
+  booleanQuery,
   CallBody,
   CreateBody,
   CreateQuery,
   DeployBody,
+  intQuery,
   LogsQuery,
   NameParams,
   NaturalBody,
@@ -93,6 +102,126 @@ function bind<
 >(binding: OperationRoute<I, O, P, Q, B>): OperationRoute {
   return binding as unknown as OperationRoute;
 }
+
+const RunParams = z.object({
+  run: z.string().regex(/^run_[0-9a-f]{16}$/, 'a run id such as run_0123456789abcdef'),
+});
+const AnalyzeBody = z.object({
+  query: z.string().min(3).max(4000).describe('The question, in plain language.'),
+  file_path: z.string().min(1).max(4096).describe('The data file, inside the toolsmith policy dataRoots.'),
+  wait_seconds: z
+    .number()
+    .int()
+    .min(0)
+    .max(600)
+    .default(0)
+    .describe('Wait this long for the answer (default: answer at once).'),
+});
+const RunsQuery = z.object({
+  pending: booleanQuery.optional().describe('Only runs waiting for a review.'),
+  tool_state: z.enum(['DRAFT', 'STAGED', 'APPROVED', 'PROMOTED', 'REJECTED', 'ARCHIVED']).optional(),
+  limit: intQuery(1, 500).optional(),
+});
+const ReviewBody = z.object({
+  decision: z.enum(['approve', 'reject', 'revise']),
+  stage: z.union([z.literal(1), z.literal(2)]).optional(),
+  note: z.string().max(4000).optional(),
+});
+const NoteBody = z.object({ note: z.string().max(4000).optional() });
+const ToolParams = z.object({ tool: z.string().regex(/^[a-z][a-z0-9_]{2,63}$/, 'a toolsmith tool name') });
+const RollbackBody = z.object({ version: z.number().int().min(1), note: z.string().max(4000).optional() });
+
+/** The toolsmith's routes (seed 004: POST /mcp/analyze, GET /mcp/analyze/:run), then its reviews. */
+const TOOLSMITH_ROUTES: readonly OperationRoute[] = [
+  bind({
+    operation: analyzeData,
+    method: 'POST',
+    path: '/mcp/analyze',
+    operationId: 'analyzeData',
+    summary:
+      'Ask a question about a dataset: the toolsmith writes, validates and runs a tool that answers it',
+    description:
+      'Starts a run and answers with it at once (or after wait_seconds): poll GET /mcp/analyze/{run} for the result. ' +
+      'The dataset must be inside the toolsmith policy dataRoots. Needs an LLM provider (501 LLM_NOT_CONFIGURED).',
+    tag: 'toolsmith',
+    body: { schema: AnalyzeBody, required: true },
+    errors: [400, 403, 501],
+    status: 202,
+    response: 'The run.',
+    input: ({ body }) => body,
+  }),
+  bind({
+    operation: toolsmithRuns,
+    method: 'GET',
+    path: '/mcp/analyze',
+    operationId: 'listRuns',
+    summary: 'List toolsmith runs (pending=1: those waiting for a review)',
+    tag: 'toolsmith',
+    query: RunsQuery,
+    status: 200,
+    response: 'The runs.',
+    input: ({ query }) => ({
+      pending: query.pending ?? false,
+      ...(query.tool_state ? { tool_state: query.tool_state } : {}),
+      limit: query.limit ?? 50,
+    }),
+  }),
+  bind({
+    operation: toolsmithRun,
+    method: 'GET',
+    path: '/mcp/analyze/:run',
+    operationId: 'getRun',
+    summary: 'A toolsmith run: status, plan, code, validation report, result and chart, decisions, trail',
+    tag: 'toolsmith',
+    params: RunParams,
+    errors: [404],
+    status: 200,
+    response: 'The run.',
+    input: ({ params }) => params,
+  }),
+  bind({
+    operation: toolsmithReview,
+    method: 'POST',
+    path: '/mcp/analyze/:run/review',
+    operationId: 'reviewRun',
+    summary: 'Approve, reject or send back a run waiting for review (stage 1: output; stage 2: promotion)',
+    tag: 'toolsmith',
+    params: RunParams,
+    body: { schema: ReviewBody, required: true },
+    errors: [403, 404, 409],
+    status: 200,
+    response: 'The run after the decision.',
+    input: ({ params, body }) => ({ ...params, ...body }),
+  }),
+  bind({
+    operation: toolsmithArchive,
+    method: 'POST',
+    path: '/mcp/analyze/:run/archive',
+    operationId: 'archiveRun',
+    summary: 'Take a promoted tool out of the toolsmith server',
+    tag: 'toolsmith',
+    params: RunParams,
+    body: { schema: NoteBody, required: false },
+    errors: [404, 409],
+    status: 200,
+    response: 'The run, archived.',
+    input: ({ params, body }) => ({ ...params, ...(body ?? {}) }),
+  }),
+  bind({
+    operation: toolsmithRollback,
+    method: 'POST',
+    path: '/mcp/toolsmith/tools/:tool/rollback',
+    operationId: 'rollbackTool',
+    summary: 'Serve an earlier version of a toolsmith tool again',
+    tag: 'toolsmith',
+    params: ToolParams,
+    body: { schema: RollbackBody, required: true },
+    errors: [404, 409],
+    status: 200,
+    response: 'The run of the version now served.',
+    input: ({ params, body }) => ({ ...params, ...body }),
+  }),
+];
 
 /** Exposed operations in the order of the OpenAPI document. */
 export const OPERATION_ROUTES: readonly OperationRoute[] = [
@@ -318,12 +447,14 @@ export const OPERATION_ROUTES: readonly OperationRoute[] = [
     response: 'The templates.',
     input: () => ({}),
   }),
+  ...TOOLSMITH_ROUTES,
 ];
 
 export interface OperationRouteDeps {
   controlPlane: ControlPlane;
   registry: Registry;
   access: AccessControl;
+  toolsmith?: Toolsmith | undefined;
 }
 
 /** What an operation run over HTTP sees: the token holder, no files of this host, the token's quota. */
@@ -342,6 +473,7 @@ function requestContext(
     actor: ctx.actor,
     allowLocalFiles: false,
     reserveCreate: (server) => deps.access.reserveCreate(principal, server),
+    toolsmith: deps.toolsmith,
     signal: ctx.request.signal,
   };
 }

@@ -7,6 +7,7 @@ import type { ControlPlane } from '../../deploy/types.js';
 import type { AccessControl } from '../../identity/access.js';
 import type { OidcLogin } from '../../identity/oidc-login.js';
 import type { Registry } from '../../store/index.js';
+import type { Toolsmith } from '../../toolsmith/index.js';
 import { json } from '../http/errors.js';
 import { type RouteDefinition, route } from '../http/router.js';
 import { HealthBody, LiveBody, ReadyBody } from '../operations/schemas.js';
@@ -24,6 +25,8 @@ export interface RouteDeps {
   openapi: () => Record<string, unknown>;
   /** OIDC sign-in (absent: /auth/oidc/* answer 404). */
   oidc?: OidcLogin | undefined;
+  /** The toolsmith (absent: /mcp/analyze answers TOOLSMITH_FAILED). */
+  toolsmith?: Toolsmith | undefined;
 }
 
 const ok = (body: unknown, status = 200) => json(status, body);

@@ -35,6 +35,7 @@ export function exitCodeFor(error: FactoryError): number {
     case 'TYPECHECK_FAILED':
     case 'GENERATED_TESTS_FAILED':
     case 'BUNDLE_FAILED':
+    case 'TOOLSMITH_FAILED':
       return EXIT.VALIDATION_FAILED;
     case 'TOOL_CALL_FAILED':
     case 'TOOL_NOT_FOUND':

@@ -23,6 +23,7 @@ import { registerServeCommands } from './serve.js';
 import { registerTemplateCommands } from './templates.js';
 import { registerTestCommand } from './test-command.js';
 import { registerTokenUpdateCommand } from './token-update-command.js';
+import { registerToolsmithCommands } from './toolsmith-commands.js';
 import { registerValidateCommand } from './validate-command.js';
 
 export { EXIT } from './exit.js';
@@ -45,6 +46,7 @@ export function buildProgram(io: CliIo = defaultIo): Command {
   registerTestCommand(program, io, deployHelpers);
   registerDeployCommands(program, io, deployHelpers);
   registerMaintenanceCommands(program, io, deployHelpers.exit);
+  registerToolsmithCommands(program, io);
 
   return program;
 }

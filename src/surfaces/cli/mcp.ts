@@ -55,6 +55,7 @@ export function registerMcpCommand(program: Command, io: ServeIo): void {
           const handle = serveFactoryStdio({
             controlPlane: factory.controlPlane,
             registry: factory.registry,
+            toolsmith: factory.toolsmith,
             actor: localActor('mcp'),
             allowLocalFiles: true,
             specDir: process.cwd(),
@@ -68,6 +69,7 @@ export function registerMcpCommand(program: Command, io: ServeIo): void {
         const served = await serveFactoryMcpHttp({
           controlPlane: factory.controlPlane,
           registry: factory.registry,
+          toolsmith: factory.toolsmith,
           tokens: factory.tokens,
           limits: limitsFrom(opts),
           path: opts.path,

@@ -14,6 +14,7 @@ import { ROLES, type Role } from '../../identity/roles.js';
 import type { TokenStore } from '../../identity/tokens.js';
 import { loadConfig } from '../../platform/config.js';
 import type { Registry } from '../../store/index.js';
+import type { Toolsmith } from '../../toolsmith/index.js';
 import type { FactoryMcpHttp } from '../mcp/index.js';
 import { registerMcpCommand } from './mcp.js';
 
@@ -119,6 +120,8 @@ export interface Factory {
   registry: Registry;
   controlPlane: ControlPlane;
   tokens: TokenStore;
+  /** The toolsmith of this home (runs resume when a long-lived surface starts: `resumeToolsmith`). */
+  toolsmith: Toolsmith;
   close(): Promise<void>;
 }
 
@@ -135,12 +138,16 @@ export async function openFactory(opts: HomeOptions): Promise<Factory> {
   const { embedderFromEnvironment } = await import('../../llm/embeddings.js');
   const registry = await openRegistry({ home, url: registryUrl, embedder: embedderFromEnvironment() });
   const controlPlane = createControlPlane({ home, registryUrl, registry });
+  const { openToolsmith } = await import('../../toolsmith/index.js');
+  const toolsmith = openToolsmith({ registry, layout: controlPlane.layout });
   return {
     home,
     registry,
     controlPlane,
     tokens: TokenStore.open({ home }),
+    toolsmith,
     close: async () => {
+      await toolsmith.close().catch(() => undefined);
       await controlPlane.close().catch(() => undefined);
       await registry.close();
     },
@@ -409,6 +416,7 @@ export function registerServeCommands(program: Command, io: ServeIo): void {
           controlPlane: factory.controlPlane,
           registry: factory.registry,
           tokens: factory.tokens,
+          toolsmith: factory.toolsmith,
           allowedHosts: opts.allowedHost,
           allowedOrigins: opts.allowedOrigin,
         };
@@ -435,6 +443,9 @@ export function registerServeCommands(program: Command, io: ServeIo): void {
           `MCP Factory API listening on ${served.url} (OpenAPI: ${served.url}/openapi.json${mcp ? `, MCP: ${served.url}/mcp` : ''}; home ${factory.home})\n`,
         );
         printTokenHint(io, factory.tokens);
+        // Runs whose process died (a restart) continue here, from the node they had reached.
+        const resumed = await factory.toolsmith.resume();
+        if (resumed.length > 0) io.stderr(`Resumed ${resumed.length} toolsmith run(s).\n`);
         const reason = await untilShutdown();
         io.stderr(`Shutting down (${reason}).\n`);
         await served.close();

@@ -12,8 +12,9 @@ import type { CreateReservation } from '../../identity/access.js';
 import { ALLOW_AUTHENTICATED, type Policy, type Subject } from '../../identity/policy.js';
 import { factoryVersion } from '../../platform/factory-files.js';
 import type { Registry } from '../../store/index.js';
+import type { Toolsmith } from '../../toolsmith/index.js';
 import { invoke, type OperationContext } from '../operations/index.js';
-import { describeIssue, FACTORY_TOOLS, toolAnnotations, toolResult } from './tools.js';
+import { describeIssue, FACTORY_TOOLS, TOOLSMITH_TOOLS, toolAnnotations, toolResult } from './tools.js';
 
 export interface FactoryMcpOptions {
   controlPlane: ControlPlane;
@@ -33,6 +34,8 @@ export interface FactoryMcpOptions {
   subject?: Subject | undefined;
   /** Who may do what (default: everything). */
   policy?: Policy | undefined;
+  /** The toolsmith: its tools (analyze_data and the reviews) are offered only when given. */
+  toolsmith?: Toolsmith | undefined;
 }
 
 const INSTRUCTIONS = `MCP Factory turns a spec (YAML or JSON: name, version, tools with parameters and one implementation each — sql, http, code or static) into a tested MCP server.
@@ -79,12 +82,13 @@ export function createFactoryMcpServer(options: FactoryMcpOptions): McpServer {
     allowLocalFiles: options.allowLocalFiles ?? false,
     specDir: options.specDir ?? process.cwd(),
     reserveCreate: options.reserveCreate,
+    toolsmith: options.toolsmith,
   };
   const server = new McpServer(
     { name: 'mcp-factory', title: 'MCP Factory', version: factoryVersion() },
     { capabilities: { tools: {} }, instructions: INSTRUCTIONS },
   );
-  for (const tool of FACTORY_TOOLS) {
+  for (const tool of [...FACTORY_TOOLS, ...(options.toolsmith ? TOOLSMITH_TOOLS : [])]) {
     const { operation } = tool;
     server.registerTool(
       operation.name,

@@ -7,6 +7,7 @@ import type { CallToolResult, ToolAnnotations } from '@modelcontextprotocol/serv
 import type { z } from 'zod';
 import type { Issue } from '../../core/errors/index.js';
 import {
+  analyzeData,
   callTool,
   createServer,
   deployServer,
@@ -18,6 +19,11 @@ import {
   serverStatus,
   startServer,
   stopServer,
+  toolsmithArchive,
+  toolsmithReview,
+  toolsmithRollback,
+  toolsmithRun,
+  toolsmithRuns,
   validateSpec,
 } from '../operations/index.js';
 
@@ -77,6 +83,33 @@ export const FACTORY_TOOLS: readonly FactoryTool[] = [
   tool({ operation: removeServer, text: (_, input) => `Removed ${input.name}.` }),
   tool({ operation: stopServer, text: (_, input) => `Stopped ${input.name}.` }),
   tool({ operation: startServer, text: (_, input) => `Started ${input.name}.` }),
+];
+
+/** What a model reads of a toolsmith run: the answer in Markdown, then what happens next. */
+function runText(run: {
+  id: string;
+  status: string;
+  next: string;
+  error: string | null;
+  result?: { markdown?: string };
+}): string {
+  return [
+    run.result?.markdown ?? `Run ${run.id} is ${run.status}.`,
+    run.error ? `Error: ${run.error}` : '',
+    `Run ${run.id}: ${run.next}`,
+  ]
+    .filter(Boolean)
+    .join('\n\n');
+}
+
+/** The toolsmith's tools (only on a factory MCP server that has a toolsmith). */
+export const TOOLSMITH_TOOLS: readonly FactoryTool[] = [
+  tool({ operation: analyzeData, text: (run) => runText(run as Parameters<typeof runText>[0]) }),
+  tool({ operation: toolsmithRun, text: (run) => runText(run as Parameters<typeof runText>[0]) }),
+  tool({ operation: toolsmithRuns }),
+  tool({ operation: toolsmithReview, text: (run) => runText(run as Parameters<typeof runText>[0]) }),
+  tool({ operation: toolsmithArchive }),
+  tool({ operation: toolsmithRollback }),
 ];
 
 /** A successful operation as a tool result: text for the model, the output as structuredContent for programs. */

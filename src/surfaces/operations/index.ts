@@ -16,6 +16,7 @@ import {
   stopServer,
 } from './servers.js';
 import { createServer, createServerFromDescription, validateSpec } from './specs.js';
+import { TOOLSMITH_OPERATIONS } from './toolsmith.js';
 
 export { listAudit, listTemplates, searchTools } from './catalog.js';
 export {
@@ -39,6 +40,16 @@ export {
 } from './servers.js';
 export { checkSpecSource, type SpecCheck, type SpecSource, specFromSource } from './spec-input.js';
 export { createServer, createServerFromDescription, validateSpec } from './specs.js';
+export {
+  analyzeData,
+  RunSchema,
+  TOOLSMITH_OPERATIONS,
+  toolsmithArchive,
+  toolsmithReview,
+  toolsmithRollback,
+  toolsmithRun,
+  toolsmithRuns,
+} from './toolsmith.js';
 
 /** Every operation, by stable name. */
 export const OPERATIONS: readonly Operation[] = [
@@ -57,4 +68,5 @@ export const OPERATIONS: readonly Operation[] = [
   searchTools,
   listAudit,
   listTemplates,
+  ...TOOLSMITH_OPERATIONS,
 ];

@@ -9,6 +9,7 @@ import type { ControlPlane } from '../../deploy/types.js';
 import type { CreateReservation } from '../../identity/access.js';
 import { authorize, type Permission, type Policy, type Subject } from '../../identity/policy.js';
 import type { Registry } from '../../store/index.js';
+import type { Toolsmith } from '../../toolsmith/index.js';
 import { authorizeServer } from './ownership.js';
 
 /** How an operation behaves (MCP tool annotations are projected from these). */
@@ -31,6 +32,8 @@ export interface OperationContext {
   specDir?: string | undefined;
   /** Reserve a creation against the caller's server quota and the concurrency limit; absent: no quota. */
   reserveCreate?: ((server: string) => Promise<CreateReservation>) | undefined;
+  /** The toolsmith of this factory (absent: the surface offers no toolsmith operations). */
+  toolsmith?: Toolsmith | undefined;
   /** Aborted when the caller goes away (reads of logs stop early). */
   signal?: AbortSignal | undefined;
 }

@@ -149,12 +149,12 @@ export const CallBody = named(
   }),
 );
 
-const booleanQuery = z
+export const booleanQuery = z
   .enum(['1', '0', 'true', 'false'])
   .transform((v) => v === '1' || v === 'true')
   .describe('1/true or 0/false');
 
-const intQuery = (min: number, max: number) =>
+export const intQuery = (min: number, max: number) =>
   z
     .string()
     .regex(/^\d{1,9}$/, 'an integer')

@@ -19,7 +19,7 @@ import { createHash } from 'node:crypto';
 import type { FactoryError } from '../../../core/errors/index.js';
 import { homeSeed } from '../../../platform/home.js';
 import { serverProcessEnv, upstreamCredentials } from '../../../platform/mcp-client/oauth.js';
-import { specNeedsNetwork, sqliteBinds } from '../../../platform/sandbox/index.js';
+import { datasetBinds, specNeedsNetwork, sqliteBinds } from '../../../platform/sandbox/index.js';
 import { inheritedEnv, readEnvFile } from '../../../platform/secrets.js';
 import type { DeploymentPatch, DeploymentRecord, ServerRecord, ServerStatus } from '../../../store/index.js';
 import { expectedServer } from '../../health.js';
@@ -385,7 +385,16 @@ export class Reconciler {
       headers: upstreamCredentials(version.spec, fileEnv, endpoint),
       expect: expectedServer(d, version.spec),
       network: specNeedsNetwork(version.spec) ? 'host' : 'none',
-      binds: sqliteBinds(version.spec, fileEnv, 'server'),
+      binds: serverBinds(version.spec, fileEnv),
     };
   }
+}
+
+/** What a server sees of the host besides its project: SQLite files named by variables, dataset roots (read-only). */
+function serverBinds(
+  spec: Parameters<typeof sqliteBinds>[0] & Parameters<typeof datasetBinds>[0],
+  env: Readonly<Record<string, string | undefined>>,
+): { readOnly: string[]; readWrite: string[] } {
+  const sqlite = sqliteBinds(spec, env, 'server');
+  return { readOnly: [...sqlite.readOnly, ...datasetBinds(spec, env).readOnly], readWrite: sqlite.readWrite };
 }
