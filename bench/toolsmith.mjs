@@ -39,7 +39,12 @@ import { median, ROOT, r1, r2, table, verdict } from './lib.mjs';
 const { values: flags } = parseArgs({
   options: { quick: { type: 'boolean', default: false }, rows: { type: 'string' } },
 });
-const RUNS = Number(process.env.BENCH_TOOLSMITH_RUNS) > 0 ? Number(process.env.BENCH_TOOLSMITH_RUNS) : flags.quick ? 1 : 3;
+const RUNS =
+  Number(process.env.BENCH_TOOLSMITH_RUNS) > 0
+    ? Number(process.env.BENCH_TOOLSMITH_RUNS)
+    : flags.quick
+      ? 1
+      : 3;
 const SAMPLES = flags.quick ? 3 : 7;
 const ROWS = flags.rows ? Number(flags.rows.replaceAll('_', '')) : 2_200_000;
 
@@ -91,12 +96,23 @@ const fake = createServer(async (req, res) => {
         object: 'chat.completion',
         created: 1_760_000_000,
         model: 'bench-model',
-        choices: [{ index: 0, message: { role: 'assistant', content: JSON.stringify(answer), refusal: null }, finish_reason: 'stop' }],
+        choices: [
+          {
+            index: 0,
+            message: { role: 'assistant', content: JSON.stringify(answer), refusal: null },
+            finish_reason: 'stop',
+          },
+        ],
         usage: { prompt_tokens: 1000, completion_tokens: 200, total_tokens: 1200 },
       })
-    : JSON.stringify({ error: { message: `bench fake: no answer for schema ${name}`, type: 'server_error' } });
+    : JSON.stringify({
+        error: { message: `bench fake: no answer for schema ${name}`, type: 'server_error' },
+      });
   served++;
-  res.writeHead(answer ? 200 : 500, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+  res.writeHead(answer ? 200 : 500, {
+    'content-type': 'application/json',
+    'content-length': Buffer.byteLength(body),
+  });
   res.end(body);
 });
 fake.listen(0, '127.0.0.1');
@@ -167,7 +183,9 @@ try {
   generated = await generateSalesDataset({ out: join(work, 'data'), rows: ROWS, format: 'csv' });
   dataset = generated.files[0];
   datasetMb = statSync(dataset).size / 1e6;
-  console.log(`dataset: ${ROWS} rows, ${r1(datasetMb)} MB CSV in ${r1(performance.now() - t)} ms (${dataset})`);
+  console.log(
+    `dataset: ${ROWS} rows, ${r1(datasetMb)} MB CSV in ${r1(performance.now() - t)} ms (${dataset})`,
+  );
 
   const home = join(work, 'home');
   registry = await openRegistry({ home });
@@ -176,7 +194,13 @@ try {
     layout: homeLayout(home),
     env: { BENCH_LLM_KEY: 'bench-key' },
     configFile: false,
-    llmSettings: { provider: 'openai', model: 'bench-model', baseUrl, apiKeyEnv: 'BENCH_LLM_KEY', maxRetries: 0 },
+    llmSettings: {
+      provider: 'openai',
+      model: 'bench-model',
+      baseUrl,
+      apiKeyEnv: 'BENCH_LLM_KEY',
+      maxRetries: 0,
+    },
   });
   const caller = { actor: 'bench', local: true };
 
@@ -189,11 +213,14 @@ try {
     const totalMs = performance.now() - t0;
     const view = await toolsmith.get(run.id);
     if (view.status !== 'waiting' || view.toolState !== 'STAGED')
-      throw new Error(`run ${run.id} is ${view.status}/${view.toolState} at ${view.node}: ${view.error} ${JSON.stringify(view.validation?.errors ?? [])}`);
+      throw new Error(
+        `run ${run.id} is ${view.status}/${view.toolState} at ${view.node}: ${view.error} ${JSON.stringify(view.validation?.errors ?? [])}`,
+      );
     const rows = view.result.value.rows;
     const orders = Object.fromEntries(rows.map((r) => [r.region, r.orders]));
     for (const [region, n] of Object.entries(generated.expected.ordersByRegion))
-      if (orders[region] !== n) throw new Error(`wrong answer: ${region} has ${orders[region]} orders, expected ${n}`);
+      if (orders[region] !== n)
+        throw new Error(`wrong answer: ${region} has ${orders[region]} orders, expected ${n}`);
     const record = await registry.toolsmith.getRun(run.id);
     if (i === 0) continue;
     runs.push({
@@ -252,14 +279,28 @@ if (!failed) {
     [
       ['analyze(): keep dataset (sha256 + copy) + profile', med((r) => r.analyzeMs), ''],
       ['  of which profile (DuckDB)', med((r) => r.profileMs), ''],
-      ['intent + reuse + spec + code nodes', med((r) => (r.nodeMs.intent ?? 0) + (r.nodeMs.reuse ?? 0) + (r.nodeMs.spec ?? 0) + (r.nodeMs.code ?? 0)), 'including model'],
+      [
+        'intent + reuse + spec + code nodes',
+        med(
+          (r) => (r.nodeMs.intent ?? 0) + (r.nodeMs.reuse ?? 0) + (r.nodeMs.spec ?? 0) + (r.nodeMs.code ?? 0),
+        ),
+        'including model',
+      ],
       ['  of which model (fake, HTTP)', med((r) => r.modelMs), `${runs[0]?.modelCalls} calls`],
-      ['validate', med((r) => r.nodeMs.validate ?? 0), 'generate → tests'],
-      ...Object.keys(runs[0]?.steps ?? {}).map((step) => [`  step ${step}`, med((r) => r.steps[step] ?? 0), '']),
+      ['validate', med((r) => r.nodeMs.validate ?? 0), 'generate → tests (steps overlap)'],
+      ...Object.keys(runs[0]?.steps ?? {}).map((step) => [
+        `  step ${step}`,
+        med((r) => r.steps[step] ?? 0),
+        '',
+      ]),
       ['execute', med((r) => r.nodeMs.execute ?? 0), 'sandbox + call + present'],
       ['  sandbox start', med((r) => r.execute.startMs), ''],
       ['  tool call', med((r) => r.execute.callMs), ''],
-      ['checkpoints, scheduling (total − analyze − nodes)', med((r) => r.totalMs - r.analyzeMs - nodes(r)), ''],
+      [
+        'checkpoints, scheduling (total − analyze − nodes)',
+        med((r) => r.totalMs - r.analyzeMs - nodes(r)),
+        '',
+      ],
       ['total (analyze → waiting)', med((r) => r.totalMs), ''],
       ['overhead (total − model)', r1(overhead), ''],
     ],
@@ -289,7 +330,14 @@ if (!failed) {
   table(
     'Targets',
     ['what', 'value', 'target', 'verdict'],
-    [['pipeline to review on ~100 MB, excluding model time', `${r1(overhead)} ms`, '< 3000 ms', verdict(overhead, 3000)]],
+    [
+      [
+        'pipeline to review on ~100 MB, excluding model time',
+        `${r1(overhead)} ms`,
+        '< 3000 ms',
+        verdict(overhead, 3000),
+      ],
+    ],
   );
   console.log(
     `BENCH_JSON ${JSON.stringify({
@@ -297,7 +345,12 @@ if (!failed) {
       datasetMb: r1(datasetMb),
       runs: runs.map(({ projectDir: _p, datasetPath: _d, ...r }) => r),
       overheadMs: r1(overhead),
-      execution: { directMs: r1(direct), sandboxCallMs: r1(sandboxCall), plainCallMs: r1(plainCall), ratio: r2(sandboxCall / direct) },
+      execution: {
+        directMs: r1(direct),
+        sandboxCallMs: r1(sandboxCall),
+        plainCallMs: r1(plainCall),
+        ratio: r2(sandboxCall / direct),
+      },
       start: { plainMs: r1(plainStart), sandboxMs: r1(sandboxStart), ratio: r2(sandboxStart / plainStart) },
       samples: exec,
       requests: served,

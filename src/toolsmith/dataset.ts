@@ -27,9 +27,9 @@ const EXTENSIONS: Record<string, DatasetFormat> = {
 const SAMPLE_ROWS = 5;
 const MAX_PROFILE_COLUMNS = 200;
 
-/** `hint`, when given, is part of the message: the code's table hint is the general one. */
+/** `hint`, when given, replaces the code's general one (surfaces read details.hint). */
 function invalid(message: string, details: Record<string, unknown>, hint?: string): FactoryError {
-  return new FactoryError('TOOLSMITH_DATASET_INVALID', hint ? `${message}. ${hint}` : message, { details });
+  return new FactoryError('TOOLSMITH_DATASET_INVALID', message, { details: { ...details, ...(hint ? { hint } : {}) } });
 }
 
 export function formatOf(path: string): DatasetFormat | undefined {

@@ -29,6 +29,16 @@ const TOOLS = [
   'stop_server',
   'validate_spec',
 ];
+/** A factory with a home (the CLI's `mcp`) also has the toolsmith's tools. */
+const WITH_TOOLSMITH = [
+  ...TOOLS,
+  'analyze_data',
+  'toolsmith_archive',
+  'toolsmith_review',
+  'toolsmith_rollback',
+  'toolsmith_run',
+  'toolsmith_runs',
+].sort();
 
 const GOOD = {
   name: 'weather-desk',
@@ -56,9 +66,9 @@ async function call(client: Client, name: string, args: Record<string, unknown> 
   };
 }
 
-async function checkToolList(client: Client): Promise<void> {
+async function checkToolList(client: Client, expected = TOOLS): Promise<void> {
   const { tools } = await client.listTools();
-  expect(tools.map((t) => t.name).sort()).toEqual(TOOLS);
+  expect(tools.map((t) => t.name).sort()).toEqual(expected);
   const byName = Object.fromEntries(tools.map((t) => [t.name, t]));
   for (const t of tools) {
     expect(t.description, t.name).toBeTruthy();
@@ -258,7 +268,7 @@ describe('over stdio: mcp-factory mcp (real control plane)', () => {
     });
     afterAll(() => client.close());
 
-    it('lists the tools with schemas and annotations', () => checkToolList(client));
+    it('lists the tools with schemas and annotations', () => checkToolList(client, WITH_TOOLSMITH));
 
     it('validates good and bad specs', () => checkValidation(client));
 
