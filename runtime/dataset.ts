@@ -136,15 +136,22 @@ export async function resolveDatasetFile(
   const allowed = `allowed directories (${config.rootsEnv}): ${roots.join(', ')}`;
   const candidates = isAbsolute(file) ? [file] : roots.map((root) => resolve(root, file));
   let found: string | undefined;
+  let denied = false;
   for (const candidate of candidates) {
     try {
       found = await realpath(candidate);
       break;
-    } catch {
+    } catch (error) {
       // try the next root
+      if ((error as NodeJS.ErrnoException).code === 'EACCES') denied = true;
     }
   }
-  if (found === undefined) throw new ToolError(`dataset file ${JSON.stringify(file)} not found; ${allowed}`);
+  if (found === undefined)
+    throw new ToolError(
+      denied
+        ? `dataset file ${JSON.stringify(file)} cannot be read: permission denied for the server's user (uid ${process.getuid?.() ?? '?'}); make the file and its directories readable by it; ${allowed}`
+        : `dataset file ${JSON.stringify(file)} not found; ${allowed}`,
+    );
   if (!roots.some((root) => within(found, root)))
     throw new ToolError(`dataset file ${JSON.stringify(file)} is outside the ${allowed}`);
   const info = await stat(found);

@@ -111,7 +111,6 @@ describe('scripts/toolsmith-eval.mjs', () => {
       ],
       { FAKE_LLM_KEY: FAKE_KEY },
     );
-    console.log(out.stdout);
     expect(out.code, out.stderr + out.stdout).toBe(0);
     expect(out.stdout).toMatch(/^ok\s+weather-days-per-year\s+\(model [\d.]+ s, 3 call\(s\)/m);
     expect(out.stdout).toMatch(/^wrong\s+cars-count-by-origin\s/m);
