@@ -29,7 +29,9 @@ const MAX_PROFILE_COLUMNS = 200;
 
 /** `hint`, when given, replaces the code's general one (surfaces read details.hint). */
 function invalid(message: string, details: Record<string, unknown>, hint?: string): FactoryError {
-  return new FactoryError('TOOLSMITH_DATASET_INVALID', message, { details: { ...details, ...(hint ? { hint } : {}) } });
+  return new FactoryError('TOOLSMITH_DATASET_INVALID', message, {
+    details: { ...details, ...(hint ? { hint } : {}) },
+  });
 }
 
 export function formatOf(path: string): DatasetFormat | undefined {

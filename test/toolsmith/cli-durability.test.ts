@@ -63,11 +63,15 @@ describe('toolsmith CLI across processes', () => {
         ),
       }),
     );
-    const child = spawn(process.execPath, [BIN, 'analyze', 'Total precipitation per month in 2015?', '--data', dataFile('seattle-weather.csv')], {
-      env,
-      cwd: home,
-      stdio: 'ignore',
-    });
+    const child = spawn(
+      process.execPath,
+      [BIN, 'analyze', 'Total precipitation per month in 2015?', '--data', dataFile('seattle-weather.csv')],
+      {
+        env,
+        cwd: home,
+        stdio: 'ignore',
+      },
+    );
     const deadline = Date.now() + 60_000;
     for (;;) {
       const [run] = await registry.toolsmith.listRuns();

@@ -40,7 +40,10 @@ function call(method: string, path: string, who: string, body?: unknown) {
   return api.fetch(
     new Request(`http://localhost${path}`, {
       method,
-      headers: { authorization: `Bearer ${bearer[who]}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+      headers: {
+        authorization: `Bearer ${bearer[who]}`,
+        ...(body ? { 'content-type': 'application/json' } : {}),
+      },
       ...(body ? { body: JSON.stringify(body) } : {}),
     }),
   );
@@ -67,7 +70,12 @@ describe('toolsmith over HTTP', () => {
     await h.toolsmith.wait(run);
     const got = await call('GET', `/mcp/analyze/${run}`, 'developer');
     expect(got.status).toBe(200);
-    const view = (await got.json()) as { status: string; toolState: string; result: { markdown: string; svg?: string }; events: unknown[] };
+    const view = (await got.json()) as {
+      status: string;
+      toolState: string;
+      result: { markdown: string; svg?: string };
+      events: unknown[];
+    };
     expect([view.status, view.toolState]).toEqual(['waiting', 'STAGED']);
     expect(view.result.markdown).toContain('| sun');
     expect(view.result.svg).toMatch(/^<svg/);
@@ -75,32 +83,54 @@ describe('toolsmith over HTTP', () => {
   }, 120_000);
 
   it('remote callers are confined to dataRoots; viewers see no runs; developers cannot review', async () => {
-    const outside = await call('POST', '/mcp/analyze', 'developer', { query: 'What is in passwd?', file_path: '/etc/passwd.csv' });
+    const outside = await call('POST', '/mcp/analyze', 'developer', {
+      query: 'What is in passwd?',
+      file_path: '/etc/passwd.csv',
+    });
     expect(outside.status).toBe(400);
     expect(((await outside.json()) as { error: string }).error).toBe('TOOLSMITH_DATASET_INVALID');
     expect((await call('GET', '/mcp/analyze', 'viewer')).status).toBe(403);
-    expect((await call('POST', `/mcp/analyze/${run}/review`, 'developer', { decision: 'approve' })).status).toBe(403);
+    expect(
+      (await call('POST', `/mcp/analyze/${run}/review`, 'developer', { decision: 'approve' })).status,
+    ).toBe(403);
     expect((await call('GET', '/mcp/analyze/run_0000000000000000', 'reviewer')).status).toBe(404);
     expect((await call('GET', '/mcp/analyze/..%2F..%2Fetc', 'reviewer')).status).toBe(400);
   });
 
   it('two reviewers approve (stage 1, then stage 2); the tool is promoted; pending lists nothing', async () => {
-    const pending = (await (await call('GET', '/mcp/analyze?pending=1', 'reviewer')).json()) as { runs: Array<{ id: string }> };
+    const pending = (await (await call('GET', '/mcp/analyze?pending=1', 'reviewer')).json()) as {
+      runs: Array<{ id: string }>;
+    };
     expect(pending.runs.map((r) => r.id)).toEqual([run]);
-    expect((await call('POST', `/mcp/analyze/${run}/review`, 'reviewer', { decision: 'approve', note: 'right' })).status).toBe(200);
-    const second = await call('POST', `/mcp/analyze/${run}/review`, 'reviewer2', { decision: 'approve', stage: 2 });
+    expect(
+      (await call('POST', `/mcp/analyze/${run}/review`, 'reviewer', { decision: 'approve', note: 'right' }))
+        .status,
+    ).toBe(200);
+    const second = await call('POST', `/mcp/analyze/${run}/review`, 'reviewer2', {
+      decision: 'approve',
+      stage: 2,
+    });
     expect(second.status).toBe(200);
     const done = await h.toolsmith.wait(run);
     expect(done.toolState).toBe('PROMOTED');
     const again = await call('POST', `/mcp/analyze/${run}/review`, 'reviewer', { decision: 'approve' });
     expect(again.status).toBe(409);
-    expect(((await (await call('GET', '/mcp/analyze?pending=1', 'reviewer')).json()) as { runs: unknown[] }).runs).toEqual([]);
+    expect(
+      ((await (await call('GET', '/mcp/analyze?pending=1', 'reviewer')).json()) as { runs: unknown[] }).runs,
+    ).toEqual([]);
   }, 120_000);
 
   it('is described in the OpenAPI document', async () => {
-    const doc = (await (await call('GET', '/openapi.json', 'viewer')).json()) as { paths: Record<string, unknown> };
+    const doc = (await (await call('GET', '/openapi.json', 'viewer')).json()) as {
+      paths: Record<string, unknown>;
+    };
     expect(Object.keys(doc.paths)).toEqual(
-      expect.arrayContaining(['/mcp/analyze', '/mcp/analyze/{run}', '/mcp/analyze/{run}/review', '/mcp/toolsmith/tools/{tool}/rollback']),
+      expect.arrayContaining([
+        '/mcp/analyze',
+        '/mcp/analyze/{run}',
+        '/mcp/analyze/{run}/review',
+        '/mcp/toolsmith/tools/{tool}/rollback',
+      ]),
     );
   });
 });

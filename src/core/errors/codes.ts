@@ -555,7 +555,8 @@ export const ERROR_CODES = {
   TOOLSMITH_DATASET_INVALID: {
     kind: 'user',
     status: 400,
-    summary: 'The dataset cannot be read: missing, not a regular file, an unknown format, or unreadable by DuckDB.',
+    summary:
+      'The dataset cannot be read: missing, not a regular file, an unknown format, or unreadable by DuckDB.',
     hint: 'Give a CSV, TSV, JSON, NDJSON or Parquet file (by its extension) that exists and is readable.',
   },
   TOOLSMITH_SELF_APPROVAL: {
@@ -573,7 +574,8 @@ export const ERROR_CODES = {
   TOOLSMITH_FAILED: {
     kind: 'user',
     status: 422,
-    summary: 'The toolsmith could not produce a working tool: the validation or execution still failed after the repairs.',
+    summary:
+      'The toolsmith could not produce a working tool: the validation or execution still failed after the repairs.',
     hint: 'Show the run for the validation report and the errors of each attempt; rephrase the question or check the dataset.',
   },
   TOOLSMITH_POLICY_INVALID: {
