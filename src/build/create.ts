@@ -51,6 +51,8 @@ export interface CreateOptions {
   sandboxTests?: boolean;
   /** Run the generated tests unconfined when no sandbox is available (CLI `--unsafe-no-sandbox` only). */
   unsafeNoSandbox?: boolean;
+  /** Run the generated tests in a container of this image (the sandbox's docker backend) instead of bubblewrap. */
+  testContainer?: { image: string; env: Record<string, string>; runtime?: string | undefined };
   onProgress?: (event: ProgressEvent) => void;
   /** An execution log to continue (e.g. one that already holds LLM calls). */
   log?: ExecutionLog;
@@ -101,7 +103,7 @@ export async function createServerProject(options: CreateOptions): Promise<Creat
   };
 
   // Refuse before any work when the tests would have to run unconfined (no silent fallback).
-  if (options.runTests !== false) {
+  if (options.runTests !== false && !options.testContainer) {
     requireSandbox('the generated tests', { unsafeNoSandbox: options.unsafeNoSandbox, env: process.env });
   }
   if (existsSync(outDir) && !options.force) {
@@ -221,6 +223,7 @@ export async function createServerProject(options: CreateOptions): Promise<Creat
               scratch: project.assets.some((a) => a.kind !== 'file') ? [join(tmp, 'data')] : [],
               network: testsNeedNetwork(spec),
               unsafeNoSandbox: options.unsafeNoSandbox ?? false,
+              ...(options.testContainer ? { container: options.testContainer } : {}),
             }),
           (r) => ({ passed: r.passed, failed: r.failed, skipped: r.skipped, sandboxed: r.sandboxed }),
           (r) =>

@@ -9,6 +9,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { constants, createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, open, realpath, rename, rm, stat } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import { extname, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { FactoryError } from '../core/errors/index.js';
@@ -136,6 +137,53 @@ async function exists(path: string): Promise<boolean> {
   }
 }
 
+/** Datasets larger than this are validated on a sample (the execute node still reads the whole file). */
+export const SAMPLE_ABOVE_BYTES = 8 * 1024 * 1024;
+const SAMPLE_ROWS_FOR_TESTS = 20_000;
+
+/**
+ * The first rows of a large dataset, in its own format, kept beside it: what the candidate's generated tests
+ * read, so validation costs the same whatever the file's size. Small datasets are their own sample.
+ */
+export async function sampleDataset(ref: DatasetRef, storeDir: string): Promise<DatasetRef> {
+  if (ref.bytes <= SAMPLE_ABOVE_BYTES) return ref;
+  const path = join(storeDir, `${ref.sha256}.sample${extname(ref.path)}`);
+  if (!(await exists(path))) {
+    const { DuckDBInstance } = await duckdb();
+    const instance = await DuckDBInstance.create(':memory:', {
+      autoinstall_known_extensions: 'false',
+      autoload_known_extensions: 'false',
+    });
+    const connection = await instance.connect();
+    const partial = join(storeDir, `.partial-${randomBytes(6).toString('hex')}${extname(ref.path)}`);
+    const options: Record<DatasetFormat, string> = {
+      csv: 'FORMAT csv, HEADER true',
+      tsv: "FORMAT csv, HEADER true, DELIMITER '\t'",
+      json: 'FORMAT json, ARRAY true',
+      ndjson: 'FORMAT json',
+      parquet: 'FORMAT parquet',
+    };
+    try {
+      await connection.run(
+        `COPY (SELECT * FROM ${readerSql(ref.path, ref.format)} LIMIT ${SAMPLE_ROWS_FOR_TESTS}) TO ${sqlString(partial)} (${options[ref.format]})`,
+      );
+      await rename(partial, path);
+    } finally {
+      await rm(partial, { force: true });
+      connection.closeSync();
+      instance.closeSync();
+    }
+  }
+  const bytes = (await stat(path)).size;
+  return {
+    given: `${ref.given} (first ${SAMPLE_ROWS_FOR_TESTS} rows)`,
+    path,
+    sha256: `${ref.sha256}.sample`,
+    format: ref.format,
+    bytes,
+  };
+}
+
 /** SQL string literal. */
 export function sqlString(value: string): string {
   return `'${value.replaceAll("'", "''")}'`;
@@ -179,7 +227,7 @@ export async function openDatasetConnection(
     autoinstall_known_extensions: 'false',
     autoload_known_extensions: 'false',
     memory_limit: `${options.memoryMb ?? 512}MB`,
-    threads: String(options.threads ?? 2),
+    threads: String(options.threads ?? Math.max(2, availableParallelism())),
   });
   const connection = await instance.connect();
   await connection.run(`SET allowed_paths = [${sqlString(ref.path)}]`);

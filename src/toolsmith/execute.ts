@@ -3,14 +3,18 @@
  * only the project and the one dataset file bound, a private /tmp, rlimits on CPU, memory, files and
  * processes), speaks MCP over stdio, and answers one call within the policy's wall time; then the whole sandbox
  * is killed. The server gets no environment of the factory (no keys): only DATASET_ROOTS naming the dataset's
- * directory. Where no sandbox works this throws SANDBOX_UNAVAILABLE: the toolsmith never runs generated code
- * unconfined.
+ * directory. With the policy's `sandbox: docker`, the same runs in a container (platform/sandbox/container.ts)
+ * instead. Where the chosen sandbox does not work this throws SANDBOX_UNAVAILABLE: the toolsmith never runs
+ * generated code unconfined.
  */
+
+import { spawn } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { Client } from '@modelcontextprotocol/client';
 import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
 import { FactoryError } from '../core/errors/index.js';
 import {
+  containerCommand,
   nodeHeapArgs,
   requireSandbox,
   type SandboxLimits,
@@ -53,15 +57,41 @@ export function executionLimits(policy: ToolsmithPolicy): SandboxLimits {
   };
 }
 
-export async function executeTool(request: ExecutionRequest): Promise<ExecutionOutcome> {
+/** The command that starts the tool's server confined: bubblewrap, or a container (policy `sandbox: docker`). */
+function confinedServer(request: ExecutionRequest): {
+  file: string;
+  args: string[];
+  env: Record<string, string>;
+  stop?: () => void;
+} {
+  const limits = executionLimits(request.policy);
+  const dist = join(request.projectDir, 'dist');
+  const bundle = join(dist, 'server.mjs');
+  const dataDir = dirname(request.datasetPath);
+  const serverEnv = { LOG_LEVEL: 'warn', [DATA_ROOTS_ENV]: dataDir };
+  if (request.policy.sandbox === 'docker') {
+    const c = containerCommand({
+      image: request.policy.docker.image,
+      runtime: request.policy.docker.runtime,
+      command: ['node', ...nodeHeapArgs(limits), bundle, '--transport', 'stdio'],
+      readOnly: [dist, request.datasetPath],
+      env: serverEnv,
+      workdir: '/tmp',
+      memoryMb: request.policy.execution.memoryMb,
+      cpus: 1,
+      processes: limits.processes,
+      tmpMb: Math.floor(limits.tmpBytes / 1024 / 1024),
+    });
+    const stop = () => {
+      spawn(c.file, ['kill', c.name], { stdio: 'ignore' }).on('error', () => undefined);
+    };
+    return { file: c.file, args: c.args, env: { PATH: process.env.PATH ?? '/usr/bin:/bin' }, stop };
+  }
   const support = requireSandbox('a toolsmith tool');
   if (!support.available) throw new FactoryError('SANDBOX_UNAVAILABLE', support.reason);
-  const limits = executionLimits(request.policy);
-  const bundle = join(request.projectDir, 'dist', 'server.mjs');
-  const dataDir = dirname(request.datasetPath);
   const command = sandboxCommand(support, {
     command: [process.execPath, ...nodeHeapArgs(limits), bundle, '--transport', 'stdio'],
-    readOnly: [join(request.projectDir, 'dist'), request.datasetPath],
+    readOnly: [dist, request.datasetPath],
     network: 'none',
     chdir: '/tmp',
     uid: testSandboxUid(),
@@ -69,17 +99,18 @@ export async function executeTool(request: ExecutionRequest): Promise<ExecutionO
     newSession: true,
     limits,
   });
+  return { file: command.file, args: command.args, env: { PATH: '/usr/bin:/bin', ...serverEnv } };
+}
+
+export async function executeTool(request: ExecutionRequest): Promise<ExecutionOutcome> {
+  const server = confinedServer(request);
   const started = performance.now();
   let stderr = '';
   const transport = new StdioClientTransport({
-    command: command.file,
-    args: command.args,
+    command: server.file,
+    args: server.args,
     cwd: '/',
-    env: {
-      PATH: '/usr/bin:/bin',
-      LOG_LEVEL: 'warn',
-      [DATA_ROOTS_ENV]: dataDir,
-    },
+    env: server.env,
     stderr: 'pipe',
   });
   transport.stderr?.on('data', (chunk: Buffer) => {
@@ -134,6 +165,7 @@ export async function executeTool(request: ExecutionRequest): Promise<ExecutionO
     };
   } finally {
     await client.close().catch(() => undefined);
+    server.stop?.();
   }
 }
 

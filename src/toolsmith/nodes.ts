@@ -211,7 +211,7 @@ const validate: NodeFn = async (state, ctx) => {
       tool: state.tool!,
       code: state.code!,
       question: state.question,
-      examples: [{ dataset: state.dataset, arguments: state.tool!.arguments }],
+      examples: [{ dataset: state.sample ?? state.dataset, arguments: state.tool!.arguments }],
       timeoutMs: ctx.policy.execution.timeoutSeconds * 1000,
     }),
   ]);
@@ -219,6 +219,7 @@ const validate: NodeFn = async (state, ctx) => {
     spec: candidate,
     outDir: join(ctx.paths.runDir(ctx.runId), `attempt-${attempt}`),
     datasetsDir: ctx.paths.datasets,
+    ...(ctx.policy.sandbox === 'docker' ? { container: ctx.policy.docker } : {}),
   });
   const next = { ...state, validation: report };
   if (projectDir && report.schema_ok && report.tests_ok)

@@ -6,7 +6,7 @@
  */
 import { join } from 'node:path';
 import { createLlmClient, type LlmClientOptions } from '../llm/client.js';
-import { type LlmSettings, resolveLlmConfig } from '../llm/config.js';
+import { type LlmSettings, resolveApiKey, resolveLlmConfig } from '../llm/config.js';
 import { loadConfig } from '../platform/config.js';
 import type { HomeLayout } from '../platform/home.js';
 import type { Registry } from '../store/index.js';
@@ -37,7 +37,8 @@ export function openToolsmith(options: OpenToolsmithOptions): Toolsmith {
     registry: options.registry,
     layout: options.layout,
     policy,
-    checkModel: () => void config(),
+    // The key too: a run must not be created for a model that cannot be asked.
+    checkModel: () => void resolveApiKey(config(), env),
     llm: () => createLlmClient(config(), { ...(options.clientOptions ?? {}), env }),
     leaseMs: settings.leaseMs,
     ...(options.onCheckpoint ? { onCheckpoint: options.onCheckpoint } : {}),

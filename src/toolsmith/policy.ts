@@ -38,6 +38,26 @@ export const ToolsmithPolicy = z.strictObject({
     .min(1)
     .default(10 * 1024 * 1024 * 1024),
   maxRepairs: z.number().int().min(0).max(10).default(3),
+  sandbox: z
+    .enum(['bwrap', 'docker'])
+    .default('bwrap')
+    .describe('What confines generated code: bubblewrap (default) or a Docker container (`docker`).'),
+  docker: z
+    .strictObject({
+      image: z
+        .string()
+        .regex(/^[a-z0-9][a-z0-9._/:@-]*$/i, 'an image reference such as node:22-bookworm-slim')
+        .default('node:22-bookworm-slim')
+        .describe(
+          'An image with Node.js on a glibc system (DuckDB does not load on musl/alpine); built or pulled beforehand.',
+        ),
+      runtime: z
+        .string()
+        .regex(/^[a-z0-9_-]+$/)
+        .optional()
+        .describe('OCI runtime, e.g. runsc (gVisor).'),
+    })
+    .default({ image: 'node:22-bookworm-slim' }),
   server: z
     .string()
     .regex(/^[a-z0-9](?:[a-z0-9._-]{0,62}[a-z0-9])?$/)

@@ -12,7 +12,8 @@ import { FactoryError } from '../core/errors/index.js';
 import type { LlmClient } from '../llm/index.js';
 import type { HomeLayout } from '../platform/home.js';
 import type { Registry, RunEventRecord, RunRecord, RunStatus, ToolState } from '../store/index.js';
-import { type DatasetAccess, keepDataset, profileDataset } from './dataset.js';
+import { type DatasetAccess, keepDataset, profileDataset, sampleDataset } from './dataset.js';
+import { isTableDataset, keepTable } from './dataset-table.js';
 import type { ToolsmithPaths } from './nodes.js';
 import type { ToolsmithPolicy } from './policy.js';
 import { ToolsmithServer } from './server.js';
@@ -132,11 +133,17 @@ export class Toolsmith {
       roots: input.caller.local ? 'any' : this.policy.dataRoots,
       maxBytes: this.policy.maxDatasetBytes,
     };
-    const dataset = await keepDataset(input.dataset, this.paths.datasets, access);
-    const profile = await profileDataset(dataset);
+    const dataset = isTableDataset(input.dataset)
+      ? await keepTable(input.dataset, this.paths.datasets, { ...this.#options, ...access, ...input.caller })
+      : await keepDataset(input.dataset, this.paths.datasets, access);
+    const [profile, sample] = await Promise.all([
+      profileDataset(dataset),
+      sampleDataset(dataset, this.paths.datasets),
+    ]);
     const state: RunState = {
       question,
       dataset,
+      ...(sample !== dataset ? { sample } : {}),
       profile,
       requestedBy: input.caller.actor,
       repairs: 0,

@@ -156,6 +156,8 @@ export interface Decision {
 export interface RunState {
   question: string;
   dataset: DatasetRef;
+  /** What validation's generated tests read: the first rows of a large dataset, or the dataset itself. */
+  sample?: DatasetRef;
   profile: DatasetProfile;
   /** Who asked (also the run's created_by): stage 2 may not be approved by the same actor. */
   requestedBy: string;

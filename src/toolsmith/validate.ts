@@ -27,6 +27,8 @@ export async function validateCandidate(input: {
   spec: ServerSpecInput;
   outDir: string;
   datasetsDir: string;
+  /** The sandbox's docker backend (policy `sandbox: docker`): the generated tests run in this image. */
+  container?: { image: string; runtime?: string | undefined } | undefined;
 }): Promise<{ report: ValidationReport; projectDir?: string }> {
   const started = performance.now();
   const report: ValidationReport = {
@@ -58,6 +60,9 @@ export async function validateCandidate(input: {
       runTests: true,
       securityThreshold: 'high',
       testEnv: { [DATA_ROOTS_ENV]: input.datasetsDir },
+      ...(input.container
+        ? { testContainer: { ...input.container, env: { [DATA_ROOTS_ENV]: input.datasetsDir } } }
+        : {}),
     });
     report.steps = result.log.steps.map((s) => ({
       step: s.step,

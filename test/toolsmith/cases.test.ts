@@ -11,27 +11,14 @@ import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ValueSchema } from '../../src/core/spec/primitives.js';
-import casesJson from './cases/cases.json' with { type: 'json' };
 // @ts-expect-error plain JavaScript helper without type declarations
 import { CASES_FILE, computeExpected, DATA_DIR } from './cases/expected.mjs';
 // @ts-expect-error plain JavaScript helper without type declarations
 import { zstdAvailable } from './cases/parquet-lite.mjs';
+import { CASES, type QuestionCase } from './question-cases.js';
 
-interface Case {
-  id: string;
-  dataset: string;
-  question: string;
-  toolName: string;
-  description: string;
-  parameters: Record<string, unknown>;
-  arguments: Record<string, unknown>;
-  sql: string;
-  values: string[];
-  notes?: string;
-  expected: Record<string, unknown>[];
-}
-
-const cases = casesJson as Case[];
+const cases = CASES;
+type Case = QuestionCase;
 const compute = computeExpected as (c: Case) => Record<string, unknown>[];
 const canReadParquet = (zstdAvailable as () => boolean)();
 

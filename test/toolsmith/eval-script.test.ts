@@ -16,21 +16,10 @@ import { type FakeProvider, startFakeProvider } from '../llm/fake-provider.js';
 import { FAKE_KEY } from '../llm/helpers.js';
 import casesJson from './cases/cases.json' with { type: 'json' };
 import { newToolScript, sqlBody } from './harness.js';
+import type { QuestionCase as Case } from './question-cases.js';
 
 const SCRIPT = resolve(import.meta.dirname, '../../scripts/toolsmith-eval.mjs');
 
-interface Case {
-  id: string;
-  dataset: string;
-  question: string;
-  toolName: string;
-  description: string;
-  parameters: Record<string, unknown>;
-  arguments: Record<string, unknown>;
-  sql: string;
-  values: string[];
-  expected: Record<string, unknown>[];
-}
 type Verdict = { verdict: 'ok' | 'renamed' | 'wrong'; difference?: string };
 const compare = compareRows as (actual: unknown, expected: Record<string, unknown>[]) => Verdict;
 

@@ -67,4 +67,44 @@ describe('toolsmith pipeline', () => {
     expect(done.toolState).toBe('PROMOTED');
     expect(local.actor).toBe('alice');
   }, 120_000);
+
+  it('code that needs two repairs: a type error, then a wrong column; each problem goes back to the model', async () => {
+    // cars.json has no weather column: the tool promoted above does not fit it, so no reuse question is asked.
+    const good = sqlBody('SELECT Origin AS origin, count(*) AS cars FROM dataset GROUP BY 1 ORDER BY 1');
+    h.fake.push(
+      ...newToolScript({
+        columns: ['Origin'],
+        name: 'cars_by_origin',
+        source: `const n: number = 'not a number';\n${good}`,
+      }),
+      {
+        json: {
+          source: sqlBody('SELECT Orign AS origin, count(*) AS cars FROM dataset GROUP BY 1 ORDER BY 1'),
+        },
+      },
+      { json: { source: good } },
+    );
+    const run = await h.toolsmith.analyze({
+      question: 'How many cars come from each origin?',
+      dataset: dataFile('cars.json'),
+      caller: { actor: 'alice', local: false },
+    });
+    const waiting = await h.toolsmith.wait(run.id);
+    const view = await h.toolsmith.get(run.id);
+    expect(waiting.error).toBeNull();
+    expect(view.repairs).toBe(2);
+    const state = (await h.registry.toolsmith.getRun(run.id)).state as {
+      attempts: Array<{ errors: string[] }>;
+    };
+    expect(state.attempts[0]!.errors.join('\n')).toMatch(/TYPECHECK_FAILED.*not assignable to type 'number'/);
+    expect(state.attempts[1]!.errors.join('\n')).toMatch(/Orign/);
+    const repairs = h.fake.requests.slice(-2).map((r) => JSON.stringify(r.body));
+    expect(repairs[0]).toContain('not assignable');
+    expect(repairs[1]).toContain('Orign');
+    expect(rowsOf(view)).toEqual([
+      { origin: 'Europe', cars: 73 },
+      { origin: 'Japan', cars: 79 },
+      { origin: 'USA', cars: 254 },
+    ]);
+  }, 180_000);
 });

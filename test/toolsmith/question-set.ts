@@ -18,24 +18,11 @@ import { homeLayout } from '../../src/platform/home.js';
 import { DEFAULT_POLICY, type RunView, Toolsmith, type ToolsmithPolicy } from '../../src/toolsmith/index.js';
 import { startFakeProvider } from '../llm/fake-provider.js';
 import { FAKE_KEY, fakeClient } from '../llm/helpers.js';
-import casesJson from './cases/cases.json' with { type: 'json' };
+import { CASES, type QuestionCase } from './question-cases.js';
+
+export { CASES, type QuestionCase } from './question-cases.js';
+
 import { DATA_DIR, dataFile, type Harness, newToolScript, sqlBody, startHarness } from './harness.js';
-
-export interface QuestionCase {
-  id: string;
-  dataset: string;
-  question: string;
-  toolName: string;
-  description: string;
-  parameters: Record<string, unknown>;
-  arguments: Record<string, unknown>;
-  sql: string;
-  values: string[];
-  notes?: string;
-  expected: Record<string, unknown>[];
-}
-
-export const CASES = casesJson as QuestionCase[];
 
 /** Cases i with i % parts === part: the files split the set evenly whatever its order. */
 export function slice(part: number, parts: number): QuestionCase[] {

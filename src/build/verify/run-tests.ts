@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { FACTORY_ROOT } from '../../platform/factory-files.js';
 import {
+  containerCommand,
   copyOwnedBy,
   nodeHeapArgs,
   requireSandbox,
@@ -51,6 +52,11 @@ export interface TestRunOptions {
   hide?: string[];
   /** Stop the run once its output exceeds this many bytes (default 16 MiB). */
   maxOutputBytes?: number;
+  /**
+   * Run the tests in a container of this image instead of bubblewrap (no network; only the project, the
+   * factory's node_modules and `readOnly` bound; only `containerEnv` as environment). Not with `scratch`.
+   */
+  container?: { image: string; env: Record<string, string>; runtime?: string | undefined };
 }
 
 /** A private copy of each directory, writable by the sandbox's uid, to mount over the original. */
@@ -90,8 +96,25 @@ export async function runGeneratedTests(
 ): Promise<TestRunResult> {
   const started = performance.now();
   const env = options.env ?? process.env;
-  const support = requireSandbox('the generated tests', { unsafeNoSandbox: options.unsafeNoSandbox, env });
   const nodeArgs = ['--test', '--test-reporter=tap', 'test/'];
+  if (options.container) {
+    const c = containerCommand({
+      image: options.container.image,
+      command: ['node', ...nodeHeapArgs(TEST_LIMITS), ...nodeArgs],
+      readOnly: [projectDir, join(FACTORY_ROOT, 'node_modules'), ...(options.readOnly ?? [])],
+      env: { LOG_LEVEL: 'warn', ...options.container.env },
+      workdir: projectDir,
+      memoryMb: Math.floor(TEST_LIMITS.dataBytes / 1024 / 1024),
+      cpus: 2,
+      processes: TEST_LIMITS.processes,
+      tmpMb: Math.floor(TEST_LIMITS.tmpBytes / 1024 / 1024),
+      runtime: options.container.runtime,
+    });
+    return collectRun(c.file, c.args, projectDir, env, options, started, true, [], () =>
+      spawn(c.file, ['kill', c.name], { stdio: 'ignore' }).on('error', () => undefined),
+    );
+  }
+  const support = requireSandbox('the generated tests', { unsafeNoSandbox: options.unsafeNoSandbox, env });
   // One uid per run (testSandboxUid picks a fresh one each call): the scratch copies must belong to it.
   const uid = testSandboxUid();
   const scratch = support.available
@@ -115,6 +138,24 @@ export async function runGeneratedTests(
         return [c.file, c.args] as const;
       })()
     : ([process.execPath, nodeArgs] as const);
+  return collectRun(command, [...args], projectDir, env, options, started, support.available, scratch);
+}
+
+/**
+ * Run the test command to its end, keeping the tail of its output, within the time and output limits; `stop`
+ * also ends what the command started when killing it is not enough (a container).
+ */
+function collectRun(
+  command: string,
+  args: readonly string[],
+  projectDir: string,
+  env: NodeJS.ProcessEnv,
+  options: TestRunOptions,
+  started: number,
+  sandboxed: boolean,
+  scratch: Array<{ from: string; to: string }>,
+  stop?: () => void,
+): Promise<TestRunResult> {
   const maxOutput = options.maxOutputBytes ?? 16 * 1024 * 1024;
   const timeoutMs = options.timeoutMs ?? testTimeoutMs(projectDir);
   return new Promise((resolve) => {
@@ -122,13 +163,17 @@ export async function runGeneratedTests(
     let output = '';
     let total = 0;
     let stopped: string | undefined;
+    const kill = () => {
+      child.kill('SIGKILL');
+      stop?.();
+    };
     const collect = (chunk: Buffer) => {
       total += chunk.length;
       output += chunk.toString('utf8');
       if (output.length > 2 * KEEP_BYTES) output = output.slice(-KEEP_BYTES);
       if (total > maxOutput && !stopped) {
         stopped = `output exceeded ${maxOutput} bytes`;
-        child.kill('SIGKILL');
+        kill();
       }
     };
     child.stdout.on('data', collect);
@@ -138,7 +183,7 @@ export async function runGeneratedTests(
     });
     const timer = setTimeout(() => {
       stopped ??= `timed out after ${timeoutMs} ms`;
-      child.kill('SIGKILL');
+      kill();
     }, timeoutMs);
     child.on('close', (code) => {
       clearTimeout(timer);
@@ -152,7 +197,7 @@ export async function runGeneratedTests(
         skipped,
         output: output.slice(-KEEP_BYTES),
         durationMs: performance.now() - started,
-        sandboxed: support.available,
+        sandboxed,
         ...(stopped ? { stopped } : {}),
       });
     });

@@ -8,6 +8,7 @@ import { createHash, randomInt } from 'node:crypto';
 import { FactoryError } from '../../core/errors/index.js';
 import { detectSandbox, type SandboxSupport } from './detect.js';
 
+export { type ContainerCommand, type ContainerPolicy, containerCommand, dockerCli } from './container.js';
 export { copyOwnedBy } from './copy.js';
 export { cgroupV2Delegation, detectSandbox, resetSandboxDetection, type SandboxSupport } from './detect.js';
 export { LISTEN_FD, listenFdNodeArgs, openListener, type PassedListener } from './listen.js';
