@@ -11,6 +11,7 @@ import {
   mkdtempSync,
   readdirSync,
   readFileSync,
+  rmSync,
   symlinkSync,
   writeFileSync,
 } from 'node:fs';
@@ -33,9 +34,11 @@ beforeAll(async () => {
   h = await startHarness({
     policy: {
       dataRoots: [root],
-      maxRepairs: 1,
+      // No repair: a hostile body fails at its first validation (repairs are the pipeline tests' subject).
+      maxRepairs: 0,
       maxDatasetBytes: 1_000_000,
-      execution: { timeoutSeconds: 3, cpuSeconds: 30, memoryMb: 1024, maxResultRows: 10_000 },
+      // Short enough for the never-finishing case, long enough for a real call on a loaded machine.
+      execution: { timeoutSeconds: 10, cpuSeconds: 60, memoryMb: 1024, maxResultRows: 10_000 },
     },
   });
   listener = createServer((socket) => {
@@ -49,6 +52,7 @@ beforeAll(async () => {
 afterAll(async () => {
   listener?.close();
   await h?.close();
+  for (const dir of [root, outside]) if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
 const remote = { actor: 'mallory', local: false };
@@ -96,12 +100,9 @@ describe('datasets a caller must not make the factory read', () => {
     });
 });
 
-/** Run a scripted tool whose code (and its one repair) is `source`; the run must fail without effect. */
+/** Run a scripted tool whose code is `source`; the run must fail without effect. */
 async function hostile(name: string, source: string) {
-  h.fake.push(
-    ...newToolScript({ columns: ['weather'], name, source }),
-    { json: { source } }, // the repair insists
-  );
+  h.fake.push(...newToolScript({ columns: ['weather'], name, source }));
   const run = await h.toolsmith.analyze({
     question: `Attack ${name}`,
     dataset: join(root, 'weather.csv'),
@@ -180,7 +181,7 @@ describe('reviews that must not move a run', () => {
     const waiting = await h.toolsmith.wait(run.id);
     expect(waiting.error).toBeNull();
     id = run.id;
-  }, 120_000);
+  }, 240_000);
 
   const unchanged = async (node: string, toolState: string) => {
     const run = await h.registry.toolsmith.getRun(id);

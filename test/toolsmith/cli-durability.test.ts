@@ -35,7 +35,8 @@ beforeAll(async () => {
     MCP_FACTORY_LLM_BASE_URL: `${fake.url}/v1`,
     MCP_FACTORY_LLM_API_KEY_ENV: 'FAKE_LLM_KEY',
     FAKE_LLM_KEY: FAKE_KEY,
-    MCP_FACTORY_TOOLSMITH_LEASE_MS: '6000',
+    // Long enough that the first resume (a process start, slow on a loaded machine) runs inside the lease.
+    MCP_FACTORY_TOOLSMITH_LEASE_MS: '15000',
   };
   registry = await openRegistry({ home });
 });

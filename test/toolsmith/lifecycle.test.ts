@@ -4,7 +4,7 @@
  * takes it out of the server; stage-1 revise sends the output back to the model. Every state change is in the
  * run's trail with its actor.
  */
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -18,6 +18,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await h?.close();
+  if (work) rmSync(work, { recursive: true, force: true });
 });
 
 const asker = { actor: 'alice', local: false };

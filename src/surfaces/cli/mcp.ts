@@ -44,7 +44,7 @@ export function registerMcpCommand(program: Command, io: ServeIo): void {
         },
     ) => {
       const { serveFactoryMcpHttp, serveFactoryStdio } = await import('../mcp/index.js'); // not at start-up
-      const factory = await openFactory(opts);
+      const factory = await openFactory(opts, { toolsmith: true });
       const onerror = (error: Error) => io.stderr(`mcp: ${error.message}\n`);
       try {
         if (opts.transport === 'stdio') {

@@ -120,13 +120,16 @@ export interface Factory {
   registry: Registry;
   controlPlane: ControlPlane;
   tokens: TokenStore;
-  /** The toolsmith of this home (runs resume when a long-lived surface starts: `resumeToolsmith`). */
-  toolsmith: Toolsmith;
+  /** The toolsmith of this home, when asked for (serve, mcp, the toolsmith verbs; not the gateway). */
+  toolsmith?: Toolsmith | undefined;
   close(): Promise<void>;
 }
 
 /** The registry, the control plane over it and the token store of a factory home. */
-export async function openFactory(opts: HomeOptions): Promise<Factory> {
+export async function openFactory(
+  opts: HomeOptions,
+  options: { toolsmith?: boolean } = {},
+): Promise<Factory> {
   const [{ defaultHome, openRegistry }, { TokenStore }, { createControlPlane }] = await Promise.all([
     loadStore(),
     loadTokens(),
@@ -138,8 +141,9 @@ export async function openFactory(opts: HomeOptions): Promise<Factory> {
   const { embedderFromEnvironment } = await import('../../llm/embeddings.js');
   const registry = await openRegistry({ home, url: registryUrl, embedder: embedderFromEnvironment() });
   const controlPlane = createControlPlane({ home, registryUrl, registry });
-  const { openToolsmith } = await import('../../toolsmith/index.js');
-  const toolsmith = openToolsmith({ registry, layout: controlPlane.layout });
+  const toolsmith = options.toolsmith
+    ? (await import('../../toolsmith/index.js')).openToolsmith({ registry, layout: controlPlane.layout })
+    : undefined;
   return {
     home,
     registry,
@@ -147,7 +151,7 @@ export async function openFactory(opts: HomeOptions): Promise<Factory> {
     tokens: TokenStore.open({ home }),
     toolsmith,
     close: async () => {
-      await toolsmith.close().catch(() => undefined);
+      await toolsmith?.close().catch(() => undefined);
       await controlPlane.close().catch(() => undefined);
       await registry.close();
     },
@@ -405,7 +409,7 @@ export function registerServeCommands(program: Command, io: ServeIo): void {
         import('../api/index.js'),
         import('../mcp/index.js'),
       ]);
-      const factory = await openFactory(opts);
+      const factory = await openFactory(opts, { toolsmith: true });
       let mcp: FactoryMcpHttp | undefined;
       try {
         const onError = (error: unknown) =>
@@ -444,7 +448,7 @@ export function registerServeCommands(program: Command, io: ServeIo): void {
         );
         printTokenHint(io, factory.tokens);
         // Runs whose process died (a restart) continue here, from the node they had reached.
-        const resumed = await factory.toolsmith.resume();
+        const resumed = (await factory.toolsmith?.resume()) ?? [];
         if (resumed.length > 0) io.stderr(`Resumed ${resumed.length} toolsmith run(s).\n`);
         const reason = await untilShutdown();
         io.stderr(`Shutting down (${reason}).\n`);

@@ -56,9 +56,9 @@ type Factory = Awaited<ReturnType<typeof openFactory>>;
 /** The factory of the home; with LLM flags, its toolsmith asks the model those flags name. */
 async function withToolsmith<T>(
   opts: HomeOptions & LlmFlags,
-  fn: (f: Pick<Factory, 'toolsmith' | 'home'>) => Promise<T>,
+  fn: (f: { home: string; toolsmith: NonNullable<Factory['toolsmith']> }) => Promise<T>,
 ): Promise<T> {
-  const factory = await openFactory(opts);
+  const factory = await openFactory(opts, { toolsmith: true });
   const flags = llmSettings(opts);
   let own: Factory['toolsmith'] | undefined;
   try {
@@ -73,7 +73,10 @@ async function withToolsmith<T>(
         llmSettings: flags,
       });
     }
-    return await fn({ home: factory.home, toolsmith: own ?? factory.toolsmith });
+    const toolsmith = own ?? factory.toolsmith;
+    if (!toolsmith)
+      throw new FactoryError('TOOLSMITH_FAILED', 'the factory was opened without its toolsmith');
+    return await fn({ home: factory.home, toolsmith });
   } finally {
     await own?.close();
     await factory.close();
