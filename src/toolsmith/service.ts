@@ -167,6 +167,8 @@ export class Toolsmith {
     const running = this.#active.get(id);
     if (running) return running;
     const work = advance(id, this.#deps()).finally(() => this.#active.delete(id));
+    // Callers that wait see a failure; a run started in the background must not crash the process with it.
+    work.catch(() => undefined);
     this.#active.set(id, work);
     return work;
   }

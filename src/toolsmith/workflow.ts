@@ -83,7 +83,13 @@ export async function advance(id: string, deps: WorkflowDeps): Promise<RunRecord
     } finally {
       clearInterval(heartbeat);
     }
+    // The lease was lost, or this process is stopping: the node's result is dropped (nodes are re-runnable)
+    // and the run stays where its last checkpoint put it, for whoever resumes it.
     if (controller.signal.aborted) return deps.store.getRun(id);
+    if (deps.signal?.aborted) {
+      await deps.store.release(id, deps.worker);
+      return deps.store.getRun(id);
+    }
     const spent = Math.round(performance.now() - started);
     const nextState: RunState = {
       ...outcome.state,
