@@ -25,6 +25,10 @@ import type {
 } from '../../target.js';
 import type { LogQuery } from '../../types.js';
 import { followLines } from '../follow-lines.js';
+
+/** The least time a container gets from start to its first MCP answer. */
+const CONTAINER_START_MS = 60_000;
+
 import { DockerEngine, imageTag } from './engine.js';
 
 export interface DockerDeploymentOptions {
@@ -181,8 +185,11 @@ export class DockerDeploymentTarget implements DeploymentTarget {
           endpoint,
         );
         const expect = expectedServer(d, { version: version.version });
+        // By a deadline, not a count of probes: a refused connection fails at once, and a container (gVisor
+        // more so) on a loaded machine can take far longer to start than a local process.
+        const deadline = Date.now() + Math.max(loadConfig().supervisor.startTimeoutMs, CONTAINER_START_MS);
         let sample = await probeMcp(endpoint, { headers, timeoutMs: 2000, expect });
-        for (let i = 0; i < 60 && !sample.ok; i++) {
+        while (!sample.ok && Date.now() < deadline) {
           await new Promise((r) => setTimeout(r, 250));
           sample = await probeMcp(endpoint, { headers, timeoutMs: 2000, expect });
         }
