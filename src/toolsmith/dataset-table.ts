@@ -33,6 +33,7 @@ import {
 } from '../sources/database/index.js';
 import { scrubSecrets } from '../sources/database/url.js';
 import type { Registry } from '../store/index.js';
+import { jsonInteger } from './dataset.js';
 import type { DatasetRef } from './types.js';
 
 /** The prefix that names a table instead of a file. */
@@ -346,9 +347,7 @@ export function tableCell(value: unknown): unknown {
     case 'number':
       return Number.isFinite(value) ? value : null;
     case 'bigint':
-      return value <= BigInt(Number.MAX_SAFE_INTEGER) && value >= BigInt(Number.MIN_SAFE_INTEGER)
-        ? Number(value)
-        : value.toString();
+      return jsonInteger(value);
     case 'object':
       break;
     default:

@@ -243,13 +243,17 @@ export async function openDatasetConnection(
   };
 }
 
+/** A 64-bit integer as JSON: a number when it is exact, else its decimal text. */
+export function jsonInteger(value: bigint): number | string {
+  return value <= BigInt(Number.MAX_SAFE_INTEGER) && value >= BigInt(Number.MIN_SAFE_INTEGER)
+    ? Number(value)
+    : value.toString();
+}
+
 /** JSON-safe value of a DuckDB cell (BIGINT → number when safe, dates and decimals as text or number). */
 export function jsonCell(value: unknown): unknown {
   if (value === null || value === undefined) return null;
-  if (typeof value === 'bigint')
-    return value <= BigInt(Number.MAX_SAFE_INTEGER) && value >= BigInt(Number.MIN_SAFE_INTEGER)
-      ? Number(value)
-      : value.toString();
+  if (typeof value === 'bigint') return jsonInteger(value);
   if (typeof value === 'number' || typeof value === 'string' || typeof value === 'boolean') return value;
   if (Array.isArray(value)) return value.map(jsonCell);
   if (typeof value === 'object') {
