@@ -18,6 +18,7 @@ import {
   readRequestBody,
 } from '@modelcontextprotocol/server';
 import { httpAuthGuard, quoted } from './http-auth.js';
+import { routeExtra } from './http-routes.js';
 import { listenBus, routeListen } from './listen.js';
 import { createPrometheusMetrics } from './metrics.js';
 import type { Runtime } from './runtime.js';
@@ -68,6 +69,9 @@ export function createHttpCore(
       if (url.pathname === '/health' && req.method === 'GET') {
         return json(200, { status: 'ok', name: settings.name, version: settings.version });
       }
+      // Webhook triggers: other services calling in, authenticated by their signatures (runtime/http-routes.ts).
+      const extra = url.pathname === settings.http.path ? undefined : routeExtra(req, url);
+      if (extra) return extra;
       const hostRejection = hostHeaderValidationResponse(req, allowedHosts);
       if (hostRejection) return hostRejection;
       const originRejection = originValidationResponse(req, allowedOrigins);

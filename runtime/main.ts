@@ -10,9 +10,22 @@ import { drainToolCalls, toolCallsInFlight } from './tool.js';
 
 const USAGE = `Usage: server [--transport stdio|http] [--host HOST] [--port PORT]
 Environment: MCP_TRANSPORT, HOST, PORT, LOG_LEVEL, MCP_ALLOWED_HOSTS, MCP_ALLOWED_ORIGINS,
-  MCP_SHUTDOWN_GRACE_MS (how long running calls may finish after SIGTERM; default 10000)`;
+  MCP_SHUTDOWN_GRACE_MS (how long running calls may finish after SIGTERM; default 10000),
+  MCP_TRIGGERS (on|off; default: triggers run on http only), MCP_TRIGGER_STATE_DIR`;
 
-export async function main(rt: Runtime, factory: () => McpServer): Promise<void> {
+/**
+ * Starts the spec's triggers (runtime/triggers/start.ts) once the transport is up; given only by servers whose
+ * spec declares triggers, so other servers never load that code.
+ */
+export type StartTriggers = (
+  transport: 'stdio' | 'http',
+) => Promise<{ stop(graceMs: number): Promise<void> }>;
+
+export async function main(
+  rt: Runtime,
+  factory: () => McpServer,
+  startTriggers?: StartTriggers,
+): Promise<void> {
   let values: {
     transport?: string | undefined;
     host?: string | undefined;
@@ -51,6 +64,7 @@ export async function main(rt: Runtime, factory: () => McpServer): Promise<void>
 
   const graceMs = shutdownGraceMs(process.env.MCP_SHUTDOWN_GRACE_MS);
   let closeTransport: (graceMs: number, hurry: AbortSignal) => Promise<void> = async () => undefined;
+  let stopTriggers: (graceMs: number) => Promise<void> = async () => undefined;
   let stopping = false;
   const hurry = new AbortController();
   const shutdown = async (reason: string, code = 0) => {
@@ -61,6 +75,13 @@ export async function main(rt: Runtime, factory: () => McpServer): Promise<void>
     }
     stopping = true;
     rt.log.info('shutting down', { reason, toolCallsInFlight: toolCallsInFlight(), graceMs });
+    // Triggers first: no new events while the transport drains; their runs in flight get the same grace.
+    await Promise.race([
+      stopTriggers(graceMs).catch((error: unknown) =>
+        rt.log.warn('triggers did not stop cleanly', { error: String(error) }),
+      ),
+      new Promise((resolve) => setTimeout(resolve, graceMs + 1_000).unref()),
+    ]);
     await closeTransport(graceMs, hurry.signal).catch((error: unknown) =>
       rt.log.warn('transport did not close cleanly', { error: String(error) }),
     );
@@ -85,6 +106,7 @@ export async function main(rt: Runtime, factory: () => McpServer): Promise<void>
     };
     process.stdin.once('end', () => void shutdown('stdin closed'));
     rt.log.info('listening', { transport: 'stdio' });
+    if (startTriggers) await beginTriggers('stdio');
     return;
   }
   const port = Number(values.port ?? process.env.PORT ?? rt.settings.http.port);
@@ -101,6 +123,18 @@ export async function main(rt: Runtime, factory: () => McpServer): Promise<void>
   } catch (error) {
     rt.log.error('could not start the HTTP server', { error: (error as Error).message });
     await shutdown('start failed', 1);
+    return;
+  }
+  if (startTriggers && !stopping) await beginTriggers('http');
+
+  /** Starts the triggers; a failure to (the state folder cannot be written) stops the server with a clear log. */
+  async function beginTriggers(on: 'stdio' | 'http'): Promise<void> {
+    try {
+      stopTriggers = (await startTriggers!(on)).stop;
+    } catch (error) {
+      rt.log.error('could not start the triggers', { error: (error as Error).message });
+      await shutdown('triggers failed', 1);
+    }
   }
 }
 

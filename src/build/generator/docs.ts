@@ -3,7 +3,7 @@
 import { mdBlock, mdInline } from '../../core/codegen/literals.js';
 import { implementationOf } from '../../core/kinds/index.js';
 import { type ServerSpec, transportsOf } from '../../core/spec/model.js';
-import { collectEnv, STANDARD_ENV } from './env.js';
+import { collectEnv, STANDARD_ENV, triggerSettingsEnv } from './env.js';
 import { BUNDLE_FILE, stdioArgs } from './project-files.js';
 
 function implementationLabel(spec: ServerSpec, name: string): string {
@@ -107,7 +107,8 @@ export function readme(spec: ServerSpec, extraFiles?: Record<string, string>): s
     lines.push(
       `| \`${e.name}\` | ${mdInline(e.purpose)} | ${e.required ? (e.httpOnly ? 'over HTTP' : 'yes') : 'no'} | ${e.secret ? 'yes' : 'no'} |`,
     );
-  for (const e of STANDARD_ENV) lines.push(`| \`${e.name}\` | ${e.purpose} | no | no |`);
+  for (const e of [...STANDARD_ENV, ...triggerSettingsEnv(spec)])
+    lines.push(`| \`${e.name}\` | ${e.purpose} | no | no |`);
   lines.push('', 'Copy `.env.example` and fill it in; never commit real values.', '');
   lines.push(...roleSection(spec, extraFiles));
   lines.push(...datasetSection(spec));

@@ -116,9 +116,40 @@ export function collectEnv(spec: ServerSpec): EnvVarInfo[] {
   for (const t of spec.triggers) {
     if (t.type === 'queue') add(t.urlEnv, `${t.broker} URL for the trigger on ${t.topic}`, false, true);
     if (t.type === 'webhook' && t.secretEnv)
-      add(t.secretEnv, `HMAC secret for webhook ${t.path}`, false, true);
+      add(
+        t.secretEnv,
+        `Standard Webhooks signing secret (whsec_…) for webhook ${t.path}`,
+        false,
+        true,
+      ).httpOnly = true;
   }
   return [...vars.values()];
+}
+
+/** Runtime settings of servers with triggers (runtime/triggers/start.ts; documented in docs/triggers.md). */
+export function triggerSettingsEnv(
+  spec: Pick<ServerSpec, 'triggers'>,
+): Array<{ name: string; purpose: string }> {
+  if (!spec.triggers.length) return [];
+  return [
+    { name: 'MCP_TRIGGERS', purpose: 'on or off (default: triggers run over http, not over stdio)' },
+    {
+      name: 'MCP_TRIGGER_STATE_DIR',
+      purpose: 'folder of the trigger history and dead letters (default .triggers/)',
+    },
+    {
+      name: 'MCP_TRIGGER_HISTORY_MAX_BYTES',
+      purpose: 'size at which each trigger history file rotates (default 16 MiB)',
+    },
+    ...(spec.triggers.some((t) => t.type === 'file')
+      ? [
+          {
+            name: 'MCP_TRIGGER_FILE_ROOT',
+            purpose: 'folder file triggers watch inside (default: the project root)',
+          },
+        ]
+      : []),
+  ];
 }
 
 /** Runtime settings every generated server understands. */

@@ -67,7 +67,7 @@ const cases = JSON.parse(readFileSync(new URL('./cases.json', import.meta.url), 
 const upstream = ${options.upstream ? "JSON.parse(readFileSync(new URL('./upstream.json', import.meta.url), 'utf8'))" : 'null'};
 const expectedTools = ${lit(spec.tools.map((t) => t.name))};
 const auth = ${lit(auth ?? null)};
-const env = { ...process.env, LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' };
+const env = { ...process.env, LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn'${spec.triggers.length ? ", MCP_TRIGGERS: 'off'" : ''} };
 const headers = {};
 ${
   spec.auth?.type === 'oauth'

@@ -11,9 +11,11 @@ import { annotationHints } from '../kinds/tool.js';
 import { checkBase64, checkFileRef, checkMimeType, hasMediaExtension } from './files.js';
 import type { Connection, ServerSpec, ValueSchema } from './model.js';
 import { formatPath, type PathSegment } from './path.js';
+import { checkQueueTrigger } from './queue-trigger-check.js';
 import { type AddIssue, checkHeader, checkSql, checkTemplate, walkStrings } from './rules.js';
 import { describeSecretValue, isSensitiveHeaderName } from './secrets.js';
 import { uriTemplateVariables } from './template.js';
+import { checkTriggerCommon } from './trigger-check.js';
 
 export interface PathIssue {
   code: ErrorCode;
@@ -437,6 +439,8 @@ export function checkSpec(spec: ServerSpec): PathIssue[] {
       if (webhookPaths.has(key)) add('SPEC_DUPLICATE_NAME', `webhook ${key} is declared twice`, at('path'));
       webhookPaths.add(key);
     }
+    if (trigger.type === 'queue') checkQueueTrigger(trigger, at, add);
+    checkTriggerCommon(spec, trigger, at, add);
     if (trigger.type === 'database') {
       const c = connections.get(trigger.connection);
       if (!c)
