@@ -6,6 +6,17 @@ export class ToolError extends Error {
   }
 }
 
+/** A tool error that also carries the tool's structured result (a command that exited non-zero). */
+export class ToolFailure extends ToolError {
+  constructor(
+    message: string,
+    readonly structured: Record<string, unknown>,
+  ) {
+    super(message);
+    this.name = 'ToolFailure';
+  }
+}
+
 export function requireEnv(name: string): string {
   const value = process.env[name];
   if (value === undefined || value === '') {

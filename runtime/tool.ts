@@ -6,7 +6,7 @@ import type { CallToolResult, JsonSchemaType, ServerContext } from '@modelcontex
 import { type ConfirmContext, confirmGate } from './confirm.js';
 import { type ContentInput, checkedBlocks, isToolContent, type ToolContent, toolContent } from './content.js';
 import type { DatasetHandle } from './dataset.js';
-import { requireEnv, ToolError } from './errors.js';
+import { requireEnv, ToolError, ToolFailure } from './errors.js';
 import { createInteraction, InputNeeded, type Interaction, type InteractionRequest } from './interaction.js';
 import { describeIssue, isPlainObject, toJsonSafe } from './json.js';
 import { type Logger, withClientSink } from './logger.js';
@@ -247,6 +247,12 @@ export function toolHandler(
       const message = error instanceof Error ? error.message : `tool failed: ${String(error)}`;
       const outcome = request?.signal?.aborted ? 'cancelled' : 'error';
       log.warn('tool call failed', { outcome, ms: Math.round(seconds * 1000), error: message });
+      // A failure with a structured result (a command's exit code and output) keeps it beside the message.
+      if (error instanceof ToolFailure)
+        return {
+          ...errorResult(message),
+          structuredContent: toJsonSafe(error.structured) as Record<string, unknown>,
+        };
       return errorResult(message);
     } finally {
       if (timer) clearTimeout(timer);

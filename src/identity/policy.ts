@@ -45,6 +45,10 @@ export const PERMISSIONS = [
   'account.self',
   /** Add and remove the gateway's upstreams at runtime (REST); gateway-wide, so a team's grant does not reach it. */
   'gateway.manage',
+  /** Follow and cancel one's own jobs (docs/jobs.md). */
+  'jobs.read',
+  /** See and cancel other callers' jobs (within the reach of the grant: a team, or all). */
+  'jobs.all',
 ] as const;
 
 export type Permission = (typeof PERMISSIONS)[number];
@@ -142,7 +146,8 @@ export function specPermissions(
     for (const { kind, impl } of implementationsOf(tool)) {
       // Anything not known to be declarative runs code the factory did not write (code today, command next).
       if (!DECLARATIVE_KINDS.has(kind.name)) need('servers.create.code', tool.name);
-      if ((impl as { hostAccess?: unknown } | undefined)?.hostAccess !== undefined)
+      // Command tools run programs of the host (docs/commands.md): the same grant as code with host access.
+      if (kind.name === 'command' || (impl as { hostAccess?: unknown } | undefined)?.hostAccess !== undefined)
         need('servers.create.host', tool.name);
     }
   return ELEVATED_PERMISSIONS.filter((p) => needs.has(p)).map((permission) => ({
@@ -156,7 +161,10 @@ export function authorizeSpec(policy: Policy, subject: Subject, spec: ServerSpec
   for (const { permission, tools } of specPermissions(spec)) {
     const decision = policy.decide(subject, permission);
     if (decision.allowed) continue;
-    const what = permission === 'servers.create.host' ? 'code tools with host access' : 'code tools';
+    const what =
+      permission === 'servers.create.host'
+        ? 'tools with host access (code.hostAccess, command)'
+        : 'code tools';
     throw new FactoryError(
       'API_SCOPE_REQUIRED',
       `${subjectName(subject)} may not create ${what} (${tools.map((t) => `"${t}"`).join(', ')}): ${decision.reason}`,

@@ -7,6 +7,7 @@ import type { z } from 'zod';
 import type { Tool } from '../spec/model.js';
 import { catalogKind } from './catalog.js';
 import { codeKind } from './code.js';
+import { commandKind } from './command.js';
 import { httpKind } from './http.js';
 import { queryKind } from './query.js';
 import { sqlKind } from './sql.js';
@@ -20,6 +21,7 @@ export const KINDS = [
   staticKind,
   queryKind,
   catalogKind,
+  commandKind,
 ] as const satisfies readonly ToolKind[];
 
 type Kind = (typeof KINDS)[number];
