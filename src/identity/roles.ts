@@ -29,6 +29,7 @@ const READ: Grants = {
   'api.describe': 'all',
   'specs.validate': 'all',
   'account.self': 'all',
+  'jobs.read': 'all',
 };
 
 /**
@@ -56,6 +57,7 @@ export const ROLE_GRANTS: Record<Role, Grants> = {
     'toolsmith.read': 'team',
     'toolsmith.review': 'team',
     'gateway.manage': 'team',
+    'jobs.all': 'team',
   },
   operator: {
     ...READ,
@@ -107,6 +109,7 @@ export const ROLE_GRANTS: Record<Role, Grants> = {
     'gateway.manage': 'all',
     'toolsmith.analyze': 'all',
     'toolsmith.read': 'all',
+    'jobs.read': 'all',
   },
 };
 

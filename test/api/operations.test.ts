@@ -100,6 +100,10 @@ describe('the operation table', () => {
       'remove_server',
       'stop_server',
       'start_server',
+      'submit_job',
+      'get_job',
+      'list_jobs',
+      'cancel_job',
     ]);
   });
 

@@ -89,7 +89,8 @@ describe('AccessControl', () => {
   it('uses the role policy unless given one: a token from before roles keeps what it could do (service role)', () => {
     const access = new AccessControl({ tokens, registry });
     expect(access.policy).toBe(ROLE_POLICY);
-    const before = new Set(['users.read', 'users.manage', 'teams.manage', 'toolsmith.review']);
+    // jobs.all: a service token sees its own jobs only (jobs came after roles; docs/jobs.md).
+    const before = new Set(['users.read', 'users.manage', 'teams.manage', 'toolsmith.review', 'jobs.all']);
     for (const permission of PERMISSIONS)
       if (permission.startsWith('servers.create.'))
         expect(() => access.authorize(principal, permission)).toThrow(/scope/);

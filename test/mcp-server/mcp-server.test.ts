@@ -19,14 +19,18 @@ import { cliBundle, removeCliBundle } from './cli-bundle.js';
 
 const TOOLS = [
   'call_tool',
+  'cancel_job',
   'create_server',
   'deploy_server',
+  'get_job',
+  'list_jobs',
   'list_servers',
   'remove_server',
   'search_tools',
   'server_status',
   'start_server',
   'stop_server',
+  'submit_job',
   'validate_spec',
 ];
 /** A factory with a home (the CLI's `mcp`) also has the toolsmith's tools. */

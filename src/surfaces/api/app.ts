@@ -47,6 +47,8 @@ export interface ApiOptions {
   oidc?: OidcSettings | undefined;
   /** The toolsmith behind /mcp/analyze. */
   toolsmith?: Toolsmith | undefined;
+  /** The worker pool running jobs (async mode, docs/jobs.md); absent: long operations answer synchronously. */
+  jobs?: { wake(): void } | undefined;
 }
 
 export interface Api {
@@ -77,6 +79,7 @@ export function createApi(options: ApiOptions): Api {
     startedAt: Date.now(),
     openapi,
     toolsmith: options.toolsmith,
+    jobs: options.jobs,
     oidc:
       options.oidc && access.sessions
         ? new OidcLogin(options.oidc, options.registry, access.sessions)

@@ -27,6 +27,8 @@ export interface RouteDeps {
   oidc?: OidcLogin | undefined;
   /** The toolsmith (absent: /mcp/analyze answers TOOLSMITH_FAILED). */
   toolsmith?: Toolsmith | undefined;
+  /** The worker pool of this process (absent: long operations answer synchronously). */
+  jobs?: { wake(): void } | undefined;
 }
 
 const ok = (body: unknown, status = 200) => json(status, body);

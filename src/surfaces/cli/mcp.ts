@@ -4,6 +4,7 @@
  * Streamable HTTP with the API's bearer tokens and limits.
  */
 import { type Command, Option } from 'commander';
+import { ALLOW_AUTHENTICATED, type Policy } from '../../identity/policy.js';
 import {
   addHomeOptions,
   addHttpOptions,
@@ -46,8 +47,21 @@ export function registerMcpCommand(program: Command, io: ServeIo): void {
       const { serveFactoryMcpHttp, serveFactoryStdio } = await import('../mcp/index.js'); // not at start-up
       const factory = await openFactory(opts, { toolsmith: true });
       const onerror = (error: Error) => io.stderr(`mcp: ${error.message}\n`);
+      // Jobs submitted through submit_job run in this process's worker pool (and in any other serving factory
+      // process on the same registry).
+      const { startJobPool } = await import('../operations/job-pool.js');
+      const startPool = (policy: Policy) =>
+        startJobPool({
+          controlPlane: factory.controlPlane,
+          registry: factory.registry,
+          policy,
+          toolsmith: factory.toolsmith,
+          onError: (error) => io.stderr(`mcp: job: ${(error as Error).message}\n`),
+        });
+      let pool: { stop(): Promise<void> } | undefined;
       try {
         if (opts.transport === 'stdio') {
+          pool = startPool(ALLOW_AUTHENTICATED);
           const stdinClosed = new Promise<void>((resolve) => {
             process.stdin.once('end', resolve);
             process.stdin.once('close', resolve);
@@ -80,6 +94,7 @@ export function registerMcpCommand(program: Command, io: ServeIo): void {
           port: opts.port,
           allowRemote: opts.allowRemote,
         });
+        pool = startPool(served.handler.access.policy);
         io.stderr(`MCP Factory MCP server listening on ${served.url}${opts.path} (home ${factory.home})\n`);
         if (factory.tokens.list().length === 0)
           io.stderr(
@@ -89,6 +104,7 @@ export function registerMcpCommand(program: Command, io: ServeIo): void {
         io.stderr(`Shutting down (${reason}).\n`);
         await served.close();
       } finally {
+        await pool?.stop().catch(() => undefined);
         await factory.close();
       }
     },

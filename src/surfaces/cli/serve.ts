@@ -12,6 +12,7 @@ import type { ControlPlane } from '../../deploy/types.js';
 import type { ApiLimits } from '../../identity/access.js';
 import { ROLES, type Role } from '../../identity/roles.js';
 import type { TokenStore } from '../../identity/tokens.js';
+import type { WorkerPool } from '../../jobs/index.js';
 import { loadConfig } from '../../platform/config.js';
 import type { Registry } from '../../store/index.js';
 import type { Toolsmith } from '../../toolsmith/index.js';
@@ -411,6 +412,7 @@ export function registerServeCommands(program: Command, io: ServeIo): void {
       ]);
       const factory = await openFactory(opts, { toolsmith: true });
       let mcp: FactoryMcpHttp | undefined;
+      let jobs: WorkerPool | undefined;
       try {
         const onError = (error: unknown) =>
           io.stderr(
@@ -431,11 +433,22 @@ export function registerServeCommands(program: Command, io: ServeIo): void {
           limits: limitsFrom(opts),
           external: externalTokensFor(loadConfig().resourceServer),
         });
+        // Long operations asked for asynchronously run in this process's worker pool (docs/jobs.md).
+        const { startJobPool } = await import('../operations/job-pool.js');
+        jobs = startJobPool({
+          controlPlane: factory.controlPlane,
+          registry: factory.registry,
+          policy: access.policy,
+          toolsmith: factory.toolsmith,
+          reserveCreate: (principal, server) => access.reserveCreate(principal, server),
+          onError,
+        });
         if (opts.mcp) mcp = createFactoryMcpHttp({ ...common, access, onerror: onError });
         const endpoint = mcp;
         const served = await serveApi({
           ...common,
           access,
+          jobs,
           oidc: loadConfig().oidc,
           onError,
           ...(endpoint ? { mount: { '/mcp': (request: Request) => endpoint.fetch(request) } } : {}),
@@ -454,6 +467,7 @@ export function registerServeCommands(program: Command, io: ServeIo): void {
         io.stderr(`Shutting down (${reason}).\n`);
         await served.close();
       } finally {
+        await jobs?.stop().catch(() => undefined);
         await mcp?.close().catch(() => undefined);
         await factory.close();
       }

@@ -9,8 +9,12 @@ import type { Issue } from '../../core/errors/index.js';
 import {
   analyzeData,
   callTool,
+  cancelJob,
   createServer,
   deployServer,
+  getJob,
+  type JobView,
+  listJobs,
   listServers,
   type Operation,
   type OperationAnnotations,
@@ -19,6 +23,7 @@ import {
   serverStatus,
   startServer,
   stopServer,
+  submitJobOperation,
   toolsmithArchive,
   toolsmithReview,
   toolsmithRollback,
@@ -83,7 +88,26 @@ export const FACTORY_TOOLS: readonly FactoryTool[] = [
   tool({ operation: removeServer, text: (_, input) => `Removed ${input.name}.` }),
   tool({ operation: stopServer, text: (_, input) => `Stopped ${input.name}.` }),
   tool({ operation: startServer, text: (_, input) => `Started ${input.name}.` }),
+  // Long operations without holding the request open (MCP tasks need SDK support it lacks: docs/jobs.md).
+  tool({ operation: submitJobOperation, text: (job) => jobText(job) }),
+  tool({ operation: getJob, text: (job) => jobText(job) }),
+  tool({ operation: listJobs }),
+  tool({ operation: cancelJob, text: (job) => jobText(job) }),
 ];
+
+/** What a model reads of a job: where it stands and what to do next. */
+function jobText(job: JobView): string {
+  const progress = job.progress.message
+    ? ` (${Math.round(job.progress.fraction * 100)}%: ${job.progress.message})`
+    : '';
+  const next =
+    job.state === 'queued' || job.state === 'running'
+      ? `Call get_job with id ${job.id} to follow it (cancel_job stops it).`
+      : job.state === 'succeeded'
+        ? `Result:\n${jsonText(job.result)}`
+        : `Error: ${job.error?.code ?? ''} ${job.error?.message ?? ''}`.trim();
+  return `Job ${job.id} (${job.operation}) is ${job.state}${progress}.\n${next}`;
+}
 
 /** What a model reads of a toolsmith run: the answer in Markdown, then what happens next. */
 function runText(run: {

@@ -34,8 +34,10 @@ export interface OperationContext {
   reserveCreate?: ((server: string) => Promise<CreateReservation>) | undefined;
   /** The toolsmith of this factory (absent: the surface offers no toolsmith operations). */
   toolsmith?: Toolsmith | undefined;
-  /** Aborted when the caller goes away (reads of logs stop early). */
+  /** Aborted when the caller goes away (reads of logs stop early), or when its job is cancelled. */
   signal?: AbortSignal | undefined;
+  /** Progress of a long operation (0..1, message), reported when it runs as a job; absent: nobody listens. */
+  progress?: ((fraction: number, message?: string) => void) | undefined;
 }
 
 export interface Operation<I extends z.ZodType = z.ZodType, O extends z.ZodType = z.ZodType> {

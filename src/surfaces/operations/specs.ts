@@ -7,6 +7,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
+import type { ProgressEvent } from '../../build/create.js';
 import { MAX_SPEC_BYTES } from '../../core/spec/index.js';
 import type { ControlPlane, CreateOutcome } from '../../deploy/types.js';
 import { authorizeSpec } from '../../identity/policy.js';
@@ -71,6 +72,25 @@ export const validateSpec = defineOperation({
   },
 });
 
+/**
+ * Steps of a creation as progress: each finished step moves the fraction toward (never to) 1. A cancelled job
+ * stops the creation at its next step (the throw fails that step; registering is the last one, so nothing is
+ * registered).
+ */
+function createProgress(
+  report: (fraction: number, message?: string) => void,
+  signal: AbortSignal | undefined,
+): (event: ProgressEvent) => void {
+  const EXPECTED_STEPS = 6;
+  let finished = 0;
+  return (event) => {
+    signal?.throwIfAborted();
+    if (event.status === 'start') return;
+    finished++;
+    report(Math.min(0.95, finished / EXPECTED_STEPS), `${event.step}: ${event.status}`);
+  };
+}
+
 export const createServer = defineOperation({
   name: 'create_server',
   title: 'Create a server',
@@ -103,6 +123,7 @@ export const createServer = defineOperation({
           force: input.force ?? false,
           runTests: input.runTests ?? true,
           actor: context.actor,
+          ...(context.progress ? { onProgress: createProgress(context.progress, context.signal) } : {}),
         }),
       );
       await claimServer(context, spec.name, claim);
