@@ -24,6 +24,20 @@ export interface TargetContext {
   unsafeNoSandbox?: boolean | undefined;
   /** Docker target: the OCI runtime of the container (e.g. `runsc`, gVisor); others refuse it. */
   runtime?: string | undefined;
+  /** Swarm target: replicas, limits and placement (kept for later starts); others ignore it. */
+  swarm?: SwarmOptions | undefined;
+}
+
+/** Deploy options of the swarm target (each validated by it; absent: the server's last value or the default). */
+export interface SwarmOptions {
+  /** 1-50 (default 1). */
+  replicas?: number | undefined;
+  /** CPUs per replica (default 1). */
+  cpus?: number | undefined;
+  /** Memory limit per replica in MB (default 256). */
+  memoryMb?: number | undefined;
+  /** Placement constraints, e.g. `node.role==manager`. */
+  constraints?: string[] | undefined;
 }
 
 /** A health report plus what the target knows of the live process (local: pid, restarts, adoption …). */
@@ -61,6 +75,10 @@ export interface DeploymentTarget {
   logs(server: string, query?: LogQuery): AsyncIterable<string>;
   /** The last lines of a server's output, for error details (DEPLOY_FAILED); [] when there are none. Never throws. */
   recentOutput(server: string, lines: number): Promise<string[]>;
+  /** Every replica's MCP endpoint of a running deployment (targets that run several; optional). */
+  replicaEndpoints?(deployment: DeploymentRecord): string[] | undefined;
+  /** A removed server: delete what the target keeps outside its deployments (swarm: service, secrets); optional. */
+  forget?(server: string): Promise<void>;
 }
 
 /** Options of the control plane that targets may use. */

@@ -62,6 +62,6 @@ describe('target list', () => {
   it('recognises and describes the names', () => {
     for (const name of TARGET_NAMES) expect(isTargetName(name)).toBe(true);
     expect(isTargetName('kubernetes')).toBe(false);
-    expect(describeTargetNames()).toBe('local, docker or microvm');
+    expect(describeTargetNames()).toBe('local, docker, microvm or swarm');
   });
 });

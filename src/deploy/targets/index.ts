@@ -8,11 +8,13 @@ import { DockerDeploymentTarget } from './docker/target.js';
 import { LocalTarget } from './local/target.js';
 import { MicroVmTarget } from './microvm/target.js';
 import { TARGET_NAMES, type TargetName } from './names.js';
+import { SwarmTarget } from './swarm/target.js';
 
 export const TARGETS: Readonly<Record<TargetName, TargetFactory>> = {
   local: LocalTarget.create,
   docker: DockerDeploymentTarget.create,
   microvm: MicroVmTarget.create,
+  swarm: SwarmTarget.create,
 };
 
 /** Every target, built from one shared context, by name. */

@@ -11,6 +11,7 @@ export const TARGET_LOADERS: Readonly<Record<TargetName, () => Promise<TargetFac
   local: async () => (await import('./local/target.js')).LocalTarget.create,
   docker: async () => (await import('./docker/target.js')).DockerDeploymentTarget.create,
   microvm: async () => (await import('./microvm/target.js')).MicroVmTarget.create,
+  swarm: async () => (await import('./swarm/target.js')).SwarmTarget.create,
 };
 
 /** Whether `name` is one of TARGET_NAMES (a registry row or a request may carry anything). */

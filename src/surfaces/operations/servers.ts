@@ -16,6 +16,7 @@ import {
   ServerName,
   StatsSchema,
   StatusSchema,
+  SwarmDeployOptions,
   Target,
   ToolCallSchema,
   ToolName,
@@ -40,6 +41,7 @@ export const deployServer = defineOperation({
       .optional()
       .describe('Environment variables for the server process (secrets are not stored).'),
     runtime: ContainerRuntime.optional(),
+    ...SwarmDeployOptions,
   }),
   output: DeploymentSchema,
   annotations: { readOnly: false, destructive: false, idempotent: true, openWorld: false },
@@ -52,6 +54,10 @@ export const deployServer = defineOperation({
       ...(input.port !== undefined ? { port: input.port } : {}),
       ...(input.env !== undefined ? { env: input.env } : {}),
       ...(input.runtime !== undefined ? { runtime: input.runtime } : {}),
+      ...(input.replicas !== undefined ? { replicas: input.replicas } : {}),
+      ...(input.cpus !== undefined ? { cpus: input.cpus } : {}),
+      ...(input.memoryMb !== undefined ? { memoryMb: input.memoryMb } : {}),
+      ...(input.constraints !== undefined ? { constraints: input.constraints } : {}),
       actor: context.actor,
     }),
 });
