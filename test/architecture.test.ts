@@ -21,6 +21,7 @@ const LAYERS = [
   'deploy',
   'gateway',
   'toolsmith',
+  'jobs',
   'surfaces',
   'conformance',
 ] as const;

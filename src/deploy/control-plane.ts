@@ -26,15 +26,18 @@ import {
   type Registry,
   type SecretRef,
   type ServerRecord,
+  type TriggerRun,
+  type TriggerRunFilter,
 } from '../store/index.js';
 import type { LocalCreateRequest } from './create.js';
 import type { ToolSummary } from './deployed-server.js';
 import { logExcerpt } from './log-excerpt.js';
-import type { DeploymentTarget } from './target.js';
+import type { DeploymentTarget, SwarmOptions } from './target.js';
 import { describeTargetNames, isTargetName, TARGET_LOADERS } from './targets/loaders.js';
 import { SupervisorLink } from './targets/local/link.js';
 import type { SupervisorInfo } from './targets/local/supervisor.js';
 import { DEFAULT_TARGET, TARGET_NAMES, type TargetName } from './targets/names.js';
+import { importTriggerHistory, triggerStateDir } from './trigger-history.js';
 import type {
   ControlPlane,
   CreateOutcome,
@@ -90,6 +93,21 @@ export function missingEnvError(name: string, missing: string[]): FactoryError {
 /** The default target's deployments first (the one logs and status prefer), then the others in list order. */
 function preferred(a: DeploymentRecord, b: DeploymentRecord): number {
   return Number(b.target === DEFAULT_TARGET) - Number(a.target === DEFAULT_TARGET);
+}
+
+/** The swarm options of a request (refused for other targets: they would be silently ignored). */
+function swarmOptionsOf(request: DeployRequest): { swarm?: SwarmOptions } {
+  const { replicas, cpus, memoryMb, constraints } = request;
+  const given = [replicas, cpus, memoryMb, constraints].some((v) => v !== undefined);
+  if (!given) return {};
+  if (request.target !== 'swarm') {
+    throw new FactoryError(
+      'INVALID_ARGUMENTS',
+      '--replicas, --cpus, --memory and --constraint are swarm target options',
+      { details: { hint: `Add --target swarm, or leave them out for --target ${request.target}.` } },
+    );
+  }
+  return { swarm: { replicas, cpus, memoryMb, constraints } };
 }
 
 /** How often a wait lets targets keep converging (keepConverging). */
@@ -239,6 +257,7 @@ export class LocalControlPlane implements ControlPlane {
       projectDir,
       unsafeNoSandbox: request.unsafeNoSandbox,
       runtime: request.runtime,
+      ...swarmOptionsOf(request),
     });
     if (!existsSync(join(projectDir, 'dist', 'server.mjs'))) {
       throw new FactoryError(
@@ -424,6 +443,8 @@ export class LocalControlPlane implements ControlPlane {
     }
     // Every target, not only those with a deployment: values are stored before a deployment is recorded.
     for (const targetName of TARGET_NAMES) (await this.#target(targetName)).removeEnv(name);
+    // What a target keeps beyond a stopped deployment (a swarm service scaled to 0, its secrets).
+    for (const targetName of TARGET_NAMES) await (await this.#target(targetName)).forget?.(name);
   }
 
   // ---- reading
@@ -461,7 +482,28 @@ export class LocalControlPlane implements ControlPlane {
         return h ? { ...d, health: h } : d;
       }),
       tools: current.tools.map((t) => ({ name: t.name, description: t.description })),
+      ...(await this.#triggerSummary(registry, name, deployments)),
     };
+  }
+
+  /** Import what the server's local deployment recorded since the last read (other targets keep theirs). */
+  async #importTriggerHistory(registry: Registry, name: string, deployments: DeploymentRecord[]) {
+    // Local processes and docker containers keep it in the same folder of the home (docker: a bind mount).
+    if (!deployments.some((d) => d.target === 'local' || d.target === 'docker')) return;
+    await importTriggerHistory(registry.triggers, name, triggerStateDir(this.layout, name));
+  }
+
+  async #triggerSummary(registry: Registry, name: string, deployments: DeploymentRecord[]) {
+    await this.#importTriggerHistory(registry, name, deployments);
+    const triggers = await registry.triggers.summary(name);
+    return triggers.length ? { triggers } : {};
+  }
+
+  async triggerRuns(name: string, filter: TriggerRunFilter = {}): Promise<TriggerRun[]> {
+    const registry = await this.registry();
+    await registry.getServer(name);
+    await this.#importTriggerHistory(registry, name, await registry.listDeployments({ server: name }));
+    return registry.triggers.list(name, filter);
   }
 
   logs(name: string, query: LogQuery = {}): AsyncIterable<string> {
@@ -514,11 +556,14 @@ export class LocalControlPlane implements ControlPlane {
       seen.add(name);
       try {
         const spec = await this.#spec(name, d.revision);
-        const env = (await this.#target(d.target)).readEnv(name);
+        const target = await this.#target(d.target);
+        const env = target.readEnv(name);
         const credentials = upstreamCredentials(spec, env, d.endpoint!);
+        const replicas = target.replicaEndpoints?.(d);
         out.push({
           name,
           endpoint: d.endpoint!,
+          ...(replicas ? { replicas } : {}),
           ...(isUpstreamAuth(credentials) ? { headers: {}, auth: credentials } : { headers: credentials }),
           revision: d.revision,
         });

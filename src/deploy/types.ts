@@ -3,9 +3,17 @@
  * and the factory's own MCP server. Each surface is a thin layer over this interface.
  */
 
+import type { ProgressEvent } from '../build/create.js';
 import type { ServerSpec } from '../core/spec/model.js';
 import type { UpstreamAuth } from '../platform/mcp-client/oauth.js';
-import type { DeploymentRecord, ServerRecord, VersionSummary } from '../store/index.js';
+import type {
+  DeploymentRecord,
+  ServerRecord,
+  TriggerRun,
+  TriggerRunFilter,
+  TriggerSummary,
+  VersionSummary,
+} from '../store/index.js';
 
 import type { TargetName } from './targets/names.js';
 
@@ -26,6 +34,8 @@ export interface ServerStatusReport {
   versions: VersionSummary[];
   deployments: Array<DeploymentRecord & { health?: HealthReport }>;
   tools: Array<{ name: string; description: string | null }>;
+  /** Per trigger of the server: runs by outcome and the newest one (absent when it never ran one). */
+  triggers?: TriggerSummary[];
 }
 
 export interface CreateRequest {
@@ -37,6 +47,8 @@ export interface CreateRequest {
   force?: boolean;
   runTests?: boolean;
   actor: string;
+  /** Each step of the creation as it starts and ends (a job reports them as progress). */
+  onProgress?: ((event: ProgressEvent) => void) | undefined;
 }
 
 export interface CreateOutcome {
@@ -63,6 +75,11 @@ export interface DeployRequest {
   unsafeNoSandbox?: boolean;
   /** Docker target: OCI runtime for the container, e.g. `runsc` (gVisor); must be registered with the engine. */
   runtime?: string;
+  /** Swarm target: replicas (1-50, default 1), CPUs and memory per replica, placement constraints. */
+  replicas?: number;
+  cpus?: number;
+  memoryMb?: number;
+  constraints?: string[];
   actor: string;
 }
 
@@ -90,6 +107,8 @@ export interface ControlPlane {
   remove(name: string, options: { actor: string }): Promise<void>;
   logs(name: string, query?: LogQuery): AsyncIterable<string>;
   callTool(name: string, tool: string, args: Record<string, unknown>): Promise<ToolCallResult>;
+  /** A server's trigger runs, newest first (history imported from its deployments first). */
+  triggerRuns?(name: string, filter?: TriggerRunFilter): Promise<TriggerRun[]>;
   /** Every running deployment's MCP endpoint with the headers its spec's credential needs (the gateway's upstreams). */
   endpoints?(): Promise<ServerEndpoint[]>;
   close(): Promise<void>;
@@ -99,6 +118,8 @@ export interface ControlPlane {
 export interface ServerEndpoint {
   name: string;
   endpoint: string;
+  /** Every replica's endpoint, `endpoint` first (swarm target; absent for single-instance targets). */
+  replicas?: string[] | undefined;
   /** Static credential headers (api_key, bearer). */
   headers: Record<string, string>;
   /** OAuth client credentials for an OAuth-protected server (tokens obtained and refreshed as needed). */

@@ -557,6 +557,20 @@ export const CONFIG_VARIABLES: readonly ConfigVariable[] = [
     readBy: 'deploy/targets/local/proc.ts (from /proc/<pid>/environ)',
   },
   {
+    name: 'MCP_FACTORY_SWARM_SLOT',
+    category: 'internal',
+    type: 'string',
+    doc: "Set on every replica of a swarm service (`{{.Task.Slot}}`): the replica's slot, which picks its port.",
+    readBy: 'deploy/targets/swarm/entrypoint.ts (inside the replica)',
+  },
+  {
+    name: 'MCP_FACTORY_SWARM_PORT_BASE',
+    category: 'internal',
+    type: 'string',
+    doc: 'Set on every replica of a swarm service: the port of slot 1 (slot n listens on base + n - 1).',
+    readBy: 'deploy/targets/swarm/entrypoint.ts (inside the replica)',
+  },
+  {
     name: 'MCP_FACTORY_SQLITE_CHILD',
     category: 'internal',
     type: 'string',
@@ -607,6 +621,27 @@ export const CONFIG_VARIABLES: readonly ConfigVariable[] = [
     type: 'url',
     doc: 'Redis for the gateway cache and rate-limit tests (shared by two gateway instances); skipped (with a message) when unset.',
     readBy: 'test/ (helpers/services.ts)',
+  },
+  {
+    name: 'MCP_FACTORY_TEST_RABBITMQ_URL',
+    category: 'test',
+    type: 'url',
+    doc: 'RabbitMQ (amqp://guest:guest@127.0.0.1:5672) for the queue-trigger tests; skipped (with a message) when unset.',
+    readBy: 'test/ (triggers/queue-helpers.ts)',
+  },
+  {
+    name: 'MCP_FACTORY_TEST_NATS_URL',
+    category: 'test',
+    type: 'url',
+    doc: 'NATS with JetStream (nats://127.0.0.1:4222) for the queue-trigger tests; skipped (with a message) when unset.',
+    readBy: 'test/ (triggers/queue-helpers.ts)',
+  },
+  {
+    name: 'MCP_FACTORY_TEST_MQTT_URL',
+    category: 'test',
+    type: 'url',
+    doc: 'An MQTT broker (mqtt://127.0.0.1:1883) for the queue-trigger tests; skipped (with a message) when unset.',
+    readBy: 'test/ (triggers/queue-helpers.ts)',
   },
   {
     name: 'MCP_FACTORY_TEST_DOCKER',

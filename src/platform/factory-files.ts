@@ -15,7 +15,7 @@ let runtimeCache: Record<string, string> | undefined;
  * Dependency-free modules of src/core/ that generated servers use too, copied beside runtime/ as `<name>/…`
  * (tsconfig.runtime.json type-checks runtime/ against them through rootDirs; package.json ships them).
  */
-export const SHARED_RUNTIME_MODULES = ['search', 'rate', 'net'] as const;
+export const SHARED_RUNTIME_MODULES = ['search', 'rate', 'net', 'exec'] as const;
 
 /** Source files of a directory, by name: `.ts` files, not tests. */
 function sourcesOf(dir: string, prefix = ''): Array<[string, string]> {
@@ -25,11 +25,13 @@ function sourcesOf(dir: string, prefix = ''): Array<[string, string]> {
     .map((f) => [`${prefix}${f}`, readFileSync(join(dir, f), 'utf8')]);
 }
 
-/** The runtime sources every generated project gets under src/runtime/, by relative path. */
+/** The runtime sources generated projects get under src/runtime/ (top-level and triggers/), by relative path. */
 export function runtimeFiles(): Record<string, string> {
   if (!runtimeCache) {
     runtimeCache = Object.fromEntries([
       ...sourcesOf(join(FACTORY_ROOT, 'runtime')),
+      // Trigger runner and sources (copied only for specs with triggers: server-code.ts runtimeFilesFor).
+      ...sourcesOf(join(FACTORY_ROOT, 'runtime', 'triggers'), 'triggers/'),
       ...SHARED_RUNTIME_MODULES.flatMap((name) =>
         sourcesOf(join(FACTORY_ROOT, 'src', 'core', name), `${name}/`),
       ),
@@ -64,12 +66,23 @@ export const PROJECT_PACKAGES = [
   'node-sql-parser',
   'nodemailer',
   '@types/nodemailer',
+  'ssh2',
+  '@types/ssh2',
   'typescript',
   'esbuild',
   '@types/node',
   '@types/pg',
   '@types/pg-cursor',
   '@types/better-sqlite3',
+  // Trigger sources (runtime/triggers/): cron, webhook, file, and the queue brokers.
+  'croner',
+  'standardwebhooks',
+  'chokidar',
+  'ioredis',
+  'amqplib',
+  '@nats-io/transport-node',
+  '@nats-io/jetstream',
+  'mqtt',
 ];
 
 /** The installed folder of a package (found via the node_modules search path: many packages do not export package.json). */

@@ -27,6 +27,19 @@ export type {
   UserPatch,
   UserRecord,
 } from './identity.js';
+export {
+  FINISHED_STATES,
+  JOB_ID_PATTERN,
+  type JobError,
+  type JobEventRecord,
+  type JobFilter,
+  type JobOutcome,
+  type JobRecord,
+  type JobStore,
+  MAX_JOB_INPUT_BYTES,
+  MAX_JOB_RESULT_BYTES,
+  type SubmitJobInput,
+} from './jobs.js';
 export { type CallRecord, type CallStats, LATENCY_BUCKETS } from './metrics.js';
 export { openRegistry, Registry } from './registry.js';
 export {
@@ -35,12 +48,16 @@ export {
   DESIRED_STATES,
   type DeploymentStatus,
   type DesiredState,
+  JOB_STATES,
+  type JobState,
   RUN_STATUSES,
   type RunStatus,
   SERVER_STATUSES,
   type ServerStatus,
   TOOL_STATES,
   type ToolState,
+  TRIGGER_OUTCOMES,
+  type TriggerOutcome,
   USER_ROLES,
   type UserRole,
 } from './schema.js';
@@ -54,6 +71,14 @@ export type {
   RunRecord,
   ToolsmithStore,
 } from './toolsmith.js';
+export {
+  MAX_RUNS_PER_SERVER,
+  type TriggerHistoryStore,
+  type TriggerReadPosition,
+  type TriggerRun,
+  type TriggerRunFilter,
+  type TriggerSummary,
+} from './triggers.js';
 export type {
   AuditEntry,
   AuditFilter,

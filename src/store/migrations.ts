@@ -16,9 +16,11 @@ import {
   type Backend,
   DEPLOYMENT_STATUSES,
   DESIRED_STATES,
+  JOB_STATES,
   RUN_STATUSES,
   SERVER_STATUSES,
   TOOL_STATES,
+  TRIGGER_OUTCOMES,
   USER_ROLES,
 } from './schema.js';
 
@@ -370,6 +372,110 @@ function toolsmith(backend: Backend): Migration {
   };
 }
 
+/** Factory jobs (long operations run by the worker pool) and their append-only history. */
+function jobs(backend: Backend): Migration {
+  const t = types(backend);
+  return {
+    async up(db: Db) {
+      await db.schema
+        .createTable('mcpf_jobs')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('kind', 'text', (c) => c.notNull())
+        .addColumn('input', t.json, (c) => c.notNull())
+        .addColumn('state', 'text', (c) => c.notNull())
+        .addColumn('progress', t.real, (c) => c.notNull().defaultTo(0))
+        .addColumn('progress_message', 'text')
+        .addColumn('result', t.json)
+        .addColumn('error', t.json)
+        .addColumn('attempts', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('max_attempts', 'integer', (c) => c.notNull())
+        .addColumn('created_by', 'text', (c) => c.notNull())
+        .addColumn('team', 'text')
+        .addColumn('idempotency_key', 'text')
+        .addColumn('cancel_requested', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addColumn('started_at', 'text')
+        .addColumn('finished_at', 'text')
+        .addColumn('not_before', 'text', (c) => c.notNull())
+        .addColumn('lease_owner', 'text')
+        .addColumn('lease_until', 'text')
+        .addCheckConstraint('mcpf_jobs_state', sql`state IN (${inList(JOB_STATES)})`)
+        .addCheckConstraint('mcpf_jobs_progress', sql`progress >= 0 AND progress <= 1`)
+        .addCheckConstraint('mcpf_jobs_attempts', sql`attempts >= 0 AND max_attempts >= 1`)
+        .addUniqueConstraint('mcpf_jobs_idempotency', ['created_by', 'idempotency_key'])
+        .execute();
+      await db.schema
+        .createIndex('mcpf_jobs_claim')
+        .on('mcpf_jobs')
+        .columns(['state', 'not_before'])
+        .execute();
+      await db.schema
+        .createIndex('mcpf_jobs_creator')
+        .on('mcpf_jobs')
+        .columns(['created_by', 'created_at'])
+        .execute();
+      await db.schema.createIndex('mcpf_jobs_finished').on('mcpf_jobs').columns(['finished_at']).execute();
+      await t
+        .id(db.schema.createTable('mcpf_job_events'))
+        .addColumn('job_id', 'text', (c) => c.notNull().references('mcpf_jobs.id').onDelete('cascade'))
+        .addColumn('at', 'text', (c) => c.notNull())
+        .addColumn('kind', 'text', (c) => c.notNull())
+        .addColumn('state', 'text', (c) => c.notNull())
+        .addColumn('progress', t.real, (c) => c.notNull())
+        .addColumn('message', 'text')
+        .execute();
+      await db.schema
+        .createIndex('mcpf_job_events_job')
+        .on('mcpf_job_events')
+        .columns(['job_id', 'id'])
+        .execute();
+    },
+  };
+}
+
+/** Trigger history of deployed servers (imported from their history files) and how far each file was read. */
+function triggerRuns(backend: Backend): Migration {
+  const t = types(backend);
+  return {
+    async up(db: Db) {
+      await t
+        .id(db.schema.createTable('mcpf_trigger_runs'))
+        .addColumn('server', 'text', (c) => c.notNull())
+        .addColumn('trigger_index', 'integer', (c) => c.notNull())
+        .addColumn('type', 'text', (c) => c.notNull())
+        .addColumn('tool', 'text', (c) => c.notNull())
+        .addColumn('key', 'text', (c) => c.notNull())
+        .addColumn('input_hash', 'text', (c) => c.notNull())
+        .addColumn('attempt', 'integer', (c) => c.notNull())
+        .addColumn('outcome', 'text', (c) => c.notNull())
+        .addColumn('started_at', 'text', (c) => c.notNull())
+        .addColumn('duration_ms', t.real, (c) => c.notNull())
+        .addColumn('error', 'text')
+        .addCheckConstraint('mcpf_trigger_runs_outcome', sql`outcome IN (${inList(TRIGGER_OUTCOMES)})`)
+        .addUniqueConstraint('mcpf_trigger_runs_attempt', [
+          'server',
+          'trigger_index',
+          'key',
+          'attempt',
+          'started_at',
+        ])
+        .execute();
+      await db.schema
+        .createIndex('mcpf_trigger_runs_server')
+        .on('mcpf_trigger_runs')
+        .columns(['server', 'started_at'])
+        .execute();
+      await db.schema
+        .createTable('mcpf_trigger_offsets')
+        .addColumn('server', 'text', (c) => c.primaryKey())
+        .addColumn('file_id', 'text', (c) => c.notNull())
+        .addColumn('bytes_read', 'bigint', (c) => c.notNull())
+        .addColumn('updated_at', 'text', (c) => c.notNull())
+        .execute();
+    },
+  };
+}
+
 /** Every migration, by name (applied in name order). */
 export function migrations(backend: Backend): Record<string, Migration> {
   return {
@@ -377,6 +483,8 @@ export function migrations(backend: Backend): Record<string, Migration> {
     '0002_identity': identity(backend),
     '0004_embeddings': embeddings(backend),
     '0005_toolsmith': toolsmith(backend),
+    '0006_jobs': jobs(backend),
+    '0007_trigger_runs': triggerRuns(backend),
   };
 }
 

@@ -17,6 +17,7 @@ import { openStore, type Store } from './connect.js';
 import { withRetry } from './db-errors.js';
 import { checkIdentity } from './file-identity.js';
 import { IdentityStore } from './identity.js';
+import { JobStore } from './jobs.js';
 import { aggregateCalls, type CallRecord, MINUTE_MS, minuteOf, statsReport } from './metrics.js';
 import { AuditRepository } from './repositories/audit.js';
 import { CallsRepository } from './repositories/calls.js';
@@ -36,6 +37,7 @@ import {
 } from './schema.js';
 import type { HybridStats, ToolMatch, ToolSearchOptions } from './search.js';
 import { ToolsmithStore } from './toolsmith.js';
+import { TriggerHistoryStore } from './triggers.js';
 import type {
   AuditEntry,
   AuditFilter,
@@ -92,6 +94,10 @@ export class Registry {
   readonly identity: IdentityStore;
   /** Toolsmith runs and their events (src/toolsmith drives them). */
   readonly toolsmith: ToolsmithStore;
+  /** Factory jobs and their history (src/jobs runs them). */
+  readonly jobs: JobStore;
+  /** Trigger history of deployed servers (deploy/trigger-history.ts imports it from their history files). */
+  readonly triggers: TriggerHistoryStore;
 
   /** Use openRegistry(). */
   constructor(store: Store, search: 'auto' | 'like' = 'auto', hybrid: ToolSearchOptions = {}) {
@@ -105,6 +111,14 @@ export class Registry {
       (what, fn) => this.#write(what, fn),
     );
     this.toolsmith = new ToolsmithStore(
+      (what, fn) => this.#read(what, fn),
+      (what, fn) => this.#write(what, fn),
+    );
+    this.jobs = new JobStore(
+      (what, fn) => this.#read(what, fn),
+      (what, fn) => this.#write(what, fn),
+    );
+    this.triggers = new TriggerHistoryStore(
       (what, fn) => this.#read(what, fn),
       (what, fn) => this.#write(what, fn),
     );

@@ -250,7 +250,86 @@ export interface ToolsmithEventsTable {
   details: ColumnType<unknown, string | null, string | null>;
 }
 
+/** Where a factory job is (BullMQ-like): waiting, claimed by a worker, or finished one way or another. */
+export const JOB_STATES = ['queued', 'running', 'succeeded', 'failed', 'cancelled'] as const;
+export type JobState = (typeof JOB_STATES)[number];
+
+/**
+ * One job: a long factory operation run by a worker pool. A worker works on it only while it holds the lease;
+ * a lease past `lease_until` is free again (the worker died), so another worker retries it. `not_before` delays
+ * a retry (backoff). `idempotency_key` is unique per `created_by`.
+ */
+export interface JobsTable {
+  id: string;
+  kind: string;
+  input: JsonColumn;
+  state: JobState;
+  progress: number;
+  progress_message: string | null;
+  result: ColumnType<unknown, string | null, string | null>;
+  error: ColumnType<unknown, string | null, string | null>;
+  attempts: number;
+  max_attempts: number;
+  created_by: string;
+  team: string | null;
+  idempotency_key: string | null;
+  cancel_requested: number;
+  created_at: string;
+  started_at: string | null;
+  finished_at: string | null;
+  not_before: string;
+  lease_owner: string | null;
+  lease_until: string | null;
+}
+
+/** Append-only history of a job: state changes and progress, in order (the SSE stream replays it). */
+export interface JobEventsTable {
+  id: Generated<number>;
+  job_id: string;
+  at: string;
+  kind: string;
+  state: JobState;
+  progress: number;
+  message: string | null;
+}
+
+/** What became of one attempt of a trigger run (runtime/triggers/types.ts TriggerRunRecord). */
+export const TRIGGER_OUTCOMES = ['succeeded', 'failed', 'duplicate', 'dead-lettered'] as const;
+export type TriggerOutcome = (typeof TRIGGER_OUTCOMES)[number];
+
+/**
+ * Trigger history of deployed servers, imported from each server's history file (deploy/trigger-history.ts):
+ * one row per attempt. A re-read line is absorbed by the unique (server, trigger_index, key, attempt,
+ * started_at).
+ */
+export interface TriggerRunsTable {
+  id: Generated<number>;
+  server: string;
+  trigger_index: number;
+  type: string;
+  tool: string;
+  key: string;
+  input_hash: string;
+  attempt: number;
+  outcome: TriggerOutcome;
+  started_at: string;
+  duration_ms: number;
+  error: string | null;
+}
+
+/** How far the factory has read a server's history file: which file (device:inode) and up to which byte. */
+export interface TriggerOffsetsTable {
+  server: string;
+  file_id: string;
+  bytes_read: ColumnType<number, number, number>;
+  updated_at: string;
+}
+
 export interface RegistryDatabase {
+  mcpf_trigger_runs: TriggerRunsTable;
+  mcpf_trigger_offsets: TriggerOffsetsTable;
+  mcpf_jobs: JobsTable;
+  mcpf_job_events: JobEventsTable;
   mcpf_toolsmith_runs: ToolsmithRunsTable;
   mcpf_toolsmith_events: ToolsmithEventsTable;
   mcpf_teams: TeamsTable;

@@ -1,9 +1,11 @@
 /** Packaging and publishing files of a generated project: package.json, tsconfig, Dockerfile, CI, manifests. */
+import { usesCommands } from '../../core/kinds/command.js';
 import { implementationOf } from '../../core/kinds/index.js';
 import { type ServerSpec, transportsOf } from '../../core/spec/model.js';
 import { ASSET_DIR, specFiles } from './assets.js';
 import { collectEnv, type EnvVarInfo } from './env.js';
 import { DUCKDB_BINDING_FILE, usesDatasets } from './server-code.js';
+import { triggerPackages, triggerTypePackages } from './triggers.js';
 
 export interface DependencyVersions {
   [name: string]: string;
@@ -44,8 +46,11 @@ export function bundleOptions(
 /** Data files the server reads from beside its bundle: copied from src/ to dist/ by both builds when present. */
 export const BUNDLE_DATA_FILES = ['catalogs.json'];
 
-/** Modules left out of the bundle: optional native accelerators the drivers probe for. */
-export const BUNDLE_EXTERNALS = ['pg-native', 'cloudflare:sockets'];
+/**
+ * Modules left out of the bundle: optional native accelerators the drivers probe for (ssh2 of command tools
+ * tries cpu-features and its own sshcrypto.node inside try/catch, and falls back to JavaScript).
+ */
+export const BUNDLE_EXTERNALS = ['pg-native', 'cloudflare:sockets', 'cpu-features', '*.node'];
 
 /** Shipped packages the spec's tools load (added to the generated package.json), each once. */
 export function codeImports(spec: ServerSpec): string[] {
@@ -73,6 +78,7 @@ export function packageJson(spec: ServerSpec, versions: DependencyVersions): str
     ...(usesSqlite(spec) ? ['better-sqlite3'] : []),
     ...(usesDatasets(spec) ? ['@duckdb/node-api'] : []),
     ...(spec.auth?.type === 'oauth' ? ['jose'] : []),
+    ...triggerPackages(spec),
     ...codeImports(spec),
   ];
   const pkg = {
@@ -107,6 +113,8 @@ export function packageJson(spec: ServerSpec, versions: DependencyVersions): str
       '@types/node',
       ...(usesSqlite(spec) ? ['@types/better-sqlite3'] : []),
       ...(kinds.has('postgresql') ? ['@types/pg', '@types/pg-cursor'] : []),
+      ...triggerTypePackages(spec),
+      ...(usesCommands(spec, 'ssh') ? ['@types/ssh2'] : []),
     ]),
     mcpName: registryName(spec),
   };

@@ -147,6 +147,25 @@ export const ERROR_CODES = {
       'The body of a code tool is not one function body, or reaches code execution or the host (eval, Function, require, host built-ins, process, reflection, obfuscated names).',
     hint: 'Keep code tools to computation over args and ctx; use sql, http or static tools for data and services. The issue names the rule and the line in code.source.',
   },
+  SPEC_UNSAFE_COMMAND: {
+    kind: 'user',
+    status: 422,
+    summary:
+      'A command tool could not be run safely: its program is a shell or launcher, or comes from a parameter without an allow-list, or is not on the allow-list.',
+    hint: 'Run the program you need directly, list it in policy.allowedPrograms, and pass each argument as its own args element.',
+  },
+  HOST_AGENT_CONFIG_INVALID: {
+    kind: 'user',
+    status: 422,
+    summary: 'The host agent’s policy file or key file could not be read or is not valid.',
+    hint: 'Fix the file at the reported path (docs/commands.md, "Host agent", shows both formats).',
+  },
+  HOST_AGENT_KEY_EXPOSED: {
+    kind: 'user',
+    status: 422,
+    summary: 'The host agent’s key file can be read by other users.',
+    hint: 'Make it readable by its owner only: chmod 600 <key file>.',
+  },
   DB_UNSUPPORTED_URL: {
     kind: 'user',
     status: 400,
@@ -584,6 +603,51 @@ export const ERROR_CODES = {
     summary: 'The sandbox policy file of the toolsmith is malformed.',
     hint: 'Fix the field named in the message; see docs/toolsmith.md for the policy format.',
   },
+  // ---- jobs (src/jobs, docs/jobs.md)
+  JOB_NOT_FOUND: {
+    kind: 'user',
+    status: 404,
+    summary:
+      'No job with this id is visible to the caller (it does not exist, was pruned, or is another caller’s).',
+    hint: 'List your jobs with `mcp-factory jobs list` (GET /mcp/jobs).',
+  },
+  JOB_INVALID: {
+    kind: 'user',
+    status: 400,
+    summary: 'A job request is malformed (idempotency key, attempts, kind or filter).',
+    hint: 'Fix the field named in the message; see docs/jobs.md.',
+  },
+  JOB_TOO_LARGE: {
+    kind: 'user',
+    status: 413,
+    summary: 'The input (or result) of a job is larger than a job may hold; nothing was queued.',
+    hint: 'Send a smaller request, or run the operation synchronously.',
+  },
+  JOB_IDEMPOTENCY_CONFLICT: {
+    kind: 'user',
+    status: 409,
+    summary: 'The idempotency key was already used by the caller for another request.',
+    hint: 'Use a new key for a new request; the same key with the same request answers the first job.',
+  },
+  JOB_CANCELLED: {
+    kind: 'user',
+    status: 409,
+    summary: 'The job was cancelled before it finished.',
+    hint: 'Submit the operation again if it is still needed.',
+  },
+  JOB_WORKER_LOST: {
+    kind: 'user',
+    status: 503,
+    summary: 'The worker running the job stopped answering on every attempt (the process died or hung).',
+    hint: 'Check the factory processes and their logs, then submit the job again.',
+  },
+  JOB_KIND_UNKNOWN: {
+    kind: 'user',
+    status: 400,
+    summary: 'No worker of this factory runs jobs of this kind.',
+    hint: 'Only long operations (create, deploy, analyze, call) run as jobs; see docs/jobs.md.',
+  },
+  // ---- end of jobs
   NO_LLM_PROVIDER: {
     kind: 'user',
     status: 501,

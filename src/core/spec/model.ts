@@ -355,41 +355,182 @@ export const Prompt = z.strictObject({
 });
 export type Prompt = z.infer<typeof Prompt>;
 
-// ---------- triggers (declared now, run by the runtime later) ----------
+// ---------- triggers (run by runtime/triggers/ inside generated servers) ----------
 
 const triggerBase = {
   tool: toolName,
-  arguments: z.record(z.string(), z.unknown()).optional(),
+  arguments: z
+    .record(z.string(), z.unknown())
+    .optional()
+    .describe('Tool arguments; string values may be templates over the event, e.g. "{{event.payload.sku}}".'),
   description: text.optional(),
+  retry: z
+    .strictObject({
+      maxAttempts: z.number().int().min(1).max(100).default(5),
+      initialDelayMs: z.number().int().min(0).max(3_600_000).default(500),
+      maxDelayMs: z.number().int().min(0).max(86_400_000).default(60_000),
+    })
+    .optional()
+    .describe('Failed runs are retried with exponential backoff and jitter, then dead-lettered.'),
+  idempotencyKey: z
+    .string()
+    .min(1)
+    .max(500)
+    .optional()
+    .describe(
+      'Template of the key that marks an event as done, e.g. "{{event.payload.orderId}}" (default: the event id).',
+    ),
+  concurrency: z.number().int().min(1).max(100).optional().describe('Runs in flight at once (default 4).'),
 };
 export const Trigger = z.discriminatedUnion('type', [
   z.strictObject({
     type: z.literal('cron'),
     schedule: z.string().min(1).max(200),
     timezone: z.string().optional(),
+    overlap: z
+      .boolean()
+      .optional()
+      .describe('Start a run while the previous one still runs (default false).'),
+    missed: z
+      .enum(['skip', 'run-once'])
+      .optional()
+      .describe('On start, run once if a slot passed since the last recorded run (default skip).'),
     ...triggerBase,
   }),
   z.strictObject({
     type: z.literal('webhook'),
     path: z.string().regex(/^\/[A-Za-z0-9/_.-]*$/, 'must be a URL path such as /inventory-update'),
     method: z.enum(['POST', 'PUT', 'GET']).default('POST'),
-    secretEnv: envVarName.optional().describe('HMAC secret used to verify the X-Signature header.'),
+    secretEnv: envVarName
+      .optional()
+      .describe(
+        'Standard Webhooks secret (whsec_…) verifying webhook-id/-timestamp/-signature; required unless unsigned.',
+      ),
+    unsigned: z
+      .boolean()
+      .optional()
+      .describe('Accept unsigned requests (anyone who reaches the port can trigger).'),
+    schema: z
+      .record(z.string(), z.unknown())
+      .optional()
+      .describe('JSON Schema the JSON payload must satisfy (422 otherwise).'),
+    maxBodyBytes: z
+      .number()
+      .int()
+      .min(1)
+      .max(10_485_760)
+      .optional()
+      .describe('Body size cap (default 1 MiB).'),
     ...triggerBase,
   }),
   z.strictObject({
     type: z.literal('file'),
-    path: z.string().min(1),
+    path: z
+      .string()
+      .min(1)
+      .max(500)
+      .describe(
+        'Folder to watch, relative to the file root (MCP_TRIGGER_FILE_ROOT, default the project root).',
+      ),
     events: z
       .array(z.enum(['add', 'change', 'unlink']))
       .min(1)
       .default(['add', 'change']),
+    glob: z
+      .string()
+      .min(1)
+      .max(200)
+      .optional()
+      .describe('Only paths (relative to `path`) matching this glob: *, ** and ? (e.g. "**/*.csv").'),
+    debounceMs: z
+      .number()
+      .int()
+      .min(0)
+      .max(600_000)
+      .optional()
+      .describe('Quiet time per file (default 200).'),
     ...triggerBase,
   }),
   z.strictObject({
     type: z.literal('queue'),
     broker: z.enum(['redis', 'rabbitmq', 'nats', 'mqtt']),
     urlEnv: envVarName,
-    topic: z.string().min(1).max(500),
+    topic: z
+      .string()
+      .min(1)
+      .max(500)
+      .describe('Stream (redis), queue (rabbitmq), subject (nats), topic filter (mqtt).'),
+    // Broker-specific options (docs/queue-triggers.md); defaults live in runtime/triggers/queue-<broker>.ts.
+    maxPayloadBytes: z
+      .number()
+      .int()
+      .min(1)
+      .max(67_108_864)
+      .optional()
+      .describe('Larger messages are dead-lettered unrun (default 1 MiB).'),
+    prefetch: z
+      .number()
+      .int()
+      .min(1)
+      .max(1000)
+      .optional()
+      .describe('Messages in flight at once (redis, rabbitmq, nats; default 10).'),
+    group: z.string().min(1).max(200).optional().describe('redis: consumer group (default "mcp-triggers").'),
+    consumer: z
+      .string()
+      .min(1)
+      .max(200)
+      .optional()
+      .describe('redis: consumer name prefix; host and pid are appended.'),
+    claimIdleMs: z
+      .number()
+      .int()
+      .min(1000)
+      .max(86_400_000)
+      .optional()
+      .describe('redis: reclaim pending entries idle this long (default 60000).'),
+    passive: z
+      .boolean()
+      .optional()
+      .describe('rabbitmq: the queue is managed elsewhere; check it, never declare it.'),
+    deadLetterExchange: z
+      .string()
+      .max(255)
+      .optional()
+      .describe('rabbitmq: exchange for dead-lettered messages (x-dead-letter-exchange).'),
+    stream: z
+      .string()
+      .regex(/^[A-Za-z0-9_-]{1,200}$/)
+      .optional()
+      .describe('nats: JetStream stream (required for nats).'),
+    durable: z
+      .string()
+      .regex(/^[A-Za-z0-9_-]{1,200}$/)
+      .optional()
+      .describe('nats: durable consumer name (default "mcp-triggers").'),
+    ackWaitMs: z
+      .number()
+      .int()
+      .min(1000)
+      .max(86_400_000)
+      .optional()
+      .describe('nats: redeliver when unacknowledged this long (default 30000).'),
+    maxDeliver: z
+      .number()
+      .int()
+      .min(1)
+      .max(1000)
+      .optional()
+      .describe('nats: give up after this many deliveries (default unlimited).'),
+    qos: z
+      .union([z.literal(1), z.literal(2)])
+      .optional()
+      .describe('mqtt: subscription QoS (default 1).'),
+    clientId: z
+      .string()
+      .regex(/^[A-Za-z0-9_.-]{1,100}$/)
+      .optional()
+      .describe('mqtt: persistent-session client id (default derived from the topic).'),
     ...triggerBase,
   }),
   z.strictObject({

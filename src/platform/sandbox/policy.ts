@@ -234,10 +234,13 @@ const LOCAL_CONNECTIONS = new Set(['sqlite', 'dataset']);
 export function specNeedsNetwork(spec: {
   connections?: ReadonlyArray<{ type?: unknown }> | undefined;
   tools?: ReadonlyArray<object> | undefined;
+  triggers?: ReadonlyArray<{ type?: unknown }> | undefined;
 }): boolean {
   return (
     (spec.connections ?? []).some((c) => !LOCAL_CONNECTIONS.has(c.type as string)) ||
-    (spec.tools ?? []).some((t) => (t as { http?: unknown }).http !== undefined)
+    (spec.tools ?? []).some((t) => (t as { http?: unknown }).http !== undefined) ||
+    // A queue trigger consumes from a broker (database triggers ride on their connection, counted above).
+    (spec.triggers ?? []).some((t) => t.type === 'queue')
   );
 }
 

@@ -35,6 +35,7 @@ import {
   toolsmithRollback,
   toolsmithRun,
   toolsmithRuns,
+  triggerRuns,
 } from '../operations/index.js';
 import { authorizeOperation } from '../operations/operation.js';
 import {
@@ -50,8 +51,10 @@ import {
   NaturalBody,
   SearchQuery,
   StatsQuery,
+  TriggerRunsQuery,
 } from '../operations/schemas.js';
 import { eventStream } from './event-stream.js';
+import { JOB_ROUTES, queuedResponse, respondAsync, wantsAsync } from './job-routes.js';
 
 type Parsed<S> = S extends z.ZodType ? z.output<S> : Record<string, never>;
 
@@ -413,6 +416,20 @@ export const OPERATION_ROUTES: readonly OperationRoute[] = [
     input: ({ params, query }) => ({ name: params.name, ...query }),
   }),
   bind({
+    operation: triggerRuns,
+    method: 'GET',
+    path: '/mcp/servers/:name/triggers',
+    operationId: 'triggerRuns',
+    summary: "Runs of a server's triggers, newest first (one entry per attempt)",
+    tag: 'servers',
+    params: NameParams,
+    query: TriggerRunsQuery,
+    errors: [404],
+    status: 200,
+    response: 'Trigger runs.',
+    input: ({ params, query }) => ({ name: params.name, ...query }),
+  }),
+  bind({
     operation: searchTools,
     method: 'GET',
     path: '/mcp/tools',
@@ -448,6 +465,7 @@ export const OPERATION_ROUTES: readonly OperationRoute[] = [
     input: () => ({}),
   }),
   ...TOOLSMITH_ROUTES,
+  ...JOB_ROUTES,
 ];
 
 export interface OperationRouteDeps {
@@ -455,6 +473,8 @@ export interface OperationRouteDeps {
   registry: Registry;
   access: AccessControl;
   toolsmith?: Toolsmith | undefined;
+  /** The worker pool of this process (absent: long operations always answer synchronously). */
+  jobs?: { wake(): void } | undefined;
 }
 
 /** What an operation run over HTTP sees: the token holder, no files of this host, the token's quota. */
@@ -501,6 +521,7 @@ export function operationRoute(binding: OperationRoute, deps: OperationRouteDeps
         description: binding.response,
         content: { 'application/json': operation.output, ...binding.alsoContent },
       },
+      ...queuedResponse(operation, binding.status),
     },
     handler: async (ctx) => {
       const context = requestContext(deps, ctx);
@@ -512,7 +533,11 @@ export function operationRoute(binding: OperationRoute, deps: OperationRouteDeps
       } as ParsedRequest<unknown, unknown, unknown>;
       const input = binding.input(request);
       await authorizeOperation(operation, context, input);
-      const answered = await binding.respond?.(request, context);
+      const answered =
+        (await binding.respond?.(request, context)) ??
+        (wantsAsync(ctx.request)
+          ? await respondAsync(operation, context, input, ctx.request, deps.jobs && (() => deps.jobs?.wake()))
+          : undefined);
       if (answered) return answered;
       return json(binding.status, await operation.handler(context, input));
     },

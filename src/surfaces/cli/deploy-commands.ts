@@ -17,7 +17,7 @@ import { parseProcessId } from '../../deploy/targets/local/proc.js';
 import { DEFAULT_TARGET, TARGET_NAMES, type TargetName } from '../../deploy/targets/names.js';
 import type { ServerStatusReport } from '../../deploy/types.js';
 import { loadConfig } from '../../platform/config.js';
-import type { DeploymentRecord, ServerRecord } from '../../store/index.js';
+import type { DeploymentRecord, ServerRecord, TriggerRun, TriggerSummary } from '../../store/index.js';
 import { checkSupervisor, describeSupervisorState, type SupervisorState } from './supervisor-check.js';
 import { registerSupervisorCommand } from './supervisor-command.js';
 
@@ -95,6 +95,31 @@ function pidOf(d: DeploymentRecord): string {
   return parseProcessId(d.processId)?.pid.toString() ?? '-';
 }
 
+/** What the swarm target reports per deployment (targets/swarm/target.ts health). */
+interface ReplicaRuntime {
+  replicas?: { desired: number; running: number; healthy: number };
+  tasks?: Array<{
+    slot: number;
+    endpoint: string;
+    task: string;
+    health: string;
+    responseMs?: number;
+    detail?: string;
+  }>;
+}
+
+/** `replicas 2/3 running, 2 healthy` and one line per replica. */
+function describeReplicas(rt: ReplicaRuntime): string[] {
+  const r = rt.replicas!;
+  return [
+    `    replicas   ${r.running}/${r.desired} running, ${r.healthy} healthy`,
+    ...(rt.tasks ?? []).map(
+      (t) =>
+        `      #${t.slot}  ${t.health.padEnd(9)} ${t.task.padEnd(8)} ${t.endpoint}${t.responseMs !== undefined ? ` ${t.responseMs} ms` : ''}${t.detail ? ` — ${t.detail}` : ''}`,
+    ),
+  ];
+}
+
 function ago(iso: string | null): string {
   if (!iso) return '-';
   const s = Math.max(0, Math.round((Date.now() - Date.parse(iso)) / 1000));
@@ -149,16 +174,27 @@ export function registerDeployCommands(program: Command, io: DeployIo, helpers: 
     .option('--spec <file>', 'create and register this spec first (a new revision when it exists)')
     .option('--no-tests', "with --spec: skip the generated server's own tests")
     .option('--runtime <name>', 'docker target: OCI runtime of the container, e.g. runsc (gVisor)')
+    .option('--replicas <n>', 'swarm target: number of replicas, 1-50 (default 1)')
+    .option('--cpus <n>', 'swarm target: CPUs per replica (default 1)')
+    .option('--memory <mb>', 'swarm target: memory limit per replica in MB (default 256)')
+    .option(
+      '--constraint <expr>',
+      'swarm target: placement constraint, repeatable (node.role==manager)',
+      collect,
+      [],
+    )
     .option(
       '--unsafe-no-sandbox',
       'where no sandbox (bubblewrap) is available, run generated code unconfined with your user rights instead of refusing',
     )
     .option('--home <dir>', 'factory home (default MCP_FACTORY_HOME or ~/.mcp-factory)')
+    .option('--async', 'queue the deployment as a job and print its id (follow it: mcp-factory jobs wait ID)')
     .addOption(formatOption())
     .action(
       async (
         nameArg: string | undefined,
         opts: {
+          async?: boolean;
           target: TargetName;
           port?: string;
           env: string[];
@@ -166,6 +202,10 @@ export function registerDeployCommands(program: Command, io: DeployIo, helpers: 
           tests: boolean;
           unsafeNoSandbox?: boolean;
           runtime?: string;
+          replicas?: string;
+          cpus?: string;
+          memory?: string;
+          constraint: string[];
           home?: string;
           format: string;
         },
@@ -180,7 +220,35 @@ export function registerDeployCommands(program: Command, io: DeployIo, helpers: 
               `--port ${opts.port}: an integer from 1 to 65535 (0: any free port)`,
             );
         }
+        if (opts.async) {
+          // A job's input is stored until it is pruned: no spec to create first, no environment values.
+          if (!nameArg || opts.spec || opts.env.length > 0)
+            throw new FactoryError(
+              'INVALID_ARGUMENTS',
+              '--async deploys a registered NAME, without --spec or --env',
+            );
+          const [{ queueAsync }, { deployServer }] = await Promise.all([
+            import('./jobs-commands.js'),
+            import('../operations/index.js'),
+          ]);
+          await queueAsync(io, opts, deployServer, {
+            name: nameArg,
+            target: opts.target,
+            ...(port !== undefined && port > 0 ? { port } : {}),
+            ...(opts.runtime ? { runtime: opts.runtime } : {}),
+          });
+          return;
+        }
         const env = parseEnvPairs(opts.env);
+        // Numbers as given ("2.5", "abc" stay invalid): the target refuses them with the allowed range.
+        const number = (text: string | undefined) =>
+          text === undefined ? undefined : Number(text.trim() || Number.NaN);
+        const swarm = {
+          replicas: number(opts.replicas),
+          cpus: number(opts.cpus),
+          memoryMb: number(opts.memory),
+          constraints: opts.constraint.length ? opts.constraint : undefined,
+        };
         await withPlane(opts, async (cp) => {
           let name = nameArg;
           let created: unknown;
@@ -220,6 +288,7 @@ export function registerDeployCommands(program: Command, io: DeployIo, helpers: 
             ...(Object.keys(env).length ? { env } : {}),
             ...(opts.unsafeNoSandbox ? { unsafeNoSandbox: true } : {}),
             ...(opts.runtime !== undefined ? { runtime: opts.runtime } : {}),
+            ...Object.fromEntries(Object.entries(swarm).filter(([, v]) => v !== undefined)),
             actor: cliActor(),
           });
           if (asJson) json({ ok: true, ...(created ? { created } : {}), deployment: d });
@@ -332,8 +401,9 @@ export function registerDeployCommands(program: Command, io: DeployIo, helpers: 
             out.push(
               `    health     ${h.health}${ms}${h.detail ? ` — ${h.detail}` : ''} (checked ${h.checkedAt})`,
             );
-            const rt = (h as { runtime?: { restarts?: number; adopted?: boolean } }).runtime;
-            if (rt)
+            const rt = (h as { runtime?: { restarts?: number; adopted?: boolean } & ReplicaRuntime }).runtime;
+            if (rt?.replicas) out.push(...describeReplicas(rt));
+            else if (rt)
               out.push(
                 `    restarts   ${rt.restarts ?? 0}${rt.adopted ? ' (adopted by the current supervisor)' : ''}`,
               );
@@ -342,6 +412,7 @@ export function registerDeployCommands(program: Command, io: DeployIo, helpers: 
         }
         out.push('');
         out.push(`  tools (${report.tools.length}): ${report.tools.map((t) => t.name).join(', ')}`);
+        for (const t of report.triggers ?? []) out.push(`  ${describeTriggerSummary(t)}`);
         out.push(
           `  revisions: ${report.versions.map((v) => `${v.revision}${v.revision === s.currentRevision ? '*' : ''} ${v.version} ${v.artifactHash.slice(0, 12)}`).join(', ')}`,
         );
@@ -355,37 +426,49 @@ export function registerDeployCommands(program: Command, io: DeployIo, helpers: 
     .argument('<name>', 'server name')
     .option('-f, --follow', 'keep printing new lines until interrupted')
     .option('--tail <n>', 'lines from the end', '100')
+    .option('--triggers', "the runs of the server's triggers (one line per attempt) instead of its output")
     .option('--home <dir>', 'factory home')
-    .action(async (name: string, opts: { follow?: boolean; tail: string; home?: string }) => {
-      const tail = Number(opts.tail);
-      if (!Number.isInteger(tail) || tail < 0)
-        throw new FactoryError('INVALID_ARGUMENTS', `--tail ${opts.tail}: a number ≥ 0`);
-      const controller = new AbortController();
-      const onSignal = () => controller.abort();
-      if (opts.follow) process.once('SIGINT', onSignal);
-      try {
-        await withPlane(opts, async (cp) => {
-          const registry = await cp.registry();
-          await registry.getServer(name);
-          await superviseCheck(
-            io,
-            cp.supervisor,
-            cp.layout.home,
-            await registry.listDeployments({ server: name }),
-            false,
-          );
-          for await (const line of cp.logs(name, {
-            tail,
-            follow: opts.follow ?? false,
-            signal: controller.signal,
-          })) {
-            io.stdout(`${line}\n`);
-          }
-        });
-      } finally {
-        process.off('SIGINT', onSignal);
-      }
-    });
+    .action(
+      async (name: string, opts: { follow?: boolean; tail: string; home?: string; triggers?: boolean }) => {
+        const tail = Number(opts.tail);
+        if (!Number.isInteger(tail) || tail < 0)
+          throw new FactoryError('INVALID_ARGUMENTS', `--tail ${opts.tail}: a number ≥ 0`);
+        if (opts.triggers) {
+          if (opts.follow)
+            throw new FactoryError('INVALID_ARGUMENTS', '--triggers cannot be combined with --follow');
+          await withPlane(opts, async (cp) => {
+            const runs = await cp.triggerRuns(name, { limit: Math.min(Math.max(tail, 1), 1000) });
+            for (const r of runs.reverse()) io.stdout(`${describeTriggerRun(r)}\n`);
+          });
+          return;
+        }
+        const controller = new AbortController();
+        const onSignal = () => controller.abort();
+        if (opts.follow) process.once('SIGINT', onSignal);
+        try {
+          await withPlane(opts, async (cp) => {
+            const registry = await cp.registry();
+            await registry.getServer(name);
+            await superviseCheck(
+              io,
+              cp.supervisor,
+              cp.layout.home,
+              await registry.listDeployments({ server: name }),
+              false,
+            );
+            for await (const line of cp.logs(name, {
+              tail,
+              follow: opts.follow ?? false,
+              signal: controller.signal,
+            })) {
+              io.stdout(`${line}\n`);
+            }
+          });
+        } finally {
+          process.off('SIGINT', onSignal);
+        }
+      },
+    );
 
   for (const [verb, description] of [
     ['stop', 'stop a deployed server (it stays registered and deployed, desired state stopped)'],
@@ -411,6 +494,21 @@ export function registerDeployCommands(program: Command, io: DeployIo, helpers: 
   }
 
   registerSupervisorCommand(program, io, helpers);
+}
+
+/** One line of `status` per trigger: what it calls, its runs by outcome and the newest one. */
+export function describeTriggerSummary(t: TriggerSummary): string {
+  const counts = Object.entries(t.counts)
+    .filter(([, n]) => n > 0)
+    .map(([outcome, n]) => `${n} ${outcome}`)
+    .join(', ');
+  return `trigger #${t.trigger} ${t.type} → ${t.tool}: ${counts}; last ${t.lastOutcome} at ${t.lastStartedAt}`;
+}
+
+/** One line of `logs --triggers` per attempt. */
+export function describeTriggerRun(r: TriggerRun): string {
+  const error = r.error ? ` — ${r.error.replace(/\s+/g, ' ').slice(0, 300)}` : '';
+  return `${r.startedAt} trigger #${r.trigger} ${r.type} → ${r.tool} attempt ${r.attempt} ${r.outcome} in ${Math.round(r.durationMs)} ms key ${r.key}${error}`;
 }
 
 /** `mcp-factory test NAME …` when NAME is not a directory: the same verbs against the deployed server. */

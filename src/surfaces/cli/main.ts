@@ -16,8 +16,10 @@ import { registerCreateCommand } from './create-command.js';
 import { type DeployHelpers, registerDeployCommands } from './deploy-commands.js';
 import { EXIT, ExitSignal, exitCodeFor, printError } from './exit.js';
 import { registerGatewayCommand } from './gateway-command.js';
+import { registerHostAgentCommand } from './host-agent-command.js';
 import { registerIdentityCommands } from './identity-commands.js';
 import { type CliIo, defaultIo } from './io.js';
+import { registerJobsCommands } from './jobs-commands.js';
 import { registerMaintenanceCommands } from './maintenance-commands.js';
 import { registerServeCommands } from './serve.js';
 import { registerTemplateCommands } from './templates.js';
@@ -39,6 +41,7 @@ export function buildProgram(io: CliIo = defaultIo): Command {
   registerCreateCommand(program, io);
   registerTemplateCommands(program, io);
   registerServeCommands(program, io);
+  registerHostAgentCommand(program, io);
   registerTokenUpdateCommand(program, io);
   registerIdentityCommands(program, io);
   registerGatewayCommand(program, io);
@@ -47,6 +50,7 @@ export function buildProgram(io: CliIo = defaultIo): Command {
   registerDeployCommands(program, io, deployHelpers);
   registerMaintenanceCommands(program, io, deployHelpers.exit);
   registerToolsmithCommands(program, io);
+  registerJobsCommands(program, io);
 
   return program;
 }

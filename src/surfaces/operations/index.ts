@@ -3,6 +3,7 @@
  * server (surfaces/mcp) are projections of this table, so what they can do, check and answer cannot drift.
  */
 import { listAudit, listTemplates, searchTools } from './catalog.js';
+import { JOB_OPERATIONS } from './jobs.js';
 import type { Operation } from './operation.js';
 import {
   callTool,
@@ -17,8 +18,29 @@ import {
 } from './servers.js';
 import { createServer, createServerFromDescription, validateSpec } from './specs.js';
 import { TOOLSMITH_OPERATIONS } from './toolsmith.js';
+import { triggerRuns } from './triggers.js';
 
 export { listAudit, listTemplates, searchTools } from './catalog.js';
+export {
+  ASYNC_OPERATIONS,
+  canAccessJob,
+  cancelJob,
+  getJob,
+  isAsyncOperation,
+  JOB_OPERATIONS,
+  type JobRunContext,
+  JobSchema,
+  type JobView,
+  jobKindOf,
+  jobOwnerOf,
+  jobView,
+  listJobs,
+  operationJobHandlers,
+  type SubmitOptions,
+  submitJob,
+  submitJobOperation,
+  visibleJob,
+} from './jobs.js';
 export {
   defineOperation,
   invoke,
@@ -50,6 +72,7 @@ export {
   toolsmithRun,
   toolsmithRuns,
 } from './toolsmith.js';
+export { triggerRuns } from './triggers.js';
 
 /** Every operation, by stable name. */
 export const OPERATIONS: readonly Operation[] = [
@@ -65,8 +88,10 @@ export const OPERATIONS: readonly Operation[] = [
   serverLogs,
   callTool,
   serverStats,
+  triggerRuns,
   searchTools,
   listAudit,
   listTemplates,
   ...TOOLSMITH_OPERATIONS,
+  ...JOB_OPERATIONS,
 ];

@@ -19,6 +19,7 @@ import {
   type ServerRecord,
   type ToolMatch,
   type ToolStatsReport,
+  TRIGGER_OUTCOMES,
   type VersionSummary,
 } from '../../store/index.js';
 
@@ -128,6 +129,30 @@ export const ContainerRuntime = z
     'docker target: the OCI runtime of the container as registered with the engine, e.g. runsc (gVisor). Kept for later restarts.',
   );
 
+/** Deploy options of the swarm target (refused with other targets). */
+export const SwarmDeployOptions = {
+  replicas: z
+    .number()
+    .int()
+    .min(1)
+    .max(50)
+    .optional()
+    .describe('swarm target: number of replicas, 1-50 (default 1).'),
+  cpus: z.number().min(0.01).max(64).optional().describe('swarm target: CPUs per replica (default 1).'),
+  memoryMb: z
+    .number()
+    .int()
+    .min(32)
+    .max(65536)
+    .optional()
+    .describe('swarm target: memory limit per replica in MB (default 256).'),
+  constraints: z
+    .array(z.string().regex(/^[A-Za-z0-9_.\-/]{1,128} ?(==|!=) ?[A-Za-z0-9_.\-/:]{1,128}$/))
+    .max(20)
+    .optional()
+    .describe('swarm target: placement constraints, e.g. node.role==manager.'),
+};
+
 export const DeployBody = named(
   'DeployRequest',
   z.strictObject({
@@ -138,6 +163,7 @@ export const DeployBody = named(
       .optional()
       .describe("Environment of the server process (values for the spec's env references; never stored)."),
     runtime: ContainerRuntime.optional(),
+    ...SwarmDeployOptions,
   }),
 );
 
@@ -266,6 +292,48 @@ export const VersionSchema = named(
   }),
 );
 
+const TriggerOutcomeSchema = z.enum(TRIGGER_OUTCOMES);
+
+export const TriggerSummarySchema = named(
+  'TriggerSummary',
+  z.object({
+    trigger: z.number().int().describe("Index of the trigger in the spec's triggers."),
+    type: z.string(),
+    tool: z.string(),
+    counts: z.record(TriggerOutcomeSchema, z.number().int()).describe('Attempts by outcome.'),
+    lastStartedAt: z.string(),
+    lastOutcome: TriggerOutcomeSchema,
+  }),
+);
+
+export const TriggerRunSchema = named(
+  'TriggerRun',
+  z.object({
+    server: z.string(),
+    trigger: z.number().int(),
+    type: z.string(),
+    tool: z.string(),
+    key: z.string().describe('Idempotency key of the event.'),
+    inputHash: z.string().describe('sha256 of the tool arguments.'),
+    attempt: z.number().int(),
+    outcome: TriggerOutcomeSchema,
+    startedAt: z.string(),
+    durationMs: z.number(),
+    error: z.string().nullable(),
+  }),
+);
+
+export const TriggerRunsSchema = named(
+  'TriggerRuns',
+  z.object({ name: z.string(), runs: z.array(TriggerRunSchema) }),
+);
+
+export const TriggerRunsQuery = z.object({
+  trigger: intQuery(0, 100_000).optional().describe("Only this trigger (its index in the spec's triggers)."),
+  outcome: TriggerOutcomeSchema.optional(),
+  limit: intQuery(1, 1000).optional().describe('Newest runs to return (default 100).'),
+});
+
 export const StatusSchema = named(
   'ServerStatus',
   z.object({
@@ -273,6 +341,7 @@ export const StatusSchema = named(
     versions: z.array(VersionSchema),
     deployments: z.array(DeploymentSchema.extend({ health: HealthSchema.optional() })),
     tools: z.array(z.object({ name: z.string(), description: z.string().nullable() })),
+    triggers: z.array(TriggerSummarySchema).optional(),
   }),
 );
 

@@ -39,7 +39,15 @@ export interface DockerRunOptions {
   cpus?: number;
   /** OCI runtime registered with the engine, e.g. `runsc` (gVisor); default: the engine's default (runc). */
   runtime?: string | undefined;
+  /**
+   * A host folder mounted read-write at CONTAINER_STATE_DIR (the root file system is read-only): where the
+   * server's triggers keep their history, idempotency keys and dead letters across container restarts.
+   */
+  stateDir?: string | undefined;
 }
+
+/** Where a container sees its state folder (DockerRunOptions.stateDir). */
+export const CONTAINER_STATE_DIR = '/var/lib/mcp-state';
 
 export interface ContainerState {
   id: string;
@@ -194,6 +202,7 @@ export class DockerEngine {
       MCP_TRANSPORT: 'http',
       PORT: String(options.port),
       HOST: network === 'host' ? '127.0.0.1' : '0.0.0.0',
+      ...(options.stateDir ? { MCP_TRIGGER_STATE_DIR: CONTAINER_STATE_DIR } : {}),
     };
     try {
       const container = await this.docker.createContainer({
@@ -219,6 +228,9 @@ export class DockerEngine {
           ...(options.runtime ? { Runtime: options.runtime } : {}),
           ReadonlyRootfs: true,
           Tmpfs: { '/tmp': 'rw,noexec,nosuid,size=64m' },
+          ...(options.stateDir
+            ? { Mounts: [{ Type: 'bind' as const, Source: options.stateDir, Target: CONTAINER_STATE_DIR }] }
+            : {}),
           Memory: (options.memoryMb ?? 256) * 1024 * 1024,
           NanoCpus: Math.round((options.cpus ?? 1) * 1e9),
           PidsLimit: 256,

@@ -6,7 +6,7 @@
  * a user-space kernel between the server and the host); it must be registered with the engine, and the choice is
  * kept in `<home>/servers/<name>/docker-runtime` for every later (re)start.
  */
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chownSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FactoryError } from '../../../core/errors/index.js';
 import { loadConfig } from '../../../platform/config.js';
@@ -23,6 +23,7 @@ import type {
   TargetContext,
   TargetFactoryContext,
 } from '../../target.js';
+import { triggerStateDir } from '../../trigger-history.js';
 import type { LogQuery } from '../../types.js';
 import { followLines } from '../follow-lines.js';
 
@@ -30,6 +31,14 @@ import { followLines } from '../follow-lines.js';
 const CONTAINER_START_MS = 60_000;
 
 import { DockerEngine, imageTag } from './engine.js';
+
+/** The uid and gid generated images run as (build/generator/project-files.ts dockerfile()). */
+const CONTAINER_USER = 1000;
+
+function triggersOf(spec: unknown): boolean {
+  const triggers = (spec as { triggers?: unknown[] }).triggers;
+  return Array.isArray(triggers) && triggers.length > 0;
+}
 
 export interface DockerDeploymentOptions {
   layout: HomeLayout;
@@ -64,6 +73,17 @@ export class DockerDeploymentTarget implements DeploymentTarget {
       registry: context.registry,
       projectDir: context.projectDir,
     });
+  }
+
+  /**
+   * The server's trigger state on the host (the same folder as on the local target, so the factory imports
+   * its history the same way), owned by the image's user (1000, see the generated Dockerfile) when we can.
+   */
+  #stateDir(server: string): string {
+    const dir = triggerStateDir(this.#options.layout, server);
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    if (process.getuid?.() === 0) chownSync(dir, CONTAINER_USER, CONTAINER_USER);
+    return dir;
   }
 
   #envFile(server: string): string {
@@ -177,6 +197,7 @@ export class DockerDeploymentTarget implements DeploymentTarget {
           env: serverProcessEnv(version.spec as Parameters<typeof serverProcessEnv>[0], env),
           network: this.#network,
           runtime: this.runtimeOf(d.server),
+          stateDir: triggersOf(version.spec) ? this.#stateDir(d.server) : undefined,
         });
         const endpoint = `http://127.0.0.1:${port}/mcp`;
         const headers = upstreamCredentials(

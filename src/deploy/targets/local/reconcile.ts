@@ -23,6 +23,7 @@ import { datasetBinds, specNeedsNetwork, sqliteBinds } from '../../../platform/s
 import { inheritedEnv, readEnvFile } from '../../../platform/secrets.js';
 import type { DeploymentPatch, DeploymentRecord, ServerRecord, ServerStatus } from '../../../store/index.js';
 import { expectedServer } from '../../health.js';
+import { TRIGGER_STATE_DIR_ENV, triggerStateDir } from '../../trigger-history.js';
 import { rotateIfNeeded } from './logs.js';
 import { choosePort, portIsFree } from './ports.js';
 import {
@@ -377,6 +378,8 @@ export class Reconciler {
       env: {
         ...inheritedEnv(this.#ctx.env),
         ...serverProcessEnv(version.spec, fileEnv),
+        // Trigger history, idempotency keys and dead letters (runtime/triggers/types.ts) outlive revisions.
+        [TRIGGER_STATE_DIR_ENV]: triggerStateDir(this.#ctx.layout, d.server),
         [MARKER_HOME]: this.#ctx.layout.home,
         [MARKER_DEPLOYMENT]: String(d.id),
         [MARKER_CONFIG]: configHash,

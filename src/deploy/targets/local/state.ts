@@ -115,6 +115,7 @@ export interface VersionInfo {
     version?: unknown;
     connections?: Array<{ type?: unknown; envVar?: unknown; readOnly?: unknown }>;
     tools?: object[];
+    triggers?: Array<{ type?: unknown }>;
   };
 }
 

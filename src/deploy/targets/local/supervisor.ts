@@ -16,6 +16,7 @@ import type { Server } from 'node:net';
 import { FactoryError } from '../../../core/errors/index.js';
 import { type HomeLayout, homeLayout } from '../../../platform/home.js';
 import { openRegistry, type Registry } from '../../../store/index.js';
+import { importTriggerHistory, triggerStateDir } from '../../trigger-history.js';
 import { type ChannelRequest, ensureToken, listenChannel } from './channel.js';
 import { type SupervisorConfig, supervisorConfig } from './config.js';
 import { HealthMonitor } from './health-monitor.js';
@@ -46,6 +47,9 @@ export interface SupervisorOptions {
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
+/** How often the supervisor imports its servers' trigger history into the registry. */
+const TRIGGER_IMPORT_INTERVAL_MS = 10_000;
+
 export class Supervisor {
   readonly layout: HomeLayout;
   readonly config: SupervisorConfig;
@@ -62,6 +66,7 @@ export class Supervisor {
   #closing = false;
   #wakeRequested = false;
   #wakeResolve: (() => void) | undefined;
+  #lastTriggerImport = 0;
   #passesStarted = 0;
   #passesCompleted = 0;
   #passWaiters: Array<{ target: number; resolve: () => void }> = [];
@@ -312,10 +317,31 @@ export class Supervisor {
     this.#wake();
   }
 
+  /**
+   * Bring the trigger history of the servers this supervisor runs into the registry, at most every
+   * TRIGGER_IMPORT_INTERVAL_MS (readers of the history import on demand as well), so a history file that
+   * rotates between two reads loses nothing. A failure is logged: the history waits for the next import.
+   */
+  async #importTriggerHistories(): Promise<void> {
+    if (Date.now() - this.#lastTriggerImport < TRIGGER_IMPORT_INTERVAL_MS) return;
+    this.#lastTriggerImport = Date.now();
+    const servers = new Set(
+      [...this.#reconciler.slots.values()].filter((s) => s.instance).map((s) => s.name),
+    );
+    for (const server of servers) {
+      try {
+        await importTriggerHistory(this.#registry.triggers, server, triggerStateDir(this.layout, server));
+      } catch (error) {
+        this.#log('importing trigger history failed', { server, error: (error as Error).message });
+      }
+    }
+  }
+
   async #pass(): Promise<void> {
     this.#passesStarted++;
     try {
       await this.#reconciler.pass();
+      await this.#importTriggerHistories();
     } catch (error) {
       this.#log('reconciliation pass failed', { error: (error as Error).message });
       await this.#followReplacedRegistry(error);
