@@ -269,7 +269,7 @@ describe('the OpenAPI document', () => {
     ] as const)
       expect(Object.keys(doc.paths[path]?.[method]?.responses ?? {}), path).toContain('202');
     expect(Object.keys(doc.paths['/mcp/servers']?.get?.responses ?? {})).not.toContain('202');
-    expect(Object.keys(doc.paths['/mcp/jobs'] ?? {})).toEqual(['get']);
+    expect(Object.keys(doc.paths['/mcp/jobs'] ?? {}).sort()).toEqual(['get', 'post']);
     expect(Object.keys(doc.paths['/mcp/jobs/{id}'] ?? {}).sort()).toEqual(['delete', 'get']);
     expect(Object.keys(doc.paths['/mcp/jobs/{id}/events'] ?? {})).toEqual(['get']);
   });

@@ -146,6 +146,7 @@ describe('generator wiring', () => {
         'cron.ts',
         'definitions.ts',
         'history.ts',
+        'queue-common.ts',
         'queue-redis.ts',
         'runner.ts',
         'start.ts',
