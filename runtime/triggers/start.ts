@@ -5,12 +5,14 @@
  * the HTTP transport and are skipped on stdio. A trigger whose source cannot start (secret unset, database
  * down) is logged as an error and stays off; the server and the other triggers keep running.
  */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { releaseHttpRoute } from '../http-routes.js';
 import type { Logger } from '../logger.js';
 import type { Runtime } from '../runtime.js';
 import type { SourceFactories, TriggerDefinition } from './definitions.js';
-import { historyMaxBytes, openTriggerHistory } from './history.js';
+import { historyMaxBytes, openTriggerHistory, type TriggerHistory } from './history.js';
 import { createTriggerRunner, type TriggerRunner, type TriggerTool } from './runner.js';
 import { startupSource } from './startup.js';
 import { TRIGGER_STATE_DIR_ENV, type TriggerSource } from './types.js';
@@ -48,6 +50,29 @@ export function triggersEnabled(transport: 'stdio' | 'http', value = process.env
 
 export function stateDirOf(projectRoot: string): string {
   return process.env[TRIGGER_STATE_DIR_ENV] || join(projectRoot, '.triggers');
+}
+
+/**
+ * The trigger history. A folder named by MCP_TRIGGER_STATE_DIR must be writable (the caller stops the server
+ * with a clear log otherwise: it asked for state that would be lost). Without it, the default `<root>/.triggers`
+ * may be read-only (a container image running as a non-root user, a read-only project): then a folder in the
+ * temporary directory is used, with a warning that history and idempotency keys end with the process.
+ */
+function openStateFolder(projectRoot: string, log: Logger): TriggerHistory {
+  const maxBytes = historyMaxBytes(process.env[TRIGGER_HISTORY_MAX_ENV]);
+  if (process.env[TRIGGER_STATE_DIR_ENV]) return openTriggerHistory(stateDirOf(projectRoot), maxBytes);
+  try {
+    return openTriggerHistory(stateDirOf(projectRoot), maxBytes);
+  } catch (error) {
+    // A new private folder per process: nothing another user prepared in the shared temporary directory.
+    const fallback = mkdtempSync(join(tmpdir(), 'mcp-triggers-'));
+    log.warn('the default trigger state folder cannot be written: using a temporary one', {
+      error: (error as Error).message,
+      folder: fallback,
+      hint: `set ${TRIGGER_STATE_DIR_ENV} to a writable, persistent folder so history and idempotency keys survive restarts`,
+    });
+    return openTriggerHistory(fallback, maxBytes);
+  }
 }
 
 function sourceOf(
@@ -103,10 +128,7 @@ export async function startTriggers(
       log.info('triggers are off', { transport, [TRIGGERS_ENV]: process.env[TRIGGERS_ENV] ?? '' });
     return { count: 0, stop: async () => undefined };
   }
-  const history = openTriggerHistory(
-    stateDirOf(setup.projectRoot),
-    historyMaxBytes(process.env[TRIGGER_HISTORY_MAX_ENV]),
-  );
+  const history = openStateFolder(setup.projectRoot, log);
   const started: Array<{ source: TriggerSource; runner: TriggerRunner }> = [];
   for (const [index, definition] of setup.definitions.entries()) {
     const triggerLog = log.child({ trigger: index, triggerType: definition.type });

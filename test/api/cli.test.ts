@@ -65,8 +65,8 @@ describe('mcp-factory serve / mcp', () => {
       const list = await fetch(`${url}/mcp/servers`, { headers: { authorization: `Bearer ${token}` } });
       expect(await list.json()).toEqual({ servers: [] });
       const client = await connectHttp(`${url}/mcp`, '2026-07-28', { authorization: `Bearer ${token}` });
-      // The factory's ten tools and the toolsmith's six.
-      expect((await client.listTools()).tools.length).toBe(16);
+      // The factory's ten tools, its four job tools and the toolsmith's six.
+      expect((await client.listTools()).tools.length).toBe(20);
       await client.close();
     } finally {
       const stopped = await server.stop();

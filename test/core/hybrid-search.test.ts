@@ -209,7 +209,8 @@ describe('embeddings provider', () => {
     ['down', /HTTP 500/],
   ] as const)('refuses a %s answer with LLM_PROVIDER_ERROR', async (mode, message) => {
     reset(mode);
-    const error = await createEmbedder(config, KEY)
+    // 17 MB take a while to send on a loaded machine: the size cap, not the timeout, must end the oversize case.
+    const error = await createEmbedder(mode === 'oversize' ? { ...config, timeoutMs: 30_000 } : config, KEY)
       .embed(['a', 'b'])
       .then(
         () => expect.fail('expected a failure'),

@@ -375,7 +375,10 @@ export async function importLocalNodeImage(docker: Docker, tag: string): Promise
       join(root, 'etc/passwd'),
       'root:x:0:0::/root:/sbin/nologin\nnode:x:1000:1000::/tmp:/sbin/nologin\n',
     );
-    mkdirSync(join(root, 'tmp'), { recursive: true, mode: 0o1777 });
+    mkdirSync(join(root, 'tmp'), { recursive: true });
+    // As in every base image: world-writable and sticky (mkdir's mode is cut by the umask). A container's /tmp
+    // tmpfs takes this mode.
+    chmodSync(join(root, 'tmp'), 0o1777);
     const tar = execFileSync('tar', ['-C', root, '-c', '.'], { maxBuffer: 512 * 1024 * 1024 });
     const [repo, version = 'latest'] = tag.split(':');
     const stream = await docker.importImage(
