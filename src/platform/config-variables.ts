@@ -316,6 +316,13 @@ export const CONFIG_VARIABLES: readonly ConfigVariable[] = [
     doc: '`bridge` publishes each container on 127.0.0.1:port; `host` where the engine has no bridge network.',
     readBy: 'deploy/targets/docker/target.ts',
   },
+  {
+    name: 'MCP_FACTORY_KUBECONFIG',
+    category: 'factory',
+    type: 'path',
+    doc: 'Kubeconfig of the Kubernetes apply path; default: KUBECONFIG, ~/.kube/config, then the in-cluster service account.',
+    readBy: 'deploy/targets/kubernetes/client.ts',
+  },
   // MicroVM target.
   {
     name: 'MCP_FACTORY_MICROVM_KERNEL',
@@ -621,6 +628,13 @@ export const CONFIG_VARIABLES: readonly ConfigVariable[] = [
     type: 'url',
     doc: 'Redis for the gateway cache and rate-limit tests (shared by two gateway instances); skipped (with a message) when unset.',
     readBy: 'test/ (helpers/services.ts)',
+  },
+  {
+    name: 'MCP_FACTORY_TEST_KUBECONFIG',
+    category: 'test',
+    type: 'path',
+    doc: 'Kubeconfig of a kind/k3d cluster for the live Kubernetes apply tests; skipped (with a message) when unset, also under MCP_FACTORY_REQUIRE_SERVICES (CI has no cluster).',
+    readBy: 'test/ (targets/kubernetes-cluster.test.ts)',
   },
   {
     name: 'MCP_FACTORY_TEST_RABBITMQ_URL',

@@ -81,6 +81,8 @@ export interface FactoryConfig {
   home: string;
   /** MCP_FACTORY_REGISTRY_URL; undefined: registry.db in the home. */
   registryUrl: string | undefined;
+  /** MCP_FACTORY_KUBECONFIG; undefined: the Kubernetes client's default (KUBECONFIG, ~/.kube/config, in-cluster). */
+  kubeconfig: string | undefined;
   /** MCP_FACTORY_SUPERVISOR_AUTOSTART: CLI commands start a supervisor when none runs. */
   supervisorAutostart: boolean;
   /** The factory config file; `explicit` when MCP_FACTORY_CONFIG names it (then it must exist). */
@@ -337,6 +339,7 @@ function resolveConfig(env: Env, onInvalid: 'throw' | 'default'): FactoryConfig 
   return {
     home,
     registryUrl: read.string('MCP_FACTORY_REGISTRY_URL'),
+    kubeconfig: read.string('MCP_FACTORY_KUBECONFIG'),
     supervisorAutostart: read.bool('MCP_FACTORY_SUPERVISOR_AUTOSTART') ?? true,
     configFile: explicitConfig
       ? { path: explicitConfig, explicit: true }

@@ -61,7 +61,7 @@ describe('target list', () => {
 
   it('recognises and describes the names', () => {
     for (const name of TARGET_NAMES) expect(isTargetName(name)).toBe(true);
-    expect(isTargetName('kubernetes')).toBe(false);
-    expect(describeTargetNames()).toBe('local, docker, microvm or swarm');
+    expect(isTargetName('nomad')).toBe(false);
+    expect(describeTargetNames()).toBe('local, docker, microvm, swarm or kubernetes');
   });
 });

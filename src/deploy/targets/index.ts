@@ -5,6 +5,7 @@
 import { FactoryError } from '../../core/errors/index.js';
 import type { DeploymentTarget, TargetFactory, TargetFactoryContext } from '../target.js';
 import { DockerDeploymentTarget } from './docker/target.js';
+import { KubernetesTarget } from './kubernetes/target.js';
 import { LocalTarget } from './local/target.js';
 import { MicroVmTarget } from './microvm/target.js';
 import { TARGET_NAMES, type TargetName } from './names.js';
@@ -15,6 +16,7 @@ export const TARGETS: Readonly<Record<TargetName, TargetFactory>> = {
   docker: DockerDeploymentTarget.create,
   microvm: MicroVmTarget.create,
   swarm: SwarmTarget.create,
+  kubernetes: KubernetesTarget.create,
 };
 
 /** Every target, built from one shared context, by name. */

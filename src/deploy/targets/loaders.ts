@@ -12,6 +12,7 @@ export const TARGET_LOADERS: Readonly<Record<TargetName, () => Promise<TargetFac
   docker: async () => (await import('./docker/target.js')).DockerDeploymentTarget.create,
   microvm: async () => (await import('./microvm/target.js')).MicroVmTarget.create,
   swarm: async () => (await import('./swarm/target.js')).SwarmTarget.create,
+  kubernetes: async () => (await import('./kubernetes/target.js')).KubernetesTarget.create,
 };
 
 /** Whether `name` is one of TARGET_NAMES (a registry row or a request may carry anything). */

@@ -2,7 +2,7 @@
  * The one list of deployment target names. Every type, schema enum, CLI choice and API schema derives from it;
  * adding a target means adding its folder under deploy/targets/ and its entry here (and in the factory list).
  */
-export const TARGET_NAMES = ['local', 'docker', 'microvm', 'swarm'] as const;
+export const TARGET_NAMES = ['local', 'docker', 'microvm', 'swarm', 'kubernetes'] as const;
 
 export type TargetName = (typeof TARGET_NAMES)[number];
 

@@ -15,6 +15,7 @@ import { factoryVersion } from '../../platform/factory-files.js';
 import { registerCreateCommand } from './create-command.js';
 import { type DeployHelpers, registerDeployCommands } from './deploy-commands.js';
 import { EXIT, ExitSignal, exitCodeFor, printError } from './exit.js';
+import { registerExportCommand } from './export-command.js';
 import { registerGatewayCommand } from './gateway-command.js';
 import { registerHostAgentCommand } from './host-agent-command.js';
 import { registerIdentityCommands } from './identity-commands.js';
@@ -51,6 +52,7 @@ export function buildProgram(io: CliIo = defaultIo): Command {
   registerMaintenanceCommands(program, io, deployHelpers.exit);
   registerToolsmithCommands(program, io);
   registerJobsCommands(program, io);
+  registerExportCommand(program, io);
 
   return program;
 }
