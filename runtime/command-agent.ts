@@ -9,21 +9,10 @@
 import { BACKENDS, type ExecBackend, type ExecResult } from './command-exec.js';
 import { ToolError } from './errors.js';
 import { AGENT_RUN_PATH, type AgentRunRequest, signRequest } from './exec/agent-protocol.js';
+import { failedRun } from './exec/backends.js';
 
 /** Time the agent gets beyond the run's own timeout to answer (it kills the run at the timeout itself). */
 const ANSWER_GRACE_MS = 10_000;
-
-function failed(message: string, started: number, timedOut = false): ExecResult {
-  return {
-    exitCode: timedOut ? null : 255,
-    signal: timedOut ? 'SIGKILL' : null,
-    stdout: '',
-    stderr: message,
-    truncated: false,
-    timedOut,
-    durationMs: Math.round(performance.now() - started),
-  };
-}
 
 function isExecResult(value: unknown): value is ExecResult {
   const r = value as Partial<ExecResult> | null;
@@ -45,7 +34,7 @@ export const agentBackend: ExecBackend = {
   async run(argv, options, signal) {
     const started = performance.now();
     const target = options.agent;
-    if (!target) return failed('the agent backend needs an agent', started);
+    if (!target) return failedRun('the agent backend needs an agent', started);
     let url: URL;
     try {
       url = new URL(AGENT_RUN_PATH, target.url);
@@ -80,10 +69,10 @@ export const agentBackend: ExecBackend = {
         redirect: 'error',
       });
     } catch (error) {
-      if (deadline.aborted) return failed('the host agent did not answer in time', started, true);
+      if (deadline.aborted) return failedRun('the host agent did not answer in time', started, true);
       if (signal?.aborted)
-        return { ...failed('the call was cancelled', started), exitCode: null, signal: 'SIGKILL' };
-      return failed(`host agent: ${error instanceof Error ? error.message : String(error)}`, started);
+        return { ...failedRun('the call was cancelled', started), exitCode: null, signal: 'SIGKILL' };
+      return failedRun(`host agent: ${error instanceof Error ? error.message : String(error)}`, started);
     }
     const answer = (await response.json().catch(() => undefined)) as
       | { refused?: unknown; error?: unknown }

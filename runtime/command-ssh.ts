@@ -10,6 +10,7 @@ import { createHash } from 'node:crypto';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BACKENDS, type ExecBackend, type ExecOptions, type ExecResult } from './command-exec.js';
+import { failedRun } from './exec/backends.js';
 
 export type { SshTarget } from './command-exec.js';
 
@@ -46,24 +47,12 @@ export function fingerprint(key: Buffer): string {
   return `SHA256:${createHash('sha256').update(key).digest('base64').replace(/=+$/, '')}`;
 }
 
-function failed(message: string, started: number, timedOut = false): ExecResult {
-  return {
-    exitCode: timedOut ? null : 255,
-    signal: timedOut ? 'SIGKILL' : null,
-    stdout: '',
-    stderr: message,
-    truncated: false,
-    timedOut,
-    durationMs: Math.round(performance.now() - started),
-  };
-}
-
 export const sshBackend: ExecBackend = {
   name: 'ssh',
   async run(argv, options, signal) {
     const started = performance.now();
     const target = options.ssh;
-    if (!target) return failed('the ssh backend needs a target', started);
+    if (!target) return failedRun('the ssh backend needs a target', started);
     // ssh2's bundled poly1305 (emscripten) reads the CommonJS `__dirname`, which an ESM bundle lacks.
     const globals = globalThis as { __dirname?: string };
     globals.__dirname ??= dirname(fileURLToPath(import.meta.url));
@@ -120,7 +109,7 @@ export const sshBackend: ExecBackend = {
         const reason = /verification failed/i.test(error.message)
           ? `host key of ${target.host} does not match the pinned fingerprint`
           : error.message;
-        finish({ ...failed(`ssh: ${reason}`, started), stdout: '', stderr: `ssh: ${reason}` });
+        finish({ ...failedRun(`ssh: ${reason}`, started), stdout: '', stderr: `ssh: ${reason}` });
       });
       conn.on('ready', () => {
         conn.exec(remoteCommand(argv, options), (error, stream) => {

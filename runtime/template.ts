@@ -2,7 +2,8 @@
 const TOKEN = /\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}/g;
 const WHOLE = /^\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}$/;
 
-function asText(value: unknown): string {
+/** A value as template text: strings as they are, objects as JSON, nothing for null/undefined. */
+export function asText(value: unknown): string {
   if (value === undefined || value === null) return '';
   return typeof value === 'string'
     ? value

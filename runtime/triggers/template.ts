@@ -4,6 +4,7 @@
  * inserted as text (objects as JSON). Lookups read own properties only (never the prototype chain); nothing is
  * evaluated.
  */
+import { asText } from '../template.js';
 
 /** `event` then dot-separated names or array indexes; the same grammar the spec check accepts. */
 const PATH = 'event(?:\\.[A-Za-z0-9_-]+)*';
@@ -33,15 +34,6 @@ export function lookup(scope: Record<string, unknown>, path: string): unknown {
     }
   }
   return value;
-}
-
-function asText(value: unknown): string {
-  if (value === undefined || value === null) return '';
-  return typeof value === 'string'
-    ? value
-    : typeof value === 'object'
-      ? JSON.stringify(value)
-      : String(value);
 }
 
 /** Renders a text template (every placeholder as text). */

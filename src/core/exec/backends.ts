@@ -198,6 +198,19 @@ function killGroup(child: ChildProcess): void {
   }
 }
 
+/** A run that ended before or outside the program (a refused or lost remote call): exit 255, or killed. */
+export function failedRun(message: string, started: number, timedOut = false): ExecResult {
+  return {
+    exitCode: timedOut ? null : 255,
+    signal: timedOut ? 'SIGKILL' : null,
+    stdout: '',
+    stderr: message,
+    truncated: false,
+    timedOut,
+    durationMs: Math.round(performance.now() - started),
+  };
+}
+
 export function failure(error: unknown, started: number): ExecResult {
   return {
     exitCode: 127,
