@@ -6,6 +6,7 @@
  * lost its lease finds its writes refused. The event that explains a change is written in the same transaction.
  */
 import { randomBytes } from 'node:crypto';
+import type { Updateable } from 'kysely';
 import { FactoryError } from '../core/errors/index.js';
 import {
   appendEvent,
@@ -28,6 +29,7 @@ import {
   unwrap,
 } from './job-records.js';
 import { type Db, now } from './repositories/shared.js';
+import type { JobsTable } from './schema.js';
 
 export {
   FINISHED_STATES,
@@ -42,6 +44,21 @@ export {
   MAX_JOB_RESULT_BYTES,
   type SubmitJobInput,
 } from './job-records.js';
+
+/**
+ * Change a job only while `owner` holds it (running, with its lease), so a worker that lost its job can change
+ * nothing; undefined when it was lost. (`renew` states the same condition but reads back only one flag.)
+ */
+function updateHeld(trx: Db, id: string, owner: string, set: Updateable<JobsTable>) {
+  return trx
+    .updateTable('mcpf_jobs')
+    .set(set)
+    .where('id', '=', id)
+    .where('state', '=', 'running')
+    .where('lease_owner', '=', owner)
+    .returningAll()
+    .executeTakeFirst();
+}
 
 type Reader = <T>(what: string, fn: (db: Db) => Promise<T>) => Promise<T>;
 type Writer = <T>(what: string, fn: (trx: Db) => Promise<T>) => Promise<T>;
@@ -249,6 +266,7 @@ export class JobStore {
 
   /** Extend the lease; undefined when `owner` lost it (the job is someone else's now, or finished). */
   async renew(id: string, owner: string, leaseMs: number): Promise<{ cancelRequested: boolean } | undefined> {
+    // Only the flag comes back: a renewal runs every third of a lease, and a job's input may be megabytes.
     const row = await this.#write('renew a job lease', (trx) =>
       trx
         .updateTable('mcpf_jobs')
@@ -266,14 +284,7 @@ export class JobStore {
   async progress(id: string, owner: string, fraction: number, message?: string): Promise<boolean> {
     const value = Number.isFinite(fraction) ? Math.min(Math.max(fraction, 0), 1) : 0;
     return this.#write('record job progress', async (trx) => {
-      const row = await trx
-        .updateTable('mcpf_jobs')
-        .set({ progress: value, progress_message: clip(message) })
-        .where('id', '=', id)
-        .where('state', '=', 'running')
-        .where('lease_owner', '=', owner)
-        .returningAll()
-        .executeTakeFirst();
+      const row = await updateHeld(trx, id, owner, { progress: value, progress_message: clip(message) });
       if (!row) return false;
       await appendEvent(trx, row, 'progress', message);
       return true;
@@ -286,22 +297,15 @@ export class JobStore {
       outcome.state === 'succeeded' ? jsonWithin('result', outcome.result, MAX_JOB_RESULT_BYTES) : null;
     const error = outcome.state === 'succeeded' ? undefined : outcome.error;
     return this.#write('finish a job', async (trx) => {
-      const row = await trx
-        .updateTable('mcpf_jobs')
-        .set({
-          state: outcome.state,
-          result,
-          error: error ? jsonWithin('error', error, MAX_JOB_RESULT_BYTES) : null,
-          ...(outcome.state === 'succeeded' ? { progress: 1 } : {}),
-          finished_at: now(),
-          lease_owner: null,
-          lease_until: null,
-        })
-        .where('id', '=', id)
-        .where('state', '=', 'running')
-        .where('lease_owner', '=', owner)
-        .returningAll()
-        .executeTakeFirst();
+      const row = await updateHeld(trx, id, owner, {
+        state: outcome.state,
+        result,
+        error: error ? jsonWithin('error', error, MAX_JOB_RESULT_BYTES) : null,
+        ...(outcome.state === 'succeeded' ? { progress: 1 } : {}),
+        finished_at: now(),
+        lease_owner: null,
+        lease_until: null,
+      });
       if (!row) return undefined;
       await appendEvent(trx, row, outcome.state, error?.message);
       return jobRecord(row);
@@ -311,20 +315,13 @@ export class JobStore {
   /** Put a failed attempt back in the queue until `notBefore` (backoff); false when `owner` lost the job. */
   async retryLater(id: string, owner: string, error: JobError, notBefore: Date): Promise<boolean> {
     return this.#write('schedule a job retry', async (trx) => {
-      const row = await trx
-        .updateTable('mcpf_jobs')
-        .set({
-          state: 'queued',
-          error: jsonWithin('error', error, MAX_JOB_RESULT_BYTES),
-          not_before: notBefore.toISOString(),
-          lease_owner: null,
-          lease_until: null,
-        })
-        .where('id', '=', id)
-        .where('state', '=', 'running')
-        .where('lease_owner', '=', owner)
-        .returningAll()
-        .executeTakeFirst();
+      const row = await updateHeld(trx, id, owner, {
+        state: 'queued',
+        error: jsonWithin('error', error, MAX_JOB_RESULT_BYTES),
+        not_before: notBefore.toISOString(),
+        lease_owner: null,
+        lease_until: null,
+      });
       if (!row) return false;
       await appendEvent(trx, row, 'retry', `${error.code}: ${error.message}; again at ${row.not_before}`);
       return true;

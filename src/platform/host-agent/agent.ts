@@ -10,6 +10,7 @@
 import { AGENT_RUN_PATH } from '../../core/exec/agent-protocol.js';
 import { CommandRefused } from '../../core/exec/argv.js';
 import { LOCAL_BACKENDS } from '../../core/exec/backends.js';
+import { readCappedBody } from '../capped-body.js';
 import { NonceCache, verifyRequest } from './auth.js';
 import type { AgentPolicy } from './policy.js';
 import { checkRun } from './run-check.js';
@@ -48,27 +49,6 @@ export interface HostAgent {
 const json = (status: number, body: unknown): Response =>
   new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });
 
-/** The body, or undefined when it is larger than `max` bytes (read no further than that). */
-async function readCapped(request: Request, max: number): Promise<Uint8Array | undefined> {
-  const declared = Number(request.headers.get('content-length'));
-  if (Number.isFinite(declared) && declared > max) return undefined;
-  if (!request.body) return new Uint8Array();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  const reader = request.body.getReader();
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > max) {
-      await reader.cancel().catch(() => undefined);
-      return undefined;
-    }
-    chunks.push(value);
-  }
-  return Buffer.concat(chunks);
-}
-
 export function createHostAgent(options: HostAgentOptions): HostAgent {
   const { policy, keys, audit } = options;
   const now = options.now ?? Date.now;
@@ -79,7 +59,10 @@ export function createHostAgent(options: HostAgentOptions): HostAgent {
     audit({ time: new Date(now()).toISOString(), ...line });
 
   async function run(request: Request): Promise<Response> {
-    const body = await readCapped(request, policy.maxBodyBytes).catch(() => undefined);
+    // A request declared too large is left unread (the Node adapter cannot cancel a body that never flowed).
+    const body = await readCappedBody(request, policy.maxBodyBytes, { cancelDeclaredTooLarge: false }).catch(
+      () => null,
+    );
     if (!body) {
       record({ refused: `body larger than ${policy.maxBodyBytes} bytes or unreadable` });
       return json(413, { error: 'request body too large' });

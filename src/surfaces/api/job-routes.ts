@@ -23,18 +23,7 @@ import {
   submitJobOperation,
   visibleJob,
 } from '../operations/index.js';
-import type { OperationRoute } from './operation-routes.js';
-
-/** operation-routes.ts's `bind` (a typed identity), kept here so this module needs only its types. */
-function bind<
-  I extends z.ZodType,
-  O extends z.ZodType,
-  P extends z.ZodType | undefined = undefined,
-  Q extends z.ZodType | undefined = undefined,
-  B extends z.ZodType | undefined = undefined,
->(binding: OperationRoute<I, O, P, Q, B>): OperationRoute {
-  return binding as unknown as OperationRoute;
-}
+import { bind, type OperationRoute } from './operation-route.js';
 
 /** How often the stream looks for new events, and how often it sends a heartbeat when nothing happens. */
 const POLL_MS = 250;

@@ -10,7 +10,7 @@ import type { AccessControl } from '../../identity/access.js';
 import type { Registry } from '../../store/index.js';
 import type { Toolsmith } from '../../toolsmith/index.js';
 import { json } from '../http/errors.js';
-import type { Method, RouteContext, RouteDefinition } from '../http/router.js';
+import type { RouteContext, RouteDefinition } from '../http/router.js';
 import {
   analyzeData,
   callTool,
@@ -21,7 +21,6 @@ import {
   listAudit,
   listServers,
   listTemplates,
-  type Operation,
   type OperationContext,
   removeServer,
   searchTools,
@@ -55,56 +54,9 @@ import {
 } from '../operations/schemas.js';
 import { eventStream } from './event-stream.js';
 import { JOB_ROUTES, queuedResponse, respondAsync, wantsAsync } from './job-routes.js';
+import { bind, type OperationRoute, type ParsedRequest } from './operation-route.js';
 
-type Parsed<S> = S extends z.ZodType ? z.output<S> : Record<string, never>;
-
-/** A validated request: path parameters, query and body as the route's schemas output them. */
-export interface ParsedRequest<P, Q, B> {
-  params: Parsed<P>;
-  query: Parsed<Q>;
-  body: Parsed<B>;
-  request: Request;
-}
-
-export interface OperationRoute<
-  I extends z.ZodType = z.ZodType,
-  O extends z.ZodType = z.ZodType,
-  P extends z.ZodType | undefined = z.ZodType | undefined,
-  Q extends z.ZodType | undefined = z.ZodType | undefined,
-  B extends z.ZodType | undefined = z.ZodType | undefined,
-> {
-  operation: Operation<I, O>;
-  method: Method;
-  path: string;
-  operationId: string;
-  summary: string;
-  description?: string;
-  tag: string;
-  params?: P;
-  query?: Q;
-  body?: { schema: NonNullable<B>; required: boolean; yaml?: boolean };
-  /** Error statuses this route may answer besides the ones every route has. */
-  errors?: number[];
-  /** The success status and the description of its response. */
-  status: number;
-  response: string;
-  /** More content types of the success response, answered by `respond` (null: text without a schema). */
-  alsoContent?: Record<string, null>;
-  /** The operation's input from the validated request. */
-  input(request: ParsedRequest<P, Q, B>): z.output<I>;
-  /** Answer without the operation's JSON (e.g. a stream), or undefined to answer as usual. */
-  respond?(request: ParsedRequest<P, Q, B>, context: OperationContext): Promise<Response | undefined>;
-}
-
-function bind<
-  I extends z.ZodType,
-  O extends z.ZodType,
-  P extends z.ZodType | undefined = undefined,
-  Q extends z.ZodType | undefined = undefined,
-  B extends z.ZodType | undefined = undefined,
->(binding: OperationRoute<I, O, P, Q, B>): OperationRoute {
-  return binding as unknown as OperationRoute;
-}
+export type { OperationRoute, ParsedRequest } from './operation-route.js';
 
 const RunParams = z.object({
   run: z.string().regex(/^run_[0-9a-f]{16}$/, 'a run id such as run_0123456789abcdef'),
