@@ -10,7 +10,7 @@ import { createHash } from 'node:crypto';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BACKENDS, type ExecBackend, type ExecOptions, type ExecResult } from './command-exec.js';
-import { failedRun } from './exec/backends.js';
+import { failedRun, outputCap } from './exec/backends.js';
 
 export type { SshTarget } from './command-exec.js';
 
@@ -60,10 +60,6 @@ export const sshBackend: ExecBackend = {
     const pinned = target.hostKey.startsWith('SHA256:') ? target.hostKey : `SHA256:${target.hostKey}`;
     return new Promise<ExecResult>((resolveRun) => {
       const conn = new Client();
-      const out: Buffer[] = [];
-      const err: Buffer[] = [];
-      let bytes = 0;
-      let truncated = false;
       let timedOut = false;
       let done = false;
       const finish = (result: Partial<ExecResult>) => {
@@ -75,9 +71,9 @@ export const sshBackend: ExecBackend = {
         resolveRun({
           exitCode: null,
           signal: null,
-          stdout: Buffer.concat(out).toString('utf8'),
-          stderr: Buffer.concat(err).toString('utf8'),
-          truncated,
+          stdout: output.stdout(),
+          stderr: output.stderr(),
+          truncated: output.truncated,
           timedOut,
           durationMs: Math.round(performance.now() - started),
           ...result,
@@ -85,6 +81,7 @@ export const sshBackend: ExecBackend = {
       };
       // Closing the connection hangs up the remote session; the remote `timeout` kills what is left.
       const stop = (why: Partial<ExecResult>) => finish({ exitCode: null, signal: 'SIGKILL', ...why });
+      const output = outputCap(options.maxOutputBytes, () => stop({}));
       const timer = setTimeout(() => {
         timedOut = true;
         stop({});
@@ -92,19 +89,6 @@ export const sshBackend: ExecBackend = {
       const onAbort = () => stop({});
       if (signal?.aborted) return stop({});
       signal?.addEventListener('abort', onAbort, { once: true });
-      const capture = (into: Buffer[]) => (chunk: Buffer) => {
-        if (truncated) return;
-        const room = options.maxOutputBytes - bytes;
-        if (chunk.length > room) {
-          into.push(chunk.subarray(0, room));
-          bytes = options.maxOutputBytes;
-          truncated = true;
-          stop({});
-          return;
-        }
-        into.push(chunk);
-        bytes += chunk.length;
-      };
       conn.on('error', (error) => {
         const reason = /verification failed/i.test(error.message)
           ? `host key of ${target.host} does not match the pinned fingerprint`
@@ -114,8 +98,8 @@ export const sshBackend: ExecBackend = {
       conn.on('ready', () => {
         conn.exec(remoteCommand(argv, options), (error, stream) => {
           if (error) return finish({ exitCode: 255, stderr: `ssh: ${error.message}` });
-          stream.on('data', capture(out));
-          stream.stderr.on('data', capture(err));
+          stream.on('data', output.sink('out'));
+          stream.stderr.on('data', output.sink('err'));
           stream.on('close', (code: number | null, sig?: string) => {
             // `timeout -s KILL` reports a kill as 137 (128 + 9).
             finish(

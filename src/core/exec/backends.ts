@@ -117,6 +117,38 @@ export interface SpawnPlan {
  * Spawns the plan in its own process group, feeds stdin, captures output up to the cap and enforces the
  * timeout. Never rejects: a spawn failure is exit code 127 with the reason on stderr.
  */
+/**
+ * stdout and stderr of one run under one byte cap: `sink(stream)` keeps chunks until the cap, keeps the part of
+ * the chunk that reaches it, marks the output truncated and calls `overflow` once (the backend stops the run).
+ */
+export function outputCap(maxBytes: number, overflow: () => void) {
+  const out: Buffer[] = [];
+  const err: Buffer[] = [];
+  let bytes = 0;
+  let truncated = false;
+  return {
+    sink: (stream: 'out' | 'err') => (chunk: Buffer) => {
+      if (truncated) return;
+      const into = stream === 'out' ? out : err;
+      const room = maxBytes - bytes;
+      if (chunk.length > room) {
+        into.push(chunk.subarray(0, room));
+        bytes = maxBytes;
+        truncated = true;
+        overflow();
+        return;
+      }
+      into.push(chunk);
+      bytes += chunk.length;
+    },
+    get truncated() {
+      return truncated;
+    },
+    stdout: () => Buffer.concat(out).toString('utf8'),
+    stderr: () => Buffer.concat(err).toString('utf8'),
+  };
+}
+
 export function execute(plan: SpawnPlan, options: ExecOptions, signal?: AbortSignal): Promise<ExecResult> {
   const started = performance.now();
   return new Promise((resolveRun) => {
@@ -134,30 +166,15 @@ export function execute(plan: SpawnPlan, options: ExecOptions, signal?: AbortSig
       resolveRun(failure(error, started));
       return;
     }
-    const chunks: { out: Buffer[]; err: Buffer[] } = { out: [], err: [] };
-    let bytes = 0;
-    let truncated = false;
     let timedOut = false;
     let done = false;
     const stop = () => {
       if (plan.kill) plan.kill(child);
       killGroup(child);
     };
-    const capture = (into: Buffer[]) => (chunk: Buffer) => {
-      if (truncated) return;
-      const room = options.maxOutputBytes - bytes;
-      if (chunk.length > room) {
-        into.push(chunk.subarray(0, room));
-        bytes = options.maxOutputBytes;
-        truncated = true;
-        stop();
-        return;
-      }
-      into.push(chunk);
-      bytes += chunk.length;
-    };
-    child.stdout?.on('data', capture(chunks.out));
-    child.stderr?.on('data', capture(chunks.err));
+    const output = outputCap(options.maxOutputBytes, stop);
+    child.stdout?.on('data', output.sink('out'));
+    child.stderr?.on('data', output.sink('err'));
     child.stdin?.on('error', () => undefined); // the program may exit without reading its input
     if (options.stdin !== undefined) child.stdin?.end(options.stdin);
     const timer = setTimeout(() => {
@@ -177,9 +194,9 @@ export function execute(plan: SpawnPlan, options: ExecOptions, signal?: AbortSig
       resolveRun({
         exitCode,
         signal: exitSignal,
-        stdout: Buffer.concat(chunks.out).toString('utf8'),
-        stderr: Buffer.concat(chunks.err).toString('utf8') + extra,
-        truncated,
+        stdout: output.stdout(),
+        stderr: output.stderr() + extra,
+        truncated: output.truncated,
         timedOut,
         durationMs: Math.round(performance.now() - started),
       });
