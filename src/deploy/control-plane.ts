@@ -29,6 +29,7 @@ import {
   type TriggerRun,
   type TriggerRunFilter,
 } from '../store/index.js';
+import { type ClusterSettings, chooseNode, clusterSettings, publishProject } from './cluster.js';
 import type { LocalCreateRequest } from './create.js';
 import type { ToolSummary } from './deployed-server.js';
 import { logExcerpt } from './log-excerpt.js';
@@ -70,6 +71,8 @@ export interface ControlPlaneOptions {
   supervisorEnv?: NodeJS.ProcessEnv | undefined;
   /** How long deploy/start/stop/remove wait for the reported state (default 90 s). */
   waitTimeoutMs?: number | undefined;
+  /** This home's node of a factory cluster (default: from MCP_FACTORY_NODE*; null: no cluster). */
+  cluster?: ClusterSettings | null | undefined;
 }
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -121,9 +124,15 @@ export class LocalControlPlane implements ControlPlane {
   /** Targets by name, each built on first use (targets/loaders.ts: a verb loads only the targets it touches). */
   readonly #targets = new Map<TargetName, Promise<DeploymentTarget>>();
   readonly #link: SupervisorLink;
+  /** This home's node when the factory runs as a cluster (docs/cluster.md). */
+  readonly cluster: ClusterSettings | undefined;
 
   constructor(options: ControlPlaneOptions = {}) {
     this.#options = options;
+    this.cluster =
+      options.cluster === null
+        ? undefined
+        : (options.cluster ?? clusterSettings(options.supervisorEnv ?? process.env));
     this.layout = homeLayout(options.home ?? defaultHome());
     this.#link = new SupervisorLink(this.layout, this.#targetOptions());
     this.#registry = options.registry;
@@ -184,7 +193,11 @@ export class LocalControlPlane implements ControlPlane {
 
   async create(request: LocalCreateRequest): Promise<CreateOutcome> {
     const { createRevision } = await loadCreate();
-    return createRevision(await this.registry(), this.layout, request);
+    const registry = await this.registry();
+    const outcome = await createRevision(registry, this.layout, request);
+    // In a cluster every node may run the revision: its project goes to the registry now, not at first deploy.
+    if (this.cluster) await publishProject(registry, this.layout, outcome.name, outcome.artifactHash);
+    return outcome;
   }
 
   /**
@@ -240,6 +253,48 @@ export class LocalControlPlane implements ControlPlane {
   }
 
   async deploy(request: DeployRequest): Promise<DeploymentRecord> {
+    const cluster = this.cluster;
+    if (request.node !== undefined && (!cluster || request.target !== 'local')) {
+      throw new FactoryError(
+        'INVALID_ARGUMENTS',
+        '--node places a local deployment on a node of a factory cluster',
+        {
+          details: {
+            hint: cluster
+              ? 'Use it with --target local.'
+              : 'This instance is not part of a cluster: MCP_FACTORY_NODE is not set.',
+          },
+        },
+      );
+    }
+    if (!cluster || request.target !== 'local') return this.#deploy(request, undefined);
+    // One deploy of a server at a time over every instance: the second waits, then finds the first's result.
+    const registry = await this.registry();
+    return registry.cluster.withServerLock(request.name, () => this.#deploy(request, cluster));
+  }
+
+  /** The node a local deployment goes to, with its project published for nodes that lack it. */
+  async #place(registry: Registry, cluster: ClusterSettings, request: DeployRequest, hash: string) {
+    const [existing] = await registry.listDeployments({ server: request.name, target: 'local' });
+    const current = existing ? (await registry.cluster.placements()).get(existing.id) : undefined;
+    const node = await chooseNode(registry, cluster, { requested: request.node, current });
+    if (node !== cluster.node && request.env && Object.keys(request.env).length > 0) {
+      throw new FactoryError(
+        'INVALID_ARGUMENTS',
+        `${request.name} goes to node ${node}, whose secret store this instance cannot write`,
+        {
+          details: {
+            node,
+            hint: `Deploy with --env through an API instance of node ${node}, or pass --node ${cluster.node}.`,
+          },
+        },
+      );
+    }
+    await publishProject(registry, this.layout, request.name, hash);
+    return node;
+  }
+
+  async #deploy(request: DeployRequest, cluster: ClusterSettings | undefined): Promise<DeploymentRecord> {
     const registry = await this.registry();
     const { name, actor } = request;
     const server = await registry.getServer(name);
@@ -259,7 +314,8 @@ export class LocalControlPlane implements ControlPlane {
       runtime: request.runtime,
       ...swarmOptionsOf(request),
     });
-    if (!existsSync(join(projectDir, 'dist', 'server.mjs'))) {
+    const node = cluster ? await this.#place(registry, cluster, request, version.artifactHash) : undefined;
+    if (node === undefined && !existsSync(join(projectDir, 'dist', 'server.mjs'))) {
       throw new FactoryError(
         'DEPLOY_FAILED',
         `the generated project of ${name} revision ${version.revision} is missing (${projectDir})`,
@@ -279,7 +335,9 @@ export class LocalControlPlane implements ControlPlane {
     for (const key of Object.keys(given)) checkEnvName(key);
     const stored = target.readEnv(name);
     const env = { ...stored, ...given };
-    const missing = await this.missingEnv(version.spec as ServerSpec, request.target, given);
+    // Another node's secret store is not readable from here: that node's server reports what it misses.
+    const remote = node !== undefined && node !== cluster?.node;
+    const missing = remote ? [] : await this.missingEnv(version.spec as ServerSpec, request.target, given);
     if (missing.length > 0) throw missingEnvError(name, missing);
     if (Object.keys(given).length > 0) {
       target.writeEnv(name, env);
@@ -293,11 +351,13 @@ export class LocalControlPlane implements ControlPlane {
       ...(request.port !== undefined ? { port: request.port === 0 ? null : request.port } : {}),
       actor,
     });
+    if (node !== undefined) await registry.cluster.place(d.id, node);
     // `pending` = "apply this now": a failed deployment gets a fresh set of attempts, a running one is
     // replaced if what it runs differs from what is wanted.
     d = await registry.updateDeployment(d.id, { status: 'pending', lastError: null }, { actor });
     await this.#serverStatus(registry, name, 'deploying', actor);
-    await target.apply([d]);
+    // Another node's supervisor picks the change up on its next pass; this home's is nudged now.
+    if (!remote) await target.apply([d]);
     d = await this.#awaitRunning(d.id, name);
     if (d.status === 'running') await this.#serverStatus(registry, name, 'running', actor);
     return d;
@@ -474,10 +534,12 @@ export class LocalControlPlane implements ControlPlane {
         health.set(id, h);
       }
     }
+    // Health checks record replica counts (swarm, kubernetes): the records as they are after them.
+    const recorded = health.size > 0 ? await registry.listDeployments({ server: name }) : deployments;
     return {
       server,
       versions,
-      deployments: deployments.map((d) => {
+      deployments: recorded.map((d) => {
         const h = health.get(d.id);
         return h ? { ...d, health: h } : d;
       }),
@@ -515,9 +577,30 @@ export class LocalControlPlane implements ControlPlane {
         const [d] = (await registry.listDeployments({ server: name }))
           .filter((x) => isTargetName(x.target))
           .sort(preferred);
+        if (d?.target === 'local' && self.cluster) await self.#refuseRemoteLogs(registry, self.cluster, d);
         yield* (await self.#target(d?.target ?? DEFAULT_TARGET)).logs(name, query);
       },
     };
+  }
+
+  /**
+   * A local server's log is a file in the home of the node that runs it: another node's instance answers
+   * CLUSTER_REMOTE_NODE (HTTP 421) with that node's API URL instead of an empty or stale log of its own.
+   */
+  async #refuseRemoteLogs(registry: Registry, cluster: ClusterSettings, d: DeploymentRecord): Promise<void> {
+    const node = (await registry.cluster.placements()).get(d.id);
+    if (node === undefined || node === cluster.node) return;
+    const url = (await registry.cluster.nodes()).find((n) => n.name === node)?.url ?? null;
+    throw new FactoryError('CLUSTER_REMOTE_NODE', `${d.server} runs on node ${node}; its logs are there`, {
+      details: {
+        server: d.server,
+        node,
+        url,
+        hint: url
+          ? `GET ${url.replace(/\/$/, '')}/mcp/servers/${d.server}/logs`
+          : `Read them on node ${node} (mcp-factory logs ${d.server}); set MCP_FACTORY_NODE_URL there to get its address here.`,
+      },
+    });
   }
 
   // ---- talking to a deployed server (deployed-server.ts)

@@ -80,6 +80,8 @@ export interface DeployRequest {
   cpus?: number;
   memoryMb?: number;
   constraints?: string[];
+  /** Local target in a factory cluster: the node to run on (default: where it is, else the least loaded). */
+  node?: string;
   actor: string;
 }
 

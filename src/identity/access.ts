@@ -3,6 +3,11 @@
  * authentication, a token bucket per token (429 with Retry-After), a per-token limit on the servers it has
  * created, a process-wide limit on concurrent creations (each one runs a type-check, a bundle and the generated
  * tests), and the policy (policy.ts) that says what an authenticated caller may do.
+ *
+ * On a PostgreSQL registry several API instances may serve one factory (docs/cluster.md): the token buckets and
+ * the creations in flight then live in the registry (store/cluster.ts), so a limit holds over all instances and
+ * two instances never create the same new server at once. The concurrency limit stays per instance: it protects
+ * this machine's CPU. On SQLite (one machine) they stay in memory.
  */
 import { decodeJwt } from 'jose';
 import { FactoryError } from '../core/errors/index.js';
@@ -48,6 +53,9 @@ export function resolveLimits(limits: Partial<ApiLimits> | undefined): ApiLimits
   }
   return merged as ApiLimits;
 }
+
+/** How long a creation reserves its server name on a shared registry when its instance dies mid-create. */
+const RESERVATION_TTL_MS = 30 * 60_000;
 
 /** An authenticated caller. */
 export interface Principal {
@@ -249,9 +257,15 @@ export class AccessControl {
   }
 
   /** Count one request against the caller's rate limit; throws API_RATE_LIMITED with retryAfterSeconds. */
-  charge(principal: Principal): void {
+  async charge(principal: Principal): Promise<void> {
     const capacity = Math.max(1, Math.min(this.limits.burst, principal.requestsPerMinute));
-    const waitMs = this.#buckets.take(principal.tokenId, capacity, principal.requestsPerMinute);
+    const waitMs = this.#registry.cluster.shared
+      ? await this.#registry.cluster.takeToken(
+          `api:${principal.tokenId}`,
+          capacity,
+          principal.requestsPerMinute,
+        )
+      : this.#buckets.take(principal.tokenId, capacity, principal.requestsPerMinute);
     if (waitMs > 0) {
       const retryAfterSeconds = Math.max(1, Math.ceil(waitMs / 1000));
       throw new FactoryError(
@@ -275,6 +289,9 @@ export class AccessControl {
       );
     const live = new Set((await this.#registry.listServers()).map((s) => s.name));
     const pending = this.#pending.get(principal.tokenId) ?? new Set<string>();
+    const shared = this.#registry.cluster.shared;
+    // Creations in flight on the other instances count too (the registry knows them on PostgreSQL).
+    const elsewhere = shared ? await this.#registry.cluster.pendingCreates(principal.tokenId) : [];
     const isNew = !live.has(server);
     if (isNew) {
       // A signed-in user's quota counts the servers it owns; a token's, the servers made through it.
@@ -284,7 +301,7 @@ export class AccessControl {
               .filter(([, scope]) => scope.owner === principal.user)
               .map(([name]) => name)
           : (this.#tokens.get(principal.tokenId)?.servers ?? []);
-      const owned = new Set([...made.filter((s) => live.has(s)), ...pending]);
+      const owned = new Set([...made.filter((s) => live.has(s)), ...pending, ...elsewhere]);
       if (!owned.has(server) && owned.size >= principal.maxServers)
         throw new FactoryError(
           'API_SERVER_QUOTA_EXCEEDED',
@@ -301,6 +318,13 @@ export class AccessControl {
           : `at most ${this.limits.maxConcurrentCreates} servers are created at once`,
         { details: { retryAfterSeconds: 5 } },
       );
+    if (
+      shared &&
+      !(await this.#registry.cluster.reserveCreate(server, principal.tokenId, RESERVATION_TTL_MS))
+    )
+      throw new FactoryError('API_BUSY', `server "${server}" is already being created by another request`, {
+        details: { retryAfterSeconds: 5 },
+      });
     this.#creating++;
     pending.add(server);
     this.#pending.set(principal.tokenId, pending);
@@ -317,6 +341,9 @@ export class AccessControl {
         this.#creating--;
         pending.delete(server);
         if (pending.size === 0) this.#pending.delete(principal.tokenId);
+        // Best effort: a reservation left behind expires after RESERVATION_TTL_MS.
+        if (shared)
+          void this.#registry.cluster.releaseCreate(server, principal.tokenId).catch(() => undefined);
       },
     };
   }

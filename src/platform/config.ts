@@ -85,6 +85,8 @@ export interface FactoryConfig {
   kubeconfig: string | undefined;
   /** MCP_FACTORY_SUPERVISOR_AUTOSTART: CLI commands start a supervisor when none runs. */
   supervisorAutostart: boolean;
+  /** MCP_FACTORY_NODE*: this home's place in a factory cluster (docs/cluster.md); node undefined: no cluster. */
+  cluster: { node: string | undefined; nodeUrl: string | undefined; deadAfterMs: number };
   /** The factory config file; `explicit` when MCP_FACTORY_CONFIG names it (then it must exist). */
   configFile: { path: string; explicit: boolean };
   supervisor: SupervisorSettings;
@@ -341,6 +343,11 @@ function resolveConfig(env: Env, onInvalid: 'throw' | 'default'): FactoryConfig 
     registryUrl: read.string('MCP_FACTORY_REGISTRY_URL'),
     kubeconfig: read.string('MCP_FACTORY_KUBECONFIG'),
     supervisorAutostart: read.bool('MCP_FACTORY_SUPERVISOR_AUTOSTART') ?? true,
+    cluster: {
+      node: read.string('MCP_FACTORY_NODE'),
+      nodeUrl: read.string('MCP_FACTORY_NODE_URL'),
+      deadAfterMs: read.number('MCP_FACTORY_NODE_DEAD_AFTER_MS'),
+    },
     configFile: explicitConfig
       ? { path: explicitConfig, explicit: true }
       : { path: join(home, 'config.json'), explicit: false },

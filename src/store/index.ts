@@ -10,6 +10,7 @@ export {
   type IntegrityReport,
   registrySqliteFile,
 } from './backup.js';
+export type { ClusterStore, NodeRecord } from './cluster.js';
 export { defaultHome, REGISTRY_FILE } from './connect.js';
 export {
   type DeletedHolder,

@@ -476,6 +476,73 @@ function triggerRuns(backend: Backend): Migration {
   };
 }
 
+/**
+ * Replica counts of a deployment (swarm services, Kubernetes Deployments): how many the target was asked for and
+ * how many it last reported running. NULL for single-instance targets.
+ */
+function replicas(): Migration {
+  return {
+    async up(db: Db) {
+      for (const column of ['replicas_desired', 'replicas_actual'])
+        await db.schema
+          .alterTable('mcpf_deployments')
+          .addColumn(column, 'integer', (c) =>
+            c.check(
+              sql`${sql.ref(column)} IS NULL OR (${sql.ref(column)} >= 0 AND ${sql.ref(column)} <= 1000)`,
+            ),
+          )
+          .execute();
+    },
+  };
+}
+
+/**
+ * Several factory instances on one registry (docs/cluster.md): nodes and their heartbeats, which node runs each
+ * local deployment, the generated projects any node may need, API rate-limit buckets and creations in flight.
+ */
+function cluster(backend: Backend): Migration {
+  const pg = backend === 'postgres';
+  return {
+    async up(db: Db) {
+      await db.schema
+        .createTable('mcpf_nodes')
+        .addColumn('name', 'text', (c) => c.primaryKey())
+        .addColumn('url', 'text')
+        .addColumn('heartbeat_ms', 'bigint', (c) => c.notNull())
+        .addColumn('started_at', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createTable('mcpf_placements')
+        .addColumn('deployment_id', 'integer', (c) =>
+          c.primaryKey().references('mcpf_deployments.id').onDelete('cascade'),
+        )
+        .addColumn('node', 'text', (c) => c.notNull())
+        .addColumn('placed_at', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('mcpf_placements_node').on('mcpf_placements').column('node').execute();
+      await db.schema
+        .createTable('mcpf_artifacts')
+        .addColumn('hash', 'text', (c) => c.primaryKey())
+        .addColumn('server', 'text', (c) => c.notNull())
+        .addColumn('content', pg ? 'bytea' : 'blob', (c) => c.notNull())
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createTable('mcpf_rate_buckets')
+        .addColumn('key', 'text', (c) => c.primaryKey())
+        .addColumn('tokens', pg ? 'double precision' : 'real', (c) => c.notNull())
+        .addColumn('at_ms', 'bigint', (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createTable('mcpf_create_reservations')
+        .addColumn('server', 'text', (c) => c.primaryKey())
+        .addColumn('principal', 'text', (c) => c.notNull())
+        .addColumn('expires_ms', 'bigint', (c) => c.notNull())
+        .execute();
+    },
+  };
+}
+
 /** Every migration, by name (applied in name order). */
 export function migrations(backend: Backend): Record<string, Migration> {
   return {
@@ -485,6 +552,8 @@ export function migrations(backend: Backend): Record<string, Migration> {
     '0005_toolsmith': toolsmith(backend),
     '0006_jobs': jobs(backend),
     '0007_trigger_runs': triggerRuns(backend),
+    '0008_cluster': cluster(backend),
+    '0009_replicas': replicas(),
   };
 }
 

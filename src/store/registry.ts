@@ -13,6 +13,7 @@
 
 import type { Transaction } from 'kysely';
 import { FactoryError } from '../core/errors/index.js';
+import { ClusterStore } from './cluster.js';
 import { openStore, type Store } from './connect.js';
 import { withRetry } from './db-errors.js';
 import { checkIdentity } from './file-identity.js';
@@ -61,6 +62,7 @@ import {
   checkOneOf,
   checkOptionalText,
   checkPort,
+  checkReplicaCount,
   checkRevision,
   checkSecretRefs,
   checkServerName,
@@ -98,6 +100,8 @@ export class Registry {
   readonly jobs: JobStore;
   /** Trigger history of deployed servers (deploy/trigger-history.ts imports it from their history files). */
   readonly triggers: TriggerHistoryStore;
+  /** Nodes, placements, artifacts and shared API limits of a factory cluster (docs/cluster.md). */
+  readonly cluster: ClusterStore;
 
   /** Use openRegistry(). */
   constructor(store: Store, search: 'auto' | 'like' = 'auto', hybrid: ToolSearchOptions = {}) {
@@ -121,6 +125,12 @@ export class Registry {
     this.triggers = new TriggerHistoryStore(
       (what, fn) => this.#read(what, fn),
       (what, fn) => this.#write(what, fn),
+    );
+    this.cluster = new ClusterStore(
+      (what, fn) => this.#read(what, fn),
+      (what, fn) => this.#write(what, fn),
+      store.backend,
+      () => this.#store.db,
     );
   }
 
@@ -475,6 +485,10 @@ export class Registry {
     const processId =
       patch.processId === undefined ? undefined : checkOptionalText('process id', patch.processId, 200);
     const lastError = patch.lastError === undefined ? undefined : safeErrorText(patch.lastError);
+    const replicasDesired =
+      patch.replicasDesired === undefined ? undefined : checkReplicaCount(patch.replicasDesired);
+    const replicasActual =
+      patch.replicasActual === undefined ? undefined : checkReplicaCount(patch.replicasActual);
     const actor = options.actor === undefined ? undefined : checkLabel('actor', options.actor);
     return this.#write(`Updating deployment ${id}`, async (trx) => {
       const current = await this.#deployments.lock(trx, id);
@@ -495,7 +509,17 @@ export class Registry {
         id,
         patchColumns(
           current.status,
-          { status: newStatus, desired, revision, port, endpoint, processId, lastError },
+          {
+            status: newStatus,
+            desired,
+            revision,
+            port,
+            endpoint,
+            processId,
+            lastError,
+            replicasDesired,
+            replicasActual,
+          },
           at,
         ),
       );

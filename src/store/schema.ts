@@ -95,6 +95,8 @@ export interface DeploymentsTable {
   updated_at: string;
   started_at: string | null;
   stopped_at: string | null;
+  replicas_desired: number | null;
+  replicas_actual: number | null;
 }
 
 export interface SecretRefsTable {
@@ -325,7 +327,52 @@ export interface TriggerOffsetsTable {
   updated_at: string;
 }
 
+/** A factory node (a home with its supervisor, and maybe an API instance) and when it last said it is alive. */
+export interface NodesTable {
+  name: string;
+  /** The API base URL of the node's `serve` (MCP_FACTORY_NODE_URL), where its servers' logs are read. */
+  url: string | null;
+  /** Epoch milliseconds of the registry's clock at the last heartbeat. */
+  heartbeat_ms: ColumnType<number, number, number>;
+  started_at: string;
+}
+
+/** Which node runs a local deployment (cluster mode; a deployment without a row is claimed by a node). */
+export interface PlacementsTable {
+  deployment_id: number;
+  node: string;
+  placed_at: string;
+}
+
+/** A revision's generated project (dist/ and src/), so that a node that did not create it can run it. */
+export interface ArtifactsTable {
+  hash: string;
+  server: string;
+  /** gzip of a JSON object path → base64 contents. */
+  content: Uint8Array;
+  created_at: string;
+}
+
+/** API rate-limit buckets shared by every API instance (PostgreSQL registries). */
+export interface RateBucketsTable {
+  key: string;
+  tokens: number;
+  at_ms: ColumnType<number, number, number>;
+}
+
+/** Creations of new servers in flight on any API instance (they count against the creator's quota). */
+export interface CreateReservationsTable {
+  server: string;
+  principal: string;
+  expires_ms: ColumnType<number, number, number>;
+}
+
 export interface RegistryDatabase {
+  mcpf_nodes: NodesTable;
+  mcpf_placements: PlacementsTable;
+  mcpf_artifacts: ArtifactsTable;
+  mcpf_rate_buckets: RateBucketsTable;
+  mcpf_create_reservations: CreateReservationsTable;
   mcpf_trigger_runs: TriggerRunsTable;
   mcpf_trigger_offsets: TriggerOffsetsTable;
   mcpf_jobs: JobsTable;

@@ -100,6 +100,10 @@ export interface DeploymentRecord {
   updatedAt: string;
   startedAt: string | null;
   stoppedAt: string | null;
+  /** Replicas the target was asked for (swarm, kubernetes); null for single-instance targets. */
+  replicasDesired: number | null;
+  /** Replicas the target last reported running; null until it reports. */
+  replicasActual: number | null;
 }
 
 export interface DeploymentInput {
@@ -123,6 +127,8 @@ export interface DeploymentPatch {
   endpoint?: string | null | undefined;
   processId?: string | null | undefined;
   lastError?: string | null | undefined;
+  replicasDesired?: number | null | undefined;
+  replicasActual?: number | null | undefined;
 }
 
 export interface DeploymentFilter {

@@ -89,6 +89,15 @@ export function checkPort(port: unknown): number | null {
   return port;
 }
 
+/** A replica count of a deployment (desired or actual), or null: a whole number 0-1000. */
+export function checkReplicaCount(count: unknown): number | null {
+  if (count === null) return null;
+  if (typeof count !== 'number' || !Number.isInteger(count) || count < 0 || count > 1000) {
+    throw invalid(`Invalid replica count ${JSON.stringify(count)}: an integer from 0 to 1000`);
+  }
+  return count;
+}
+
 export function checkOptionalText(kind: string, value: unknown, max: number): string | null {
   if (value === null || value === undefined) return null;
   if (typeof value !== 'string' || value.length > max) {

@@ -42,6 +42,8 @@ import { detailedHealth } from './health-view.js';
 import { CallCancels, createGatewayMcpServer } from './mcp.js';
 import { upstreamRoutes } from './upstream-routes.js';
 
+/** Decodes hot-path request bodies (one decoder for all: it keeps no state between whole-buffer calls). */
+const utf8 = new TextDecoder();
 const SERVER_INFO = { name: 'mcp-factory-gateway', title: 'MCP Factory gateway', version: factoryVersion() };
 
 export interface GatewayHttpOptions {
@@ -266,7 +268,7 @@ export function createGatewayHttp(options: GatewayHttpOptions): GatewayHttp {
       return json(200, { status: 'ready', tools: catalog.size, upstreams: catalog.report.upstreams.length });
     }
     const principal = await access.authenticate(request);
-    access.charge(principal);
+    await access.charge(principal);
     if (url.pathname === '/mcp') {
       const token = request.headers.get('authorization')?.replace(/^Bearer\s+/i, '') ?? '';
       const authInfo = { token, clientId: principal.name, scopes: [], extra: { principal } };
@@ -280,7 +282,7 @@ export function createGatewayHttp(options: GatewayHttpOptions): GatewayHttp {
         const bytes = await readBody(request, access.limits.maxBodyBytes);
         let parsed: unknown;
         try {
-          parsed = JSON.parse(new TextDecoder().decode(bytes));
+          parsed = JSON.parse(utf8.decode(bytes));
         } catch {
           // malformed: the SDK answers it (a parse error) from the raw bytes
           const raw = new Request(request.url, { method: 'POST', headers: request.headers, body: bytes });

@@ -65,7 +65,12 @@ export class Reconciler {
 
   /** One pass over every local deployment (errors of one deployment are logged, the others still run). */
   async pass(): Promise<void> {
-    const deployments = await this.#ctx.registry().listDeployments({ target: 'local' });
+    const registry = this.#ctx.registry();
+    const node = this.#ctx.node;
+    if (node) await node.heartbeat(registry);
+    const all = await registry.listDeployments({ target: 'local' });
+    // In a cluster, only the deployments placed on this node: another node's processes are not ours to run.
+    const deployments = node ? await node.own(registry, all) : all;
     this.deploymentCount = deployments.length;
     const servers = new Map(
       (await this.#ctx.registry().listServers({ includeRemoved: true })).map((s) => [s.name, s] as const),
@@ -85,6 +90,7 @@ export class Reconciler {
     for (const d of deployments) {
       if (this.#ctx.closing()) break;
       try {
+        if (node && d.desired === 'running') await node.ensureProject(registry, d);
         await this.#reconcile(
           d,
           servers,

@@ -9,6 +9,7 @@ import type { HomeLayout } from '../../../platform/home.js';
 import type { UpstreamCredentials } from '../../../platform/mcp-client/oauth.js';
 import type { ExpectedServer } from '../../../platform/mcp-client/probe.js';
 import type { DeploymentPatch, Registry } from '../../../store/index.js';
+import type { NodeMembership } from '../../cluster.js';
 import type { HealthTracker } from '../../health.js';
 import type { HealthReport } from '../../types.js';
 import type { SupervisorConfig } from './config.js';
@@ -138,4 +139,6 @@ export interface SupervisorContext {
   wakeAt(at: number): void;
   /** The supervisor's own log (one JSON line). */
   log(msg: string, fields?: Record<string, unknown>): void;
+  /** This home's node of a factory cluster (MCP_FACTORY_NODE); absent: every local deployment is ours. */
+  readonly node?: NodeMembership | undefined;
 }

@@ -16,6 +16,7 @@ import type { Server } from 'node:net';
 import { FactoryError } from '../../../core/errors/index.js';
 import { type HomeLayout, homeLayout } from '../../../platform/home.js';
 import { openRegistry, type Registry } from '../../../store/index.js';
+import { clusterSettings, NodeMembership } from '../../cluster.js';
 import { importTriggerHistory, triggerStateDir } from '../../trigger-history.js';
 import { type ChannelRequest, ensureToken, listenChannel } from './channel.js';
 import { type SupervisorConfig, supervisorConfig } from './config.js';
@@ -43,6 +44,12 @@ export interface SupervisorOptions {
   config?: Partial<SupervisorConfig> | undefined;
   /** The supervisor's own log, one JSON line per call (default: dropped). */
   log?: ((line: string) => void) | undefined;
+}
+
+/** This home's node of a factory cluster, when MCP_FACTORY_NODE names one. */
+function membershipOf(env: NodeJS.ProcessEnv, layout: HomeLayout): NodeMembership | undefined {
+  const settings = clusterSettings(env);
+  return settings ? new NodeMembership(settings, layout) : undefined;
 }
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -91,6 +98,7 @@ export class Supervisor {
       wake: () => this.#wake(),
       wakeAt: (at) => this.#wakeAt(at),
       log: (msg, fields) => this.#log(msg, fields),
+      node: membershipOf(this.#env, layout),
     };
     this.#monitor = new HealthMonitor(context);
     this.#processes = new Processes(context, this.#monitor);

@@ -9,8 +9,10 @@
  * `<pid>:<start ticks>`, the start time must match too. A reused pid is never signalled (terminate() re-checks
  * the start time before every signal).
  */
+
 import type { HomeLayout } from '../../../platform/home.js';
 import type { DeploymentRecord, Registry } from '../../../store/index.js';
+import { clusterSettings } from '../../cluster.js';
 import { findMarkedProcesses, type MarkedProcess, parseProcessId, terminate } from './proc.js';
 
 /** Statuses in which a local deployment needs a supervisor watching it. */
@@ -80,7 +82,11 @@ export async function markStopped(
   actor: string,
 ): Promise<void> {
   const remaining = findMarkedProcesses(layout.home);
-  for (const d of activeLocalDeployments(deployments)) {
+  // In a cluster only this node's deployments: another node's are running there, not gone from here.
+  const cluster = clusterSettings();
+  const placements = cluster ? await registry.cluster.placements() : undefined;
+  const ours = (d: DeploymentRecord) => !cluster || placements?.get(d.id) === cluster.node;
+  for (const d of activeLocalDeployments(deployments).filter(ours)) {
     if (remaining.some((p) => p.deploymentId === d.id)) continue;
     await registry.updateDeployment(d.id, { status: 'stopped', processId: null }, { actor });
   }
