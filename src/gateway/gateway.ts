@@ -167,7 +167,14 @@ function registryDefinition(e: RegistryEndpoint): UpstreamDefinition {
   return {
     name: e.name,
     source: 'registry',
-    target: { kind: 'http', url: e.endpoint, headers: e.headers, ...(e.auth ? { auth: e.auth } : {}) },
+    target: {
+      kind: 'http',
+      url: e.endpoint,
+      headers: e.headers,
+      ...(e.auth ? { auth: e.auth } : {}),
+      // A swarm service: one upstream, calls spread across its replicas (upstream.ts).
+      ...(e.replicas && e.replicas.length > 1 ? { replicas: e.replicas } : {}),
+    },
     timeoutMs: 30_000,
     maxConcurrency: 32,
     retries: 2,
@@ -175,7 +182,14 @@ function registryDefinition(e: RegistryEndpoint): UpstreamDefinition {
     circuitFailures: 5,
     circuitHalfOpenMs: 5_000,
     fingerprint: createHash('sha256')
-      .update(JSON.stringify([e.endpoint, e.revision, e.headers]))
+      .update(
+        JSON.stringify([
+          e.endpoint,
+          e.revision,
+          e.headers,
+          ...(e.replicas && e.replicas.length > 1 ? [e.replicas] : []),
+        ]),
+      )
       .digest('hex'),
   };
 }

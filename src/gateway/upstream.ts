@@ -9,6 +9,10 @@
  * (cockatiel: open after `circuitFailures` consecutive failures, one trial call after `circuitHalfOpenMs`), a timeout, and — for tools the upstream
  * marks read-only only — retries with exponential backoff after a transport failure. A tool that answers with
  * `isError` is a successful call as far as the breaker is concerned: the upstream works.
+ *
+ * An http upstream with several `replicas` (a swarm service: one endpoint per replica) is one upstream to the
+ * catalog, its tool list read once from whichever replica answers; underneath it keeps one Upstream per replica
+ * endpoint — its own connection, bulkhead and breaker — and spreads calls across them (replicas.ts).
  */
 import {
   type CallToolResult,
@@ -39,6 +43,7 @@ import {
   toolAnswer,
   UpstreamHttpError,
 } from './fast-call.js';
+import { connectionRefused, markUndelivered, ReplicaSelector } from './replicas.js';
 import {
   currentRequest,
   failSpan,
@@ -66,6 +71,8 @@ export type UpstreamTarget =
       /** OAuth client credentials for an OAuth-protected upstream (src/platform/mcp-client/oauth.ts). */
       auth?: UpstreamAuth | undefined;
       transport?: 'streamable-http' | 'sse';
+      /** Every replica's endpoint, `url` among them; two or more spread calls across replicas. */
+      replicas?: string[] | undefined;
     }
   | {
       kind: 'stdio';
@@ -101,9 +108,29 @@ export interface UpstreamHealth {
   lastError: string | null;
   calls: number;
   failures: number;
+  /** Per replica endpoint, for an upstream with several (see the file comment). */
+  replicas?: ReplicaHealth[] | undefined;
+}
+
+export interface ReplicaHealth {
+  endpoint: string;
+  connected: boolean;
+  breaker: UpstreamHealth['breaker'];
+  /** Skipped for now after a call could not be delivered to it. */
+  benched: boolean;
+  inFlight: number;
+  calls: number;
+  failures: number;
+  lastError: string | null;
 }
 
 const CONNECT_TIMEOUT_MS = 10_000;
+
+/** The per-endpoint upstreams of a replicated upstream and the selector that spreads calls across them. */
+interface ReplicaSet {
+  upstreams: Upstream[];
+  selector: ReplicaSelector;
+}
 
 function unavailable(name: string, why: string, retryAfterSeconds?: number): FactoryError {
   return new FactoryError('GATEWAY_UPSTREAM_UNAVAILABLE', `upstream "${name}" is unavailable: ${why}`, {
@@ -127,10 +154,26 @@ export class Upstream {
   readonly #breaker;
   readonly #bulkhead;
   readonly #retry;
+  /** One Upstream per replica endpoint, and how calls are spread across them; absent for one endpoint. */
+  readonly #replicas: ReplicaSet | undefined;
 
   constructor(definition: UpstreamDefinition, onToolsChanged: () => void) {
     this.definition = definition;
     this.#onToolsChanged = onToolsChanged;
+    const t = definition.target;
+    if (t.kind === 'http' && t.replicas && new Set(t.replicas).size > 1) {
+      const endpoints = [...new Set(t.replicas)];
+      const changed = () => {
+        this.#tools = undefined;
+        this.#onToolsChanged();
+      };
+      this.#replicas = {
+        upstreams: endpoints.map(
+          (url) => new Upstream({ ...definition, target: { ...t, url, replicas: undefined } }, changed),
+        ),
+        selector: new ReplicaSelector(endpoints.length),
+      };
+    }
     this.#breaker = circuitBreaker(handleAll, {
       halfOpenAfter: definition.circuitHalfOpenMs,
       breaker: new ConsecutiveBreaker(definition.circuitFailures),
@@ -149,6 +192,11 @@ export class Upstream {
   /** The upstream's tools (connecting if needed); cached until it reports a change. */
   async tools(): Promise<UpstreamTool[]> {
     if (this.#tools) return this.#tools;
+    if (this.#replicas) {
+      const { upstreams, selector } = this.#replicas;
+      this.#tools = await selector.run((i) => upstreams[i]!.tools(), { replay: true });
+      return this.#tools;
+    }
     const client = await this.#connect();
     const result = await client.listTools(undefined, { timeout: this.definition.timeoutMs });
     this.#tools = result.tools.map((t) => ({
@@ -171,6 +219,7 @@ export class Upstream {
     args: Record<string, unknown>,
     options: { readOnly: boolean; signal?: AbortSignal | undefined; requestId?: string | undefined },
   ): Promise<CallToolResult> {
+    if (this.#replicas) return this.#replicaCall(this.#replicas, tool, args, options);
     const span = tracer().startSpan('upstream.call', {
       kind: SpanKind.CLIENT,
       attributes: { 'gateway.upstream': this.name, 'mcp.tool.name': tool },
@@ -189,6 +238,28 @@ export class Upstream {
         throw error;
       },
     );
+  }
+
+  /** A call on the replica the selector picks (each replica's Upstream makes the span and counts). */
+  async #replicaCall(
+    replicas: ReplicaSet,
+    tool: string,
+    args: Record<string, unknown>,
+    options: { readOnly: boolean; signal?: AbortSignal | undefined; requestId?: string | undefined },
+  ): Promise<CallToolResult> {
+    this.#calls++;
+    try {
+      return await replicas.selector.run((i) => replicas.upstreams[i]!.call(tool, args, options), {
+        replay: options.readOnly,
+        // A timeout already took the caller's patience; an aborted call is over.
+        mayMoveOn: (error) =>
+          !options.signal?.aborted &&
+          !(error instanceof FactoryError && error.code === 'GATEWAY_UPSTREAM_TIMEOUT'),
+      });
+    } catch (error) {
+      this.#failures++;
+      throw error;
+    }
   }
 
   async #call(
@@ -240,11 +311,12 @@ export class Upstream {
     } catch (error) {
       this.#failures++;
       if (error instanceof BrokenCircuitError)
-        throw unavailable(this.name, 'its circuit is open after repeated failures', 5);
+        throw markUndelivered(unavailable(this.name, 'its circuit is open after repeated failures', 5));
       if (error instanceof BulkheadRejectedError)
-        throw unavailable(this.name, 'too many calls are waiting for it', 1);
+        throw markUndelivered(unavailable(this.name, 'too many calls are waiting for it', 1));
       if (error instanceof FactoryError) throw error;
       const message = error instanceof Error ? error.message : String(error);
+      if (connectionRefused(error)) throw markUndelivered(unavailable(this.name, message.slice(0, 300)));
       if (/timed? ?out/i.test(message))
         throw new FactoryError(
           'GATEWAY_UPSTREAM_TIMEOUT',
@@ -303,6 +375,14 @@ export class Upstream {
     what: 'prompts' | 'resources',
     run: (client: Client) => Promise<T>,
   ): Promise<T | undefined> {
+    if (this.#replicas) {
+      const { upstreams, selector } = this.#replicas;
+      // Reads only: another replica may answer; a JSON-RPC error is the upstream's answer and stays.
+      return selector.run((i) => upstreams[i]!.request(what, run), {
+        replay: true,
+        mayMoveOn: (error) => !(error instanceof ProtocolError),
+      });
+    }
     const client = await this.#connect();
     if (!client.getServerCapabilities()?.[what]) return undefined;
     try {
@@ -315,6 +395,7 @@ export class Upstream {
   }
 
   health(): UpstreamHealth {
+    if (this.#replicas) return this.#replicaHealth(this.#replicas);
     const state = this.#breaker.state;
     return {
       name: this.name,
@@ -335,8 +416,43 @@ export class Upstream {
     };
   }
 
+  #replicaHealth(replicas: ReplicaSet): UpstreamHealth {
+    const each: ReplicaHealth[] = replicas.upstreams.map((u, i) => {
+      const h = u.health();
+      return {
+        endpoint: u.definition.target.kind === 'http' ? u.definition.target.url : u.name,
+        connected: h.connected,
+        breaker: h.breaker,
+        benched: replicas.selector.isBenched(i),
+        inFlight: replicas.selector.inFlight(i),
+        calls: h.calls,
+        failures: h.failures,
+        lastError: h.lastError,
+      };
+    });
+    // The upstream is as good as its best replica.
+    const breaker = (['closed', 'half-open', 'open', 'isolated'] as const).find((b) =>
+      each.some((r) => r.breaker === b),
+    )!;
+    return {
+      name: this.name,
+      source: this.definition.source,
+      connected: each.some((r) => r.connected),
+      breaker,
+      tools: this.#tools?.length ?? null,
+      lastError: each.find((r) => r.lastError !== null)?.lastError ?? null,
+      calls: this.#calls,
+      failures: this.#failures,
+      replicas: each,
+    };
+  }
+
   async close(): Promise<void> {
     this.#closed = true;
+    if (this.#replicas) {
+      await Promise.all(this.#replicas.upstreams.map((u) => u.close()));
+      return;
+    }
     // Awaited first: a connection being opened sets its fast path and idle timer, released below too.
     const client = this.#client ?? (await this.#connecting?.catch(() => undefined));
     clearTimeout(this.#idleTimer);
@@ -389,7 +505,7 @@ export class Upstream {
       } catch (error) {
         await client.close().catch(() => undefined);
         this.#lastError = error instanceof Error ? error.message.slice(0, 300) : String(error);
-        throw unavailable(this.name, `cannot connect: ${this.#lastError}`);
+        throw markUndelivered(unavailable(this.name, `cannot connect: ${this.#lastError}`));
       }
       this.#client = client;
       this.#lastError = null;

@@ -4,7 +4,17 @@
  * nothing written, refuses a non-empty --out without --force, and --helm writes a chart whose templates use
  * only values it defines.
  */
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -179,5 +189,51 @@ describe('export kubernetes', () => {
       expect(() => parse(literal), file).not.toThrow();
     }
     expect(allText(out)).not.toContain(SECRET_VALUE);
+  });
+
+  it("takes the server's kubernetes.json with flags overriding it; a hostile file writes nothing", async () => {
+    const settings = join(cp.layout.serverDir(SERVER), 'kubernetes.json');
+    try {
+      writeFileSync(
+        settings,
+        JSON.stringify({ namespace: 'from-file', replicas: 2, ingressHost: 'mcp.example.com' }),
+      );
+      const out = join(work, 'file-options');
+      const result = await cli(['export', 'kubernetes', SERVER, '--out', out, '--replicas', '4']);
+      expect(result.code, result.stderr).toBe(0);
+      const deployment = parse(readFileSync(join(out, 'deployment.yaml'), 'utf8'));
+      expect(deployment.metadata.namespace).toBe('from-file');
+      expect(deployment.spec.replicas).toBe(4); // the flag wins
+      expect(filesUnder(out)).toContain('ingress.yaml');
+
+      const hostile = [
+        '{"__proto__": {"polluted": true}}',
+        '{"replicas": 1e308}',
+        '{"namespace": ["ns"]}',
+        '{"nodeSelector": {"a": "b"}}',
+      ];
+      for (const [i, text] of hostile.entries()) {
+        writeFileSync(settings, text);
+        const refusedOut = join(work, `file-hostile-${i}`);
+        const refused = await cli(['export', 'kubernetes', SERVER, '--out', refusedOut]);
+        expect(refused.code, text).not.toBe(0);
+        expect(refused.stderr, text).toContain(settings);
+        expect(existsSync(refusedOut), text).toBe(false);
+      }
+      expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+
+      // A link to a file of valid options is refused all the same (the target is not the server's file).
+      const elsewhere = join(work, 'elsewhere.json');
+      writeFileSync(elsewhere, '{"namespace": "linked"}');
+      rmSync(settings);
+      symlinkSync(elsewhere, settings);
+      const linkedOut = join(work, 'file-linked');
+      const linked = await cli(['export', 'kubernetes', SERVER, '--out', linkedOut]);
+      expect(linked.code).not.toBe(0);
+      expect(linked.stderr).toMatch(/symbolic link/);
+      expect(existsSync(linkedOut)).toBe(false);
+    } finally {
+      rmSync(settings, { force: true });
+    }
   });
 });

@@ -99,6 +99,8 @@ describe('kubernetes target', () => {
     d = await registry.getDeployment(d.id);
     expect(d.status, d.lastError ?? '').toBe('running');
     expect(d.endpoint).toBe('http://k8s-text.default.svc:3000/mcp');
+    // Replica counts from the rollout status, in the record that list and status share.
+    expect(d).toMatchObject({ replicasDesired: 1, replicasActual: 1 });
     for (const object of api.applied) validateObject(object);
     expect(imageOf(api.applied)).toBe('mcp-factory/k8s.text:r1');
     expect(byKind(api.applied, 'Secret').stringData).toEqual({ MCP_API_KEY: 'k8s-secret-value' });
@@ -122,7 +124,7 @@ describe('kubernetes target', () => {
     });
     await target.apply([d]);
     expect(api.scaled).toEqual([['default', 'k8s-text', 0]]);
-    expect((await registry.getDeployment(d.id)).status).toBe('stopped');
+    expect(await registry.getDeployment(d.id)).toMatchObject({ status: 'stopped', replicasActual: 0 });
 
     api.status = { replicas: 1, availableReplicas: 1, updatedReplicas: 1, image: 'mcp-factory/k8s.text:r1' };
     expect((await target.health([d])).get(d.id)?.health).toBe('healthy');
@@ -163,6 +165,15 @@ describe('kubernetes target', () => {
       expect((await registry.getDeployment(d.id)).endpoint).toBe('http://k8s-text.mcp.svc:3000/mcp');
       expect(imageOf(api.applied)).toBe('registry.example.com/t/mcp-factory/k8s.text:r1');
       expect(api.applied.map((o) => o.kind)).toContain('PodDisruptionBudget');
+      expect(await registry.getDeployment(d.id)).toMatchObject({ replicasDesired: 2, replicasActual: 2 });
+      // Health reads the rollout again: one replica lost is recorded as 1/2 (and written only on change).
+      api.status = { ...api.status!, availableReplicas: 1 };
+      const before = await registry.getDeployment(d.id);
+      expect((await target.health([before])).get(d.id)?.health).toBe('degraded');
+      const after = await registry.getDeployment(d.id);
+      expect(after).toMatchObject({ replicasDesired: 2, replicasActual: 1 });
+      await target.health([after]);
+      expect((await registry.getDeployment(d.id)).updatedAt).toBe(after.updatedAt);
       for (const hostile of [
         '{"namespace": "a\\n---\\nkind: Pod"}',
         '{"imagePrefix": "../"}',

@@ -9,6 +9,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DeployRequest } from '../../src/deploy/index.js';
 import { serviceName, swarmImageTag } from '../../src/deploy/targets/swarm/engine.js';
 import { replicaEndpoint } from '../../src/deploy/targets/swarm/target.js';
+import { parseGatewayConfig } from '../../src/gateway/config.js';
+import { Gateway } from '../../src/gateway/gateway.js';
 import { DeployBody } from '../../src/surfaces/operations/schemas.js';
 import { cliEnv, mcpFactory } from '../cli-life/helpers.js';
 import { ensureBuilt } from '../helpers/build.js';
@@ -131,6 +133,32 @@ describe.skipIf(swarmSkipped)('swarm target: inputs, secrets, adoption, stop/sta
     // `healthy` counts answers under 1 s: a loaded machine may make one slow (degraded), never missing.
     expect(status.out).toMatch(/replicas {3}2\/2 running, [0-2] healthy/);
     expect(status.out).toContain(replicaEndpoint(d.port!, 2));
+    // The registry records desired and running replicas; `list` shows them.
+    expect(await (await fx.cp.registry()).getDeployment(d.id)).toMatchObject({
+      replicasDesired: 2,
+      replicasActual: 2,
+    });
+    const list = await mcpFactory(['list'], cliEnv(fx.home));
+    expect(list.out).toContain('running (replicas 2/2)');
+    // The gateway: one upstream whose calls reach both replicas.
+    const gateway = new Gateway({
+      config: parseGatewayConfig({ metaTools: 'never' }),
+      source: () => fx.cp.endpoints(),
+      refreshMs: 0,
+    });
+    await gateway.start();
+    try {
+      const greet = (await gateway.listTools()).find((t) => t.name.endsWith('greet'))!.name;
+      for (let i = 0; i < 4; i++) {
+        const r = await gateway.callTool(greet, { name: 'Ada' });
+        expect(JSON.stringify(r.content)).toContain('Hi, Ada!');
+      }
+      const replicas = gateway.health().find((h) => h.name === NAME)?.replicas ?? [];
+      expect(replicas.map((r) => r.endpoint)).toEqual([1, 2].map((slot) => replicaEndpoint(d.port!, slot)));
+      expect(replicas.every((r) => r.calls > 0)).toBe(true);
+    } finally {
+      await gateway.close();
+    }
 
     const lines: string[] = [];
     for await (const line of fx.cp.logs(NAME, { tail: 200 })) lines.push(line);
@@ -170,6 +198,7 @@ describe.skipIf(swarmSkipped)('swarm target: inputs, secrets, adoption, stop/sta
     const d = (await fx.cp.status(NAME)).deployments.find((x) => x.target === 'swarm')!;
     await fx.cp.stop(NAME, { actor: 'test' });
     expect((await fx.engine.inspect(NAME))?.replicas).toBe(0);
+    expect((await (await fx.cp.registry()).getDeployment(d.id)).replicasActual).toBe(0);
     await until('no replica runs', async () =>
       (await fx.engine.containers(NAME)).length === 0 ? true : undefined,
     );

@@ -55,6 +55,7 @@ describe.skipIf(swarmSkipped)('swarm target: replicas, self-healing, rolling upd
     });
     expect(d.status).toBe('running');
     expect(d.revision).toBe(1);
+    expect(d).toMatchObject({ replicasDesired: 3, replicasActual: 3 }); // in the registry record
     portBase = d.port!;
     expect(d.endpoint).toBe(replicaEndpoint(portBase, 1));
     for (const endpoint of endpoints()) expect(await greetAt(endpoint, KEY)).toContain('Hello r1, Ada!');

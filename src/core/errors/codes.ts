@@ -406,6 +406,13 @@ export const ERROR_CODES = {
     summary: 'The access policy does not let this caller use the operation.',
     hint: 'Use a token that is allowed the permission named in the message, or ask an administrator to grant it.',
   },
+  CSRF_FAILED: {
+    kind: 'user',
+    status: 403,
+    summary:
+      'A request authenticated by the console session cookie came from another origin or lacked the CSRF token.',
+    hint: 'Send the x-csrf-token header with the value of the mcpf_csrf cookie from a page of this origin, or sign in to the console again.',
+  },
   AUTH_INVALID_CREDENTIALS: {
     kind: 'user',
     status: 401,
@@ -759,6 +766,13 @@ export const ERROR_CODES = {
     status: 409,
     summary: 'The server has no deployment on that target.',
     hint: 'Deploy it first: mcp-deploy NAME --target local.',
+  },
+  CLUSTER_REMOTE_NODE: {
+    kind: 'user',
+    status: 421,
+    summary:
+      'The server runs on another node of the factory cluster, whose home holds what was asked for (its logs).',
+    hint: 'Ask the API instance of that node: its URL is in the details (url), from MCP_FACTORY_NODE_URL.',
   },
   DEPLOYMENT_NOT_RUNNING: {
     kind: 'user',

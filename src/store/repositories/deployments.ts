@@ -26,6 +26,8 @@ function deploymentRecord(
     updatedAt: row.updated_at,
     startedAt: row.started_at,
     stoppedAt: row.stopped_at,
+    replicasDesired: row.replicas_desired === null ? null : Number(row.replicas_desired),
+    replicasActual: row.replicas_actual === null ? null : Number(row.replicas_actual),
   };
 }
 
@@ -55,7 +57,8 @@ export function patchColumns(
   patch: DeploymentPatch,
   at: string,
 ): Updateable<DeploymentsTable> {
-  const { status, desired, revision, port, endpoint, processId, lastError } = patch;
+  const { status, desired, revision, port, endpoint, processId, lastError, replicasDesired, replicasActual } =
+    patch;
   return {
     ...(status !== undefined ? { status } : {}),
     ...(desired !== undefined ? { desired } : {}),
@@ -64,6 +67,8 @@ export function patchColumns(
     ...(endpoint !== undefined ? { endpoint } : {}),
     ...(processId !== undefined ? { process_id: processId } : {}),
     ...(lastError !== undefined ? { last_error: lastError } : {}),
+    ...(replicasDesired !== undefined ? { replicas_desired: replicasDesired } : {}),
+    ...(replicasActual !== undefined ? { replicas_actual: replicasActual } : {}),
     ...(status === 'running' && from !== 'running' ? { started_at: at, stopped_at: null } : {}),
     ...((status === 'stopped' || status === 'failed') && from !== status ? { stopped_at: at } : {}),
     updated_at: at,
@@ -96,6 +101,8 @@ export class DeploymentsRepository {
         'd.updated_at',
         'd.started_at',
         'd.stopped_at',
+        'd.replicas_desired',
+        'd.replicas_actual',
       ]);
   }
 
@@ -162,6 +169,8 @@ export class DeploymentsRepository {
         updated_at: d.at,
         started_at: null,
         stopped_at: null,
+        replicas_desired: null,
+        replicas_actual: null,
       })
       .returning('id')
       .executeTakeFirstOrThrow();

@@ -15,6 +15,7 @@ import type { LocalControlPlane } from '../../deploy/control-plane.js';
 import type { SupervisorLink } from '../../deploy/targets/local/link.js';
 import { parseProcessId } from '../../deploy/targets/local/proc.js';
 import { DEFAULT_TARGET, TARGET_NAMES, type TargetName } from '../../deploy/targets/names.js';
+import { describeReplicaCounts } from '../../deploy/targets/replica-counts.js';
 import type { ServerStatusReport } from '../../deploy/types.js';
 import { loadConfig } from '../../platform/config.js';
 import type { DeploymentRecord, ServerRecord, TriggerRun, TriggerSummary } from '../../store/index.js';
@@ -93,6 +94,12 @@ export function table(header: string[], rows: string[][]): string {
 
 function pidOf(d: DeploymentRecord): string {
   return parseProcessId(d.processId)?.pid.toString() ?? '-';
+}
+
+/** The STATE cell of `list`: `running (replicas 2/3)` for a multi-replica target. */
+function withReplicas(d: DeploymentRecord, state: string): string {
+  const counts = describeReplicaCounts(d);
+  return counts ? `${state} (${counts})` : state;
 }
 
 /** What the swarm target reports per deployment (targets/swarm/target.ts health). */
@@ -183,6 +190,7 @@ export function registerDeployCommands(program: Command, io: DeployIo, helpers: 
       collect,
       [],
     )
+    .option('--node <name>', 'local target in a factory cluster: the node to run on (default: least loaded)')
     .option(
       '--unsafe-no-sandbox',
       'where no sandbox (bubblewrap) is available, run generated code unconfined with your user rights instead of refusing',
@@ -206,6 +214,7 @@ export function registerDeployCommands(program: Command, io: DeployIo, helpers: 
           cpus?: string;
           memory?: string;
           constraint: string[];
+          node?: string;
           home?: string;
           format: string;
         },
@@ -288,6 +297,7 @@ export function registerDeployCommands(program: Command, io: DeployIo, helpers: 
             ...(Object.keys(env).length ? { env } : {}),
             ...(opts.unsafeNoSandbox ? { unsafeNoSandbox: true } : {}),
             ...(opts.runtime !== undefined ? { runtime: opts.runtime } : {}),
+            ...(opts.node !== undefined ? { node: opts.node } : {}),
             ...Object.fromEntries(Object.entries(swarm).filter(([, v]) => v !== undefined)),
             actor: cliActor(),
           });
@@ -344,7 +354,10 @@ export function registerDeployCommands(program: Command, io: DeployIo, helpers: 
           return ds.map((d) => [
             ...base,
             d.target,
-            d.desired === d.status || d.status === 'failed' ? d.status : `${d.status}→${d.desired}`,
+            withReplicas(
+              d,
+              d.desired === d.status || d.status === 'failed' ? d.status : `${d.status}→${d.desired}`,
+            ),
             pidOf(d),
             d.status === 'running' ? ago(d.startedAt) : '-',
             d.endpoint ?? '-',
@@ -396,13 +409,17 @@ export function registerDeployCommands(program: Command, io: DeployIo, helpers: 
           if (d.startedAt && d.status === 'running')
             out.push(`    up         ${ago(d.startedAt)} (since ${d.startedAt})`);
           const h = d.health;
+          if (!h && describeReplicaCounts(d)) out.push(`    ${describeReplicaCounts(d)} (as last recorded)`);
           if (h) {
             const ms = h.responseMs !== undefined ? ` in ${h.responseMs} ms` : '';
             out.push(
               `    health     ${h.health}${ms}${h.detail ? ` — ${h.detail}` : ''} (checked ${h.checkedAt})`,
             );
             const rt = (h as { runtime?: { restarts?: number; adopted?: boolean } & ReplicaRuntime }).runtime;
-            if (rt?.replicas) out.push(...describeReplicas(rt));
+            // Swarm reports {desired, running, healthy} and each replica; kubernetes a number of replicas.
+            if (rt?.replicas && typeof rt.replicas === 'object') out.push(...describeReplicas(rt));
+            else if (rt && describeReplicaCounts(d))
+              out.push(`    ${describeReplicaCounts(d)} (available/desired)`);
             else if (rt)
               out.push(
                 `    restarts   ${rt.restarts ?? 0}${rt.adopted ? ' (adopted by the current supervisor)' : ''}`,

@@ -153,6 +153,14 @@ export const SwarmDeployOptions = {
     .describe('swarm target: placement constraints, e.g. node.role==manager.'),
 };
 
+/** A node of a factory cluster (deploy/cluster.ts checks the same pattern). */
+export const ClusterNode = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9.-]{0,62}$/)
+  .describe(
+    'Local target in a factory cluster: the node to run on (default: where it is, else the least loaded live node).',
+  );
+
 export const DeployBody = named(
   'DeployRequest',
   z.strictObject({
@@ -164,6 +172,7 @@ export const DeployBody = named(
       .describe("Environment of the server process (values for the spec's env references; never stored)."),
     runtime: ContainerRuntime.optional(),
     ...SwarmDeployOptions,
+    node: ClusterNode.optional(),
   }),
 );
 
@@ -267,6 +276,12 @@ export const DeploymentSchema = named(
     updatedAt: isoTime,
     startedAt: isoTime.nullable(),
     stoppedAt: isoTime.nullable(),
+    replicasDesired: z
+      .number()
+      .int()
+      .nullable()
+      .describe('Replicas asked of the target (swarm, kubernetes); null for single-instance targets.'),
+    replicasActual: z.number().int().nullable().describe('Replicas the target last reported running.'),
   }),
 );
 

@@ -7,6 +7,7 @@ import { DEFAULT_TARGET } from '../../deploy/targets/names.js';
 import { defineOperation } from './operation.js';
 import { allowedTools, authorizeTool, narrowedToolError, visibleServers } from './ownership.js';
 import {
+  ClusterNode,
   ContainerRuntime,
   DeploymentSchema,
   DesiredSchema,
@@ -42,6 +43,7 @@ export const deployServer = defineOperation({
       .describe('Environment variables for the server process (secrets are not stored).'),
     runtime: ContainerRuntime.optional(),
     ...SwarmDeployOptions,
+    node: ClusterNode.optional(),
   }),
   output: DeploymentSchema,
   annotations: { readOnly: false, destructive: false, idempotent: true, openWorld: false },
@@ -58,6 +60,7 @@ export const deployServer = defineOperation({
       ...(input.cpus !== undefined ? { cpus: input.cpus } : {}),
       ...(input.memoryMb !== undefined ? { memoryMb: input.memoryMb } : {}),
       ...(input.constraints !== undefined ? { constraints: input.constraints } : {}),
+      ...(input.node !== undefined ? { node: input.node } : {}),
       actor: context.actor,
     }),
 });

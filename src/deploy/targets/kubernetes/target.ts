@@ -10,8 +10,6 @@
  * `<home>/servers/<name>/kubernetes.json` (defaults when absent); environment values live in the local secret
  * store `<home>/secrets/<name>.kubernetes.env` and reach the cluster only as the server's Secret.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { FactoryError } from '../../../core/errors/index.js';
 import { ServerSpec } from '../../../core/spec/model.js';
 import type { HomeLayout } from '../../../platform/home.js';
@@ -24,9 +22,15 @@ import type {
   TargetFactoryContext,
 } from '../../target.js';
 import type { LogQuery } from '../../types.js';
-import { type KubernetesApi, KubernetesCluster } from './cluster.js';
+import { recordReplicas } from '../replica-counts.js';
+import {
+  type KubernetesApi,
+  KubernetesCluster,
+  type DeploymentStatus as KubernetesDeploymentStatus,
+} from './cluster.js';
 import type { KubernetesObject } from './manifests.js';
-import { checkKubernetesOptions, type KubernetesOptions, kubernetesName } from './options.js';
+import { type KubernetesOptions, kubernetesName } from './options.js';
+import { kubernetesOptionsFile, readKubernetesOptionsFile } from './options-file.js';
 
 const ACTOR = 'kubernetes-target';
 
@@ -80,28 +84,12 @@ export class KubernetesTarget implements DeploymentTarget {
   }
 
   #settingsFile(server: string): string {
-    return join(this.#options.layout.serverDir(server), 'kubernetes.json');
+    return kubernetesOptionsFile(this.#options.layout, server);
   }
 
-  /** The server's options from kubernetes.json (validated), or the defaults. */
+  /** The server's options from kubernetes.json (checked, options-file.ts), or the defaults. */
   settingsOf(server: string): KubernetesOptions {
-    const file = this.#settingsFile(server);
-    if (!existsSync(file)) return {};
-    let stored: KubernetesOptions;
-    try {
-      stored = JSON.parse(readFileSync(file, 'utf8')) as KubernetesOptions;
-    } catch (error) {
-      throw new FactoryError('INVALID_ARGUMENTS', `${file} is not valid JSON`, {
-        details: { path: file, hint: 'e.g. {"namespace": "mcp", "replicas": 2}' },
-        cause: error,
-      });
-    }
-    if (typeof stored !== 'object' || stored === null || Array.isArray(stored))
-      throw new FactoryError('INVALID_ARGUMENTS', `${file} must hold a JSON object`, {
-        details: { path: file },
-      });
-    checkKubernetesOptions(stored);
-    return stored;
+    return readKubernetesOptionsFile(this.#settingsFile(server));
   }
 
   async ensureAvailable(context: TargetContext): Promise<void> {
@@ -155,10 +143,10 @@ export class KubernetesTarget implements DeploymentTarget {
         const server = await registry.getServer(d.server);
         if (server.status === 'removed') {
           await cluster.remove(d.server, settings.namespace);
-          await registry.updateDeployment(d.id, { status: 'stopped' }, { actor: ACTOR });
+          await registry.updateDeployment(d.id, { status: 'stopped', replicasActual: 0 }, { actor: ACTOR });
         } else if (d.desired === 'stopped') {
           await cluster.stop(d.server, settings.namespace);
-          await registry.updateDeployment(d.id, { status: 'stopped' }, { actor: ACTOR });
+          await registry.updateDeployment(d.id, { status: 'stopped', replicasActual: 0 }, { actor: ACTOR });
         } else {
           const version = await registry.getVersion(d.server, d.revision);
           const spec = ServerSpec.parse(version.spec);
@@ -168,13 +156,21 @@ export class KubernetesTarget implements DeploymentTarget {
             this.readEnv(d.server),
             settings,
           );
-          await this.#awaitRollout(cluster, d.server, settings.namespace, objects);
+          const rollout = await this.#awaitRollout(cluster, d.server, settings.namespace, objects);
           const name = kubernetesName(d.server);
           const port = spec.http?.port ?? 3000;
           const endpoint = `http://${name}.${settings.namespace ?? 'default'}.svc:${port}${spec.http?.path ?? '/mcp'}`;
           await registry.updateDeployment(
             d.id,
-            { status: 'running', port, endpoint, processId: `deployment/${name}`, lastError: null },
+            {
+              status: 'running',
+              port,
+              endpoint,
+              processId: `deployment/${name}`,
+              lastError: null,
+              replicasDesired: rollout.replicas,
+              replicasActual: rollout.availableReplicas,
+            },
             { actor: ACTOR },
           );
         }
@@ -194,7 +190,7 @@ export class KubernetesTarget implements DeploymentTarget {
     server: string,
     namespace: string | undefined,
     objects: KubernetesObject[],
-  ): Promise<void> {
+  ): Promise<KubernetesDeploymentStatus> {
     const deployment = objects.find((o) => o.kind === 'Deployment') as
       | { spec: { template: { spec: { containers: { image: string }[] } } } }
       | undefined;
@@ -204,7 +200,7 @@ export class KubernetesTarget implements DeploymentTarget {
     for (;;) {
       const report = await cluster.health(server, namespace);
       last = report.detail ?? report.health;
-      if (report.health === 'healthy' && report.status?.image === image) return;
+      if (report.health === 'healthy' && report.status && report.status.image === image) return report.status;
       if (Date.now() >= deadline) break;
       await new Promise((resolve) => setTimeout(resolve, this.#options.pollMs ?? 2000));
     }
@@ -222,6 +218,13 @@ export class KubernetesTarget implements DeploymentTarget {
       try {
         const cluster = await this.#clusterApi();
         const { status, ...report } = await cluster.health(d.server, this.settingsOf(d.server).namespace);
+        // The record is shared with list and status: the rollout's counts as the cluster reports them now
+        // (best effort: a failed write must not turn the health report into an error).
+        if (status && d.desired === 'running' && status.replicas > 0)
+          await recordReplicas(await this.#options.registry(), d, {
+            desired: status.replicas,
+            actual: status.availableReplicas,
+          }).catch(() => undefined);
         reports.set(d.id, { ...report, ...(status ? { runtime: status } : {}) });
       } catch (error) {
         reports.set(d.id, {

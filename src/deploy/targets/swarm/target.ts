@@ -28,6 +28,7 @@ import type {
 } from '../../target.js';
 import type { Health, LogQuery } from '../../types.js';
 import { followLines } from '../follow-lines.js';
+import { recordReplicas } from '../replica-counts.js';
 import { type ServiceState, SwarmEngine } from './engine.js';
 
 export const MAX_REPLICAS = 50;
@@ -194,14 +195,14 @@ export class SwarmTarget implements DeploymentTarget {
         const server = await registry.getServer(d.server);
         if (server.status === 'removed') {
           await this.engine.remove(d.server);
-          await registry.updateDeployment(d.id, { status: 'stopped' }, { actor: ACTOR });
+          await registry.updateDeployment(d.id, { status: 'stopped', replicasActual: 0 }, { actor: ACTOR });
         } else if (d.desired === 'stopped') {
           await this.engine.scale(d.server, 0);
           // Stopped means the replicas are gone (and their ports free for a start), not only asked to go.
           const deadline = Date.now() + 60_000;
           while ((await this.engine.containers(d.server)).length > 0 && Date.now() < deadline)
             await new Promise((r) => setTimeout(r, 300));
-          await registry.updateDeployment(d.id, { status: 'stopped' }, { actor: ACTOR });
+          await registry.updateDeployment(d.id, { status: 'stopped', replicasActual: 0 }, { actor: ACTOR });
         } else {
           await this.#converge(registry, d);
         }
@@ -233,6 +234,8 @@ export class SwarmTarget implements DeploymentTarget {
     await this.engine.ensureSwarm();
     const version = await registry.getVersion(d.server, d.revision);
     const settings = this.settingsOf(d.server);
+    // Desired is recorded before the rollout so that a deployment that never comes up still says what it wanted.
+    await recordReplicas(registry, d, { desired: settings.replicas });
     const image = await this.engine.buildImage(
       await this.#options.projectDir(d.server, d.revision),
       d.server,
@@ -317,6 +320,7 @@ export class SwarmTarget implements DeploymentTarget {
                 endpoint: endpoints(1)[0]!,
                 processId: id,
                 lastError: null,
+                replicasActual: current.length,
               },
               { actor: ACTOR },
             );
@@ -403,6 +407,12 @@ export class SwarmTarget implements DeploymentTarget {
               : {}),
         });
       }
+      // Swarm's own view (tasks running), not the probes: that is what `replicas 2/3` means in list and status.
+      // Best effort: a registry that cannot be written must not turn the health report into an error.
+      if (desired > 0)
+        await recordReplicas(await this.#options.registry(), d, { desired, actual: running.length }).catch(
+          () => undefined,
+        );
       const healthy = replicas.filter((r) => r.health === 'healthy').length;
       const answering = replicas.filter((r) => r.health !== 'unhealthy').length;
       const health: Health =
