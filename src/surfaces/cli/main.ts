@@ -22,6 +22,8 @@ import { registerIdentityCommands } from './identity-commands.js';
 import { type CliIo, defaultIo } from './io.js';
 import { registerJobsCommands } from './jobs-commands.js';
 import { registerMaintenanceCommands } from './maintenance-commands.js';
+import { registerNodesCommand } from './nodes-command.js';
+import { registerOperatorCommand } from './operator-command.js';
 import { registerServeCommands } from './serve.js';
 import { registerTemplateCommands } from './templates.js';
 import { registerTestCommand } from './test-command.js';
@@ -50,9 +52,11 @@ export function buildProgram(io: CliIo = defaultIo): Command {
   registerTestCommand(program, io, deployHelpers);
   registerDeployCommands(program, io, deployHelpers);
   registerMaintenanceCommands(program, io, deployHelpers.exit);
+  registerNodesCommand(program, io, deployHelpers.exit);
   registerToolsmithCommands(program, io);
   registerJobsCommands(program, io);
   registerExportCommand(program, io);
+  registerOperatorCommand(program, io);
 
   return program;
 }

@@ -42,7 +42,7 @@ export interface RevisionSource {
 }
 
 /** Order of apply: what others reference first (Secret before the Deployment that reads it). */
-const APPLY_ORDER = [
+export const APPLY_ORDER = [
   'Secret',
   'Service',
   'NetworkPolicy',
