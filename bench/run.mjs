@@ -6,6 +6,7 @@
  *   3. HTTP `tools/call`: generated echo server vs a hand-written minimal SDK v2 server, interleaved rounds
  *   4. databases (--only=db, see bench/db.mjs): per-call overhead vs the driver, deep pages, RSS soak, start-up
  *   5. tool search (--only=search, see bench/search-eval.mjs): Recall@1/@5 and MRR vs plain BM25, latency
+ *   6. web console (--only=console, see bench/console.mjs): bundle size, time to interactive on 500 servers
  *
  *   npm run bench                      # builds, then runs everything (~35–65 s on 2 idle-ish cores)
  *   node bench/run.mjs --only=gen,cold,http --quick --keep
@@ -730,6 +731,9 @@ async function main() {
       results.db = await timed('db', () => benchDb({ api, scratch: SCRATCH, quick: flags.quick }));
     // Not in the default set: the registry's tool search, quality and latency (its own process and table).
     if (only.has('search')) results.search = await timed('search', () => benchSearch());
+    // Not in the default set: the web console's bundle size and time to interactive (bench/console.mjs).
+    if (only.has('console'))
+      results.console = await timed('console', async () => (await import('./console.mjs')).benchConsole());
   } finally {
     await Promise.all([...sdkClients].map(closeClient));
     killAll();

@@ -22,6 +22,7 @@ import type { Registry } from '../../store/index.js';
 import type { Toolsmith } from '../../toolsmith/index.js';
 import { errorResponse } from '../http/errors.js';
 import { compileRoutes, matchRoute, type RouteDefinition, runRoute } from '../http/router.js';
+import { CookieSessions } from './cookie-session.js';
 import { type ApiMetrics, createApiMetrics } from './metrics.js';
 import { openApiDocument } from './openapi.js';
 import { apiRoutes } from './routes.js';
@@ -49,6 +50,10 @@ export interface ApiOptions {
   toolsmith?: Toolsmith | undefined;
   /** The worker pool running jobs (async mode, docs/jobs.md); absent: long operations answer synchronously. */
   jobs?: { wake(): void } | undefined;
+  /** The web console at /ui (surfaces/console/static.ts); absent: /ui is an unknown path. */
+  console?:
+    | { matches(pathname: string): boolean; handle(request: Request, url: URL): Promise<Response> }
+    | undefined;
 }
 
 export interface Api {
@@ -65,6 +70,7 @@ export function createApi(options: ApiOptions): Api {
     options.access ??
     new AccessControl({ tokens: options.tokens, registry: options.registry, limits: options.limits });
   const metrics = createApiMetrics();
+  const cookies = new CookieSessions(access);
   let document: Record<string, unknown> | undefined;
   const openapi = () => {
     document ??= openApiDocument(routes, { version });
@@ -74,6 +80,7 @@ export function createApi(options: ApiOptions): Api {
     controlPlane: options.controlPlane,
     registry: options.registry,
     access,
+    cookies,
     metrics,
     version,
     startedAt: Date.now(),
@@ -90,7 +97,12 @@ export function createApi(options: ApiOptions): Api {
   const allowedOrigins = [...localhostAllowedOrigins(), ...(options.allowedOrigins ?? [])];
   const maxBodyBytes = access.limits.maxBodyBytes;
 
-  async function handle(request: Request, url: URL, label: { route: string }): Promise<Response> {
+  async function handle(
+    request: Request,
+    url: URL,
+    label: { route: string },
+    setCookies: string[],
+  ): Promise<Response> {
     const host = validateHostHeader(request.headers.get('host') ?? url.host, allowedHosts);
     if (!host.ok)
       throw new FactoryError('API_FORBIDDEN_HOST', `Host not allowed: ${host.message}`, {
@@ -101,6 +113,10 @@ export function createApi(options: ApiOptions): Api {
       throw new FactoryError('API_FORBIDDEN_HOST', `Origin not allowed: ${origin.message}`, {
         details: { origin: request.headers.get('origin') },
       });
+    if (options.console?.matches(url.pathname)) {
+      label.route = '/ui/*';
+      return options.console.handle(request, url);
+    }
     const mounted = options.mount?.[url.pathname];
     if (mounted) {
       label.route = url.pathname;
@@ -113,13 +129,16 @@ export function createApi(options: ApiOptions): Api {
     let principal: Principal | undefined;
     if (!definition?.public) {
       try {
-        principal = await access.authenticate(request);
+        // A browser's console session (cookie + CSRF) or, for every other caller, the bearer token.
+        const viaCookie = await cookies.authenticate(request, url);
+        if (viaCookie) setCookies.push(...viaCookie.setCookies);
+        principal = viaCookie?.principal ?? (await access.authenticate(request));
       } catch (error) {
         if (error instanceof FactoryError) metrics.authFailure(String(error.details?.reason ?? 'invalid'));
         throw error;
       }
       try {
-        access.charge(principal);
+        await access.charge(principal);
       } catch (error) {
         metrics.rateLimited(principal.name);
         throw error;
@@ -149,6 +168,7 @@ export function createApi(options: ApiOptions): Api {
       const started = performance.now();
       const requestId = randomUUID();
       const label = { route: 'unmatched' };
+      const setCookies: string[] = [];
       metrics.inFlight(1);
       let response: Response;
       try {
@@ -158,7 +178,7 @@ export function createApi(options: ApiOptions): Api {
         } catch {
           throw new FactoryError('API_INVALID_REQUEST', 'malformed request URL');
         }
-        response = await handle(request, url, label);
+        response = await handle(request, url, label, setCookies);
       } catch (error) {
         if (!(error instanceof FactoryError) || error.code === 'INTERNAL') options.onError?.(error, request);
         response = errorResponse(error, extraHeaders(error, access.external?.metadataUrl(request.url)));
@@ -171,6 +191,7 @@ export function createApi(options: ApiOptions): Api {
       }
       try {
         response.headers.set('x-request-id', requestId);
+        for (const value of setCookies) response.headers.append('set-cookie', value);
       } catch {
         // immutable headers (a response from elsewhere): keep them as they are
       }

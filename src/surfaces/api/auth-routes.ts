@@ -172,7 +172,7 @@ function oidcOf(oidc: OidcLogin | undefined): OidcLogin {
  */
 const SIGN_IN_LIMIT = { capacity: 10, refillPerMs: 60 / 60_000 };
 
-function signInLimiter(): (request: Request) => void {
+export function signInLimiter(): (request: Request) => void {
   const buckets = new KeyedTokenBuckets();
   return (request) => {
     // A request that did not come through a socket (an embedder calling fetch in-process) has no address.

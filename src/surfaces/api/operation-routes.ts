@@ -52,6 +52,8 @@ import {
   StatsQuery,
   TriggerRunsQuery,
 } from '../operations/schemas.js';
+import { CONSOLE_ROUTES } from './console-routes.js';
+import { CONSOLE_SOURCE_ROUTES } from './console-source-routes.js';
 import { eventStream } from './event-stream.js';
 import { JOB_ROUTES, queuedResponse, respondAsync, wantsAsync } from './job-routes.js';
 import { bind, type OperationRoute, type ParsedRequest } from './operation-route.js';
@@ -418,6 +420,8 @@ export const OPERATION_ROUTES: readonly OperationRoute[] = [
   }),
   ...TOOLSMITH_ROUTES,
   ...JOB_ROUTES,
+  ...CONSOLE_ROUTES,
+  ...CONSOLE_SOURCE_ROUTES,
 ];
 
 export interface OperationRouteDeps {

@@ -12,13 +12,17 @@ import { json } from '../http/errors.js';
 import { type RouteDefinition, route } from '../http/router.js';
 import { HealthBody, LiveBody, ReadyBody } from '../operations/schemas.js';
 import { authRoutes } from './auth-routes.js';
+import type { CookieSessions } from './cookie-session.js';
 import type { ApiMetrics } from './metrics.js';
 import { OPERATION_ROUTES, operationRoute } from './operation-routes.js';
+import { sessionRoutes } from './session-routes.js';
 
 export interface RouteDeps {
   controlPlane: ControlPlane;
   registry: Registry;
   access: AccessControl;
+  /** Console sign-in by cookie (POST/DELETE /auth/session). */
+  cookies: CookieSessions;
   metrics: ApiMetrics;
   version: string;
   startedAt: number;
@@ -134,6 +138,7 @@ export function apiRoutes(deps: RouteDeps): RouteDefinition[] {
       },
     }),
     ...authRoutes(deps),
+    ...sessionRoutes(deps),
     ...OPERATION_ROUTES.map((binding) => operationRoute(binding, deps)),
   ];
 }

@@ -390,7 +390,12 @@ export function registerServeCommands(program: Command, io: ServeIo): void {
         .description(
           'serve the HTTP API (bearer tokens: mcp-factory token create NAME; OpenAPI at /openapi.json)',
         )
-        .option('--mcp', "also serve the factory's MCP server at /mcp (same tokens and limits)"),
+        .option('--mcp', "also serve the factory's MCP server at /mcp (same tokens and limits)")
+        .option('--no-console', 'do not serve the web console at /ui')
+        .option(
+          '--console-dir <dir>',
+          'serve the web console from this folder (default: dist/console of the factory)',
+        ),
     ),
     8080,
   ).action(
@@ -403,6 +408,8 @@ export function registerServeCommands(program: Command, io: ServeIo): void {
           allowedHost?: string[];
           allowedOrigin?: string[];
           mcp?: boolean;
+          console?: boolean;
+          consoleDir?: string;
         },
     ) => {
       const [{ AccessControl }, { serveApi }, { createFactoryMcpHttp }] = await Promise.all([
@@ -445,6 +452,7 @@ export function registerServeCommands(program: Command, io: ServeIo): void {
         });
         if (opts.mcp) mcp = createFactoryMcpHttp({ ...common, access, onerror: onError });
         const endpoint = mcp;
+        const { createConsoleHandler } = await import('../console/static.js');
         const served = await serveApi({
           ...common,
           access,
@@ -452,12 +460,13 @@ export function registerServeCommands(program: Command, io: ServeIo): void {
           oidc: loadConfig().oidc,
           onError,
           ...(endpoint ? { mount: { '/mcp': (request: Request) => endpoint.fetch(request) } } : {}),
+          ...(opts.console !== false ? { console: createConsoleHandler({ dir: opts.consoleDir }) } : {}),
           host: opts.host,
           port: opts.port,
           allowRemote: opts.allowRemote,
         });
         io.stderr(
-          `MCP Factory API listening on ${served.url} (OpenAPI: ${served.url}/openapi.json${mcp ? `, MCP: ${served.url}/mcp` : ''}; home ${factory.home})\n`,
+          `MCP Factory API listening on ${served.url} (OpenAPI: ${served.url}/openapi.json${mcp ? `, MCP: ${served.url}/mcp` : ''}${opts.console !== false ? `, console: ${served.url}/ui/` : ''}; home ${factory.home})\n`,
         );
         printTokenHint(io, factory.tokens);
         // Runs whose process died (a restart) continue here, from the node they had reached.

@@ -3,6 +3,8 @@
  * server (surfaces/mcp) are projections of this table, so what they can do, check and answer cannot drift.
  */
 import { listAudit, listTemplates, searchTools } from './catalog.js';
+import { CONSOLE_OPERATIONS } from './console.js';
+import { CONSOLE_SOURCE_OPERATIONS } from './console-sources.js';
 import { JOB_OPERATIONS } from './jobs.js';
 import type { Operation } from './operation.js';
 import {
@@ -21,6 +23,23 @@ import { TOOLSMITH_OPERATIONS } from './toolsmith.js';
 import { triggerRuns } from './triggers.js';
 
 export { listAudit, listTemplates, searchTools } from './catalog.js';
+export {
+  CONSOLE_OPERATIONS,
+  listDeployments,
+  revisionSpec,
+  rollbackServer,
+  serverEnv,
+  serverHealth,
+  serverHistory,
+  serverMetrics,
+} from './console.js';
+export { serverTools, templateSpec } from './console-create.js';
+export {
+  CONSOLE_SOURCE_OPERATIONS,
+  factoryCapabilities,
+  importOpenApiDocument,
+  MAX_OPENAPI_DOCUMENT,
+} from './console-sources.js';
 export {
   ASYNC_OPERATIONS,
   canAccessJob,
@@ -94,4 +113,6 @@ export const OPERATIONS: readonly Operation[] = [
   listTemplates,
   ...TOOLSMITH_OPERATIONS,
   ...JOB_OPERATIONS,
+  ...CONSOLE_OPERATIONS,
+  ...CONSOLE_SOURCE_OPERATIONS,
 ];
