@@ -1,10 +1,14 @@
 /**
- * CLI start-up time: `mcp-factory --help`, `list` and `status NAME` against a home with one registered server,
+ * CLI start-up time: `mcp-factory --help`, `list` and `status NAME` against a home with three registered servers
+ * (one with a stopped local deployment, so that `status` takes the local target's path),
  * each run as a fresh process, interleaved with bare `node -e 0` runs so that machine load hits them alike.
  * Prints median/min/p90 wall time per command and its ratio to bare Node measured in the same passes, and the
  * median CPU time (user + system, GNU time) with its ratio: on a busy machine the CPU figures are the steadier.
  *
  *   node bench/cli.mjs [--runs=15] [--root=DIR]      (DIR: another built checkout, e.g. the previous commit)
+ *
+ * Each command also runs once under test/cli-life/fixtures/record-modules.mjs: the number of modules it loads
+ * (ESM and the CommonJS entries imported from ESM) and the packages among them, the usual cause of a slow verb.
  *
  * Target: `--help`, `list` and `status` under 300 ms. The last line is `BENCH_JSON {…}`.
  */
@@ -28,23 +32,37 @@ const env = { ...process.env, MCP_FACTORY_HOME: home, MCP_FACTORY_SUPERVISOR_AUT
 delete env.MCP_FACTORY_REGISTRY_URL;
 
 try {
-  // One registered server (no type-check, no tests: only the registry row and its files matter here).
+  // Three registered servers (no type-check, no tests: only the registry rows and their files matter here);
+  // the first has a stopped local deployment.
   const { createControlPlane } = await import(pathToFileURL(join(ROOT, 'dist', 'deploy', 'index.js')).href);
   const { parseSpecOrThrow } = await import(
     pathToFileURL(join(ROOT, 'dist', 'core', 'spec', 'index.js')).href
   );
   const { readFileSync } = await import('node:fs');
   const specFile = join(ROOT, 'examples', 'text-tools.yaml');
-  const spec = { ...parseSpecOrThrow(readFileSync(specFile, 'utf8'), { file: specFile }), name: 'bench-cli' };
+  const parsed = parseSpecOrThrow(readFileSync(specFile, 'utf8'), { file: specFile });
   const cp = createControlPlane({ home });
-  await cp.create({
-    spec,
-    specDir: join(ROOT, 'examples'),
-    typecheck: false,
-    runTests: false,
-    actor: 'bench',
-  });
-  await cp.close();
+  try {
+    for (const name of ['bench-cli', 'bench-cli-2', 'bench-cli-3'])
+      await cp.create({
+        spec: { ...parsed, name },
+        specDir: join(ROOT, 'examples'),
+        typecheck: false,
+        runTests: false,
+        actor: 'bench',
+      });
+    const registry = await cp.registry();
+    const d = await registry.upsertDeployment({
+      server: 'bench-cli',
+      target: 'local',
+      revision: 1,
+      desired: 'stopped',
+      actor: 'bench',
+    });
+    await registry.updateDeployment(d.id, { status: 'stopped' }, { actor: 'bench' });
+  } finally {
+    await cp.close();
+  }
 
   const commands = [
     ['node -e 0', [process.execPath, ['-e', '0']]],
@@ -67,6 +85,23 @@ try {
     return { ms, cpu: m ? (Number(m[1]) + Number(m[2])) * 1000 : Number.NaN };
   };
   for (const c of commands) once(...c); // warm the file cache
+
+  // What each command loads (one run each under the module recorder of the start-up test).
+  const recorder = join(ROOT, 'test', 'cli-life', 'fixtures', 'record-modules.mjs');
+  const loads = new Map();
+  for (const [label, [cmd, args]] of commands) {
+    const file = join(home, `modules-${label.replace(/\W/g, '')}.txt`);
+    const r = spawnSync(cmd, ['--import', recorder, ...args], {
+      env: { ...env, CLI_LIFE_MODULES_FILE: file },
+      encoding: 'utf8',
+    });
+    if (r.status !== 0) throw new Error(`${label} (recorded) exited ${r.status}: ${r.stderr.slice(0, 500)}`);
+    const urls = readFileSync(file, 'utf8').split('\n').filter(Boolean);
+    const packages = new Set(
+      urls.map((u) => /\/node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(u)?.[1]).filter(Boolean),
+    );
+    loads.set(label, { modules: urls.length, packages: [...packages].sort() });
+  }
   for (let i = 0; i < runs; i++)
     for (const [label, c] of commands) {
       const { ms, cpu } = once(label, c);
@@ -90,6 +125,7 @@ try {
       cpuMedian: r1(cpu),
       cpuRatio: r1(cpu / cpuFloor),
       samples: s.map(r1),
+      ...loads.get(label),
     };
     rows.push([
       label,
@@ -99,12 +135,13 @@ try {
       `${r1(m / floor)}×`,
       `${r1(cpu)} ms`,
       `${r1(cpu / cpuFloor)}×`,
+      String(loads.get(label).modules),
       label === 'node -e 0' ? '' : m < TARGET_MS ? 'ok' : 'MISSED',
     ]);
   }
   table(
     `CLI start-up (${runs} runs each, interleaved; ${root === ROOT ? 'this checkout' : root})`,
-    ['command', 'median', 'min', 'p90', '× node', 'CPU', 'CPU × node', `< ${TARGET_MS} ms`],
+    ['command', 'median', 'min', 'p90', '× node', 'CPU', 'CPU × node', 'modules', `< ${TARGET_MS} ms`],
     rows,
   );
   let load = '';
@@ -113,6 +150,8 @@ try {
   } catch {
     // not Linux
   }
+  for (const [label, { packages }] of loads)
+    if (packages.length) console.log(`${label} loads packages: ${packages.join(', ')}`);
   console.log(`\nload average: ${load}`);
   console.log(`BENCH_JSON ${JSON.stringify({ bench: 'cli', root, runs, load, figures })}`);
 } finally {

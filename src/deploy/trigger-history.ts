@@ -11,15 +11,10 @@
  */
 import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import { join } from 'node:path';
-import { z } from 'zod';
 import type { HomeLayout } from '../platform/home.js';
-import {
-  TRIGGER_OUTCOMES,
-  type TriggerHistoryStore,
-  type TriggerReadPosition,
-  type TriggerRun,
-} from '../store/index.js';
+import type { TriggerHistoryStore, TriggerReadPosition, TriggerRun } from '../store/index.js';
 import { dataDir } from './targets/local/sandbox-launch.js';
+import type { TriggerHistoryLine } from './trigger-history-line.js';
 
 /** As in runtime/triggers/types.ts (generated servers cannot import src/; a test keeps them equal). */
 export const TRIGGER_STATE_DIR_ENV = 'MCP_TRIGGER_STATE_DIR';
@@ -32,22 +27,6 @@ const MAX_ERROR_CHARS = 2000;
 export function triggerStateDir(layout: HomeLayout, server: string): string {
   return join(dataDir(layout, server), 'triggers');
 }
-
-const Line = z.object({
-  trigger: z.number().int().min(0).max(100_000),
-  type: z.string().min(1).max(32),
-  tool: z.string().min(1).max(128),
-  key: z.string().min(1).max(1024),
-  inputHash: z.string().regex(/^[0-9a-f]{64}$/),
-  attempt: z.number().int().min(1).max(1_000_000),
-  outcome: z.enum(TRIGGER_OUTCOMES),
-  startedAt: z
-    .string()
-    .max(40)
-    .refine((s) => Number.isFinite(Date.parse(s)), 'not a time'),
-  durationMs: z.number().min(0).max(1e10),
-  error: z.string().optional(),
-});
 
 export interface ImportReport {
   imported: number;
@@ -106,7 +85,7 @@ function readLines(file: OpenedFile, from: number, budget: number): { lines: str
   return { lines: buffer.subarray(0, last).toString('utf8').split('\n'), end: from + last + 1 };
 }
 
-function parse(lines: string[], server: string, into: TriggerRun[]): number {
+function parse(lines: string[], server: string, into: TriggerRun[], Line: TriggerHistoryLine): number {
   let rejected = 0;
   for (const text of lines) {
     if (!text) continue;
@@ -153,6 +132,8 @@ export async function importTriggerHistory(
   if (!current) return { imported: 0, rejected: 0, more: false };
   const rotated = openInside(dir, `${TRIGGER_HISTORY_FILE}.1`);
   try {
+    // The line schema (zod) is loaded only when there is a history to read: a cheap `status` without one.
+    const { TriggerHistoryLine: Line } = await import('./trigger-history-line.js');
     const from = await store.position(server);
     const runs: TriggerRun[] = [];
     let rejected = 0;
@@ -164,7 +145,7 @@ export async function importTriggerHistory(
     } else if (rotated && (!from || from.fileId === rotated.id)) {
       // The file we were reading was rotated (or this is the first import): finish the older generation first.
       const old = readLines(rotated, from?.bytesRead ?? 0, left);
-      rejected += parse(old.lines, server, runs);
+      rejected += parse(old.lines, server, runs, Line);
       left -= old.end - (from?.bytesRead ?? 0);
       if (old.end < rotated.size && left <= 0) {
         const to: TriggerReadPosition = { fileId: rotated.id, bytesRead: old.end };
@@ -173,7 +154,7 @@ export async function importTriggerHistory(
       }
     }
     const fresh = readLines(current, start, left);
-    rejected += parse(fresh.lines, server, runs);
+    rejected += parse(fresh.lines, server, runs, Line);
     const to: TriggerReadPosition = { fileId: current.id, bytesRead: fresh.end };
     if (from && from.fileId === to.fileId && from.bytesRead === to.bytesRead && runs.length === 0)
       return { imported: 0, rejected, more: false };

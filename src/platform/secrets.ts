@@ -20,7 +20,7 @@ import {
 } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { FactoryError } from '../core/errors/index.js';
-import { ENV_VAR } from '../core/spec/model.js';
+import { ENV_VAR } from '../core/spec/name-patterns.js';
 
 /** Names the supervisor sets itself; a deployment cannot override them. */
 export const RESERVED_ENV = /^(?:MCP_FACTORY_.*|MCP_TRANSPORT|PORT|HOST)$/;

@@ -3,7 +3,7 @@
  * value is checked at run time and refused as REGISTRY_INVALID (or REGISTRY_SECRET_VALUE) data.
  */
 import { FactoryError } from '../core/errors/index.js';
-import { ENV_VAR, SERVER_NAME, TOOL_NAME } from '../core/spec/model.js';
+import { ENV_VAR, SERVER_NAME, TOOL_NAME } from '../core/spec/name-patterns.js';
 import { describeSecretValue } from '../core/spec/secrets.js';
 import type { IndexedTool } from './repositories/tools.js';
 import type { ToolInput } from './types.js';

@@ -1,6 +1,7 @@
 /**
  * Start-up path of the CLI: `--help`, `list` and `status NAME` must not load the heavy subsystems (LLM SDKs,
- * esbuild, TypeScript, docker, SQL parsers, database drivers other than the registry's SQLite, the MCP SDK).
+ * esbuild, TypeScript, docker, kubernetes, SQL parsers, database drivers other than the registry's SQLite, the
+ * MCP SDK, zod, the JS parser, the console's React and Vite); `--help` loads no package but commander.
  * Checked by effect: the real bin runs under a module hook that records every module it loads.
  */
 import { readFileSync, rmSync } from 'node:fs';
@@ -29,7 +30,25 @@ const HEAVY = [
   '@modelcontextprotocol/server',
   '@modelcontextprotocol/node',
   '@readme/openapi-parser',
+  '@kubernetes/client-node',
+  '@modelcontextprotocol/core',
+  '@babel/parser',
+  'zod',
+  'yaml',
+  'react',
+  'react-dom',
+  'vite',
 ];
+
+/**
+ * Everything the fast verbs may load from node_modules: a new package on their path (a verb file importing a
+ * subsystem at the top) fails here even when it is not in HEAVY yet.
+ */
+const ALLOWED: Record<string, readonly string[]> = {
+  '--help': ['commander'],
+  list: ['commander', 'kysely', 'better-sqlite3'],
+  status: ['commander', 'kysely', 'better-sqlite3'],
+};
 
 const packageOf = (url: string) => /\/node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(url)?.[1];
 
@@ -88,12 +107,20 @@ describe('CLI start-up path', () => {
     expect(packages.has('yaml')).toBe(true);
   }, 60_000);
 
-  it.each([[['--help']], [['list']], [['status', 'startup-mcp']], [['list', '--format', 'json']]])(
-    '%j loads none of the heavy subsystems',
+  it.each([
+    [['--help']],
+    [['validate', '--help']],
+    [['list']],
+    [['status', 'startup-mcp']],
+    [['list', '--format', 'json']],
+  ])(
+    '%j loads none of the heavy subsystems and no package outside its allow-list',
     async (args) => {
       const { packages, out } = await loaded(args);
       expect(out.length).toBeGreaterThan(0);
       expect(HEAVY.filter((p) => packages.has(p))).toEqual([]);
+      const allowed = ALLOWED[args[1] === '--help' ? '--help' : args[0]!]!;
+      expect([...packages].filter((p) => !allowed.includes(p)).sort()).toEqual([]);
     },
     60_000,
   );
@@ -103,5 +130,8 @@ describe('CLI start-up path', () => {
     expect(packages.has('kysely')).toBe(false);
     expect(packages.has('better-sqlite3')).toBe(false);
     expect(modules.some((m) => m.includes('/dist/deploy/control-plane.js'))).toBe(false);
+    // Registration reads no spec model, tool kinds or access policy (they pull in zod and a JS parser).
+    const subsystems = ['/dist/core/spec/model.js', '/dist/core/kinds/', '/dist/identity/policy.js'];
+    expect(modules.filter((m) => subsystems.some((s) => m.includes(s)))).toEqual([]);
   }, 60_000);
 });

@@ -3,11 +3,9 @@
  * Shared by model.ts and the tool kinds (core/kinds), which define their own fields with them.
  */
 import { z } from 'zod';
+import { ENV_VAR, IDENTIFIER, SERVER_NAME, TOOL_NAME } from './name-patterns.js';
 
-export const TOOL_NAME = /^[A-Za-z0-9_.-]{1,128}$/;
-export const SERVER_NAME = /^[a-z0-9](?:[a-z0-9._-]{0,62}[a-z0-9])?$/;
-export const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
-export const ENV_VAR = /^[A-Z_][A-Z0-9_]{0,127}$/;
+export { ENV_VAR, IDENTIFIER, SERVER_NAME, TOOL_NAME };
 
 export const toolName = z.string().regex(TOOL_NAME, 'must be 1-128 characters of A-Z a-z 0-9 _ . -');
 export const identifier = z

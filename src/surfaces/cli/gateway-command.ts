@@ -5,7 +5,6 @@
  */
 import { readFileSync } from 'node:fs';
 import { type Command, Option } from 'commander';
-import { parse as parseYaml } from 'yaml';
 import { FactoryError } from '../../core/errors/index.js';
 import { loadConfig } from '../../platform/config.js';
 import {
@@ -33,7 +32,7 @@ interface GatewayCliOptions extends HomeOptions, LimitOptions {
   logFormat?: string;
 }
 
-function readConfig(file: string | undefined): unknown {
+async function readConfig(file: string | undefined): Promise<unknown> {
   if (!file) return {};
   let text: string;
   try {
@@ -44,6 +43,8 @@ function readConfig(file: string | undefined): unknown {
       `cannot read the gateway configuration ${file}: ${(error as Error).message}`,
     );
   }
+  // yaml is loaded here, not at registration: `--help`, `list` and `status` must not pay for it.
+  const { parse: parseYaml } = await import('yaml');
   try {
     return parseYaml(text, { maxAliasCount: 100 });
   } catch (error) {
@@ -99,7 +100,7 @@ export function registerGatewayCommand(program: Command, io: ServeIo): void {
       import('../gateway/mcp.js'),
       import('../http/node.js'),
     ]);
-    const data = readConfig(opts.config) as Record<string, unknown> | null;
+    const data = (await readConfig(opts.config)) as Record<string, unknown> | null;
     const config = parseGatewayConfig(
       {
         ...(data ?? {}),

@@ -6,14 +6,8 @@
  */
 import { appendFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import {
-  type AgentAuditLine,
-  createHostAgent,
-  type HostAgent,
-  loadAgentKeys,
-  loadAgentPolicy,
-} from '../../platform/host-agent/index.js';
-import { type ServedHttp, serveFetch } from '../http/node.js';
+import type { AgentAuditLine, HostAgent } from '../../platform/host-agent/index.js';
+import type { ServedHttp } from '../http/node.js';
 import { intArg, type ServeIo, untilShutdown } from './serve.js';
 
 export interface StartHostAgentOptions {
@@ -31,6 +25,11 @@ export interface StartHostAgentOptions {
 export async function startHostAgent(
   options: StartHostAgentOptions,
 ): Promise<{ agent: HostAgent; served: ServedHttp }> {
+  // Loaded here, not at registration (the policy schema pulls in zod): keeps every other verb's start-up cheap.
+  const [{ createHostAgent, loadAgentKeys, loadAgentPolicy }, { serveFetch }] = await Promise.all([
+    import('../../platform/host-agent/index.js'),
+    import('../http/node.js'),
+  ]);
   const policy = loadAgentPolicy(options.policyFile);
   const keys = loadAgentKeys(options.keyFile);
   const { auditFile, onAudit } = options;
