@@ -18,7 +18,7 @@ import type { ExternalTokens } from './external-tokens.js';
 import { authorize, type Permission, type Policy, type ResourceScope, ROLE_POLICY } from './policy.js';
 import type { Role } from './roles.js';
 import { Sessions } from './sessions.js';
-import type { TokenInfo, TokenStore } from './tokens.js';
+import type { ApiTokens, TokenInfo } from './tokens.js';
 
 export interface ApiLimits {
   /** Request bodies larger than this are refused with 413 (default 1 MiB). */
@@ -129,7 +129,7 @@ export class AccessControl {
   readonly sessions: Sessions | undefined;
   /** Access tokens of an external identity provider for this factory's resource URL (absent: not accepted). */
   readonly external: ExternalTokens | undefined;
-  readonly #tokens: TokenStore;
+  readonly #tokens: ApiTokens;
   readonly #registry: Registry;
   readonly #buckets: TokenBuckets;
   #creating = 0;
@@ -137,7 +137,7 @@ export class AccessControl {
   readonly #pending = new Map<string, Set<string>>();
 
   constructor(options: {
-    tokens: TokenStore;
+    tokens: ApiTokens;
     registry: Registry;
     limits?: Partial<ApiLimits> | undefined;
     now?: () => number;
@@ -157,7 +157,7 @@ export class AccessControl {
   }
 
   /** The API token store (personal tokens are made and revoked through the API too). */
-  get tokens(): TokenStore {
+  get tokens(): ApiTokens {
     return this.#tokens;
   }
 
@@ -219,7 +219,7 @@ export class AccessControl {
         return this.principalOfUser(caller.user, caller.sessionId);
       }
     }
-    const found = token ? this.#tokens.verify(token) : undefined;
+    const found = token ? await this.#tokens.verify(token) : undefined;
     if (!found || (found.owner && !(await this.#ownerEnabled(found.owner))))
       throw new FactoryError('API_UNAUTHORIZED', 'invalid or revoked bearer token', {
         details: { reason: 'invalid' },
@@ -300,7 +300,7 @@ export class AccessControl {
           ? [...(await this.#registry.identity.serverScopes())]
               .filter(([, scope]) => scope.owner === principal.user)
               .map(([name]) => name)
-          : (this.#tokens.get(principal.tokenId)?.servers ?? []);
+          : ((await this.#tokens.get(principal.tokenId))?.servers ?? []);
       const owned = new Set([...made.filter((s) => live.has(s)), ...pending, ...elsewhere]);
       if (!owned.has(server) && owned.size >= principal.maxServers)
         throw new FactoryError(
@@ -333,7 +333,7 @@ export class AccessControl {
       commit: async () => {
         if (!isNew) return;
         const now = new Set((await this.#registry.listServers()).map((s) => s.name));
-        this.#tokens.recordServer(principal.tokenId, server, now);
+        await this.#tokens.recordServer(principal.tokenId, server, now);
       },
       release: () => {
         if (released) return;

@@ -10,7 +10,7 @@
  * Writes re-read the file under a lock file (`api-tokens.json.lock`), so concurrent CLI invocations and a
  * running API do not lose each other's changes; the file is replaced atomically (write + rename).
  */
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { randomBytes, timingSafeEqual } from 'node:crypto';
 import {
   chmodSync,
   closeSync,
@@ -26,12 +26,20 @@ import {
 import { dirname, join } from 'node:path';
 import { FactoryError } from '../core/errors/index.js';
 import { defaultHome } from '../store/index.js';
-import { ELEVATED_PERMISSIONS, type ElevatedPermission, isElevated } from './policy.js';
-import { isRole, ROLES, type Role } from './roles.js';
+import { type ElevatedPermission, isElevated } from './policy.js';
+import { isRole, type Role } from './roles.js';
+import { checkChanges, hashToken, newTokenRecord, storedAllowList, TOKEN_PREFIX } from './tokens-input.js';
+
+export {
+  ALLOW_LIST_LIMITS,
+  checkAllowList,
+  checkChanges,
+  hashToken,
+  newTokenRecord,
+  TOKEN_PREFIX,
+} from './tokens-input.js';
 
 export const TOKENS_FILE = 'api-tokens.json';
-export const TOKEN_PREFIX = 'mcpf_';
-const TOKEN_NAME = /^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$/;
 const LOCK_STALE_MS = 10_000;
 const LOCK_WAIT_MS = 5_000;
 
@@ -109,11 +117,6 @@ export interface TokenChanges {
   allowedTools?: readonly string[] | null | undefined;
 }
 
-/** Caps of token allow-lists: patterns per list, and characters per pattern. */
-export const ALLOW_LIST_LIMITS = { patterns: 64, serverPattern: 64, toolPattern: 200 } as const;
-const SERVER_PATTERN = /^[A-Za-z0-9_.*-]+$/;
-const TOOL_PATTERN = /^[A-Za-z0-9_.*/-]+$/;
-
 interface TokenFile {
   version: 1;
   tokens: TokenRecord[];
@@ -123,11 +126,8 @@ function storeError(message: string, cause?: unknown): FactoryError {
   return new FactoryError('TOKEN_STORE_INVALID', message, cause === undefined ? {} : { cause });
 }
 
-export function hashToken(token: string): string {
-  return createHash('sha256').update(token, 'utf8').digest('hex');
-}
-
-function info(record: TokenRecord): TokenInfo {
+/** A record without its hash, with copies of its lists. */
+export function info(record: TokenRecord): TokenInfo {
   const { hash: _hash, ...rest } = record;
   return {
     ...rest,
@@ -136,89 +136,6 @@ function info(record: TokenRecord): TokenInfo {
     allowedServers: rest.allowedServers ? [...rest.allowedServers] : null,
     allowedTools: rest.allowedTools ? [...rest.allowedTools] : null,
   };
-}
-
-/**
- * Check an allow-list given at creation or in an update: null/absent stays null (no restriction); otherwise 1 to 64 patterns of
- * A-Z a-z 0-9 _ . - and `*` (tools also `/`), at most 64 (servers) or 200 (tools) characters; duplicates dropped.
- */
-export function checkAllowList(what: 'servers' | 'tools', patterns: unknown): string[] | null {
-  if (patterns === undefined || patterns === null) return null;
-  const max = what === 'servers' ? ALLOW_LIST_LIMITS.serverPattern : ALLOW_LIST_LIMITS.toolPattern;
-  const charset = what === 'servers' ? SERVER_PATTERN : TOOL_PATTERN;
-  const chars = what === 'servers' ? 'A-Z a-z 0-9 _ . - *' : 'A-Z a-z 0-9 _ . - / *';
-  if (!Array.isArray(patterns))
-    throw new FactoryError('INVALID_ARGUMENTS', `allowed ${what} must be a list of name patterns`);
-  if (patterns.length === 0)
-    throw new FactoryError(
-      'INVALID_ARGUMENTS',
-      `allowed ${what}: give at least one pattern (for no restriction leave the list out, or clear it in an update)`,
-    );
-  if (patterns.length > ALLOW_LIST_LIMITS.patterns)
-    throw new FactoryError(
-      'INVALID_ARGUMENTS',
-      `allowed ${what}: at most ${ALLOW_LIST_LIMITS.patterns} patterns, got ${patterns.length}`,
-    );
-  const out: string[] = [];
-  for (const pattern of patterns) {
-    if (typeof pattern !== 'string' || pattern.length === 0 || pattern.length > max || !charset.test(pattern))
-      throw new FactoryError(
-        'INVALID_ARGUMENTS',
-        `invalid ${what === 'servers' ? 'server' : 'tool'} pattern ${JSON.stringify(typeof pattern === 'string' ? pattern.slice(0, 80) : pattern)}: 1-${max} characters of ${chars} (* matches any run of characters)`,
-        { details: { field: what } },
-      );
-    if (!out.includes(pattern)) out.push(pattern);
-  }
-  return out;
-}
-
-/** A stored allow-list read back: absent or null is no restriction; anything malformed restricts to nothing. */
-function storedAllowList(value: unknown): string[] | null {
-  if (value === undefined || value === null) return null;
-  if (!Array.isArray(value)) return [];
-  return value.filter((p): p is string => typeof p === 'string' && p.length > 0);
-}
-
-function checkRole(role: unknown): Role {
-  if (!isRole(role))
-    throw new FactoryError(
-      'INVALID_ARGUMENTS',
-      `unknown role ${JSON.stringify(role)}; one of ${ROLES.join(', ')}`,
-    );
-  return role;
-}
-
-/** Longest lifetime of a token: ten years. */
-const MAX_LIFETIME_SECONDS = 10 * 365 * 24 * 3600;
-
-function expiryIn(seconds: number | null): string | null {
-  return seconds === null ? null : new Date(Date.now() + seconds * 1000).toISOString();
-}
-
-function checkLimit(what: string, value: number | null | undefined, min: number, max: number): number | null {
-  if (value === undefined || value === null) return null;
-  if (!Number.isInteger(value) || value < min || value > max)
-    throw new FactoryError('INVALID_ARGUMENTS', `${what} must be an integer from ${min} to ${max}`);
-  return value;
-}
-
-function checkScopes(scopes: readonly string[] | undefined): ElevatedPermission[] {
-  const out: ElevatedPermission[] = [];
-  for (const scope of scopes ?? []) {
-    if (!isElevated(scope))
-      throw new FactoryError(
-        'INVALID_ARGUMENTS',
-        `unknown token scope ${JSON.stringify(scope)}; one of ${ELEVATED_PERMISSIONS.join(', ')}`,
-      );
-    if (!out.includes(scope)) out.push(scope);
-  }
-  // Host access is code with more reach: it is only given together with the code permission, explicitly.
-  if (out.includes('servers.create.host') && !out.includes('servers.create.code'))
-    throw new FactoryError(
-      'INVALID_ARGUMENTS',
-      'the servers.create.host scope needs servers.create.code as well (host access is given to code tools)',
-    );
-  return out;
 }
 
 function sleepSync(ms: number): void {
@@ -235,34 +152,87 @@ function parseFile(text: string, file: string): TokenFile {
   const tokens = (data as { tokens?: unknown } | null)?.tokens;
   if (!data || typeof data !== 'object' || !Array.isArray(tokens))
     throw storeError(`${file} is not an MCP Factory token file (no "tokens" array)`);
-  for (const t of tokens as Array<Partial<TokenRecord>>) {
-    if (
-      !t ||
-      typeof t.id !== 'string' ||
-      typeof t.name !== 'string' ||
-      typeof t.hash !== 'string' ||
-      !/^[0-9a-f]{64}$/.test(t.hash)
-    )
-      throw storeError(`${file} holds a malformed token entry`);
-    t.servers = Array.isArray(t.servers) ? t.servers.filter((s) => typeof s === 'string') : [];
-    t.revokedAt ??= null;
-    t.maxServers ??= null;
-    t.requestsPerMinute ??= null;
-    // Only known elevated permissions survive a hand-edited file; anything else is dropped, never widened.
-    t.scopes = Array.isArray(t.scopes) ? t.scopes.filter((p): p is ElevatedPermission => isElevated(p)) : [];
-    // A token from before roles is a service token; an unknown role in a hand-edited file grants nothing more.
-    t.role = t.role === undefined ? 'service' : isRole(t.role) ? t.role : 'viewer';
-    t.owner = typeof t.owner === 'string' ? t.owner : null;
-    t.team = typeof t.team === 'string' ? t.team : null;
-    t.expiresAt = typeof t.expiresAt === 'string' ? t.expiresAt : null;
-    // A hand-edited allow-list that is not a list of strings allows nothing: it never widens to "everything".
-    t.allowedServers = storedAllowList(t.allowedServers);
-    t.allowedTools = storedAllowList(t.allowedTools);
-  }
+  for (const t of tokens) normalizeRecord(t, file);
   return { version: 1, tokens: tokens as TokenRecord[] };
 }
 
-export class TokenStore {
+/**
+ * Check a stored token (from the file or the registry) and fill what older versions left out, in place. What a
+ * hand edit made malformed is narrowed, never widened.
+ */
+export function normalizeRecord(entry: unknown, where: string): TokenRecord {
+  const t = entry as Partial<TokenRecord>;
+  if (
+    !t ||
+    typeof t.id !== 'string' ||
+    typeof t.name !== 'string' ||
+    typeof t.hash !== 'string' ||
+    !/^[0-9a-f]{64}$/.test(t.hash)
+  )
+    throw storeError(`${where} holds a malformed token entry`);
+  t.servers = Array.isArray(t.servers) ? t.servers.filter((s) => typeof s === 'string') : [];
+  t.revokedAt ??= null;
+  t.maxServers ??= null;
+  t.requestsPerMinute ??= null;
+  // Only known elevated permissions survive a hand-edited file; anything else is dropped, never widened.
+  t.scopes = Array.isArray(t.scopes) ? t.scopes.filter((p): p is ElevatedPermission => isElevated(p)) : [];
+  // A token from before roles is a service token; an unknown role in a hand-edited file grants nothing more.
+  t.role = t.role === undefined ? 'service' : isRole(t.role) ? t.role : 'viewer';
+  t.owner = typeof t.owner === 'string' ? t.owner : null;
+  t.team = typeof t.team === 'string' ? t.team : null;
+  t.expiresAt = typeof t.expiresAt === 'string' ? t.expiresAt : null;
+  // A hand-edited allow-list that is not a list of strings allows nothing: it never widens to "everything".
+  t.allowedServers = storedAllowList(t.allowedServers);
+  t.allowedTools = storedAllowList(t.allowedTools);
+  return t as TokenRecord;
+}
+
+/** Whether a presented value can be a token at all (checked before any lookup). */
+export function plausibleToken(token: string | undefined | null): token is string {
+  return typeof token === 'string' && token.startsWith(TOKEN_PREFIX) && token.length <= 256;
+}
+
+/** The record found for a presented token's hash, when it is active (not revoked, not expired). */
+export function activeInfo(record: TokenRecord | undefined, hash: string): TokenInfo | undefined {
+  if (!record || record.revokedAt !== null) return undefined;
+  if (record.expiresAt !== null && !(Date.parse(record.expiresAt) > Date.now())) return undefined;
+  if (!timingSafeEqual(Buffer.from(record.hash, 'hex'), Buffer.from(hash, 'hex'))) return undefined;
+  return info(record);
+}
+
+type MaybeAsync<T> = T | Promise<T>;
+
+/**
+ * What the surfaces use of a token store: the token file of a home (TokenStore, synchronous) or the registry
+ * shared by a cluster's instances (tokens-registry.ts). Callers await every method.
+ */
+export interface ApiTokens {
+  create(input: CreateTokenInput): MaybeAsync<{ token: string; info: TokenInfo }>;
+  list(options?: { includeRevoked?: boolean }): MaybeAsync<TokenInfo[]>;
+  revoke(nameOrId: string): MaybeAsync<TokenInfo>;
+  update(
+    nameOrId: string,
+    changes: TokenChanges,
+    check?: (before: TokenInfo, after: TokenInfo) => void,
+  ): MaybeAsync<{ before: TokenInfo; after: TokenInfo }>;
+  verify(token: string | undefined | null): MaybeAsync<TokenInfo | undefined>;
+  get(id: string): MaybeAsync<TokenInfo | undefined>;
+  recordServer(id: string, server: string, live?: ReadonlySet<string>): MaybeAsync<void>;
+}
+
+/** The tokens of a token file (none when it does not exist); TOKEN_STORE_INVALID when it is malformed. */
+export function readTokenFile(file: string): TokenRecord[] {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw storeError(`cannot read ${file}: ${(error as Error).message}`, error);
+  }
+  return parseFile(text, file).tokens;
+}
+
+export class TokenStore implements ApiTokens {
   readonly file: string;
   #tokens: TokenRecord[] = [];
   #byHash = new Map<string, TokenRecord>();
@@ -280,38 +250,7 @@ export class TokenStore {
 
   /** Create a token; the plaintext is in the result and nowhere else. */
   create(input: CreateTokenInput): { token: string; info: TokenInfo } {
-    if (typeof input.name !== 'string' || !TOKEN_NAME.test(input.name))
-      throw new FactoryError(
-        'INVALID_ARGUMENTS',
-        `invalid token name ${JSON.stringify(input.name)}: 1-64 characters of A-Z a-z 0-9 . _ @ -, starting with a letter or digit`,
-      );
-    const maxServers = checkLimit('maxServers', input.maxServers, 0, 100_000);
-    const requestsPerMinute = checkLimit('requestsPerMinute', input.requestsPerMinute, 1, 1_000_000);
-    const scopes = checkScopes(input.scopes);
-    const role = checkRole(input.role ?? 'service');
-    const lifetime = checkLimit('expiresInSeconds', input.expiresInSeconds, 60, MAX_LIFETIME_SECONDS);
-    const allowedServers = checkAllowList('servers', input.allowedServers);
-    const allowedTools = checkAllowList('tools', input.allowedTools);
-    const token = `${TOKEN_PREFIX}${randomBytes(32).toString('base64url')}`;
-    const record: TokenRecord = {
-      id: `tok_${randomBytes(6).toString('hex')}`,
-      name: input.name,
-      hash: hashToken(token),
-      prefix: token.slice(0, TOKEN_PREFIX.length + 6),
-      createdAt: new Date().toISOString(),
-      createdBy: input.createdBy ?? 'local',
-      revokedAt: null,
-      maxServers,
-      requestsPerMinute,
-      servers: [],
-      scopes,
-      role,
-      owner: input.owner ?? null,
-      team: input.team ?? null,
-      expiresAt: expiryIn(lifetime),
-      allowedServers,
-      allowedTools,
-    };
+    const { token, record } = newTokenRecord(input);
     this.#mutate((tokens) => {
       if (tokens.some((t) => t.name === input.name && t.revokedAt === null))
         throw new FactoryError('TOKEN_EXISTS', `an active token named "${input.name}" exists`, {
@@ -352,24 +291,7 @@ export class TokenStore {
     changes: TokenChanges,
     check?: (before: TokenInfo, after: TokenInfo) => void,
   ): { before: TokenInfo; after: TokenInfo } {
-    const given = (['role', 'expiresInSeconds', 'allowedServers', 'allowedTools'] as const).filter(
-      (k) => changes[k] !== undefined,
-    );
-    if (given.length === 0)
-      throw new FactoryError(
-        'INVALID_ARGUMENTS',
-        'nothing to change: give a role, an expiry, or allowed servers or tools',
-        {
-          details: {
-            name: nameOrId,
-            hint: 'mcp-factory token update NAME takes --servers, --tools, --clear-servers, --clear-tools, --role and --expires; PATCH /auth/tokens/:name takes role, expiresInDays, servers and tools.',
-          },
-        },
-      );
-    const role = changes.role === undefined ? undefined : checkRole(changes.role);
-    const lifetime = checkLimit('expiresInSeconds', changes.expiresInSeconds, 60, MAX_LIFETIME_SECONDS);
-    const allowedServers = checkAllowList('servers', changes.allowedServers);
-    const allowedTools = checkAllowList('tools', changes.allowedTools);
+    const apply = checkChanges(nameOrId, changes);
     let result: { before: TokenInfo; after: TokenInfo } | undefined;
     this.#mutate((tokens) => {
       const record = tokens.find((t) => t.revokedAt === null && (t.name === nameOrId || t.id === nameOrId));
@@ -378,10 +300,7 @@ export class TokenStore {
           details: { name: nameOrId },
         });
       const before = info(record);
-      if (role !== undefined) record.role = role;
-      if (lifetime !== null) record.expiresAt = expiryIn(lifetime);
-      if (changes.allowedServers !== undefined) record.allowedServers = allowedServers;
-      if (changes.allowedTools !== undefined) record.allowedTools = allowedTools;
+      apply(record);
       const after = info(record);
       check?.(before, after);
       result = { before, after };
@@ -391,14 +310,10 @@ export class TokenStore {
 
   /** The active token with that plaintext, or undefined (unknown, malformed or revoked). */
   verify(token: string | undefined | null): TokenInfo | undefined {
-    if (typeof token !== 'string' || !token.startsWith(TOKEN_PREFIX) || token.length > 256) return undefined;
+    if (!plausibleToken(token)) return undefined;
     this.#reload();
     const hash = hashToken(token);
-    const record = this.#byHash.get(hash);
-    if (!record || record.revokedAt !== null) return undefined;
-    if (record.expiresAt !== null && !(Date.parse(record.expiresAt) > Date.now())) return undefined;
-    if (!timingSafeEqual(Buffer.from(record.hash, 'hex'), Buffer.from(hash, 'hex'))) return undefined;
-    return info(record);
+    return activeInfo(this.#byHash.get(hash), hash);
   }
 
   /** The current record of a token by id (after reloading), or undefined. */
@@ -434,14 +349,7 @@ export class TokenStore {
   }
 
   #readTokens(): TokenRecord[] {
-    let text: string;
-    try {
-      text = readFileSync(this.file, 'utf8');
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
-      throw storeError(`cannot read ${this.file}: ${(error as Error).message}`, error);
-    }
-    return parseFile(text, this.file).tokens;
+    return readTokenFile(this.file);
   }
 
   #set(tokens: TokenRecord[], stamp: string): void {

@@ -123,7 +123,8 @@ describe.skipIf(!pgGate.url && !REQUIRE_SERVICES)(
       limited = tokens.create({ name: 'limited', requestsPerMinute: 6 }).token;
       for (const [i, name] of ['a', 'b'].entries()) {
         const home = mkdtempSync(join(tmpdir(), `mcpf-cluster-${name}-`));
-        // Every instance accepts the same API tokens (the token file is per home: the operator copies it).
+        // A token file from before the registry held tokens, in each home: every instance imports it once
+        // (identity/tokens-registry.ts; a token already there is left as it is) and then shares the registry's.
         copyFileSync(join(tokenHome, 'api-tokens.json'), join(home, 'api-tokens.json'));
         const port = await freePort();
         const apiUrl = `http://127.0.0.1:${port}`;

@@ -17,6 +17,7 @@ export {
   TokenBuckets,
 } from '../../identity/access.js';
 export {
+  type ApiTokens,
   type CreateTokenInput,
   hashToken,
   TOKEN_PREFIX,

@@ -213,9 +213,8 @@ function registerUserCommands(program: Command, io: ServeIo): void {
       .addOption(formatOption()),
   ).action(async (name: string, opts: HomeOptions & Format) => {
     const found = await asLocalUser(opts, (l) => l.admin.get(l.subject, name));
-    const { TokenStore } = await import('../../identity/tokens.js');
-    const tokens = TokenStore.open({ home: opts.home })
-      .list()
+    const { withTokens } = await import('./serve.js');
+    const tokens = (await withTokens(opts, (store) => store.list()))
       .filter((t) => t.owner === found.name)
       .map((t) => ({ name: t.name, id: t.id, role: t.role, expiresAt: t.expiresAt }));
     if (opts.format === 'json') return json(io, { ...found, tokens });

@@ -4,7 +4,7 @@
  * Streamable HTTP with the API's bearer tokens and limits.
  */
 import { type Command, Option } from 'commander';
-import { ALLOW_AUTHENTICATED, type Policy } from '../../identity/policy.js';
+import type { Policy } from '../../identity/policy.js';
 import {
   addHomeOptions,
   addHttpOptions,
@@ -61,6 +61,8 @@ export function registerMcpCommand(program: Command, io: ServeIo): void {
       let pool: { stop(): Promise<void> } | undefined;
       try {
         if (opts.transport === 'stdio') {
+          // identity/policy pulls in the tool kinds (and their parser): loaded only when serving.
+          const { ALLOW_AUTHENTICATED } = await import('../../identity/policy.js');
           pool = startPool(ALLOW_AUTHENTICATED);
           const stdinClosed = new Promise<void>((resolve) => {
             process.stdin.once('end', resolve);
@@ -96,7 +98,7 @@ export function registerMcpCommand(program: Command, io: ServeIo): void {
         });
         pool = startPool(served.handler.access.policy);
         io.stderr(`MCP Factory MCP server listening on ${served.url}${opts.path} (home ${factory.home})\n`);
-        if (factory.tokens.list().length === 0)
+        if ((await factory.tokens.list()).length === 0)
           io.stderr(
             'No API tokens yet: every MCP request will be refused. Create one: mcp-factory token create NAME\n',
           );

@@ -11,7 +11,7 @@ import { type Command, InvalidArgumentError, Option } from 'commander';
 import type { ControlPlane } from '../../deploy/types.js';
 import type { ApiLimits } from '../../identity/access.js';
 import { ROLES, type Role } from '../../identity/roles.js';
-import type { TokenStore } from '../../identity/tokens.js';
+import type { ApiTokens } from '../../identity/tokens.js';
 import type { WorkerPool } from '../../jobs/index.js';
 import { loadConfig } from '../../platform/config.js';
 import type { Registry } from '../../store/index.js';
@@ -23,10 +23,25 @@ import { registerMcpCommand } from './mcp.js';
 const loadStore = () => import('../../store/index.js');
 const loadTokens = () => import('../../identity/tokens.js');
 
-/** The token store of a home (default: MCP_FACTORY_HOME or ~/.mcp-factory). */
-export async function openTokens(home: string | undefined): Promise<TokenStore> {
-  const [{ defaultHome }, { TokenStore }] = await Promise.all([loadStore(), loadTokens()]);
-  return TokenStore.open({ home: home ?? defaultHome() });
+/**
+ * Run `fn` over the API tokens of a home (default: MCP_FACTORY_HOME or ~/.mcp-factory): the registry's when it
+ * is PostgreSQL (shared by a cluster's instances), the home's token file otherwise.
+ */
+export async function withTokens<T>(
+  opts: HomeOptions,
+  fn: (tokens: ApiTokens) => Promise<T> | T,
+): Promise<T> {
+  const [{ defaultHome, openRegistry }, { TokenStore }] = await Promise.all([loadStore(), loadTokens()]);
+  const home = opts.home ?? defaultHome();
+  const url = opts.registry ?? loadConfig().registryUrl;
+  if (url === undefined || !/^postgres(?:ql)?:\/\//i.test(url)) return fn(TokenStore.open({ home }));
+  const registry = await openRegistry({ home, url });
+  try {
+    const { openApiTokens } = await import('../../identity/tokens-registry.js');
+    return await fn(await openApiTokens({ home, registry }));
+  } finally {
+    await registry.close();
+  }
 }
 
 export interface ServeIo {
@@ -120,7 +135,7 @@ export interface Factory {
   home: string;
   registry: Registry;
   controlPlane: ControlPlane;
-  tokens: TokenStore;
+  tokens: ApiTokens;
   /** The toolsmith of this home, when asked for (serve, mcp, the toolsmith verbs; not the gateway). */
   toolsmith?: Toolsmith | undefined;
   close(): Promise<void>;
@@ -131,9 +146,9 @@ export async function openFactory(
   opts: HomeOptions,
   options: { toolsmith?: boolean } = {},
 ): Promise<Factory> {
-  const [{ defaultHome, openRegistry }, { TokenStore }, { createControlPlane }] = await Promise.all([
+  const [{ defaultHome, openRegistry }, { openApiTokens }, { createControlPlane }] = await Promise.all([
     loadStore(),
-    loadTokens(),
+    import('../../identity/tokens-registry.js'),
     import('../../deploy/index.js'),
   ]);
   const home = opts.home ?? defaultHome();
@@ -149,7 +164,7 @@ export async function openFactory(
     home,
     registry,
     controlPlane,
-    tokens: TokenStore.open({ home }),
+    tokens: await openApiTokens({ home, registry }),
     toolsmith,
     close: async () => {
       await toolsmith?.close().catch(() => undefined);
@@ -175,8 +190,8 @@ export function untilShutdown(extra?: Promise<unknown>): Promise<string> {
   });
 }
 
-function printTokenHint(io: ServeIo, tokens: TokenStore): void {
-  if (tokens.list().length === 0)
+async function printTokenHint(io: ServeIo, tokens: ApiTokens): Promise<void> {
+  if ((await tokens.list()).length === 0)
     io.stderr(
       'No API tokens yet: every request except /health, /live and /ready will be refused.\n' +
         '  Create one: mcp-factory token create NAME\n',
@@ -245,7 +260,6 @@ function registerTokenCommands(program: Command, io: ServeIo): void {
         tools?: string[];
       },
     ) => {
-      const store = await openTokens(opts.home);
       const actor = localActor('cli');
       const scopes = [
         ...(opts.allowCode ? ['servers.create.code'] : []),
@@ -256,17 +270,19 @@ function registerTokenCommands(program: Command, io: ServeIo): void {
         opts.user === undefined
           ? { owner: null, team: null, role: opts.role ?? 'service' }
           : await (await import('./identity-commands.js')).personalTokenScope(opts, opts.user, opts.role);
-      const created = store.create({
-        name,
-        maxServers: opts.maxServers,
-        requestsPerMinute: opts.rate,
-        createdBy: actor,
-        scopes,
-        ...personal,
-        expiresInSeconds: opts.expires,
-        allowedServers: opts.servers,
-        allowedTools: opts.tools,
-      });
+      const created = await withTokens(opts, (store) =>
+        store.create({
+          name,
+          maxServers: opts.maxServers,
+          requestsPerMinute: opts.rate,
+          createdBy: actor,
+          scopes,
+          ...personal,
+          expiresInSeconds: opts.expires,
+          allowedServers: opts.servers,
+          allowedTools: opts.tools,
+        }),
+      );
       const { role, owner, team, expiresAt, allowedServers, allowedTools } = created.info;
       await auditTokenChange(opts, actor, 'token.create', name, io, {
         scopes: created.info.scopes,
@@ -296,7 +312,7 @@ function registerTokenCommands(program: Command, io: ServeIo): void {
       .option('--all', 'include revoked tokens')
       .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text')),
   ).action(async (opts: HomeOptions & { all?: boolean; format: string }) => {
-    const tokens = (await openTokens(opts.home)).list({ includeRevoked: !!opts.all });
+    const tokens = await withTokens(opts, (store) => store.list({ includeRevoked: !!opts.all }));
     if (opts.format === 'json') {
       io.stdout(`${JSON.stringify(tokens, null, 2)}\n`);
       return;
@@ -352,7 +368,7 @@ function registerTokenCommands(program: Command, io: ServeIo): void {
       .description('revoke a token (takes effect on the next request, also in a running API)')
       .argument('<name>', 'token name or id'),
   ).action(async (name: string, opts: HomeOptions) => {
-    const revoked = (await openTokens(opts.home)).revoke(name);
+    const revoked = await withTokens(opts, (store) => store.revoke(name));
     await auditTokenChange(opts, localActor('cli'), 'token.revoke', revoked.name, io);
     io.stderr(`Revoked token "${revoked.name}" (${revoked.id}).\n`);
   });
@@ -468,7 +484,7 @@ export function registerServeCommands(program: Command, io: ServeIo): void {
         io.stderr(
           `MCP Factory API listening on ${served.url} (OpenAPI: ${served.url}/openapi.json${mcp ? `, MCP: ${served.url}/mcp` : ''}${opts.console !== false ? `, console: ${served.url}/ui/` : ''}; home ${factory.home})\n`,
         );
-        printTokenHint(io, factory.tokens);
+        await printTokenHint(io, factory.tokens);
         // Runs whose process died (a restart) continue here, from the node they had reached.
         const resumed = (await factory.toolsmith?.resume()) ?? [];
         if (resumed.length > 0) io.stderr(`Resumed ${resumed.length} toolsmith run(s).\n`);

@@ -15,8 +15,8 @@ import {
   type HomeOptions,
   listArg,
   localActor,
-  openTokens,
   type ServeIo,
+  withTokens,
 } from './serve.js';
 
 interface UpdateOptions extends HomeOptions {
@@ -82,21 +82,16 @@ export function registerTokenUpdateCommand(program: Command, io: ServeIo): void 
       allowedServers: listChange('servers', opts.servers, opts.clearServers),
       allowedTools: listChange('tools', opts.tools, opts.clearTools),
     };
-    const [store, { changeDetails, updateCheck }] = await Promise.all([
-      openTokens(opts.home),
-      import('../../identity/token-update.js'),
-    ]);
+    const { changeDetails, updateCheck } = await import('../../identity/token-update.js');
     const actor = localActor('cli');
-    // A personal token: its owner must exist and be enabled, and the token never gets more than the owner has.
-    const current = store.list().find((t) => t.name === name || t.id === name);
-    const ownerRole = current?.owner
-      ? await (await import('./identity-commands.js')).tokenOwnerRole(opts, current.owner)
-      : undefined;
-    const { before, after } = store.update(
-      current?.id ?? name,
-      changes,
-      updateCheck({ name: actor, ownerRole }),
-    );
+    const { before, after } = await withTokens(opts, async (store) => {
+      // A personal token: its owner must exist and be enabled, and the token never gets more than the owner has.
+      const current = (await store.list()).find((t) => t.name === name || t.id === name);
+      const ownerRole = current?.owner
+        ? await (await import('./identity-commands.js')).tokenOwnerRole(opts, current.owner)
+        : undefined;
+      return store.update(current?.id ?? name, changes, updateCheck({ name: actor, ownerRole }));
+    });
     await auditTokenChange(opts, actor, 'token.update', after.name, io, {
       owner: after.owner,
       changes: changeDetails(before, after),

@@ -4,7 +4,8 @@
  * conformance suite sends a few hundred requests at once. So the endpoint keeps its own bucket per token,
  * sized in API requests times MCP_REQUESTS_PER_CALL (the token's rate, four times over), with a burst of at most
  * `burst` (default 1000). A refusal is a JSON-RPC error (with the request's id) in an HTTP 429 with Retry-After,
- * which MCP clients understand, rather than the API's plain error object.
+ * which MCP clients understand, rather than the API's plain error object. On a shared (PostgreSQL) registry the
+ * bucket is the registry's (store/cluster.ts takeToken), so the limit holds over every instance of a cluster.
  */
 import { FactoryError } from '../../core/errors/index.js';
 import { type Clock, KeyedTokenBuckets } from '../../core/rate/index.js';
@@ -18,13 +19,20 @@ export const MCP_DEFAULT_BURST = 1000;
 /** JSON-RPC implementation-defined server error, as the SDK uses for transport-level refusals. */
 export const JSONRPC_SERVER_ERROR = -32000;
 
+/** A bucket shared by every instance (store/cluster.ts takeToken): ms to wait, 0 when a request was taken. */
+export type SharedBucket = (key: string, capacity: number, perMinute: number) => Promise<number>;
+
 export class McpRateLimit {
   readonly #buckets: KeyedTokenBuckets;
   readonly #burst: number;
+  readonly #shared: SharedBucket | undefined;
 
-  constructor(options: { burst?: number | undefined; now?: Clock | undefined } = {}) {
+  constructor(
+    options: { burst?: number | undefined; now?: Clock | undefined; shared?: SharedBucket | undefined } = {},
+  ) {
     this.#burst = options.burst ?? MCP_DEFAULT_BURST;
     this.#buckets = new KeyedTokenBuckets(options.now);
+    this.#shared = options.shared;
   }
 
   /** The bucket of a token: `requestsPerMinute` API requests are MCP_REQUESTS_PER_CALL times as many here. */
@@ -34,9 +42,11 @@ export class McpRateLimit {
   }
 
   /** Count one request; throws API_RATE_LIMITED with retryAfterSeconds. */
-  charge(principal: Principal): void {
+  async charge(principal: Principal): Promise<void> {
     const { capacity, perMinute } = this.limitOf(principal);
-    const waitMs = this.#buckets.take(principal.tokenId, { capacity, refillPerMs: perMinute / 60_000 });
+    const waitMs = this.#shared
+      ? await this.#shared(`mcp:${principal.tokenId}`, capacity, perMinute)
+      : this.#buckets.take(principal.tokenId, { capacity, refillPerMs: perMinute / 60_000 });
     if (waitMs <= 0) return;
     const retryAfterSeconds = Math.max(1, Math.ceil(waitMs / 1000));
     throw new FactoryError(

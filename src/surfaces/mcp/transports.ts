@@ -17,7 +17,7 @@ import {
 import { serveStdio } from '@modelcontextprotocol/server/stdio';
 import { FactoryError } from '../../core/errors/index.js';
 import { AccessControl, type ApiLimits, type Principal } from '../../identity/access.js';
-import type { TokenStore } from '../../identity/tokens.js';
+import type { ApiTokens } from '../../identity/tokens.js';
 import { errorResponse, json } from '../http/errors.js';
 import { type ServedHttp, type ServeOptions, serveFetch } from '../http/node.js';
 import { jsonRpcErrorResponse, jsonRpcIdOf, MCP_DEFAULT_BURST, McpRateLimit } from './rate-limit.js';
@@ -39,7 +39,7 @@ export function serveFactoryStdio(
 
 export interface FactoryMcpHttpOptions
   extends Omit<FactoryMcpOptions, 'actor' | 'reserveCreate' | 'subject' | 'policy'> {
-  tokens: TokenStore;
+  tokens: ApiTokens;
   /**
    * Shared with the HTTP API when both run in one process (one token store, server quota and creation limit);
    * MCP requests are counted in the endpoint's own bucket per token (see `mcpBurst`).
@@ -70,8 +70,13 @@ export function createFactoryMcpHttp(options: FactoryMcpHttpOptions): FactoryMcp
     new AccessControl({ tokens: options.tokens, registry: options.registry, limits: options.limits });
   const path = options.path ?? '/mcp';
   // Never tighter than the burst the operator gave the API (--burst), unless mcpBurst says so.
+  const cluster = options.registry.cluster;
   const rate = new McpRateLimit({
     burst: options.mcpBurst ?? Math.max(MCP_DEFAULT_BURST, access.limits.burst),
+    // Shared by the cluster's instances like the API's own limit (access.charge).
+    shared: cluster.shared
+      ? (key, capacity, perMinute) => cluster.takeToken(key, capacity, perMinute)
+      : undefined,
   });
   const allowedHosts = [...localhostAllowedHostnames(), ...(options.allowedHosts ?? [])];
   const allowedOrigins = [...localhostAllowedOrigins(), ...(options.allowedOrigins ?? [])];
@@ -111,7 +116,7 @@ export function createFactoryMcpHttp(options: FactoryMcpHttpOptions): FactoryMcp
         return errorResponse(error, headers);
       }
       try {
-        rate.charge(principal);
+        await rate.charge(principal);
       } catch (error) {
         if (!(error instanceof FactoryError)) throw error;
         const retry = error.details?.retryAfterSeconds;
