@@ -4,7 +4,9 @@
 //   2. time to interactive of the main pages (servers list, server page, create) in headless Chromium: from
 //      navigation to the page's <h1> shown and the network idle, median of BENCH_CONSOLE_RUNS (5) loads, on a
 //      registry of 1 server and on one of BENCH_CONSOLE_SERVERS (500; rows seeded through the registry API, no
-//      builds), with the ratio big/small measured in the same run.
+//      builds), with the ratio big/small measured in the same run;
+//   3. the servers list's summary (GET /mcp/servers?summary=1: health, calls, errors per server in a few queries)
+//      against the plain list on the big registry, median of BENCH_CONSOLE_API_RUNS (20) requests.
 //   node bench/console.mjs          (Chromium: /usr/bin/chromium or MCP_FACTORY_CHROMIUM)
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -67,8 +69,35 @@ async function seededFactory(count) {
       tools: [{ name: 'hello', description: spec.tools[0].description, annotations: {} }],
       actor: 'bench',
     });
-    if (i % 2 === 0)
-      await registry.upsertDeployment({ server: name, target: 'local', port: 40_000 + i, actor: 'bench' });
+    if (i % 2 === 0) {
+      const d = await registry.upsertDeployment({
+        server: name,
+        target: 'local',
+        port: 40_000 + i,
+        actor: 'bench',
+      });
+      await registry.updateDeployment(d.id, { status: 'running' });
+      // A day of health history (a change every 2 hours, steady checks between them) and an hour of calls.
+      const now = Date.now();
+      for (let h = 24; h >= 0; h -= 2)
+        await registry.health.record({
+          server: name,
+          deploymentId: d.id,
+          target: 'local',
+          health: h % 4 === 0 ? 'healthy' : 'degraded',
+          checkedAt: new Date(now - h * 3600_000).toISOString(),
+          responseMs: 3,
+        });
+      await registry.recordCalls(
+        Array.from({ length: 20 }, (_, k) => ({
+          server: name,
+          tool: 'hello',
+          ok: k % 7 !== 0,
+          latencyMs: 2 + k,
+          at: now - k * 120_000,
+        })),
+      );
+    }
   }
   const served = await serveApi({
     controlPlane,
@@ -87,6 +116,24 @@ async function seededFactory(count) {
       rmSync(home, { recursive: true, force: true });
     },
   };
+}
+
+/** Median ms of the plain servers list and of the list with its summary, over HTTP. */
+async function listTimes(factory) {
+  const runs = Number(process.env.BENCH_CONSOLE_API_RUNS ?? 20);
+  const headers = { authorization: `Bearer ${factory.token}` };
+  const time = async (path) => {
+    const samples = [];
+    for (let i = 0; i < runs + 1; i++) {
+      const started = performance.now();
+      const res = await fetch(`${factory.url}${path}`, { headers });
+      if (res.status !== 200) throw new Error(`${path}: ${res.status}`);
+      await res.arrayBuffer();
+      if (i > 0) samples.push(performance.now() - started);
+    }
+    return r1(median(samples));
+  };
+  return { plain: await time('/mcp/servers'), summary: await time('/mcp/servers?summary=1') };
 }
 
 /** Median ms from navigation to the <h1> visible and the network idle, per page. */
@@ -150,8 +197,18 @@ export async function benchConsole() {
       const small = await seededFactory(1);
       const smallTimes = await timeToInteractive(browser, small).finally(() => small.close());
       const big = await seededFactory(SERVERS);
-      const bigTimes = await timeToInteractive(browser, big).finally(() => big.close());
+      let list;
+      const bigTimes = await (async () => {
+        list = await listTimes(big);
+        return timeToInteractive(browser, big);
+      })().finally(() => big.close());
       out.tti = { runs: RUNS, servers: SERVERS, small: smallTimes, big: bigTimes };
+      out.list = { servers: SERVERS, ...list, ratio: r2(list.summary / list.plain) };
+      table(
+        `servers list over HTTP, ${SERVERS} servers (median ms)`,
+        ['plain', 'summary=1', 'ratio'],
+        [[list.plain, list.summary, r2(list.summary / list.plain)]],
+      );
       table(
         `console time to interactive (median of ${RUNS} first visits, ms)`,
         ['page', '1 server', `${SERVERS} servers`, 'ratio'],

@@ -32,13 +32,13 @@ import {
 import { type ClusterSettings, chooseNode, clusterSettings, publishProject } from './cluster.js';
 import type { LocalCreateRequest } from './create.js';
 import type { ToolSummary } from './deployed-server.js';
+import { HealthHistoryRecorder } from './health.js';
 import { logExcerpt } from './log-excerpt.js';
 import type { DeploymentTarget, SwarmOptions } from './target.js';
 import { describeTargetNames, isTargetName, TARGET_LOADERS } from './targets/loaders.js';
 import { SupervisorLink } from './targets/local/link.js';
 import type { SupervisorInfo } from './targets/local/supervisor.js';
 import { DEFAULT_TARGET, TARGET_NAMES, type TargetName } from './targets/names.js';
-import { importTriggerHistory, triggerStateDir } from './trigger-history.js';
 import type {
   ControlPlane,
   CreateOutcome,
@@ -123,6 +123,8 @@ export class LocalControlPlane implements ControlPlane {
   #opening: Promise<Registry> | undefined;
   /** Targets by name, each built on first use (targets/loaders.ts: a verb loads only the targets it touches). */
   readonly #targets = new Map<TargetName, Promise<DeploymentTarget>>();
+  /** On-demand checks of the targets without a monitor go to the health history (local: the supervisor's). */
+  readonly #healthHistory = new HealthHistoryRecorder();
   readonly #link: SupervisorLink;
   /** This home's node when the factory runs as a cluster (docs/cluster.md). */
   readonly cluster: ClusterSettings | undefined;
@@ -534,6 +536,10 @@ export class LocalControlPlane implements ControlPlane {
         health.set(id, h);
       }
     }
+    for (const d of deployments) {
+      const h = health.get(d.id);
+      if (h && d.target !== 'local') await this.#healthHistory.record(registry.health, d, h);
+    }
     // Health checks record replica counts (swarm, kubernetes): the records as they are after them.
     const recorded = health.size > 0 ? await registry.listDeployments({ server: name }) : deployments;
     return {
@@ -552,6 +558,8 @@ export class LocalControlPlane implements ControlPlane {
   async #importTriggerHistory(registry: Registry, name: string, deployments: DeploymentRecord[]) {
     // Local processes and docker containers keep it in the same folder of the home (docker: a bind mount).
     if (!deployments.some((d) => d.target === 'local' || d.target === 'docker')) return;
+    // Loaded here (its schema pulls in zod): `mcp-factory status` of a server not deployed locally skips it.
+    const { importTriggerHistory, triggerStateDir } = await import('./trigger-history.js');
     await importTriggerHistory(registry.triggers, name, triggerStateDir(this.layout, name));
   }
 

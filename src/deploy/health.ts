@@ -7,10 +7,10 @@
  * - degraded: it answers, but slowly (> slowMs) or intermittently (a recent check failed);
  * - unhealthy: the last check failed (refused, timed out, protocol error).
  * A target without a long-running monitor classifies one sample on demand (sampleReport, probeDeployments).
+ * HealthHistoryRecorder stores reports in the registry's health history (the console's timeline).
  */
-import { upstreamCredentials } from '../platform/mcp-client/oauth.js';
-import { type ExpectedServer, type HealthSample, probeMcp } from '../platform/mcp-client/probe.js';
-import type { DeploymentRecord } from '../store/index.js';
+import type { ExpectedServer, HealthSample } from '../platform/mcp-client/probe.js';
+import type { DeploymentRecord, HealthHistoryStore } from '../store/index.js';
 import type { HealthReport } from './types.js';
 
 const roundMs = (ms: number) => Math.round(ms * 10) / 10;
@@ -114,6 +114,12 @@ export async function probeDeployments(
   },
 ): Promise<Map<number, HealthReport>> {
   const out = new Map<number, HealthReport>();
+  if (!deployments.some((d) => d.status === 'running' && d.endpoint)) return out;
+  // The MCP client (and zod under it) is loaded only to probe: `mcp-factory status` of a stopped server skips it.
+  const [{ upstreamCredentials }, { probeMcp }] = await Promise.all([
+    import('../platform/mcp-client/oauth.js'),
+    import('../platform/mcp-client/probe.js'),
+  ]);
   for (const d of deployments) {
     if (d.status !== 'running' || !d.endpoint) continue;
     const spec = await io.spec(d);
@@ -130,4 +136,52 @@ export async function probeDeployments(
     out.set(d.id, io.classify(sample));
   }
   return out;
+}
+
+/** Same state as the last stored report: store again after this long (the store applies the same rule). */
+const RECORD_INTERVAL_MS = 60_000;
+
+/**
+ * Stores health reports in the registry's health history, on a change of state and at most once a minute per
+ * deployment otherwise. It remembers what it stored so that a steady server costs no registry round trip per
+ * check; the store applies the same rule for reports from several processes. A failed write is reported to
+ * `onError` and never fails the check that produced the report.
+ */
+export class HealthHistoryRecorder {
+  readonly #last = new Map<number, { health: string; atMs: number }>();
+
+  readonly #onError: (error: unknown) => void;
+
+  constructor(onError: (error: unknown) => void = () => undefined) {
+    this.#onError = onError;
+  }
+
+  async record(
+    store: HealthHistoryStore,
+    d: Pick<DeploymentRecord, 'id' | 'server' | 'target'>,
+    report: HealthReport,
+  ): Promise<void> {
+    const atMs = Date.parse(report.checkedAt);
+    const last = this.#last.get(d.id);
+    if (
+      last &&
+      (atMs < last.atMs || (last.health === report.health && atMs - last.atMs < RECORD_INTERVAL_MS))
+    )
+      return;
+    this.#last.set(d.id, { health: report.health, atMs });
+    try {
+      await store.record({
+        server: d.server,
+        deploymentId: d.id,
+        target: d.target,
+        health: report.health,
+        checkedAt: report.checkedAt,
+        responseMs: report.responseMs,
+        detail: report.detail,
+      });
+    } catch (error) {
+      this.#last.delete(d.id);
+      this.#onError(error);
+    }
+  }
 }

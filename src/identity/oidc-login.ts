@@ -17,6 +17,10 @@
  * users are never linked by email: an administrator links them (`oidcSubject`). A disabled user is refused.
  * Every attempt lands in the login history (reason `oidc`, or `oidc: <why refused>`); every refusal is
  * AUTH_OIDC_FAILED. Success opens a session (Sessions.start).
+ *
+ * Where the browser goes afterwards is decided at `start()` and sealed with the state (`console`: the web
+ * console, which the HTTP surface answers with a cookie session and a redirect to its own fixed path); the
+ * callback's query cannot change it, and no caller-given URL is ever a redirect target.
  */
 import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
 import * as client from 'openid-client';
@@ -44,6 +48,14 @@ export interface OidcSettings {
   allowedDomains?: readonly string[] | undefined;
 }
 
+export interface OidcStartOptions {
+  /** The sign-in was started by the web console: the callback ends in a cookie session, not JSON tokens. */
+  console?: boolean | undefined;
+}
+
+/** A finished sign-in: the session's tokens and what `start` sealed about where it goes. */
+export type OidcSignIn = IssuedTokens & { console: boolean };
+
 export interface OidcStart {
   /** Where to send the browser. */
   url: string;
@@ -57,6 +69,8 @@ interface Sealed {
   n: string;
   v: string;
   e: number;
+  /** Started by the console (absent: an API sign-in). */
+  c?: true;
 }
 
 type Claims = Record<string, unknown>;
@@ -169,7 +183,7 @@ export class OidcLogin {
   }
 
   /** Begin a sign-in: the provider URL to send the browser to, and the sealed cookie to set. */
-  async start(): Promise<OidcStart> {
+  async start(options: OidcStartOptions = {}): Promise<OidcStart> {
     const config = await this.#configuration();
     const state = client.randomState();
     const nonce = client.randomNonce();
@@ -183,7 +197,13 @@ export class OidcLogin {
       state,
       nonce,
     });
-    const cookie = await this.#seal({ s: state, n: nonce, v: verifier, e: this.#now() + STATE_TTL_MS });
+    const cookie = await this.#seal({
+      s: state,
+      n: nonce,
+      v: verifier,
+      e: this.#now() + STATE_TTL_MS,
+      ...(options.console ? { c: true as const } : {}),
+    });
     return { url: url.href, state, cookie };
   }
 
@@ -195,7 +215,7 @@ export class OidcLogin {
     currentUrl: string | URL,
     cookie: string | undefined,
     address: string | null,
-  ): Promise<IssuedTokens> {
+  ): Promise<OidcSignIn> {
     const incoming = new URL(currentUrl);
     const callbackUrl = new URL(this.settings.redirectUri);
     callbackUrl.search = incoming.search;
@@ -280,7 +300,8 @@ export class OidcLogin {
       throw fail('disabled', 'the factory user of this identity is disabled');
     }
     await history(user.name, 'oidc', true);
-    return this.#sessions.start(user, address);
+    const issued = await this.#sessions.start(user, address);
+    return { ...issued, console: sealed.c === true };
   }
 
   /** Why an unlinked identity may not be created (undefined: it may). */

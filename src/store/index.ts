@@ -3,6 +3,8 @@
  * deployed, which secrets they reference (never the values), how their tools are doing, and who changed what.
  * A library: it prints nothing and never exits; every failure is a FactoryError with a REGISTRY_* code.
  */
+
+export type { ApiTokenRow, ApiTokenRows } from './api-tokens.js';
 export {
   type BackupResult,
   backupSqlite,
@@ -19,6 +21,7 @@ export {
   fileIdentity,
   sameFile,
 } from './file-identity.js';
+export type { HealthHistoryStore, ServerOverview } from './health-history.js';
 export type {
   LoginRecord,
   RefreshOutcome,
@@ -43,6 +46,7 @@ export {
 } from './jobs.js';
 export { type CallRecord, type CallStats, LATENCY_BUCKETS } from './metrics.js';
 export { openRegistry, Registry } from './registry.js';
+export type { HealthSampleInput, HealthSampleRecord } from './repositories/health-samples.js';
 export {
   type Backend,
   DEPLOYMENT_STATUSES,

@@ -16,6 +16,7 @@ import {
   type Backend,
   DEPLOYMENT_STATUSES,
   DESIRED_STATES,
+  HEALTH_STATES,
   JOB_STATES,
   RUN_STATUSES,
   SERVER_STATUSES,
@@ -543,6 +544,62 @@ function cluster(backend: Backend): Migration {
   };
 }
 
+/**
+ * Health samples of deployments (the console's timeline): one row per change of state, plus at most one per
+ * deployment per minute, pruned on write (store/repositories/health-samples.ts). No foreign key to the
+ * deployment: a sample outlives a removed deployment until pruned.
+ */
+function healthSamples(backend: Backend): Migration {
+  const t = types(backend);
+  return {
+    async up(db: Db) {
+      await t
+        .id(db.schema.createTable('mcpf_health_samples'))
+        .addColumn('server', 'text', (c) => c.notNull())
+        .addColumn('deployment_id', 'integer', (c) => c.notNull())
+        .addColumn('target', 'text', (c) => c.notNull())
+        .addColumn('health', 'text', (c) => c.notNull())
+        .addColumn('checked_at', 'text', (c) => c.notNull())
+        .addColumn('response_ms', t.real)
+        .addColumn('detail', 'text')
+        .addCheckConstraint('mcpf_health_samples_health', sql`health IN (${inList(HEALTH_STATES)})`)
+        .execute();
+      await db.schema
+        .createIndex('mcpf_health_samples_server')
+        .on('mcpf_health_samples')
+        .columns(['server', 'checked_at'])
+        .execute();
+      await db.schema
+        .createIndex('mcpf_health_samples_deployment')
+        .on('mcpf_health_samples')
+        .columns(['deployment_id', 'checked_at'])
+        .execute();
+    },
+  };
+}
+
+/**
+ * API tokens in the registry (identity/tokens.ts), so that every instance of a cluster accepts, revokes and counts
+ * the same tokens. One active token per name (a partial unique index; revoked ones stay for `token list`).
+ */
+function apiTokens(): Migration {
+  return {
+    async up(db: Db) {
+      await db.schema
+        .createTable('mcpf_api_tokens')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('hash', 'text', (c) => c.notNull().unique())
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('revoked_at', 'text')
+        .addColumn('record', 'text', (c) => c.notNull())
+        .execute();
+      await sql`CREATE UNIQUE INDEX mcpf_api_tokens_active_name ON mcpf_api_tokens (name) WHERE revoked_at IS NULL`.execute(
+        db,
+      );
+    },
+  };
+}
+
 /** Every migration, by name (applied in name order). */
 export function migrations(backend: Backend): Record<string, Migration> {
   return {
@@ -554,6 +611,8 @@ export function migrations(backend: Backend): Record<string, Migration> {
     '0007_trigger_runs': triggerRuns(backend),
     '0008_cluster': cluster(backend),
     '0009_replicas': replicas(),
+    '0010_health_samples': healthSamples(backend),
+    '0011_api_tokens': apiTokens(),
   };
 }
 

@@ -13,10 +13,12 @@
 
 import type { Transaction } from 'kysely';
 import { FactoryError } from '../core/errors/index.js';
+import { ApiTokenRows } from './api-tokens.js';
 import { ClusterStore } from './cluster.js';
 import { openStore, type Store } from './connect.js';
 import { withRetry } from './db-errors.js';
 import { checkIdentity } from './file-identity.js';
+import { HealthHistoryStore } from './health-history.js';
 import { IdentityStore } from './identity.js';
 import { JobStore } from './jobs.js';
 import { aggregateCalls, type CallRecord, MINUTE_MS, minuteOf, statsReport } from './metrics.js';
@@ -102,6 +104,10 @@ export class Registry {
   readonly triggers: TriggerHistoryStore;
   /** Nodes, placements, artifacts and shared API limits of a factory cluster (docs/cluster.md). */
   readonly cluster: ClusterStore;
+  /** API tokens shared by every instance on this registry (identity/tokens-registry.ts). */
+  readonly apiTokens: ApiTokenRows;
+  /** Stored health checks of deployments and the servers overview (health-history.ts). */
+  readonly health: HealthHistoryStore;
 
   /** Use openRegistry(). */
   constructor(store: Store, search: 'auto' | 'like' = 'auto', hybrid: ToolSearchOptions = {}) {
@@ -126,11 +132,21 @@ export class Registry {
       (what, fn) => this.#read(what, fn),
       (what, fn) => this.#write(what, fn),
     );
+    this.health = new HealthHistoryStore(
+      (what, fn) => this.#read(what, fn),
+      (what, fn) => this.#write(what, fn),
+      store,
+    );
     this.cluster = new ClusterStore(
       (what, fn) => this.#read(what, fn),
       (what, fn) => this.#write(what, fn),
       store.backend,
       () => this.#store.db,
+    );
+    this.apiTokens = new ApiTokenRows(
+      (what, fn) => this.#read(what, fn),
+      (what, fn) => this.#write(what, fn),
+      store.backend,
     );
   }
 

@@ -367,7 +367,37 @@ export interface CreateReservationsTable {
   expires_ms: ColumnType<number, number, number>;
 }
 
+/** Health states a stored probe sample may have (deploy/types.ts Health). */
+export const HEALTH_STATES = ['healthy', 'degraded', 'unhealthy', 'unknown'] as const;
+export type HealthState = (typeof HEALTH_STATES)[number];
+
+/** One stored health check of a deployment (store/repositories/health-samples.ts keeps it small). */
+export interface HealthSamplesTable {
+  id: Generated<number>;
+  server: string;
+  deployment_id: number;
+  target: string;
+  health: HealthState;
+  checked_at: string;
+  response_ms: number | null;
+  detail: string | null;
+}
+
+/**
+ * API tokens of the management surfaces (identity/tokens.ts), shared by every instance on the registry. Only the
+ * sha256 of a token is stored; `record` is the token's JSON (identity/tokens.ts TokenRecord, hash included).
+ */
+export interface ApiTokensTable {
+  id: string;
+  hash: string;
+  name: string;
+  revoked_at: string | null;
+  record: string;
+}
+
 export interface RegistryDatabase {
+  mcpf_api_tokens: ApiTokensTable;
+  mcpf_health_samples: HealthSamplesTable;
   mcpf_nodes: NodesTable;
   mcpf_placements: PlacementsTable;
   mcpf_artifacts: ArtifactsTable;

@@ -110,6 +110,42 @@ describe.skipIf(missing !== undefined && !REQUIRE_SERVICES)('console flows in Ch
     expect(await checkPage(page, 'flow-05-logs')).toEqual([]);
   });
 
+  it('shows the stored health timeline and the list’s health and call columns', {
+    timeout: 90_000,
+  }, async () => {
+    const { page } = web;
+    // The supervisor's health monitor stored the checks; the playground's call counts in the last hour.
+    const stored = await until('a stored health check', async () => {
+      const r = await factory.api<{ history: Array<{ health: string }> }>(
+        'GET',
+        `/mcp/servers/${NAME}/health?minutes=60`,
+      );
+      return r.body.history?.some((c) => c.health === 'healthy') ? r.body.history : undefined;
+    });
+    expect(stored.length).toBeGreaterThan(0);
+    await page.goto(`${factory.url}/ui/servers/${NAME}`);
+    await page.getByRole('heading', { level: 2, name: 'Health history' }).waitFor();
+    const timeline = page.getByRole('list', { name: 'Health over the last hour, oldest first' });
+    await timeline.waitFor();
+    expect(await timeline.getByRole('listitem').count()).toBe(60);
+    expect(await timeline.locator('li[data-health="healthy"]').count()).toBeGreaterThan(0);
+    expect(await checkPage(page, 'flow-06-health-timeline')).toEqual([]);
+
+    const list = await factory.api<{ servers: Array<{ name: string; summary?: { calls?: number } }> }>(
+      'GET',
+      '/mcp/servers?summary=1',
+    );
+    const calls = list.body.servers.find((s) => s.name === NAME)?.summary?.calls ?? 0;
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Servers' }).click();
+    const table = page.getByRole('table', { name: 'Servers' });
+    await table.getByRole('columnheader', { name: /Health/ }).waitFor();
+    await table.getByRole('columnheader', { name: /Calls \(1 h\)/ }).waitFor();
+    const row = table.getByRole('row').filter({ hasText: NAME });
+    await row.getByText('healthy').waitFor();
+    await row.getByText(String(calls), { exact: true }).first().waitFor();
+    expect(await checkPage(page, 'flow-07-servers-summary')).toEqual([]);
+  });
+
   it('rolls back to revision 1 after a second revision', { timeout: 240_000 }, async () => {
     const { page } = web;
     const made = await factory.api<{ specText: string }>('POST', '/mcp/templates/custom/spec', {

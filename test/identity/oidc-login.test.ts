@@ -5,13 +5,9 @@
  * session row (counted in the registry file), no user created; the login history records each attempt.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { exportJWK, generateKeyPair } from 'jose';
-import Provider from 'oidc-provider';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AccessControl } from '../../src/identity/access.js';
 import { OidcLogin, type OidcSettings, oidcCookie, readOidcCookie } from '../../src/identity/oidc-login.js';
@@ -21,118 +17,21 @@ import { configVariable, loadConfig } from '../../src/platform/config.js';
 import { openRegistry, type Registry } from '../../src/store/index.js';
 import { type Api, createApi, TokenStore } from '../../src/surfaces/api/index.js';
 import { FakeControlPlane } from '../api/fake-control-plane.js';
+import { authorize as authorizeAt, type FakeProvider, startOidcProvider } from './oidc-provider.js';
 
 const BASE = 'http://127.0.0.1:8080';
 const REDIRECT = `${BASE}/auth/oidc/callback`;
 const OTHER_REDIRECT = 'http://127.0.0.1:9/cb';
 
-interface Account {
-  email?: string;
-  email_verified?: boolean;
-  preferred_username?: string;
-}
-const accounts = new Map<string, Account>();
-
 let issuer = '';
-let providerServer: Server;
+let provider: FakeProvider;
+let accounts: FakeProvider['accounts'];
 let home = '';
 let registry: Registry;
 let tokens: TokenStore;
 const seconds: Registry[] = [];
 
-async function startProvider(): Promise<void> {
-  const { privateKey } = await generateKeyPair('RS256', { extractable: true });
-  const jwk = { ...(await exportJWK(privateKey)), kid: 'k1', alg: 'RS256', use: 'sig' };
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const oidc = new Provider(issuer, {
-    jwks: { keys: [jwk] },
-    cookies: { keys: ['test-cookie-key-0123456789abcdef'] },
-    clients: [
-      {
-        client_id: 'factory',
-        client_secret: 'factory-secret-0123456789',
-        redirect_uris: [REDIRECT],
-        grant_types: ['authorization_code'],
-        response_types: ['code'],
-      },
-      {
-        client_id: 'other',
-        client_secret: 'other-secret-0123456789',
-        redirect_uris: [OTHER_REDIRECT],
-        grant_types: ['authorization_code'],
-        response_types: ['code'],
-      },
-    ],
-    claims: {
-      openid: ['sub'],
-      email: ['email', 'email_verified'],
-      profile: ['preferred_username'],
-    },
-    findAccount: async (_ctx: unknown, id: string) => {
-      const account = accounts.get(id);
-      if (!account) return undefined;
-      return { accountId: id, claims: async () => ({ sub: id, ...account }) };
-    },
-  });
-  server.on('request', oidc.callback());
-  providerServer = server;
-}
-
-/** Cookies by name (paths ignored: every cookie goes to the provider; it ignores what it does not expect). */
-class Jar {
-  readonly cookies = new Map<string, string>();
-  take(response: Response): void {
-    for (const line of response.headers.getSetCookie()) {
-      const [pair = '', ...attributes] = line.split(';');
-      const eq = pair.indexOf('=');
-      const name = pair.slice(0, eq).trim();
-      const value = pair.slice(eq + 1).trim();
-      const expired = attributes.some(
-        (a) => /^\s*expires=/i.test(a) && Date.parse(a.split('=')[1] ?? '') < Date.now(),
-      );
-      if (!value || expired || attributes.some((a) => /^\s*max-age=0\s*$/i.test(a)))
-        this.cookies.delete(name);
-      else this.cookies.set(name, value);
-    }
-  }
-  header(): string {
-    return [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
-  }
-}
-
-/** Drive the provider like a browser from an authorization URL: log in as `login`, consent; the redirect back. */
-async function authorize(url: string, login: string, jar = new Jar()): Promise<URL> {
-  let next = new URL(url);
-  for (let step = 0; step < 20; step++) {
-    const res = await fetch(next, { redirect: 'manual', headers: { cookie: jar.header() } });
-    jar.take(res);
-    if (res.status >= 300 && res.status < 400) {
-      const location = new URL(res.headers.get('location') ?? '', next);
-      if (location.origin !== issuer) return location;
-      next = location;
-      continue;
-    }
-    const html = await res.text();
-    if (res.status !== 200) throw new Error(`provider answered ${res.status}: ${html.slice(0, 300)}`);
-    const action = /action="([^"]+)"/.exec(html)?.[1];
-    const prompt = /name="prompt" value="([^"]+)"/.exec(html)?.[1];
-    if (!action || !prompt) throw new Error(`no form in: ${html.slice(0, 300)}`);
-    const fields: Record<string, string> =
-      prompt === 'login' ? { prompt, login, password: 'anything' } : { prompt };
-    const post = await fetch(new URL(action, next), {
-      method: 'POST',
-      redirect: 'manual',
-      headers: { cookie: jar.header(), 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams(fields),
-    });
-    jar.take(post);
-    if (post.status < 300 || post.status >= 400) throw new Error(`form answered ${post.status}`);
-    next = new URL(post.headers.get('location') ?? '', next);
-  }
-  throw new Error('too many steps at the provider');
-}
+const authorize = (url: string, login: string) => authorizeAt(issuer, url, login);
 
 function settings(extra: Partial<OidcSettings> = {}): OidcSettings {
   return {
@@ -199,7 +98,12 @@ async function refused(fn: () => Promise<{ status: number; body: { error?: strin
 }
 
 beforeAll(async () => {
-  await startProvider();
+  provider = await startOidcProvider([
+    { client_id: 'factory', client_secret: 'factory-secret-0123456789', redirect_uris: [REDIRECT] },
+    { client_id: 'other', client_secret: 'other-secret-0123456789', redirect_uris: [OTHER_REDIRECT] },
+  ]);
+  issuer = provider.issuer;
+  accounts = provider.accounts;
   home = mkdtempSync(join(tmpdir(), 'mcpf-oidc-'));
   registry = await openRegistry({ home });
   tokens = TokenStore.open({ home });
@@ -208,7 +112,7 @@ beforeAll(async () => {
 afterAll(async () => {
   for (const r of seconds) await r.close().catch(() => undefined);
   await registry?.close();
-  await new Promise((r) => providerServer?.close(r));
+  await provider?.close();
   if (home) rmSync(home, { recursive: true, force: true });
 });
 

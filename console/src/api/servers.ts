@@ -7,6 +7,7 @@ import type {
   EnvVariable,
   MetricPoint,
   RevisionSpec,
+  ServerHealthAnswer,
   ServerRecord,
   ServerStats,
   ServerStatus,
@@ -62,6 +63,21 @@ export async function optional<T>(path: string, signal?: AbortSignal): Promise<T
       return null;
     throw error;
   }
+}
+
+/** A server's stored health checks over the last `minutes` (null: this factory does not store them). */
+export function useServerHealth(name: string, minutes: number) {
+  return useQuery({
+    queryKey: serverKeys.part(name, 'health', minutes),
+    queryFn: async ({ signal }) => {
+      const answer = await optional<ServerHealthAnswer>(
+        `/mcp/servers/${enc(name)}/health?minutes=${minutes}`,
+        signal,
+      );
+      return answer?.history ? { since: answer.since ?? null, history: answer.history } : null;
+    },
+    refetchInterval: 30_000,
+  });
 }
 
 export function useRevisionSpec(name: string, revision: number | undefined) {

@@ -8,9 +8,30 @@ export interface ServerSummary {
   endpoint: string | null;
   health: Health | null;
   startedAt: string | null;
+  /** When the health check was made (stored checks). */
+  checkedAt?: string | null;
   /** Tool calls and errors in the last hour, when the API reports them with the list. */
   calls?: number;
   errors?: number;
+  windowMinutes?: number;
+}
+
+/** One stored health check (GET /mcp/servers/:name/health `history`). */
+export interface StoredHealthCheck {
+  deployment: number;
+  target: string;
+  checkedAt: string;
+  health: Health;
+  responseMs: number | null;
+  detail: string | null;
+}
+
+/** GET /mcp/servers/:name/health: the current checks, and (newer factories) the stored ones of the window. */
+export interface ServerHealthAnswer {
+  name: string;
+  checks: Array<{ deployment: number; target: string; checkedAt: string; health: Health }>;
+  since?: string;
+  history?: StoredHealthCheck[];
 }
 
 export interface ServerRecord {

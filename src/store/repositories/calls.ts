@@ -119,6 +119,21 @@ export class CallsRepository {
     return perTool;
   }
 
+  /** Calls and errors of every server from minute `from` on, in one query (the servers list). */
+  async totalsByServer(db: Db, from: number): Promise<Map<string, { calls: number; errors: number }>> {
+    const rows = await db
+      .selectFrom('mcpf_tool_calls')
+      .select((eb) => [
+        'server',
+        eb.fn.sum<number | string>('calls').as('calls'),
+        eb.fn.sum<number | string>('errors').as('errors'),
+      ])
+      .where('minute', '>=', from)
+      .groupBy('server')
+      .execute();
+    return new Map(rows.map((r) => [r.server, { calls: Number(r.calls), errors: Number(r.errors) }]));
+  }
+
   /** Delete aggregates before `minute`; returns the per-minute call rows deleted. */
   async prune(trx: Db, minute: number): Promise<number> {
     const a = await trx.deleteFrom('mcpf_tool_calls').where('minute', '<', minute).executeTakeFirst();

@@ -16,7 +16,7 @@ import { FactoryError } from '../../core/errors/index.js';
 import type { ControlPlane } from '../../deploy/types.js';
 import { AccessControl, type ApiLimits, type Principal } from '../../identity/access.js';
 import { OidcLogin, type OidcSettings } from '../../identity/oidc-login.js';
-import type { TokenStore } from '../../identity/tokens.js';
+import type { ApiTokens } from '../../identity/tokens.js';
 import { factoryVersion } from '../../platform/factory-files.js';
 import type { Registry } from '../../store/index.js';
 import type { Toolsmith } from '../../toolsmith/index.js';
@@ -30,7 +30,7 @@ import { apiRoutes } from './routes.js';
 export interface ApiOptions {
   controlPlane: ControlPlane;
   registry: Registry;
-  tokens: TokenStore;
+  tokens: ApiTokens;
   limits?: Partial<ApiLimits> | undefined;
   /** Share tokens, rate limits and server quotas with another surface (e.g. the MCP endpoint); overrides limits. */
   access?: AccessControl | undefined;

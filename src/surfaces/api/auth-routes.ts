@@ -5,7 +5,9 @@
  * else names a permission the API core checks, and the user/team rules (who manages whom) are identity/users.ts's.
  * Answers never say whether a user name exists: an unknown name and a wrong password get the same 401.
  * `/auth/oidc/start|callback` (public; 404 unless OIDC is configured) sign in through the OIDC provider
- * (identity/oidc-login.ts): start redirects with the sealed state in a cookie, callback answers like login.
+ * (identity/oidc-login.ts): start redirects with the sealed state in a cookie, callback answers like login —
+ * or, for a sign-in started with `?console=1` (sealed in the state), sets the console's cookie session and
+ * redirects to the console's fixed path (never to a URL from the request: no open redirect).
  */
 import { z } from 'zod';
 import { FactoryError } from '../../core/errors/index.js';
@@ -18,9 +20,11 @@ import type { IssuedTokens } from '../../identity/sessions.js';
 import { changeDetails, updateCheck } from '../../identity/token-update.js';
 import { UserAdmin } from '../../identity/users.js';
 import type { Registry, UserRecord } from '../../store/index.js';
+import { CONSOLE_PREFIX } from '../console/static.js';
 import { clientAddress } from '../http/client-address.js';
 import { errorResponse, json } from '../http/errors.js';
 import { type RouteDefinition, route } from '../http/router.js';
+import type { CookieSessions } from './cookie-session.js';
 
 const Name = z.string().min(1).max(64).describe('User or team name: A-Z a-z 0-9 . _ @ -');
 const Password = z.string().min(1).max(1024);
@@ -196,6 +200,8 @@ export function authRoutes(deps: {
   registry: Registry;
   access: AccessControl;
   oidc?: OidcLogin | undefined;
+  /** The console's cookie sessions: where a console OIDC sign-in ends (absent: it cannot). */
+  cookies?: CookieSessions | undefined;
 }): RouteDefinition[] {
   const { registry, access } = deps;
   const users = new UserAdmin(registry);
@@ -228,16 +234,24 @@ export function authRoutes(deps: {
       method: 'GET',
       path: '/auth/oidc/start',
       operationId: 'oidcStart',
-      summary: 'Sign in through the OIDC provider: redirects there (no authentication)',
+      summary:
+        'Sign in through the OIDC provider: redirects there; console=1 ends in the console (no authentication)',
       tag: 'auth',
       public: true,
+      query: z.object({
+        console: z
+          .string()
+          .max(8)
+          .optional()
+          .describe('1: the web console signs in (the callback sets its cookie session).'),
+      }),
       errors: [401, 404],
       responses: {
         302: { description: "To the provider's sign-in page, with the sealed sign-in state in a cookie." },
       },
-      handler: async () => {
+      handler: async ({ query }) => {
         const oidc = oidcOf(deps.oidc);
-        const started = await oidc.start();
+        const started = await oidc.start({ console: query.console === '1' && deps.cookies !== undefined });
         return new Response(null, {
           status: 302,
           headers: {
@@ -252,7 +266,8 @@ export function authRoutes(deps: {
       method: 'GET',
       path: '/auth/oidc/callback',
       operationId: 'oidcCallback',
-      summary: 'Where the OIDC provider sends the browser back: answers like /auth/login (no authentication)',
+      summary:
+        'Where the OIDC provider sends the browser back: answers like /auth/login, or (console sign-in) sets the cookie session and redirects to the console (no authentication)',
       tag: 'auth',
       public: true,
       errors: [401, 404],
@@ -261,6 +276,7 @@ export function authRoutes(deps: {
           description: 'An access token and a refresh token.',
           content: { 'application/json': TokensSchema },
         },
+        302: { description: `A console sign-in: the cookie session is set; to ${CONSOLE_PREFIX}/.` },
       },
       handler: async ({ request, url }) => {
         const oidc = oidcOf(deps.oidc);
@@ -271,6 +287,22 @@ export function authRoutes(deps: {
         try {
           const cookie = readOidcCookie(request.headers.get('cookie'));
           const tokens = await oidc.callback(url, cookie, clientAddress(request));
+          if (tokens.console && deps.cookies) {
+            await registry.audit({
+              actor: tokens.user.name,
+              action: 'auth.console-session',
+              target: `user:${tokens.user.name}`,
+              details: { via: 'oidc' },
+            });
+            const response = new Response(null, {
+              status: 302,
+              headers: { location: `${CONSOLE_PREFIX}/`, 'cache-control': 'no-store' },
+            });
+            response.headers.append('set-cookie', headers['set-cookie']);
+            for (const value of deps.cookies.issue(url, tokens.accessToken, tokens.refreshToken))
+              response.headers.append('set-cookie', value);
+            return response;
+          }
           return json(200, tokensView(tokens), headers);
         } catch (error) {
           if (error instanceof FactoryError) return errorResponse(error, headers);
@@ -395,9 +427,9 @@ export function authRoutes(deps: {
       responses: { 200: { description: 'Tokens.', content: { 'application/json': null } } },
       handler: async ({ principal }) => {
         const p = subjectOf(principal).principal;
-        const mine = access.tokens
-          .list({ includeRevoked: false })
-          .filter((t) => p.user !== undefined && t.owner === p.user);
+        const mine = (await access.tokens.list({ includeRevoked: false })).filter(
+          (t) => p.user !== undefined && t.owner === p.user,
+        );
         return ok({ tokens: mine });
       },
     }),
@@ -430,7 +462,7 @@ export function authRoutes(deps: {
             'AUTH_ROLE_NOT_ALLOWED',
             `a personal token may have the role ${p.role} or viewer, not ${role}`,
           );
-        const made = access.tokens.create({
+        const made = await access.tokens.create({
           name: body.name,
           role,
           owner: p.user,
@@ -466,11 +498,11 @@ export function authRoutes(deps: {
       responses: { 200: { description: 'Revoked.', content: { 'application/json': null } } },
       handler: async ({ principal, actor, params }) => {
         const p = subjectOf(principal).principal;
-        const mine = access.tokens
-          .list({ includeRevoked: false })
-          .find((t) => t.name === params.name && p.user !== undefined && t.owner === p.user);
+        const mine = (await access.tokens.list({ includeRevoked: false })).find(
+          (t) => t.name === params.name && p.user !== undefined && t.owner === p.user,
+        );
         if (!mine) throw new FactoryError('TOKEN_NOT_FOUND', `no personal token named "${params.name}"`);
-        access.tokens.revoke(mine.id);
+        await access.tokens.revoke(mine.id);
         await registry.audit({ actor, action: 'token.revoke', target: `token:${mine.name}` });
         return ok({ revoked: mine.name });
       },
@@ -497,12 +529,12 @@ export function authRoutes(deps: {
       },
       handler: async ({ principal, actor, params, body }) => {
         const p = subjectOf(principal).principal;
-        const mine = access.tokens
-          .list({ includeRevoked: false })
-          .find((t) => t.name === params.name && p.user !== undefined && t.owner === p.user);
+        const mine = (await access.tokens.list({ includeRevoked: false })).find(
+          (t) => t.name === params.name && p.user !== undefined && t.owner === p.user,
+        );
         if (!mine) throw new FactoryError('TOKEN_NOT_FOUND', `no personal token named "${params.name}"`);
         const signedIn = p.tokenId.startsWith('user:');
-        const { before, after } = access.tokens.update(
+        const { before, after } = await access.tokens.update(
           mine.id,
           {
             role: body.role,

@@ -262,11 +262,13 @@ export const rollbackServer = defineOperation({
   },
 });
 
+const HealthEnum = z.enum(['healthy', 'degraded', 'unhealthy', 'unknown']);
+
 export const serverHealth = defineOperation({
   name: 'server_health',
   title: 'Health checks of a server',
   description:
-    "The health checks of a server's deployments. The factory keeps no history of probe samples: the answer is the current check of each deployment (one point per deployment).",
+    "The health of a server's deployments: the current check of each (checks) and the stored checks of the window (history, oldest first: one per change of state and at most one a minute per deployment, kept 7 days).",
   input: z.object({
     name: ServerName,
     minutes: z
@@ -275,7 +277,7 @@ export const serverHealth = defineOperation({
       .min(1)
       .max(60 * 24 * 31)
       .optional()
-      .describe('Window asked for (checks are not stored: only the current one is answered).'),
+      .describe('Window of the history in minutes, ending now (default 60).'),
   }),
   output: z.object({
     name: z.string(),
@@ -284,16 +286,31 @@ export const serverHealth = defineOperation({
         deployment: z.number().int(),
         target: z.string(),
         checkedAt: z.string(),
-        health: z.enum(['healthy', 'degraded', 'unhealthy', 'unknown']),
+        health: HealthEnum,
         responseMs: z.number().optional(),
         detail: z.string().optional(),
       }),
     ),
+    since: z.string().describe('Start of the history window.'),
+    history: z
+      .array(
+        z.object({
+          deployment: z.number().int(),
+          target: z.string(),
+          checkedAt: z.string(),
+          health: HealthEnum,
+          responseMs: z.number().nullable(),
+          detail: z.string().nullable(),
+        }),
+      )
+      .describe('Stored checks in the window, oldest first.'),
   }),
   annotations: { readOnly: true, idempotent: true, openWorld: false },
   permission: 'servers.read',
   server: (input) => input.name,
   handler: async (context, input) => {
+    const since = new Date(Date.now() - (input.minutes ?? 60) * 60_000).toISOString();
+    // The current check first: for targets without a monitor it is also what stores a sample.
     const status = await context.controlPlane.status(input.name);
     const checks = status.deployments.flatMap((d) =>
       d.health
@@ -309,7 +326,16 @@ export const serverHealth = defineOperation({
           ]
         : [],
     );
-    return { name: input.name, checks };
+    const samples = await context.registry.health.history(input.name, since);
+    const history = samples.map((s) => ({
+      deployment: s.deploymentId,
+      target: s.target,
+      checkedAt: s.checkedAt,
+      health: s.health,
+      responseMs: s.responseMs,
+      detail: s.detail,
+    }));
+    return { name: input.name, checks, since, history };
   },
 });
 

@@ -22,6 +22,7 @@ import {
   ToolCallSchema,
   ToolName,
 } from './schemas.js';
+import { ServerSummarySchema, withServerSummaries } from './server-summary.js';
 
 /** Log lines a read returns when the caller does not say. */
 export const DEFAULT_LOG_TAIL = 100;
@@ -68,14 +69,22 @@ export const deployServer = defineOperation({
 export const listServers = defineOperation({
   name: 'list_servers',
   title: 'List servers',
-  description: 'Every server in the registry (not removed ones) with its status and current version.',
-  input: z.object({}),
-  output: ServerListSchema,
+  description:
+    'Every server in the registry (not removed ones) with its status and current version; with summary, also the deployment that represents it, its latest health check and its calls and errors of the last hour.',
+  input: z.object({
+    summary: z.boolean().optional().describe('Add per-server figures (a few queries for all servers).'),
+  }),
+  output: ServerListSchema.extend({
+    servers: z.array(
+      ServerListSchema.shape.servers.element.extend({ summary: ServerSummarySchema.optional() }),
+    ),
+  }),
   annotations: { readOnly: true, idempotent: true, openWorld: false },
   permission: 'servers.read',
-  handler: async (context) => {
+  handler: async (context, input) => {
     const visible = await visibleServers(context);
-    return { servers: (await context.controlPlane.list()).filter((s) => visible(s.name)) };
+    const servers = (await context.controlPlane.list()).filter((s) => visible(s.name));
+    return { servers: input.summary ? await withServerSummaries(context, servers) : servers };
   },
 });
 

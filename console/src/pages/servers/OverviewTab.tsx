@@ -1,6 +1,6 @@
-import { useEffect, useState } from 'react';
+import { useEffect, useId, useState } from 'react';
 import { Link } from 'wouter';
-import { useEnvNames } from '../../api/servers.ts';
+import { useEnvNames, useServerHealth } from '../../api/servers.ts';
 import type { ServerStatus } from '../../api/types.ts';
 import { useAuth } from '../../app/auth.tsx';
 import { formatMs, formatPercent } from '../../app/format.ts';
@@ -9,7 +9,7 @@ import { EmptyState } from '../../components/EmptyState.tsx';
 import { ErrorPanel } from '../../components/ErrorPanel.tsx';
 import { Spinner } from '../../components/Spinner.tsx';
 import { TimeAgo } from '../../components/TimeAgo.tsx';
-import { type HealthSample, mergeHealthSamples } from './summary.ts';
+import { type HealthSample, healthTimeline, mergeHealthSamples } from './summary.ts';
 
 /** Health, endpoints, environment variable names (never values) and tools of the current deployments. */
 export function OverviewTab({ status }: { status: ServerStatus }) {
@@ -87,25 +87,94 @@ export function OverviewTab({ status }: { status: ServerStatus }) {
   );
 }
 
+const WINDOWS = [
+  { minutes: 60, label: 'Last hour', slots: 60 },
+  { minutes: 24 * 60, label: 'Last 24 hours', slots: 96 },
+  { minutes: 7 * 24 * 60, label: 'Last 7 days', slots: 84 },
+] as const;
+
 /**
- * The factory does not persist health checks, so the history is what this page saw: each refresh of the
- * server's status (every 10 s) adds the deployments' latest checks.
+ * The server's stored health checks as a timeline over a chosen window (GET /mcp/servers/:name/health). A
+ * factory that does not store them: the checks this page saw, each refresh of the status adding the latest.
  */
 function HealthHistory({ status }: { status: ServerStatus }) {
+  const [windowIndex, setWindowIndex] = useState(0);
+  const chosen = WINDOWS[windowIndex] ?? WINDOWS[0];
+  const stored = useServerHealth(status.server.name, chosen.minutes);
   const [samples, setSamples] = useState<HealthSample[]>([]);
   useEffect(() => {
     setSamples((previous) => mergeHealthSamples(previous, status.deployments));
   }, [status.deployments]);
+  const selectId = useId();
+  if (stored.isPending) return <Spinner label="Loading the health history…" />;
+  if (stored.data === null || stored.isError)
+    return (
+      <section aria-labelledby="overview-health">
+        <h2 id="overview-health">Health since this page opened</h2>
+        <p className="help">
+          This factory keeps no health history; checks are collected while this page is open.
+        </p>
+        {samples.length === 0 ? (
+          <p className="muted">No health checks yet.</p>
+        ) : (
+          <HealthStrip checks={samples} />
+        )}
+      </section>
+    );
+  const until = stored.dataUpdatedAt || Date.now();
+  const since = until - chosen.minutes * 60_000;
+  const timeline = healthTimeline(stored.data.history, since, until, chosen.slots);
+  const inWindow = stored.data.history.filter((c) => Date.parse(c.checkedAt) >= since);
+  const latest = stored.data.history.at(-1);
   return (
     <section aria-labelledby="overview-health">
-      <h2 id="overview-health">Health since this page opened</h2>
+      <div className="toolbar">
+        <h2 id="overview-health">Health history</h2>
+        <div className="field field-inline">
+          <label htmlFor={selectId}>Window</label>
+          <select id={selectId} value={windowIndex} onChange={(e) => setWindowIndex(Number(e.target.value))}>
+            {WINDOWS.map((w, i) => (
+              <option key={w.minutes} value={i}>
+                {w.label}
+              </option>
+            ))}
+          </select>
+        </div>
+      </div>
       <p className="help">
-        The factory keeps no health history; checks are collected while this page is open.
+        Stored checks: every change of state, and one check a minute while it stays the same (kept 7 days).
       </p>
-      {samples.length === 0 ? (
-        <p className="muted">No health checks yet.</p>
+      {latest === undefined ? (
+        <p className="muted">No health checks stored yet.</p>
       ) : (
-        <HealthStrip checks={samples} />
+        <>
+          <p>
+            {inWindow.length} stored {inWindow.length === 1 ? 'check' : 'checks'} in the window; latest{' '}
+            <Badge tone={statusTone(latest.health)}>{latest.health}</Badge>{' '}
+            <span className="muted">
+              <TimeAgo at={latest.checkedAt} />
+            </span>
+            {latest.detail ? <span className="muted"> — {latest.detail}</span> : null}
+          </p>
+          <ol
+            className="health-strip health-timeline"
+            aria-label={`Health over the ${chosen.label.toLowerCase()}, oldest first`}
+          >
+            {timeline.map((slot) => {
+              const label = `${new Date(slot.from).toLocaleString()} – ${new Date(slot.to).toLocaleTimeString()}: ${slot.health ?? 'no data'}`;
+              return (
+                <li
+                  key={slot.from}
+                  className={`health-cell${slot.health ? ` health-${statusTone(slot.health)}` : ''}`}
+                  title={label}
+                  data-health={slot.health ?? 'none'}
+                >
+                  <span className="visually-hidden">{label}</span>
+                </li>
+              );
+            })}
+          </ol>
+        </>
       )}
     </section>
   );

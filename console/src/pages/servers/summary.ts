@@ -1,5 +1,5 @@
 /** The servers list's per-server figures, from one GET /mcp/deployments instead of a request per row. Pure. */
-import type { Deployment, ServerRecord, ServerSummary } from '../../api/types.ts';
+import type { Deployment, ServerRecord, ServerSummary, StoredHealthCheck } from '../../api/types.ts';
 
 const LIVE = new Set(['running', 'starting', 'deploying', 'pending']);
 
@@ -74,4 +74,48 @@ export function mergeHealthSamples(
   if (added.length === 0) return samples as HealthSample[];
   const all = [...samples, ...added].sort((a, b) => Date.parse(a.checkedAt) - Date.parse(b.checkedAt));
   return all.length > cap ? all.slice(-cap) : all;
+}
+
+/** One slot of the health timeline: the worst state the server was in during it, or null (no data yet). */
+export interface TimelineSlot {
+  from: number;
+  to: number;
+  health: string | null;
+  checks: number;
+}
+
+const SEVERITY: Record<string, number> = { healthy: 0, unknown: 1, degraded: 2, unhealthy: 3 };
+const worse = (a: string | null, b: string) =>
+  a === null || (SEVERITY[b] ?? 1) > (SEVERITY[a] ?? 1) ? b : a;
+
+/**
+ * Stored checks (oldest first) as `slots` equal slots over [since, until]. A state lasts until the next stored
+ * check (the factory stores changes, plus one steady check a minute), so a slot without a check of its own
+ * carries the state before it; slots before the first check have no data.
+ */
+export function healthTimeline(
+  checks: readonly StoredHealthCheck[],
+  since: number,
+  until: number,
+  slots: number,
+): TimelineSlot[] {
+  const width = (until - since) / slots;
+  const out: TimelineSlot[] = [];
+  let i = 0;
+  let current: string | null = null;
+  // Checks before the window set the state it starts in.
+  while (i < checks.length && Date.parse(checks[i]!.checkedAt) < since) current = checks[i++]!.health;
+  for (let k = 0; k < slots; k++) {
+    const from = since + k * width;
+    const to = k === slots - 1 ? until : from + width;
+    let health = current;
+    let count = 0;
+    while (i < checks.length && Date.parse(checks[i]!.checkedAt) < to) {
+      current = checks[i++]!.health;
+      health = worse(health, current);
+      count++;
+    }
+    out.push({ from, to, health, checks: count });
+  }
+  return out;
 }

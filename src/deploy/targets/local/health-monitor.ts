@@ -5,9 +5,11 @@
  * it counts as started) or `startTimeoutMs` passes (then it is killed: a failed start). Once healthy it is
  * checked every `healthIntervalMs`; `unhealthyRestartAfter` failures in a row kill it as a crash. Adopted
  * processes are not the supervisor's children, so their exit is noticed by polling /proc (watchAdopted).
- * Every change the reconcile loop must act on wakes it.
+ * Every change the reconcile loop must act on wakes it. Each verdict goes to the registry's health history
+ * (HealthHistoryRecorder: on change, at most one a minute otherwise).
  */
 import { probeMcp } from '../../../platform/mcp-client/probe.js';
+import { HealthHistoryRecorder } from '../../health.js';
 import { appendSupervisorLine } from './logs.js';
 import { isRunning, terminate } from './proc.js';
 import type { Instance, Slot, SupervisorContext } from './state.js';
@@ -17,9 +19,13 @@ const START_PROBE_TIMEOUT_MS = 2000;
 
 export class HealthMonitor {
   readonly #ctx: SupervisorContext;
+  readonly #history: HealthHistoryRecorder;
 
   constructor(ctx: SupervisorContext) {
     this.#ctx = ctx;
+    this.#history = new HealthHistoryRecorder((error) =>
+      ctx.log('could not record health', { error: String(error) }),
+    );
   }
 
   #done(inst: Instance): boolean {
@@ -56,6 +62,11 @@ export class HealthMonitor {
           startMs: Date.now() - inst.spawnedAt,
         });
         this.#ctx.wake();
+        await this.#history.record(
+          this.#ctx.registry().health,
+          { id: slot.id, server: slot.name, target: 'local' },
+          inst.tracker.report(),
+        );
       } else if (Date.now() - inst.spawnedAt > config.startTimeoutMs) {
         this.kill(
           inst,
@@ -83,6 +94,11 @@ export class HealthMonitor {
         inst.lastHealth = health;
         this.#ctx.wake();
       }
+      await this.#history.record(
+        this.#ctx.registry().health,
+        { id: slot.id, server: slot.name, target: 'local' },
+        inst.tracker.report(),
+      );
       const failures = inst.tracker.consecutiveFailures;
       if (config.unhealthyRestartAfter > 0 && failures >= config.unhealthyRestartAfter) {
         this.kill(inst, `unhealthy: ${failures} health checks in a row failed (${sample.error ?? ''})`);
