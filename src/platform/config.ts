@@ -116,6 +116,10 @@ export interface FactoryConfig {
   resourceServer: { issuer: string; audience: string } | undefined;
   /** MCP_FACTORY_GATEWAY_LOG: `json` prints one line per gateway tool call (mcp-factory gateway). */
   gateway: { log: 'text' | 'json' };
+  /** The gateway `mcp-factory serve` reads for the console (MCP_FACTORY_GATEWAY_URL, _TOKEN, _TIMEOUT_MS). */
+  gatewayProxy: { url: string | undefined; token: string | undefined; timeoutMs: number };
+  /** MCP_FACTORY_IMPORT_DB_HOSTS: database hosts POST /mcp/import/database may connect to (raw list). */
+  importDatabaseHosts: string | undefined;
 }
 
 export interface LoadConfigOptions {
@@ -416,6 +420,12 @@ function resolveConfig(env: Env, onInvalid: 'throw' | 'default'): FactoryConfig 
       return issuer && audience ? { issuer, audience } : undefined;
     })(),
     gateway: { log: read.string('MCP_FACTORY_GATEWAY_LOG') === 'json' ? 'json' : 'text' },
+    gatewayProxy: {
+      url: read.string('MCP_FACTORY_GATEWAY_URL'),
+      token: read.string('MCP_FACTORY_GATEWAY_TOKEN'),
+      timeoutMs: read.number('MCP_FACTORY_GATEWAY_TIMEOUT_MS'),
+    },
+    importDatabaseHosts: read.string('MCP_FACTORY_IMPORT_DB_HOSTS'),
   };
 }
 

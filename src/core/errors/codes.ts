@@ -172,6 +172,12 @@ export const ERROR_CODES = {
     summary: 'The database URL names no supported database.',
     hint: 'Use postgres://, mysql://, mariadb://, sqlite:<path> or file:<path>.',
   },
+  DB_IMPORT_HOST_NOT_ALLOWED: {
+    kind: 'user',
+    status: 403,
+    summary: 'The API does not import from this database host (not in MCP_FACTORY_IMPORT_DB_HOSTS).',
+    hint: 'Ask the operator to list the host in MCP_FACTORY_IMPORT_DB_HOSTS, or import with the CLI: mcp-factory create --db.',
+  },
   DB_CONNECT_FAILED: {
     kind: 'user',
     status: 400,
@@ -449,6 +455,18 @@ export const ERROR_CODES = {
     status: 403,
     summary: 'The caller may not give this role, team or scope (no one hands out more than they have).',
     hint: 'Ask an administrator of the team, or a factory administrator (admin without a team).',
+  },
+  GATEWAY_PROXY_NOT_CONFIGURED: {
+    kind: 'user',
+    status: 404,
+    summary: 'This factory does not reach a gateway (MCP_FACTORY_GATEWAY_URL is not set).',
+    hint: 'Set MCP_FACTORY_GATEWAY_URL (and MCP_FACTORY_GATEWAY_TOKEN) in the environment of `mcp-factory serve`.',
+  },
+  GATEWAY_PROXY_FAILED: {
+    kind: 'user',
+    status: 502,
+    summary: 'The gateway behind this factory did not answer usably (down, slow, too large, or refused).',
+    hint: 'Check that the gateway at MCP_FACTORY_GATEWAY_URL runs and that MCP_FACTORY_GATEWAY_TOKEN is valid there.',
   },
   GATEWAY_UPSTREAM_UNAVAILABLE: {
     kind: 'user',

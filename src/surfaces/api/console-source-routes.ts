@@ -3,7 +3,12 @@
  * what it lacks), and an OpenAPI document uploaded as text → spec, import report and operations.
  */
 import { z } from 'zod';
-import { factoryCapabilities, importOpenApiDocument, MAX_OPENAPI_DOCUMENT } from '../operations/index.js';
+import {
+  factoryCapabilities,
+  importDatabaseSchema,
+  importOpenApiDocument,
+  MAX_OPENAPI_DOCUMENT,
+} from '../operations/index.js';
 import { ServerName } from '../operations/schemas.js';
 import { bind, type OperationRoute } from './operation-route.js';
 
@@ -15,6 +20,18 @@ const ImportOpenApiBody = z
       .max(MAX_OPENAPI_DOCUMENT)
       .describe('The OpenAPI document as YAML or JSON text.'),
     include: z.array(z.string().min(1).max(500)).max(5000).optional(),
+    name: ServerName.optional(),
+  })
+  .strict();
+
+const ImportDatabaseBody = z
+  .object({
+    url: z
+      .string()
+      .min(1)
+      .max(4096)
+      .describe('postgres://, mysql:// or mariadb:// URL (a secret: never answered).'),
+    include: z.array(z.string().min(1).max(200)).min(1).max(2000).optional(),
     name: ServerName.optional(),
   })
   .strict();
@@ -46,6 +63,22 @@ export const CONSOLE_SOURCE_ROUTES: readonly OperationRoute[] = [
     errors: [413, 422],
     status: 200,
     response: 'The spec text, the report and the operations.',
+    input: ({ body }) => body,
+  }),
+  bind({
+    operation: importDatabaseSchema,
+    method: 'POST',
+    path: '/mcp/import/database',
+    operationId: 'importDatabase',
+    summary: 'The spec a live database makes, its tables and import report (nothing is created)',
+    description:
+      'Only hosts listed in MCP_FACTORY_IMPORT_DB_HOSTS (403 DB_IMPORT_HOST_NOT_ALLOWED otherwise, before any ' +
+      'connection). The URL is never answered; the spec reads it from DATABASE_URL.',
+    tag: 'servers',
+    body: { schema: ImportDatabaseBody, required: true },
+    errors: [403, 422, 502],
+    status: 200,
+    response: 'The spec text, the tables and the report.',
     input: ({ body }) => body,
   }),
 ];

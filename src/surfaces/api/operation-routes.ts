@@ -9,6 +9,7 @@ import type { ControlPlane } from '../../deploy/types.js';
 import type { AccessControl } from '../../identity/access.js';
 import type { Registry } from '../../store/index.js';
 import type { Toolsmith } from '../../toolsmith/index.js';
+import { GATEWAY_PROXY_ROUTES } from '../console/gateway-proxy-routes.js';
 import { json } from '../http/errors.js';
 import type { RouteContext, RouteDefinition } from '../http/router.js';
 import {
@@ -249,11 +250,12 @@ export const OPERATION_ROUTES: readonly OperationRoute[] = [
     method: 'GET',
     path: '/mcp/servers',
     operationId: 'listServers',
-    summary: 'List the servers (removed ones excluded)',
+    summary: 'List the servers (removed ones excluded); summary=1 adds health and call figures per server',
     tag: 'servers',
+    query: z.object({ summary: booleanQuery.optional() }),
     status: 200,
     response: 'The servers.',
-    input: () => ({}),
+    input: ({ query }) => (query.summary ? { summary: true } : {}),
   }),
   bind({
     operation: serverStatus,
@@ -422,6 +424,7 @@ export const OPERATION_ROUTES: readonly OperationRoute[] = [
   ...JOB_ROUTES,
   ...CONSOLE_ROUTES,
   ...CONSOLE_SOURCE_ROUTES,
+  ...GATEWAY_PROXY_ROUTES,
 ];
 
 export interface OperationRouteDeps {

@@ -14,6 +14,8 @@ import { z } from 'zod';
 import { FactoryError } from '../../core/errors/index.js';
 import { MAX_SPEC_BYTES } from '../../core/spec/index.js';
 import { resolveApiKey, resolveLlmConfig } from '../../llm/config.js';
+import { GATEWAY_PROXY_BASE, gatewayProxyConfig } from '../console/gateway-proxy.js';
+import { allowedDatabaseUrl, importDatabaseHosts } from '../console/import-database-policy.js';
 import { defineOperation } from './operation.js';
 import { ServerName } from './schemas.js';
 
@@ -28,6 +30,16 @@ export function llmConfigured(env: NodeJS.ProcessEnv = process.env): boolean {
     return true;
   } catch (error) {
     if (error instanceof FactoryError) return false;
+    throw error;
+  }
+}
+
+/** A setting read for the capabilities only: a malformed one reads as `fallback` (its own routes say why). */
+function settingOr<T>(read: () => T, fallback: T): T {
+  try {
+    return read();
+  } catch (error) {
+    if (error instanceof FactoryError) return fallback;
     throw error;
   }
 }
@@ -54,10 +66,9 @@ export const factoryCapabilities = defineOperation({
   handler: async (context) => ({
     llm: llmConfigured(),
     toolsmith: context.toolsmith !== undefined,
-    // A database URL from a remote caller would make the factory connect to hosts it names: CLI only for now.
-    imports: { openapi: true, database: false },
-    // `serve` does not proxy a gateway yet (docs: /work/notes/console-needs.md): the console says how to run one.
-    gateway: null,
+    // A database URL from a remote caller makes the factory connect to the host it names: only listed hosts.
+    imports: { openapi: true, database: settingOr(() => importDatabaseHosts().length > 0, false) },
+    gateway: settingOr(() => gatewayProxyConfig() !== undefined, false) ? { url: GATEWAY_PROXY_BASE } : null,
   }),
 });
 
@@ -149,4 +160,102 @@ function withoutTempPath(error: unknown, dir: string): unknown {
   });
 }
 
-export const CONSOLE_SOURCE_OPERATIONS = [factoryCapabilities, importOpenApiDocument] as const;
+/** The environment variable the generated server reads its connection URL from (never the URL itself). */
+export const IMPORTED_DATABASE_ENV = 'DATABASE_URL';
+
+export const importDatabaseSchema = defineOperation({
+  name: 'import_database',
+  title: 'Import a database',
+  description:
+    'The spec a live PostgreSQL or MySQL/MariaDB database makes (read-only tools per table and view), with its tables and the import report; include narrows it to some tables. Nothing is created. The URL is a secret: it is never answered, logged or stored, and the spec reads it from DATABASE_URL. Only hosts the operator allows (MCP_FACTORY_IMPORT_DB_HOSTS).',
+  input: z.object({
+    url: z.string().min(1).max(4096).describe('postgres://, mysql:// or mariadb:// URL (a secret).'),
+    include: z
+      .array(z.string().min(1).max(200))
+      .min(1)
+      .max(2000)
+      .optional()
+      .describe('Only these tables and views (`schema.name` as answered in tables, or globs).'),
+    name: ServerName.optional().describe('The server name (default: derived from the database name).'),
+  }),
+  output: z.object({
+    specText: z.string().describe('The spec as YAML: create it with create_server (specText).'),
+    tables: z.array(
+      z.object({ name: z.string(), kind: z.enum(['table', 'view']), columns: z.number().int() }),
+    ),
+    report: z.record(z.string(), z.unknown()).describe('The import report: tools, env, skipped, notices.'),
+  }),
+  annotations: { readOnly: true, idempotent: true, openWorld: true },
+  permission: 'servers.create',
+  handler: async (_context, input) => {
+    const connectUrl = await allowedDatabaseUrl(input.url, importDatabaseHosts());
+    const { importDatabase } = await import('../../sources/database/index.js');
+    const result = await importDatabase(connectUrl, {
+      envVar: IMPORTED_DATABASE_ENV,
+      connectTimeoutMs: 5_000,
+      ...(input.include ? { includeTables: input.include } : {}),
+      ...(input.name ? { name: input.name } : {}),
+    }).catch((error: unknown) => {
+      throw withoutUrl(error, [input.url, connectUrl]);
+    });
+    const specText = stringify(result.spec, { lineWidth: 0 });
+    return {
+      specText,
+      tables: result.schema.tables.map((t) => ({
+        name: `${t.schema}.${t.name}`,
+        kind: t.type,
+        columns: t.columns.length,
+      })),
+      report: result.report as unknown as Record<string, unknown>,
+    };
+  },
+});
+
+/**
+ * A database error without the URL: drivers and the importer name the (redacted) URL in messages; the caller
+ * gets the code, the message with every form of the URL and its password replaced, and no details.
+ */
+function withoutUrl(error: unknown, urls: readonly string[]): unknown {
+  const secrets = new Set<string>();
+  for (const url of urls) {
+    secrets.add(url);
+    secrets.add(url.trim());
+    try {
+      const u = new URL(url.trim());
+      secrets.add(u.toString());
+      if (u.password) {
+        secrets.add(u.password);
+        secrets.add(decodeURIComponent(u.password));
+        u.password = '***';
+        secrets.add(u.toString());
+      }
+    } catch {
+      /* not a URL: the text itself was added */
+    }
+  }
+  const ordered = [...secrets].filter((s) => s.length > 0).sort((a, b) => b.length - a.length);
+  const clean = (text: string) =>
+    ordered
+      .reduce((out, secret) => out.split(secret).join('<database URL>'), text)
+      .replace(/\/\/([^/@:\s]*):[^/@\s]*@/g, '//$1:***@');
+  if (!(error instanceof FactoryError))
+    return new FactoryError(
+      'DB_CONNECT_FAILED',
+      clean(error instanceof Error ? error.message : String(error)),
+    );
+  const hint = error.details?.hint;
+  return new FactoryError(error.code, clean(error.message), {
+    issues: error.issues.map((issue) => ({
+      ...issue,
+      message: clean(issue.message),
+      ...(issue.hint ? { hint: clean(issue.hint) } : {}),
+    })),
+    ...(typeof hint === 'string' ? { details: { hint: clean(hint) } } : {}),
+  });
+}
+
+export const CONSOLE_SOURCE_OPERATIONS = [
+  factoryCapabilities,
+  importOpenApiDocument,
+  importDatabaseSchema,
+] as const;

@@ -2,6 +2,8 @@
  * The management operations of the factory, defined once: the HTTP API (surfaces/api) and the factory's MCP
  * server (surfaces/mcp) are projections of this table, so what they can do, check and answer cannot drift.
  */
+
+import { GATEWAY_PROXY_OPERATIONS } from '../console/gateway-proxy-operations.js';
 import { listAudit, listTemplates, searchTools } from './catalog.js';
 import { CONSOLE_OPERATIONS } from './console.js';
 import { CONSOLE_SOURCE_OPERATIONS } from './console-sources.js';
@@ -37,6 +39,7 @@ export { serverTools, templateSpec } from './console-create.js';
 export {
   CONSOLE_SOURCE_OPERATIONS,
   factoryCapabilities,
+  importDatabaseSchema,
   importOpenApiDocument,
   MAX_OPENAPI_DOCUMENT,
 } from './console-sources.js';
@@ -115,4 +118,5 @@ export const OPERATIONS: readonly Operation[] = [
   ...JOB_OPERATIONS,
   ...CONSOLE_OPERATIONS,
   ...CONSOLE_SOURCE_OPERATIONS,
+  ...GATEWAY_PROXY_OPERATIONS,
 ];

@@ -34,9 +34,10 @@ export function DatabaseTab({ onOpenInEditor }: { onOpenInEditor: (specText: str
     return (
       <EmptyState title="This factory imports databases only from the command line">
         <p>
-          Reading a database needs the factory to connect to it with your URL, which the HTTP API does not do
-          yet. Run <code>{CLI}</code> where the factory runs (the URL stays in your shell), then open the new
-          server here.
+          Reading a database makes the factory connect to the host in your URL, so the API only does it for
+          hosts the operator allows (<code>MCP_FACTORY_IMPORT_DB_HOSTS</code>), and none are allowed here. Run{' '}
+          <code>{CLI}</code> where the factory runs (the URL stays in your shell), then open the new server
+          here.
         </p>
       </EmptyState>
     );
@@ -103,9 +104,9 @@ function DatabaseForm({ onOpenInEditor }: { onOpenInEditor: (specText: string) =
             onChange={(e) => setUrl(e.currentTarget.value)}
           />
           <p className="field-help" id={`${urlId}-help`}>
-            PostgreSQL, MySQL or MariaDB. The URL is sent once to the factory to read the schema; it is not
-            shown again and the server reads it from an environment variable when deployed. Prefer a read-only
-            user.
+            PostgreSQL, MySQL or MariaDB, on a host the operator allows. The URL is sent to the factory to
+            read the schema (and again when you narrow the tables); it is not shown again, and the server
+            reads it from DATABASE_URL when deployed. Prefer a read-only user.
           </p>
           {url !== '' && !urlValid && (
             <p className="field-error" role="alert">

@@ -12,6 +12,7 @@ import { ErrorPanel } from '../../components/ErrorPanel.tsx';
 import { Spinner } from '../../components/Spinner.tsx';
 import { safeText } from '../../components/schema-form/index.ts';
 import { useCapabilities } from '../capabilities.ts';
+import { CacheCard } from './CacheCard.tsx';
 import {
   breakerTone,
   breakerWords,
@@ -42,9 +43,10 @@ export default function GatewayPage() {
             <code>mcp-factory gateway --port 8090</code> (README: “The gateway”).
           </p>
           <p>
-            This factory's API does not reach a gateway yet, so its upstreams, breakers and cache are not
-            shown here. Read them from the gateway itself: <code>GET /health/detailed</code> and{' '}
-            <code>GET /api/v1/servers</code> on its port, with an API token.
+            To show its upstreams, breakers and cache here, the operator sets{' '}
+            <code>MCP_FACTORY_GATEWAY_URL</code> (and <code>MCP_FACTORY_GATEWAY_TOKEN</code>, a gateway token
+            with servers.read and api.metrics) where <code>mcp-factory serve</code> runs; the factory then
+            reads the gateway for this page.
           </p>
         </EmptyState>
       )}
@@ -53,6 +55,7 @@ export default function GatewayPage() {
 }
 
 function GatewayStatus({ base }: { base: string }) {
+  // The factory reads the gateway with its own token: what is shown is the gateway as the factory sees it.
   const health = useQuery({
     queryKey: ['gateway-health', base],
     queryFn: ({ signal }) => api<GatewayHealth>(`${base}/health/detailed`, { signal }),
@@ -137,6 +140,7 @@ function GatewayStatus({ base }: { base: string }) {
           rowKey={(u) => u.name}
         />
       )}
+      <CacheCard base={base} />
       <section className="card" aria-labelledby="flagged-heading">
         <h2 id="flagged-heading">Flagged tool descriptions</h2>
         {data.report.flagged.length === 0 ? (

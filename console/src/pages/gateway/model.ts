@@ -71,3 +71,18 @@ export function gatewayBase(url: string | undefined): string | undefined {
     return undefined;
   return url.replace(/\/+$/, '');
 }
+
+/** GET {gateway}/cache (served by the factory from the gateway's metrics): per upstream. */
+export interface UpstreamCache {
+  upstream: string;
+  hits: number;
+  misses: number;
+  hitRate: number | null;
+  breaker: 'closed' | 'half-open' | 'open' | null;
+}
+
+/** A hit rate as the page shows it: a percentage, or a dash before any cacheable call. */
+export function hitRateText(hitRate: number | null): string {
+  if (hitRate === null || !Number.isFinite(hitRate)) return '—';
+  return `${(hitRate * 100).toFixed(hitRate < 0.1 && hitRate > 0 ? 1 : 0)}%`;
+}
