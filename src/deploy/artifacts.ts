@@ -31,11 +31,16 @@ async function walk(root: string, dir: string, out: string[]): Promise<void> {
   }
 }
 
-/** sha256 over the sorted list of files in dist/ and src/, each as `path NUL size NUL bytes`. */
-export async function hashArtifacts(projectDir: string): Promise<string> {
+/** The files of a revision (dist/ and src/), as sorted `/`-separated paths relative to the project. */
+export async function artifactFiles(projectDir: string): Promise<string[]> {
   const files: string[] = [];
   for (const d of HASHED_DIRS) await walk(projectDir, join(projectDir, d), files);
-  files.sort();
+  return files.sort();
+}
+
+/** sha256 over the sorted list of files in dist/ and src/, each as `path NUL size NUL bytes`. */
+export async function hashArtifacts(projectDir: string): Promise<string> {
+  const files = await artifactFiles(projectDir);
   const hash = createHash('sha256');
   for (const file of files) {
     const data = await readFile(join(projectDir, file));

@@ -13,13 +13,13 @@
  */
 import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import { dirname, join, relative, sep } from 'node:path';
+import { dirname, join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { FactoryError } from '../core/errors/index.js';
 import { loadConfig } from '../platform/config.js';
 import type { HomeLayout } from '../platform/home.js';
 import type { DeploymentRecord, NodeRecord, Registry } from '../store/index.js';
-import { hashArtifacts } from './artifacts.js';
+import { artifactFiles, hashArtifacts } from './artifacts.js';
 
 export interface ClusterSettings {
   /** This home's node. */
@@ -127,30 +127,10 @@ export async function chooseNode(
   return ranked[0] as string;
 }
 
-const PACKED_DIRS = ['dist', 'src'];
-
-async function listFiles(root: string, dir: string, out: string[]): Promise<void> {
-  const { readdir } = await import('node:fs/promises');
-  let entries: import('node:fs').Dirent[];
-  try {
-    entries = await readdir(dir, { withFileTypes: true });
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
-    throw error;
-  }
-  for (const e of entries) {
-    const path = join(dir, e.name);
-    if (e.isDirectory()) await listFiles(root, path, out);
-    else if (e.isFile()) out.push(relative(root, path).split(sep).join('/'));
-  }
-}
-
 /** dist/ and src/ of a project (what its artifact hash covers) as gzip'd JSON. */
 export async function packProject(projectDir: string): Promise<Buffer> {
-  const files: string[] = [];
-  for (const d of PACKED_DIRS) await listFiles(projectDir, join(projectDir, d), files);
   const contents: Record<string, string> = {};
-  for (const file of files.sort())
+  for (const file of await artifactFiles(projectDir))
     contents[file] = (await readFile(join(projectDir, file))).toString('base64');
   return gzipSync(JSON.stringify(contents));
 }

@@ -3,14 +3,14 @@
  * the factory has an LLM provider). Each way ends in the same creation job with live progress. The tab is in
  * the address (?from=) so a link can open one.
  */
-import { useState } from 'react';
+import { type ReactNode, useState } from 'react';
 import { useSearchParams } from 'wouter';
+import { type TabSpec, Tabs } from '../../components/Tabs.tsx';
 import { useCapabilities } from '../capabilities.ts';
 import { DatabaseTab } from './DatabaseTab.tsx';
 import { DescriptionTab } from './DescriptionTab.tsx';
 import { OpenApiTab } from './OpenApiTab.tsx';
 import { SpecTab, STARTER_SPEC } from './SpecTab.tsx';
-import { type TabItem, Tabs } from './Tabs.tsx';
 import { TemplateTab } from './TemplateTab.tsx';
 
 export default function CreatePage() {
@@ -27,7 +27,7 @@ export default function CreatePage() {
     select('spec');
   };
 
-  const tabs: TabItem[] = [
+  const tabs: (TabSpec & { render: () => ReactNode })[] = [
     { id: 'spec', label: 'Spec', render: () => <SpecTab text={specText} onText={setSpecText} /> },
     { id: 'template', label: 'Template', render: () => <TemplateTab onOpenInEditor={openInEditor} /> },
     { id: 'openapi', label: 'OpenAPI', render: () => <OpenApiTab onOpenInEditor={openInEditor} /> },
@@ -43,10 +43,14 @@ export default function CreatePage() {
       : []),
   ];
 
+  const current = tabs.find((t) => t.id === active) ?? tabs[0]!;
+
   return (
     <section className="page page-create">
       <h1>Create a server</h1>
-      <Tabs label="Create from" tabs={tabs} active={active} onChange={select} />
+      <Tabs label="Create from" tabs={tabs} selected={current.id} onSelect={select}>
+        {current.render()}
+      </Tabs>
       {llmRefused && (
         <p className="muted" role="status">
           Creating from a description needs an LLM provider on the factory (see docs/llm.md).
