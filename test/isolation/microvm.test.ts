@@ -159,6 +159,8 @@ describe.skipIf(!enabled)('microvm target: a server in its own VM', () => {
     // The microvm target runs in this process: its log cap comes from this environment.
     process.env.MCP_FACTORY_LOG_MAX_BYTES = String(1024 * 1024);
     process.env.MCP_FACTORY_LOG_KEEP = '2';
+    // Without KVM the guest is emulated (TCG): its boot takes tens of seconds, and more on a loaded CI machine.
+    if (host?.accel === 'tcg') process.env.MCP_FACTORY_MICROVM_START_TIMEOUT_MS ??= '240000';
     t = newHome('microvm', fastEnv('22200-22299'));
     listener = createServer((s) => {
       connections++;
