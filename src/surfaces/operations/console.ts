@@ -12,7 +12,7 @@ import { TARGET_NAMES, type TargetName } from '../../deploy/targets/names.js';
 import { serverTools, templateSpec } from './console-create.js';
 import { defineOperation } from './operation.js';
 import { authorizeServer, visibleServers } from './ownership.js';
-import { AuditEntrySchema, DeploymentSchema, ServerName } from './schemas.js';
+import { AuditEntrySchema, DeploymentSchema, ServerName, WindowMinutes } from './schemas.js';
 
 const Revision = z.number().int().min(1).max(1_000_000).describe('A revision number of the server.');
 
@@ -119,13 +119,7 @@ export const serverMetrics = defineOperation({
     'Calls, errors and latency percentiles (p50, p95, p99) of a server per interval over a window ending now: the series behind latency charts.',
   input: z.object({
     name: ServerName,
-    minutes: z
-      .number()
-      .int()
-      .min(1)
-      .max(60 * 24 * 31)
-      .optional()
-      .describe('Window in minutes, ending now (default 60).'),
+    minutes: WindowMinutes.optional().describe('Window in minutes, ending now (default 60).'),
     points: z.number().int().min(1).max(120).optional().describe('Intervals in the window (default 30).'),
   }),
   output: z.object({
@@ -271,13 +265,7 @@ export const serverHealth = defineOperation({
     "The health of a server's deployments: the current check of each (checks) and the stored checks of the window (history, oldest first: one per change of state and at most one a minute per deployment, kept 7 days).",
   input: z.object({
     name: ServerName,
-    minutes: z
-      .number()
-      .int()
-      .min(1)
-      .max(60 * 24 * 31)
-      .optional()
-      .describe('Window of the history in minutes, ending now (default 60).'),
+    minutes: WindowMinutes.optional().describe('Window of the history in minutes, ending now (default 60).'),
   }),
   output: z.object({
     name: z.string(),

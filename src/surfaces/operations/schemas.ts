@@ -35,6 +35,13 @@ const isoTime = z.string().describe('ISO-8601 UTC time');
 
 // ---- shared pieces
 
+/** A window of minutes ending now, for statistics and histories (at most 31 days). */
+export const WindowMinutes = z
+  .number()
+  .int()
+  .min(1)
+  .max(60 * 24 * 31);
+
 export const ServerName = z
   .string()
   .regex(SERVER_NAME, 'a server name: lower-case letters, digits, . _ - (max 64)')

@@ -21,6 +21,7 @@ import {
   Target,
   ToolCallSchema,
   ToolName,
+  WindowMinutes,
 } from './schemas.js';
 import { ServerSummarySchema, withServerSummaries } from './server-summary.js';
 
@@ -209,13 +210,7 @@ export const serverStats = defineOperation({
     'Tool-call statistics of a server over the last minutes (calls, errors, latency percentiles), of the tools the caller may use.',
   input: z.object({
     name: ServerName,
-    minutes: z
-      .number()
-      .int()
-      .min(1)
-      .max(60 * 24 * 31)
-      .optional()
-      .describe('Window size in minutes, ending now (default 60).'),
+    minutes: WindowMinutes.optional().describe('Window size in minutes, ending now (default 60).'),
     tool: ToolName.optional(),
   }),
   output: StatsSchema,

@@ -9,7 +9,7 @@ import { EmptyState } from '../../components/EmptyState.tsx';
 import { ErrorPanel } from '../../components/ErrorPanel.tsx';
 import { useCapabilities } from '../capabilities.ts';
 import { type ImportAnswer, type ImportReportView, ImportResult, missingRoute } from './ImportFlow.tsx';
-import { SERVER_NAME_PATTERN } from './template-schema.ts';
+import { ServerNameField, serverNameValid } from './ServerNameField.tsx';
 
 interface DatabaseAnswer {
   specText: string;
@@ -46,13 +46,12 @@ export function DatabaseTab({ onOpenInEditor }: { onOpenInEditor: (specText: str
 
 function DatabaseForm({ onOpenInEditor }: { onOpenInEditor: (specText: string) => void }) {
   const urlId = useId();
-  const nameId = useId();
   const [url, setUrl] = useState('');
   const [name, setName] = useState('');
   const [answer, setAnswer] = useState<ImportAnswer>();
   const [busy, setBusy] = useState(false);
   const [failure, setFailure] = useState<unknown>();
-  const nameValid = name === '' || new RegExp(SERVER_NAME_PATTERN).test(name);
+  const nameValid = serverNameValid(name);
   const urlValid = URL_SCHEMES.test(url.trim());
 
   const load = async () => {
@@ -114,22 +113,7 @@ function DatabaseForm({ onOpenInEditor }: { onOpenInEditor: (specText: string) =
             </p>
           )}
         </div>
-        <div className="field">
-          <label htmlFor={nameId}>Server name (optional)</label>
-          <input
-            id={nameId}
-            type="text"
-            value={name}
-            maxLength={64}
-            aria-invalid={!nameValid || undefined}
-            onChange={(e) => setName(e.currentTarget.value)}
-          />
-          {!nameValid && (
-            <p className="field-error" role="alert">
-              Lower-case letters, digits, . _ - (max 64), e.g. my-server.
-            </p>
-          )}
-        </div>
+        <ServerNameField name={name} onName={setName} />
         <Button type="submit" variant="primary" busy={busy} disabled={!urlValid || !nameValid}>
           Read the database
         </Button>

@@ -9,20 +9,19 @@ import { Button } from '../../components/Button.tsx';
 import { ErrorPanel } from '../../components/ErrorPanel.tsx';
 import { CreationProgress } from './JobProgress.tsx';
 import { type Started, startCreateFromDescription } from './jobs.ts';
-import { SERVER_NAME_PATTERN } from './template-schema.ts';
+import { ServerNameField, serverNameValid } from './ServerNameField.tsx';
 
 const MAX_DESCRIPTION = 20_000;
 
 export function DescriptionTab({ onUnavailable }: { onUnavailable: () => void }) {
   const { can } = useAuth();
   const textId = useId();
-  const nameId = useId();
   const [text, setText] = useState('');
   const [name, setName] = useState('');
   const [busy, setBusy] = useState(false);
   const [failure, setFailure] = useState<unknown>();
   const [started, setStarted] = useState<Started>();
-  const nameValid = name === '' || new RegExp(SERVER_NAME_PATTERN).test(name);
+  const nameValid = serverNameValid(name);
 
   const submit = async () => {
     setBusy(true);
@@ -61,22 +60,7 @@ export function DescriptionTab({ onUnavailable }: { onUnavailable: () => void })
           invented: the environment variables it needs are listed after creation.
         </p>
       </div>
-      <div className="field">
-        <label htmlFor={nameId}>Server name (optional)</label>
-        <input
-          id={nameId}
-          type="text"
-          value={name}
-          maxLength={64}
-          aria-invalid={!nameValid || undefined}
-          onChange={(e) => setName(e.currentTarget.value)}
-        />
-        {!nameValid && (
-          <p className="field-error" role="alert">
-            Lower-case letters, digits, . _ - (max 64), e.g. my-server.
-          </p>
-        )}
-      </div>
+      <ServerNameField name={name} onName={setName} />
       <Button
         type="submit"
         variant="primary"
