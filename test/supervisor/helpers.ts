@@ -45,9 +45,9 @@ export interface TestHome {
   cleanup(): Promise<void>;
 }
 
-export function newHome(prefix: string, env: NodeJS.ProcessEnv): TestHome {
+export function newHome(prefix: string, env: NodeJS.ProcessEnv, waitTimeoutMs = 60_000): TestHome {
   const home = mkdtempSync(join(tmpdir(), `mcpf-${prefix}-`));
-  const cp = createControlPlane({ home, supervisorEnv: env, waitTimeoutMs: 60_000 });
+  const cp = createControlPlane({ home, supervisorEnv: env, waitTimeoutMs });
   return {
     home: cp.layout.home,
     cp,

@@ -214,8 +214,14 @@ export class DockerDeploymentTarget implements DeploymentTarget {
           await new Promise((r) => setTimeout(r, 250));
           sample = await probeMcp(endpoint, { headers, timeoutMs: 2000, expect });
         }
-        if (!sample.ok)
-          throw new Error(`the container did not answer MCP at ${endpoint}: ${sample.error ?? 'no answer'}`);
+        if (!sample.ok) {
+          // Say whether it is still starting or has died: the two need different fixes.
+          const seen = await this.engine.inspect(d.server).catch(() => undefined);
+          const where = seen ? (seen.running ? 'still running' : `not running: ${seen.status}`) : 'gone';
+          throw new Error(
+            `the container did not answer MCP at ${endpoint} (container ${where}): ${sample.error ?? 'no answer'}`,
+          );
+        }
         // Answering is not enough: the container itself must be up (not restarting between crashes).
         const now = await this.engine.inspect(d.server);
         if (!now.running || now.id !== state.id)
