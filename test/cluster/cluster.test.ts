@@ -186,7 +186,7 @@ describe.skipIf(!pgGate.url && !REQUIRE_SERVICES)(
           15_000,
           200,
         ).catch((error) => console.error(error));
-        killHome(n.home);
+        await killHome(n.home);
         await n.cp.close().catch(() => undefined);
         rmSync(n.home, { recursive: true, force: true });
       }

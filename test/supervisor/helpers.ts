@@ -6,8 +6,10 @@ import { createControlPlane, type LocalControlPlane } from '../../src/deploy/ind
 import {
   findMarkedProcesses,
   isRunning,
+  parseProcessId,
   readCmdline,
   readStat,
+  terminate,
 } from '../../src/deploy/targets/local/proc.js';
 import { homeLayout } from '../../src/platform/home.js';
 import { ensureBuilt as buildEntry } from '../helpers/build.js';
@@ -52,8 +54,9 @@ export function newHome(prefix: string, env: NodeJS.ProcessEnv, waitTimeoutMs = 
     home: cp.layout.home,
     cp,
     cleanup: async () => {
+      const recorded = await recordedProcessIds(cp).catch(() => []);
       await cp.close().catch(() => undefined);
-      killHome(cp.layout.home);
+      await killHome(cp.layout.home, recorded);
       rmSync(cp.layout.home, { recursive: true, force: true });
     },
   };
@@ -74,18 +77,38 @@ export function supervisorPid(home: string): number | undefined {
   }
 }
 
-/** SIGKILL the supervisor and every server process of this home (only processes carrying its markers). */
-export function killHome(home: string): void {
+/** What the registry records of the home's local servers: `<pid>:<start ticks>`. */
+export async function recordedProcessIds(cp: LocalControlPlane): Promise<string[]> {
+  const registry = await cp.registry();
+  return (await registry.listDeployments({ target: 'local' }))
+    .map((d) => d.processId)
+    .filter((id): id is string => id !== null);
+}
+
+/**
+ * Kill the supervisor and every server of this home at once, by what the product records: the supervisor's pid
+ * file, the registry's `<pid>:<start ticks>` (`recorded`) and the home's marked processes, each verified by its
+ * start time and killed with its whole process group (terminate, no grace). A sandbox is three processes in one
+ * group — bwrap, its namespace init and the payload —, so killing only the pid left the other two running.
+ */
+export async function killHome(home: string, recorded: readonly string[] = []): Promise<void> {
   const real = homeLayout(home).home;
+  // First the supervisor, so that nothing new is started while the servers go.
   const sup = supervisorPid(real);
   if (sup) process.kill(sup, 'SIGKILL');
-  for (const p of findMarkedProcesses(real)) {
-    try {
-      process.kill(p.pid, 'SIGKILL');
-    } catch {
-      // gone
-    }
+  const targets = new Map<number, { startTicks: number; sandboxed: boolean }>();
+  for (const id of recorded) {
+    const p = parseProcessId(id);
+    // Never this test process (a forged record), whatever the registry says.
+    if (p?.startTicks !== undefined && p.pid !== process.pid)
+      targets.set(p.pid, { startTicks: p.startTicks, sandboxed: false });
   }
+  for (const p of findMarkedProcesses(real)) {
+    targets.set(p.pid, { startTicks: p.startTicks, sandboxed: p.sandboxed });
+  }
+  await Promise.all(
+    [...targets].map(([pid, t]) => terminate(pid, t.startTicks, 0, { sandboxed: t.sandboxed })),
+  );
 }
 
 export function markedPids(home: string, deploymentId?: number): number[] {

@@ -187,11 +187,15 @@ export async function terminate(
   options: { sandboxed?: boolean } = {},
 ): Promise<'not-running' | 'terminated' | 'killed'> {
   const stat = readStat(pid);
-  if (!stat || stat.startTicks !== startTicks || !isRunning(pid)) return 'not-running';
+  if (!stat || stat.startTicks !== startTicks) return 'not-running';
   // A sandbox whose bwrap was killed alone leaves bwrap's inner process, in the group bwrap led: signal that
   // group (it holds only the sandbox), else the inner process — a PID namespace init — ignores SIGTERM.
   const orphanedSandbox = options.sandboxed === true && stat.pgid !== pid && !isRunning(stat.pgid);
   const group = stat.pgid === pid || orphanedSandbox;
+  // A bwrap that died alone and is not reaped yet (a zombie keeps its pid and group) still names its sandbox:
+  // stop the group's survivors (the namespace init and the payload) rather than leave them running.
+  const zombieSandbox = () => options.sandboxed === true && stat.pgid === pid && groupAlive(pid);
+  if (!isRunning(pid) && !zombieSandbox()) return 'not-running';
   const target = orphanedSandbox ? stat.pgid : pid;
   send(target, 'SIGTERM', group);
   // A stopped (SIGSTOP/SIGTSTP) process only acts on SIGTERM once continued — as systemd does, continue it.

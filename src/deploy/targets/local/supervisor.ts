@@ -21,7 +21,7 @@ import { importTriggerHistory, triggerStateDir } from '../../trigger-history.js'
 import { type ChannelRequest, ensureToken, listenChannel } from './channel.js';
 import { type SupervisorConfig, supervisorConfig } from './config.js';
 import { HealthMonitor } from './health-monitor.js';
-import { procAvailable, readStat } from './proc.js';
+import { findMarkedProcesses, procAvailable, readStat } from './proc.js';
 import { Processes } from './processes.js';
 import { Reconciler } from './reconcile.js';
 import {
@@ -218,9 +218,16 @@ export class Supervisor {
     const slots = this.#reconciler.slots;
     for (const slot of slots.values()) if (slot.instance?.timer) clearTimeout(slot.instance.timer);
     if (stopServers) {
+      const reason = 'supervisor shutdown --stop-servers';
       for (const slot of slots.values()) {
-        if (slot.instance)
-          this.#processes.stopInstance(slot, slot.instance, 'supervisor shutdown --stop-servers');
+        if (slot.instance) this.#processes.stopInstance(slot, slot.instance, reason);
+      }
+      // And every other server process of this home, which the last pass may not have stopped yet: a sandbox
+      // whose bwrap died alone (its instance counts as exited), a duplicate, an orphan.
+      for (const p of findMarkedProcesses(this.layout.home)) {
+        const slot = slots.get(p.deploymentId);
+        if (slot) this.#processes.stopMarked(slot, p, reason);
+        else this.#processes.stopOrphan(p);
       }
     }
     await Promise.all(this.#processes.pending(slots.values()));

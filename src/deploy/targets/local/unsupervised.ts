@@ -67,7 +67,8 @@ export async function stopUnsupervisedServers(
       pid: p.pid,
       deployment: p.deploymentId,
       server: byId.get(p.deploymentId)?.server ?? null,
-      outcome: await terminate(p.pid, p.startTicks, options.graceMs),
+      // A sandbox goes as a whole: bwrap's group, or the group an orphaned namespace init is left in.
+      outcome: await terminate(p.pid, p.startTicks, options.graceMs, { sandboxed: p.sandboxed }),
     })),
   );
   await markStopped(layout, registry, deployments, options.actor);
