@@ -7,7 +7,8 @@
  * `/auth/oidc/start|callback` (public; 404 unless OIDC is configured) sign in through the OIDC provider
  * (identity/oidc-login.ts): start redirects with the sealed state in a cookie, callback answers like login —
  * or, for a sign-in started with `?console=1` (sealed in the state), sets the console's cookie session and
- * redirects to the console's fixed path (never to a URL from the request: no open redirect).
+ * redirects to the console's fixed path (never to a URL from the request: no open redirect). A failed callback
+ * answers a browser (Accept: text/html) with a small HTML page linking back to the sign-in (oidc-failure-page.ts).
  */
 import { z } from 'zod';
 import { FactoryError } from '../../core/errors/index.js';
@@ -25,6 +26,7 @@ import { clientAddress } from '../http/client-address.js';
 import { errorResponse, json } from '../http/errors.js';
 import { type RouteDefinition, route } from '../http/router.js';
 import type { CookieSessions } from './cookie-session.js';
+import { oidcFailurePage, wantsHtml } from './oidc-failure-page.js';
 
 const Name = z.string().min(1).max(64).describe('User or team name: A-Z a-z 0-9 . _ @ -');
 const Password = z.string().min(1).max(1024);
@@ -305,7 +307,9 @@ export function authRoutes(deps: {
           }
           return json(200, tokensView(tokens), headers);
         } catch (error) {
-          if (error instanceof FactoryError) return errorResponse(error, headers);
+          // A person in a browser gets a page that says what went wrong and leads back to the sign-in.
+          if (error instanceof FactoryError)
+            return wantsHtml(request) ? oidcFailurePage(error, headers) : errorResponse(error, headers);
           throw error;
         }
       },

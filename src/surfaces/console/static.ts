@@ -141,12 +141,29 @@ function notFound(): Response {
 
 /** A small HTML page (escaped text, no script, no inline style: the CSP applies to it too). */
 function page(status: number, title: string, text: string, extra: Record<string, string> = {}): Response {
-  const body = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(title)} — MCP Factory</title></head><body><main><h1>${escapeHtml(title)}</h1><p>${escapeHtml(text)}</p></main></body></html>`;
+  return messagePage(status, title, [text], { headers: extra });
+}
+
+/**
+ * A small HTML page outside the console app (an error a browser lands on): every text escaped, an optional
+ * link (a fixed path of ours, never one from the request), no script or inline style, the console's CSP.
+ */
+export function messagePage(
+  status: number,
+  title: string,
+  paragraphs: readonly string[],
+  options: { link?: { href: string; label: string }; headers?: Record<string, string> } = {},
+): Response {
+  const text = paragraphs.map((p) => `<p>${escapeHtml(p)}</p>`).join('');
+  const link = options.link
+    ? `<p><a href="${escapeHtml(options.link.href)}">${escapeHtml(options.link.label)}</a></p>`
+    : '';
+  const body = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(title)} — MCP Factory</title></head><body><main><h1>${escapeHtml(title)}</h1>${text}${link}</main></body></html>`;
   return new Response(body, {
     status,
     headers: {
       ...SECURITY_HEADERS,
-      ...extra,
+      ...options.headers,
       'content-type': 'text/html; charset=utf-8',
       'cache-control': 'no-store',
     },
