@@ -1,9 +1,10 @@
 #!/usr/bin/env node
 /**
  * MicroVM-target benchmark (needs qemu-system-x86, busybox-static and a guest kernel): registry → healthy for
- * one server, split into the first deploy of a revision (guest image build + boot) and a start with the image
- * cached, then per-call latency and resident memory, each against the local target (sandboxed process) measured
- * in the same run. Prints figures and ratios; asserts nothing about time.
+ * one server, split into the first deploy of a revision (guest image build + boot), a start with the image
+ * cached and a deploy from the warm pool (a VM booted ahead of time, the server handed to its agent), then
+ * per-call latency and resident memory, each against the local target (sandboxed process) measured in the same
+ * run. Prints figures and ratios; asserts nothing about time.
  *   npm run build && node bench/deploy-microvm.mjs [--calls N]
  */
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
@@ -16,6 +17,10 @@ const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const { createControlPlane } = await import(join(ROOT, 'dist/deploy/index.js'));
 const { parseSpecOrThrow } = await import(join(ROOT, 'dist/core/spec/index.js'));
 const { findMicroVmHost } = await import(join(ROOT, 'dist/deploy/targets/microvm/host.js'));
+const pool = await import(join(ROOT, 'dist/deploy/targets/microvm/pool.js'));
+const { agentReady } = await import(join(ROOT, 'dist/deploy/targets/microvm/agent.js'));
+const { homeLayout } = await import(join(ROOT, 'dist/platform/home.js'));
+const { loadConfig } = await import(join(ROOT, 'dist/platform/config.js'));
 
 const { values } = parseArgs({ options: { calls: { type: 'string', default: '100' } } });
 const CALLS = Number(values.calls);
@@ -65,7 +70,7 @@ async function latencies(name) {
 
 try {
   const spec = parseSpecOrThrow(readFileSync(file, 'utf8'), { file });
-  for (const name of ['bench-local', 'bench-vm']) {
+  for (const name of ['bench-local', 'bench-vm', 'bench-pool']) {
     await cp.create({ spec: { ...spec, name }, specDir: dirname(file), runTests: false, actor: 'bench' });
   }
   let t0 = performance.now();
@@ -79,6 +84,25 @@ try {
   t0 = performance.now();
   await cp.start('bench-vm', { actor: 'bench' });
   const vmWarm = ms(t0);
+  // The warm pool: one VM booted ahead of time (not timed), then a deploy that takes it.
+  const layout = homeLayout(home);
+  const { memoryMb, cpus } = loadConfig().microvm;
+  pool.setPoolSize(layout, 1);
+  await pool.refillPool(layout, host, { memoryMb, cpus }, 1);
+  const bootDeadline = Date.now() + 240_000;
+  let spare;
+  while (!spare) {
+    for (const v of await pool.listPool(layout)) if (await agentReady(v.port)) spare = v;
+    if (!spare && Date.now() > bootDeadline) throw new Error('the pool VM did not boot within 240 s');
+    if (!spare) await new Promise((r) => setTimeout(r, 200));
+  }
+  t0 = performance.now();
+  const pooled = await cp.deploy({ name: 'bench-pool', target: 'microvm', actor: 'bench' });
+  const vmPool = ms(t0);
+  if (pooled.port !== spare.port) throw new Error('the deploy did not take the pool VM');
+  pool.setPoolSize(layout, 0); // no refills from here on
+  await cp.stop('bench-pool', { actor: 'bench' });
+  await pool.stopPool(layout);
   const vmNow = (await cp.status('bench-vm')).deployments[0];
   const [l, v] = [await latencies('bench-local'), await latencies('bench-vm')];
   const [lr, vr] = [rssMb(pidOf(local)), rssMb(pidOf(vmNow ?? vm))];
@@ -86,6 +110,7 @@ try {
     ['deploy local (registry → healthy), baseline', localDeploy, ''],
     ['deploy microvm, first (image build + boot → healthy)', vmCold, `${(vmCold / localDeploy).toFixed(1)}×`],
     ['start microvm again (image cached)', vmWarm, `${(vmWarm / localDeploy).toFixed(1)}×`],
+    ['deploy microvm from warm pool (hand-over → healthy)', vmPool, `${(vmPool / localDeploy).toFixed(1)}×`],
     [
       `tools/call p50 local / microvm (${CALLS} calls)`,
       l.p50,
@@ -106,11 +131,12 @@ try {
     console.log(`${label.padEnd(58)} ${shown.padStart(9)}  ${ratio}`);
   }
   console.log(
-    `BENCH_JSON ${JSON.stringify({ accel: host.accel, imageBytes: image, localDeploy, vmCold, vmWarm, local: l, vm: v, rss: { local: lr, vm: vr } })}`,
+    `BENCH_JSON ${JSON.stringify({ accel: host.accel, imageBytes: image, localDeploy, vmCold, vmWarm, vmPool, local: l, vm: v, rss: { local: lr, vm: vr } })}`,
   );
 } finally {
-  for (const name of ['bench-local', 'bench-vm'])
+  for (const name of ['bench-local', 'bench-vm', 'bench-pool'])
     await cp.remove(name, { actor: 'bench' }).catch(() => undefined);
+  await pool.stopPool(homeLayout(home)).catch(() => undefined);
   await cp.supervisor?.shutdown?.(true).catch(() => undefined);
   await cp.close();
   rmSync(home, { recursive: true, force: true });

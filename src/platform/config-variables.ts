@@ -423,6 +423,16 @@ export const CONFIG_VARIABLES: readonly ConfigVariable[] = [
     readBy: MICROVM,
   },
   {
+    name: 'MCP_FACTORY_MICROVM_POOL',
+    category: 'microvm',
+    type: 'int',
+    default: '0',
+    min: 0,
+    max: 16,
+    doc: 'Warm pool of the microvm target: VMs booted ahead of time (per memory/vCPU setting) that a deploy hands its server to instead of booting one; 0: no pool. `deploy --target microvm --pool N` sets the size of one home, which then wins over this variable.',
+    readBy: MICROVM,
+  },
+  {
     name: 'MCP_FACTORY_MICROVM_START_TIMEOUT_MS',
     category: 'microvm',
     type: 'ms',

@@ -97,6 +97,8 @@ export interface FactoryConfig {
     memoryMb: number;
     cpus: number;
     startTimeoutMs: number;
+    /** MCP_FACTORY_MICROVM_POOL: warm pool VMs kept booted (0: none). */
+    pool: number;
   };
   toolsmith: { policyFile: string | undefined; leaseMs: number };
   llm: LlmEnvironmentLayer;
@@ -382,6 +384,7 @@ function resolveConfig(env: Env, onInvalid: 'throw' | 'default'): FactoryConfig 
       memoryMb: read.number('MCP_FACTORY_MICROVM_MEMORY_MB'),
       cpus: read.number('MCP_FACTORY_MICROVM_CPUS'),
       startTimeoutMs: read.number('MCP_FACTORY_MICROVM_START_TIMEOUT_MS'),
+      pool: read.number('MCP_FACTORY_MICROVM_POOL'),
     },
     toolsmith: {
       policyFile: read.string('MCP_FACTORY_TOOLSMITH_POLICY'),

@@ -190,6 +190,7 @@ export function registerDeployCommands(program: Command, io: DeployIo, helpers: 
       collect,
       [],
     )
+    .option('--pool <n>', 'microvm target: VMs kept booted ahead of time for this home, 0-16 (0: no pool)')
     .option('--node <name>', 'local target in a factory cluster: the node to run on (default: least loaded)')
     .option(
       '--unsafe-no-sandbox',
@@ -215,11 +216,14 @@ export function registerDeployCommands(program: Command, io: DeployIo, helpers: 
           memory?: string;
           constraint: string[];
           node?: string;
+          pool?: string;
           home?: string;
           format: string;
         },
       ) => {
         const asJson = opts.format === 'json';
+        if (opts.pool !== undefined && opts.target !== 'microvm')
+          throw new FactoryError('INVALID_ARGUMENTS', '--pool is a microvm target option');
         let port: number | undefined;
         if (opts.port !== undefined) {
           port = Number(opts.port);
@@ -231,10 +235,10 @@ export function registerDeployCommands(program: Command, io: DeployIo, helpers: 
         }
         if (opts.async) {
           // A job's input is stored until it is pruned: no spec to create first, no environment values.
-          if (!nameArg || opts.spec || opts.env.length > 0)
+          if (!nameArg || opts.spec || opts.env.length > 0 || opts.pool !== undefined)
             throw new FactoryError(
               'INVALID_ARGUMENTS',
-              '--async deploys a registered NAME, without --spec or --env',
+              '--async deploys a registered NAME, without --spec, --env or --pool',
             );
           const [{ queueAsync }, { deployServer }] = await Promise.all([
             import('./jobs-commands.js'),
@@ -289,6 +293,11 @@ export function registerDeployCommands(program: Command, io: DeployIo, helpers: 
           }
           if (!name)
             throw new FactoryError('INVALID_ARGUMENTS', 'name a registered server, or pass --spec FILE');
+          if (opts.pool !== undefined) {
+            // Kept for this home; the deploy below refills (or shrinks) the pool to it.
+            const { setPoolSize } = await import('../../deploy/targets/microvm/pool.js');
+            setPoolSize(cp.layout, Number(opts.pool.trim() || Number.NaN));
+          }
           if (!asJson) io.stderr(`Deploying ${name} to ${opts.target}…\n`);
           const d = await cp.deploy({
             name,

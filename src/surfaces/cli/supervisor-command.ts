@@ -109,9 +109,13 @@ export function registerSupervisorCommand(program: Command, io: DeployIo, helper
           // The supervisor stopped them without touching the registry: record that they no longer run.
           await markStopped(cp.layout, registry, await registry.listDeployments(), cliActor());
         }
-        if (asJson) json({ ok: true, wasRunning, stopServers, stopped });
+        // The microvm warm pool's spare VMs run no server: they end with the supervisor.
+        const { stopPool } = await import('../../deploy/targets/microvm/pool.js');
+        const poolVms = await stopPool(cp.layout);
+        if (asJson) json({ ok: true, wasRunning, stopServers, stopped, poolVms });
         else {
           io.stdout(wasRunning ? '✔ supervisor stopped\n' : 'supervisor was not running\n');
+          if (poolVms > 0) io.stdout(`✔ stopped ${poolVms} microvm pool VM(s)\n`);
           for (const s of stopped)
             io.stdout(`✔ stopped ${s.server ?? 'an orphan server'} (pid ${s.pid}, ${s.outcome})\n`);
           if (stopServers && !wasRunning && stopped.length === 0)

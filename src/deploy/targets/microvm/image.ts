@@ -19,15 +19,9 @@ export const GUEST_IP = '10.0.2.15';
 export const GUEST_UID = 1000;
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
-/** The guest's PID 1: mount, load the network modules, bring up eth0, drop to GUEST_UID, run the server. */
-export function guestInit(): string {
+/** The first part of the guest's PID 1: mount, load the network modules, bring up eth0. */
+export function guestSetup(): string {
   const modules = GUEST_MODULES.map((m) => basename(m, '.ko')).join(' ');
-  const start = [
-    'process.setgroups([]);',
-    `process.setgid(${GUEST_UID});`,
-    `process.setuid(${GUEST_UID});`,
-    "await import('/app/dist/server.mjs');",
-  ].join(' ');
   return `#!/bin/busybox sh
 /bin/busybox mkdir -p /usr/bin /sbin /usr/sbin
 /bin/busybox --install -s
@@ -39,12 +33,28 @@ for m in ${modules}; do insmod /lib/modules/$m.ko || echo "mcpf-guest: loading $
 ip link set lo up
 ip addr add ${GUEST_IP}/24 dev eth0
 ip link set eth0 up
-chown -R ${GUEST_UID}:${GUEST_UID} /app/data /tmp 2>/dev/null
+`;
+}
+
+/** The last part of the guest's PID 1: read the environment, drop to GUEST_UID, run the server in /app. */
+export function guestStart(): string {
+  const start = [
+    'process.setgroups([]);',
+    `process.setgid(${GUEST_UID});`,
+    `process.setuid(${GUEST_UID});`,
+    "await import('/app/dist/server.mjs');",
+  ].join(' ');
+  return `chown -R ${GUEST_UID}:${GUEST_UID} /app/data /tmp 2>/dev/null
 [ -f /etc/mcpf/env.sh ] && . /etc/mcpf/env.sh
 cd /app
 echo "mcpf-guest: starting the server as uid ${GUEST_UID}"
 exec /bin/node --input-type=module -e "${start}"
 `;
+}
+
+/** The guest's PID 1 of a server image: set up, then run the server. */
+export function guestInit(): string {
+  return guestSetup() + guestStart();
 }
 
 /** `export NAME='value'` lines; a name that is not a shell name is left out (the secret store refuses them). */
@@ -79,7 +89,7 @@ function walk(dir: string, onFile: (file: string) => void, onDir: (dir: string) 
 }
 
 /** Entries of a directory tree for `prefix` in the archive, parents first. */
-class Tree {
+export class Tree {
   readonly entries: CpioEntry[] = [];
   readonly #dirs = new Set<string>(['']);
 
@@ -105,25 +115,28 @@ class Tree {
 }
 
 /** A library at its own path in the guest (and at the path its symlink chain starts from). */
-function addLibrary(tree: Tree, lib: string): void {
+export function addLibrary(tree: Tree, lib: string): void {
   const real = realpathSync(lib);
   tree.file(lib.slice(1), real, 0o755);
 }
 
-/**
- * Write the guest image of the project in `projectDir` to `out` (atomically: a temporary file renamed into
- * place). Returns its size in bytes.
- */
-export function buildGuestImage(host: MicroVmHost, projectDir: string, out: string): number {
-  const tree = new Tree();
+/** The base every guest image holds: directories, busybox, the virtio modules, Node.js and its libraries. */
+export function addGuestBase(tree: Tree, host: MicroVmHost): Set<string> {
   for (const d of ['dev', 'proc', 'sys', 'tmp', 'etc/mcpf', 'lib/modules']) tree.dir(d);
-  tree.data('init', guestInit(), 0o755);
   tree.file('bin/busybox', host.busybox, 0o755);
   for (const m of GUEST_MODULES)
     tree.file(`lib/modules/${basename(m)}`, join(host.kernel.modulesDir, m), 0o644);
   const node = realpathSync(process.execPath);
   tree.file('bin/node', node, 0o755);
-  const libraries = new Set(linkedLibraries(node));
+  return new Set(linkedLibraries(node));
+}
+
+/**
+ * The project's dist/, data/, assets/ and package.json under app/, and the libraries its native addons link
+ * that `have` does not hold yet (added to it).
+ */
+export function addProject(tree: Tree, projectDir: string, have: Set<string>): void {
+  const extra = new Set<string>();
   for (const top of ['package.json', 'dist', 'data', 'assets']) {
     const full = join(projectDir, top);
     if (!existsSync(full)) continue;
@@ -135,13 +148,20 @@ export function buildGuestImage(host: MicroVmHost, projectDir: string, out: stri
         (f) => {
           tree.file(name(f), f, 0o644);
           // Native addons (better-sqlite3 …) link libraries of their own.
-          if (f.endsWith('.node')) for (const lib of linkedLibraries(f)) libraries.add(lib);
+          if (f.endsWith('.node')) for (const lib of linkedLibraries(f)) if (!have.has(lib)) extra.add(lib);
         },
         (d) => tree.dir(name(d)),
       );
     } else tree.file(name(full), full, 0o644);
   }
-  for (const lib of [...libraries].sort()) addLibrary(tree, lib);
+  for (const lib of [...extra].sort()) {
+    addLibrary(tree, lib);
+    have.add(lib);
+  }
+}
+
+/** Write `tree` to `out` atomically (a temporary file renamed into place); returns its size in bytes. */
+export function writeTree(tree: Tree, out: string): number {
   const temp = `${out}.${process.pid}.tmp`;
   try {
     const size = writeCpioFile(temp, tree.entries);
@@ -152,16 +172,34 @@ export function buildGuestImage(host: MicroVmHost, projectDir: string, out: stri
   }
 }
 
+/**
+ * Write the guest image of the project in `projectDir` to `out` (atomically: a temporary file renamed into
+ * place). Returns its size in bytes.
+ */
+export function buildGuestImage(host: MicroVmHost, projectDir: string, out: string): number {
+  const tree = new Tree();
+  tree.data('init', guestInit(), 0o755);
+  const libraries = addGuestBase(tree, host);
+  for (const lib of [...libraries].sort()) addLibrary(tree, lib);
+  addProject(tree, projectDir, libraries);
+  return writeTree(tree, out);
+}
+
 /** The initramfs of one start: a copy of the cached image with the environment appended (0600). */
 export function writeBootImage(image: string, env: Record<string, string>, out: string): void {
+  writeStartImage(
+    image,
+    [{ kind: 'data', name: 'etc/mcpf/env.sh', data: Buffer.from(envScript(env)), mode: 0o600 }],
+    out,
+  );
+}
+
+/** A copy of `image` with a second archive of `entries` appended (0600: it may hold secrets). */
+export function writeStartImage(image: string, entries: CpioEntry[], out: string): void {
   const temp = `${out}.${process.pid}.tmp`;
   try {
     copyFileSync(image, temp);
-    writeCpioFile(
-      temp,
-      [{ kind: 'data', name: 'etc/mcpf/env.sh', data: Buffer.from(envScript(env)), mode: 0o600 }],
-      'a',
-    );
+    writeCpioFile(temp, entries, 'a');
     renameSync(temp, out);
   } finally {
     rmSync(temp, { force: true });

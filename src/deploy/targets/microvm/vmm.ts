@@ -6,6 +6,7 @@
  * capped log writer of the local target. QEMU runs detached, in its own process group, and outlives the CLI.
  */
 import { spawn } from 'node:child_process';
+import { createConnection } from 'node:net';
 import { startLogWriter } from '../local/log-writer.js';
 import {
   formatProcessId,
@@ -26,6 +27,8 @@ export interface VmLaunch {
   port: number;
   memoryMb: number;
   cpus: number;
+  /** A QEMU monitor socket (pool VMs: a forward added at claim); the directory holding it must be private. */
+  monitor?: string;
 }
 
 export function vmName(server: string): string {
@@ -68,7 +71,45 @@ export function qemuArgs(host: MicroVmHost, launch: VmLaunch): string[] {
     `user,id=net0,restrict=on,hostfwd=tcp:127.0.0.1:${launch.port}-${GUEST_IP}:${launch.port}`,
     '-device',
     'virtio-net-device,netdev=net0',
+    ...(launch.monitor ? ['-monitor', `unix:${launch.monitor},server=on,wait=off`] : []),
   ];
+}
+
+/** Run one command on a QEMU human monitor socket; resolves with its output (up to the next prompt). */
+export function monitorCommand(socket: string, command: string, timeoutMs = 5000): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const conn = createConnection(socket);
+    let out = '';
+    let sent = false;
+    const timer = setTimeout(() => {
+      conn.destroy();
+      reject(new Error(`QEMU's monitor did not answer ${JSON.stringify(command)} within ${timeoutMs} ms`));
+    }, timeoutMs);
+    conn.setEncoding('utf8');
+    conn.on('data', (chunk: string) => {
+      out += chunk;
+      if (!out.includes('(qemu)')) return;
+      if (!sent) {
+        sent = true;
+        out = '';
+        conn.write(`${command}\n`);
+        return;
+      }
+      clearTimeout(timer);
+      conn.end();
+      // The monitor echoes the command with terminal escapes: keep what follows the echoed line.
+      resolve(
+        out
+          .slice(out.indexOf('\n') + 1)
+          .replace('(qemu)', '')
+          .trim(),
+      );
+    });
+    conn.on('error', (error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
+  });
 }
 
 /** Start the VM with its console going to `logFile` (capped); returns its process id as `pid:startTicks`. */
@@ -96,13 +137,17 @@ export function startVm(
   return formatProcessId(pid, readStat(pid)?.startTicks ?? 0);
 }
 
-/** Whether `processId` is this server's VM, still running (a reused pid or another program is not). */
-export function vmRunning(processId: string | null | undefined, server: string): boolean {
+/**
+ * Whether `processId` is this server's VM, still running (a reused pid or another program is not). `alias`: the
+ * pool VM the server was handed to (pool.ts, named `mcpf-<alias>`), which is its VM too.
+ */
+export function vmRunning(processId: string | null | undefined, server: string, alias?: string): boolean {
   const id = parseProcessId(processId);
   if (!id || !isRunning(id.pid, id.startTicks)) return false;
   const cmdline = readCmdline(id.pid) ?? [];
   const at = cmdline.indexOf('-name');
-  return at >= 0 && cmdline[at + 1] === vmName(server);
+  const name = at >= 0 ? cmdline[at + 1] : undefined;
+  return name !== undefined && (name === vmName(server) || (alias !== undefined && name === vmName(alias)));
 }
 
 /** Stop this server's VM (SIGTERM: QEMU exits at once; SIGKILL after `graceMs`). */
@@ -110,8 +155,9 @@ export async function stopVm(
   processId: string | null | undefined,
   server: string,
   graceMs = 5000,
+  alias?: string,
 ): Promise<void> {
   const id = parseProcessId(processId);
-  if (!id || !vmRunning(processId, server)) return;
+  if (!id || !vmRunning(processId, server, alias)) return;
   await terminate(id.pid, id.startTicks ?? readStat(id.pid)?.startTicks ?? 0, graceMs);
 }
