@@ -150,18 +150,54 @@ export async function traceRequest(
   let parent = propagating ? propagation.extract(ROOT_CONTEXT, request.headers, headersGetter) : ROOT_CONTEXT;
   if (propagating && !trace.getSpanContext(parent) && options.peekMeta && request.method === 'POST')
     parent = (await metaContext(request, options.maxPeekBytes ?? 1024 * 1024)) ?? parent;
+  const response = await inRequestSpan(
+    { requestId, method: request.method, path, parent },
+    handle,
+    (r) => r.status,
+  );
+  return withHeader(response, REQUEST_ID_HEADER, requestId);
+}
+
+/** Headers of a node:http request (lower-case names; only the first of a repeated header is read). */
+export type NodeHeaders = Record<string, string | string[] | undefined>;
+
+const nodeHeadersGetter: TextMapGetter<NodeHeaders> = {
+  get: (carrier, key) => carrier[key],
+  keys: (carrier) => Object.keys(carrier),
+};
+
+/**
+ * The trace context a node:http request continues: its `traceparent` header, or else the `_meta` of its
+ * JSON-RPC request (already parsed), as `traceRequest` reads them from a web Request.
+ */
+export function nodeRequestParent(headers: NodeHeaders, meta: unknown): Context {
+  if (propagation.fields().length === 0) return ROOT_CONTEXT;
+  const parent = propagation.extract(ROOT_CONTEXT, headers, nodeHeadersGetter);
+  return trace.getSpanContext(parent) ? parent : (contextFromMeta(meta) ?? parent);
+}
+
+/**
+ * The `gateway.request` server span around `handle` (child of `parent`), with the request id in scope, for
+ * both serving paths (the web Request above, the node-level fast path); `status` reads the answer's status.
+ */
+export async function inRequestSpan<T>(
+  request: { requestId: string; method: string; path: string; parent: Context },
+  handle: () => Promise<T>,
+  status: (answer: T) => number,
+): Promise<T> {
   const attributes: Attributes = {
     'http.request.method': request.method,
-    'url.path': path,
-    'http.request.id': requestId,
+    'url.path': request.path,
+    'http.request.id': request.requestId,
   };
-  const span = tracer().startSpan('gateway.request', { kind: SpanKind.SERVER, attributes }, parent);
-  const ctx = trace.setSpan(parent, span);
+  const span = tracer().startSpan('gateway.request', { kind: SpanKind.SERVER, attributes }, request.parent);
+  const ctx = trace.setSpan(request.parent, span);
   try {
-    const response = await withRequest({ requestId }, () => context.with(ctx, handle));
-    span.setAttribute('http.response.status_code', response.status);
-    if (response.status >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
-    return withHeader(response, REQUEST_ID_HEADER, requestId);
+    const answer = await withRequest({ requestId: request.requestId }, () => context.with(ctx, handle));
+    const code = status(answer);
+    span.setAttribute('http.response.status_code', code);
+    if (code >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
+    return answer;
   } catch (error) {
     failSpan(span, error);
     throw error;

@@ -114,7 +114,12 @@ function allowListOf(token: TokenInfo): { allow?: AllowList } {
   };
 }
 
-export function bearerToken(request: Request): string | undefined {
+/** What authentication reads of a request: its headers (a web Request, or a node-level fast path's view). */
+export interface HeaderSource {
+  headers: { get(name: string): string | null };
+}
+
+export function bearerToken(request: HeaderSource): string | undefined {
   const header = request.headers.get('authorization');
   if (!header) return undefined;
   const m = /^Bearer[ \t]+([^\s]+)[ \t]*$/i.exec(header);
@@ -194,7 +199,7 @@ export class AccessControl {
    * The caller of a request: an API token (`mcpf_…`) or a user's access token (a JWT of a live session);
    * throws API_UNAUTHORIZED. A personal token stops working when its owner is disabled.
    */
-  async authenticate(request: Request): Promise<Principal> {
+  async authenticate(request: HeaderSource): Promise<Principal> {
     const token = bearerToken(request);
     if (token === undefined)
       throw new FactoryError('API_UNAUTHORIZED', 'missing bearer token', { details: { reason: 'missing' } });

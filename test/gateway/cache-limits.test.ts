@@ -67,7 +67,7 @@ async function httpUpstream(name: string): Promise<{ url: string }> {
 
 async function serve(gateway: Gateway) {
   const http = createGatewayHttp({ gateway, access });
-  const served = await serveFetch((r) => http.fetch(r), { port: 0 });
+  const served = await serveFetch((r) => http.fetch(r), { port: 0, fast: http.fastPath });
   return {
     url: `http://127.0.0.1:${served.port}`,
     close: async () => {

@@ -101,7 +101,7 @@ beforeAll(async () => {
   });
   await gateway.start();
   http = createGatewayHttp({ gateway, access });
-  served = await serveFetch((r) => http.fetch(r), { port: 0 });
+  served = await serveFetch((r) => http.fetch(r), { port: 0, fast: http.fastPath });
 }, 30_000);
 
 afterAll(async () => {
@@ -132,6 +132,27 @@ describe('CallCancels (notifications/cancelled of stateless 2025-11-25 clients)'
     cancels.cancel('bob', 3);
     expect(b.signal.aborted || b2.signal.aborted).toBe(false);
     for (const t of [a, b, b2]) t.done();
+    expect(cancels.size).toBe(0);
+  });
+
+  it('aborts a call with its request signal too, and lets go of that signal when the call is done', () => {
+    const cancels = new CallCancels();
+    const request = new AbortController();
+    const a = cancels.track('alice', 1, request.signal);
+    request.abort(new Error('client went away'));
+    expect(a.signal.aborted).toBe(true);
+    expect((a.signal.reason as Error).message).toBe('client went away');
+    a.done();
+    const gone = new AbortController();
+    gone.abort();
+    const b = cancels.track('alice', 2, gone.signal);
+    expect(b.signal.aborted).toBe(true);
+    b.done();
+    const later = new AbortController();
+    const c = cancels.track('alice', 3, later.signal);
+    c.done();
+    later.abort();
+    expect(c.signal.aborted).toBe(false);
     expect(cancels.size).toBe(0);
   });
 });

@@ -54,7 +54,7 @@ async function httpUpstream(
 
 async function serve(gateway: Gateway): Promise<{ http: GatewayHttp; url: string; close(): Promise<void> }> {
   const http = createGatewayHttp({ gateway, access });
-  const served = await serveFetch((r) => http.fetch(r), { port: 0 });
+  const served = await serveFetch((r) => http.fetch(r), { port: 0, fast: http.fastPath });
   return {
     http,
     url: `http://127.0.0.1:${served.port}`,

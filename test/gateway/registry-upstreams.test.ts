@@ -56,7 +56,7 @@ describe('registry upstreams', () => {
     const tokens = TokenStore.open({ home: work });
     const token = tokens.create({ name: 'agent' }).token;
     const http = createGatewayHttp({ gateway, access: new AccessControl({ tokens, registry }) });
-    const served = await serveFetch((r) => http.fetch(r), { port: 0 });
+    const served = await serveFetch((r) => http.fetch(r), { port: 0, fast: http.fastPath });
     let changes = 0;
     const client = new Client(
       { name: 't', version: '1' },

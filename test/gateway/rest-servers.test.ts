@@ -194,7 +194,7 @@ beforeAll(async () => {
     limits: { requestsPerMinute: 100_000, burst: 10_000 },
   });
   http = createGatewayHttp({ gateway, access, registry });
-  const s = await serveFetch((r) => http.fetch(r), { port: 0 });
+  const s = await serveFetch((r) => http.fetch(r), { port: 0, fast: http.fastPath });
   served = { url: `http://127.0.0.1:${s.port}`, close: s.close };
 }, 30_000);
 

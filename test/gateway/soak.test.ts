@@ -169,7 +169,10 @@ it(
     await gateway.start();
     let gatewayHttp: GatewayHttp | undefined = createGatewayHttp({ gateway, access });
     const front = gatewayHttp;
-    let served: ServedHttp | undefined = await serveFetch((r) => front.fetch(r), { port: 0 });
+    let served: ServedHttp | undefined = await serveFetch((r) => front.fetch(r), {
+      port: 0,
+      fast: front.fastPath,
+    });
     const gatewayUrl = served.url;
     const gatewayPort = served.port;
     const upstreamPorts = new Set([...http.values()].map((h) => h.port));

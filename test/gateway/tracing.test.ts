@@ -103,7 +103,7 @@ beforeAll(async () => {
   await gateway.start();
   expect((await gateway.catalog()).size).toBeGreaterThan(0);
   http = createGatewayHttp({ gateway, access });
-  const served = await serveFetch((r) => http.fetch(r), { port: 0 });
+  const served = await serveFetch((r) => http.fetch(r), { port: 0, fast: http.fastPath });
   url = `http://127.0.0.1:${served.port}`;
   closeServer = async () => {
     await http.close();

@@ -167,6 +167,7 @@ export function registerGatewayCommand(program: Command, io: ServeIo): void {
         host: opts.host,
         port: opts.port,
         allowRemote: opts.allowRemote,
+        fast: http.fastPath,
       });
       io.stderr(
         `MCP Factory gateway listening on ${served.url}/mcp (REST ${served.url}/api/v1/tools): ${catalog.size} tools from ${catalog.report.upstreams.length} upstreams\n`,

@@ -29,6 +29,7 @@ import { factoryVersion } from '../../platform/factory-files.js';
 import type { Registry } from '../../store/index.js';
 import { openApiDocument } from '../api/openapi.js';
 import { errorResponse, json } from '../http/errors.js';
+import type { NodeFastPath } from '../http/node.js';
 import {
   compileRoutes,
   matchRoute,
@@ -40,6 +41,7 @@ import {
 import { answerToolsCall, plainToolsCall } from './fast-serve.js';
 import { detailedHealth } from './health-view.js';
 import { CallCancels, createGatewayMcpServer } from './mcp.js';
+import { gatewayFastPath } from './node-fast.js';
 import { upstreamRoutes } from './upstream-routes.js';
 
 /** Decodes hot-path request bodies (one decoder for all: it keeps no state between whole-buffer calls). */
@@ -58,6 +60,11 @@ export interface GatewayHttpOptions {
 
 export interface GatewayHttp {
   fetch(request: Request): Promise<Response>;
+  /**
+   * The node-level fast path for plain tools/call POSTs (node-fast.ts): pass it to `serveFetch` as `fast`
+   * beside `fetch`, which serves everything it declines.
+   */
+  readonly fastPath: NodeFastPath;
   readonly metrics: MetricsRegistry;
   close(): Promise<void>;
 }
@@ -288,7 +295,7 @@ export function createGatewayHttp(options: GatewayHttpOptions): GatewayHttp {
           const raw = new Request(request.url, { method: 'POST', headers: request.headers, body: bytes });
           return mcp.fetch(raw, { authInfo });
         }
-        const call = plainToolsCall(request, parsed);
+        const call = plainToolsCall((name) => request.headers.get(name), parsed);
         if (call && !(await gateway.metaMode()))
           return answerToolsCall(gateway, call, await callerOf(principal), request.signal, SERVER_INFO);
         return mcp.fetch(request, { authInfo, parsedBody: parsed });
@@ -313,8 +320,20 @@ export function createGatewayHttp(options: GatewayHttpOptions): GatewayHttp {
     });
   }
 
+  const fastPath = gatewayFastPath({
+    gateway,
+    access,
+    allowedHosts,
+    allowedOrigins,
+    callerOf,
+    cancels,
+    errorAnswer,
+    serverInfo: SERVER_INFO,
+  });
+
   return {
     metrics: metrics.registry,
+    fastPath,
     async fetch(request) {
       let url: URL;
       try {
@@ -342,20 +361,23 @@ export function createGatewayHttp(options: GatewayHttpOptions): GatewayHttp {
     try {
       return await handle(request, url);
     } catch (error) {
-      if (!(error instanceof FactoryError)) options.onerror?.(error as Error);
-      const headers: Record<string, string> = {};
-      if (error instanceof FactoryError) {
-        if (error.code === 'API_UNAUTHORIZED') {
-          const meta = access.external
-            ? `, resource_metadata="${access.external.metadataUrl(request.url)}"`
-            : '';
-          headers['www-authenticate'] = `Bearer realm="mcp-factory-gateway"${meta}`;
-        }
-        const retry = error.details?.retryAfterSeconds;
-        if (typeof retry === 'number') headers['retry-after'] = String(retry);
-      }
-      return errorResponse(error, headers);
+      return errorAnswer(error, request.url);
     }
+  }
+
+  /** The error answer to the request at `url` (the fast path's too): the challenge of a 401, Retry-After. */
+  function errorAnswer(error: unknown, url: string): Response {
+    if (!(error instanceof FactoryError)) options.onerror?.(error as Error);
+    const headers: Record<string, string> = {};
+    if (error instanceof FactoryError) {
+      if (error.code === 'API_UNAUTHORIZED') {
+        const meta = access.external ? `, resource_metadata="${access.external.metadataUrl(url)}"` : '';
+        headers['www-authenticate'] = `Bearer realm="mcp-factory-gateway"${meta}`;
+      }
+      const retry = error.details?.retryAfterSeconds;
+      if (typeof retry === 'number') headers['retry-after'] = String(retry);
+    }
+    return errorResponse(error, headers);
   }
 }
 

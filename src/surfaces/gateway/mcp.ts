@@ -103,16 +103,23 @@ const str = (v: unknown, max: number) => (typeof v === 'string' && v.length <= m
 export class CallCancels {
   readonly #calls = new Map<string, Set<AbortController>>();
 
-  /** Track one call; `done()` when it ends. */
-  track(scope: string, id: unknown): { signal: AbortSignal; done(): void } {
+  /**
+   * Track one call; `done()` when it ends. Its signal also aborts with `parent` (the request's own signal):
+   * one signal for both, without AbortSignal.any (about 20 µs a call).
+   */
+  track(scope: string, id: unknown, parent?: AbortSignal): { signal: AbortSignal; done(): void } {
     const key = `${scope}\u0000${String(id)}`;
     const controller = new AbortController();
     const set = this.#calls.get(key) ?? new Set<AbortController>();
     this.#calls.set(key, set);
     set.add(controller);
+    const onAbort = () => controller.abort(parent?.reason);
+    if (parent?.aborted) onAbort();
+    else parent?.addEventListener('abort', onAbort, { once: true });
     return {
       signal: controller.signal,
       done: () => {
+        parent?.removeEventListener('abort', onAbort);
         set.delete(controller);
         if (!set.size && this.#calls.get(key) === set) this.#calls.delete(key);
       },
@@ -190,11 +197,8 @@ export function createGatewayMcpServer(
     const { name } = request.params;
     const args = (request.params.arguments ?? {}) as Record<string, unknown>;
     const req = (ctx as { mcpReq?: { id?: unknown; signal?: AbortSignal } } | undefined)?.mcpReq;
-    const tracked = cancels ? cancels.registry.track(cancels.scope, req?.id) : undefined;
-    const signal =
-      tracked && req?.signal
-        ? AbortSignal.any([req.signal, tracked.signal])
-        : (tracked?.signal ?? req?.signal);
+    const tracked = cancels ? cancels.registry.track(cancels.scope, req?.id, req?.signal) : undefined;
+    const signal = tracked?.signal ?? req?.signal;
     try {
       if (await gateway.metaMode()) {
         if (name === 'search_tools') {

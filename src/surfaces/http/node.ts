@@ -13,6 +13,25 @@ import { errorResponse } from './errors.js';
 
 export type FetchHandler = (request: Request) => Promise<Response>;
 
+/** A finished answer of a fast path: written as is, with its length. */
+export interface NodeAnswer {
+  status: number;
+  headers: Record<string, string>;
+  body: string;
+}
+
+/**
+ * A shortcut tried before the fetch handler for a request whose whole body was read (a small one with a
+ * content-length): it answers without a web Request or Response being built, returns a web Response (errors:
+ * written the usual way), or declines (undefined, or a promise of it, before doing anything the request could
+ * notice) and the fetch handler serves the request. `signal` aborts when the client goes away.
+ */
+export type NodeFastPath = (
+  req: IncomingMessage,
+  body: Buffer,
+  signal: AbortSignal,
+) => Promise<NodeAnswer | Response | undefined> | undefined;
+
 export interface ServeOptions {
   /** Default 127.0.0.1. */
   host?: string | undefined;
@@ -21,6 +40,8 @@ export interface ServeOptions {
   /** Bind to a non-loopback address (the API then relies on its tokens alone; put TLS in front of it). */
   allowRemote?: boolean | undefined;
   onError?: ((error: unknown) => void) | undefined;
+  /** See NodeFastPath (the gateway's plain tools/call POSTs). */
+  fast?: NodeFastPath | undefined;
 }
 
 export interface ServedHttp {
@@ -147,10 +168,17 @@ async function writeResponse(
   }
 }
 
-/** A node:http request listener for a fetch handler. */
+function writeAnswer(res: ServerResponse, answer: NodeAnswer): void {
+  const body = Buffer.from(answer.body, 'utf8');
+  res.writeHead(answer.status, { ...answer.headers, 'content-length': String(body.length) });
+  res.end(body);
+}
+
+/** A node:http request listener for a fetch handler (tried after the fast path, when there is one). */
 export function nodeListener(
   handler: FetchHandler,
   onError?: (error: unknown) => void,
+  fast?: NodeFastPath,
 ): (req: IncomingMessage, res: ServerResponse) => void {
   return (req, res) => {
     const abort = new AbortController();
@@ -162,9 +190,16 @@ export function nodeListener(
       try {
         const method = (req.method ?? 'GET').toUpperCase();
         const small = method !== 'GET' && method !== 'HEAD' ? smallBody(req) : undefined;
-        const request = toRequest(req, abort.signal, small ? await small : undefined);
-        setClientAddress(request, req.socket.remoteAddress);
-        response = await handler(request);
+        const bytes = small ? await small : undefined;
+        const pending = fast && bytes ? fast(req, bytes, abort.signal) : undefined;
+        const quick = pending ? await pending : undefined;
+        if (quick && !(quick instanceof Response)) return writeAnswer(res, quick);
+        if (quick) response = quick;
+        else {
+          const request = toRequest(req, abort.signal, bytes);
+          setClientAddress(request, req.socket.remoteAddress);
+          response = await handler(request);
+        }
       } catch (error) {
         if (!(error instanceof FactoryError)) onError?.(error);
         response = errorResponse(error, { connection: 'close' });
@@ -186,7 +221,7 @@ export async function serveFetch(handler: FetchHandler, options: ServeOptions = 
       'INVALID_ARGUMENTS',
       `refusing to listen on ${host}: not a loopback address (pass allowRemote / --allow-remote to do so)`,
     );
-  const server = createServer(nodeListener(handler, options.onError));
+  const server = createServer(nodeListener(handler, options.onError, options.fast));
   server.keepAliveTimeout = 65_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
