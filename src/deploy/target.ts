@@ -63,7 +63,8 @@ export interface DeploymentTarget {
   apply(deployments: DeploymentRecord[]): Promise<void>;
   /**
    * Called every few seconds while the control plane waits for a reported state, for a target whose converging
-   * process may die meanwhile (local: the supervisor, started again). Failures are ignored; optional.
+   * process may die meanwhile (local: the supervisor, started again), or that keeps spare capacity (microvm: its
+   * warm pool refilled). Failures are ignored; optional.
    */
   keepConverging?(): Promise<void>;
   /** Live health of deployments on this target, by deployment id (missing: unknown). */

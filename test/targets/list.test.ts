@@ -52,11 +52,11 @@ describe('target list', () => {
     expect(targets.microvm.readEnv('srv')).toEqual({});
   });
 
-  it('only the local target keeps a runtime converging while the control plane waits', () => {
+  it('the local target (its supervisor) and the microvm target (its warm pool) keep converging while the control plane waits', () => {
     const targets = build();
     expect(typeof targets.local.keepConverging).toBe('function');
+    expect(typeof targets.microvm.keepConverging).toBe('function');
     expect(targets.docker.keepConverging).toBeUndefined();
-    expect(targets.microvm.keepConverging).toBeUndefined();
   });
 
   it('recognises and describes the names', () => {
