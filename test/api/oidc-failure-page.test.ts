@@ -4,32 +4,20 @@
  * /ui/ — with the request's error text escaped, the state cookie cleared and no session set. An API caller
  * (no text/html in Accept) still gets the JSON error. Against a real local OIDC provider.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AccessControl } from '../../src/identity/access.js';
-import { type OidcSettings, readOidcCookie } from '../../src/identity/oidc-login.js';
-import { Sessions } from '../../src/identity/sessions.js';
-import { openRegistry, type Registry } from '../../src/store/index.js';
-import { type Api, createApi, TokenStore } from '../../src/surfaces/api/index.js';
+import { readOidcCookie } from '../../src/identity/oidc-login.js';
 import { CONSOLE_CSP } from '../../src/surfaces/console/static.js';
-import { authorize, type FakeProvider, startOidcProvider } from '../identity/oidc-provider.js';
-import { FakeControlPlane } from './fake-control-plane.js';
+import { type OidcApi, REDIRECT, startOidcApi } from '../identity/oidc-api.js';
+import { authorize, type FakeProvider } from '../identity/oidc-provider.js';
 
-const BASE = 'http://127.0.0.1:8080';
-const REDIRECT = `${BASE}/auth/oidc/callback`;
 /** What a browser sends when it follows a redirect to a page. */
 const BROWSER = 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8';
 const XSS = '<script>alert("x")</script><img src=x onerror=alert(1)>';
 
+let oidc: OidcApi;
 let provider: FakeProvider;
-let home = '';
-let registry: Registry;
-let api: Api;
 
-const call = (url: string, headers: Record<string, string> = {}) =>
-  api.fetch(new Request(url.startsWith('http') ? url : `${BASE}${url}`, { headers }));
+const call = (url: string, headers: Record<string, string> = {}) => oidc.call(url, headers);
 
 /** A console sign-in started in this "browser": its sealed state cookie and the state the provider got. */
 async function started(): Promise<{ sealed: string; state: string; location: string }> {
@@ -55,38 +43,16 @@ async function page(res: Response) {
 }
 
 beforeAll(async () => {
-  provider = await startOidcProvider([
-    { client_id: 'factory', client_secret: 'factory-secret-0123456789', redirect_uris: [REDIRECT] },
-  ]);
-  provider.accounts.set('stranger-sub', { email: 'stranger@elsewhere.example', email_verified: true });
-  home = mkdtempSync(join(tmpdir(), 'mcpf-oidc-failure-'));
-  registry = await openRegistry({ home });
-  const tokens = TokenStore.open({ home });
-  const settings: OidcSettings = {
-    issuer: provider.issuer,
-    clientId: 'factory',
-    clientSecret: 'factory-secret-0123456789',
-    redirectUri: REDIRECT,
-    // No auto-created users: an identity without a linked user is refused.
-  };
-  api = createApi({
-    controlPlane: new FakeControlPlane(registry),
-    registry,
-    tokens,
-    access: new AccessControl({
-      tokens,
-      registry,
-      limits: { requestsPerMinute: 100_000, burst: 10_000 },
-      sessions: new Sessions(registry),
-    }),
-    oidc: settings,
+  // No auto-created users: an identity without a linked user is refused.
+  oidc = await startOidcApi({
+    prefix: 'oidc-failure',
+    accounts: { 'stranger-sub': { email: 'stranger@elsewhere.example', email_verified: true } },
   });
+  ({ provider } = oidc);
 });
 
 afterAll(async () => {
-  await registry?.close();
-  await provider?.close();
-  if (home) rmSync(home, { recursive: true, force: true });
+  await oidc?.close();
 });
 
 describe('a failed OIDC callback in a browser', () => {

@@ -5,29 +5,20 @@
  * a redirect target injected) are checked by effect — no session cookie set, no session row, no redirect
  * anywhere but /ui/.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AccessControl } from '../../src/identity/access.js';
-import { type OidcSettings, readOidcCookie } from '../../src/identity/oidc-login.js';
-import { Sessions } from '../../src/identity/sessions.js';
-import { openRegistry, type Registry } from '../../src/store/index.js';
-import { type Api, createApi, TokenStore } from '../../src/surfaces/api/index.js';
-import { FakeControlPlane } from '../api/fake-control-plane.js';
-import { authorize, type FakeProvider, startOidcProvider } from './oidc-provider.js';
+import { readOidcCookie } from '../../src/identity/oidc-login.js';
+import type { Registry } from '../../src/store/index.js';
+import { type OidcApi, REDIRECT, startOidcApi } from './oidc-api.js';
+import { authorize, type FakeProvider } from './oidc-provider.js';
 
-const BASE = 'http://127.0.0.1:8080';
-const REDIRECT = `${BASE}/auth/oidc/callback`;
-
+let oidc: OidcApi;
 let provider: FakeProvider;
 let home = '';
 let registry: Registry;
-let api: Api;
 
-const call = (path: string, headers: Record<string, string> = {}) =>
-  api.fetch(new Request(path.startsWith('http') ? path : `${BASE}${path}`, { headers }));
+const call = (path: string, headers: Record<string, string> = {}) => oidc.call(path, headers);
 
 /** Start a sign-in at `path` and pass the provider as `login`: the callback URL and the sealed state. */
 async function signInAt(path: string, login: string): Promise<{ back: URL; sealed: string; location: URL }> {
@@ -56,42 +47,16 @@ function sessionRows(): number {
 }
 
 beforeAll(async () => {
-  provider = await startOidcProvider([
-    { client_id: 'factory', client_secret: 'factory-secret-0123456789', redirect_uris: [REDIRECT] },
-  ]);
-  provider.accounts.set('ann-sub', {
-    email: 'ann@example.com',
-    email_verified: true,
-    preferred_username: 'ann',
+  oidc = await startOidcApi({
+    prefix: 'oidc-console',
+    accounts: { 'ann-sub': { email: 'ann@example.com', email_verified: true, preferred_username: 'ann' } },
+    settings: { autoCreateRole: 'developer' },
   });
-  home = mkdtempSync(join(tmpdir(), 'mcpf-oidc-console-'));
-  registry = await openRegistry({ home });
-  const tokens = TokenStore.open({ home });
-  const settings: OidcSettings = {
-    issuer: provider.issuer,
-    clientId: 'factory',
-    clientSecret: 'factory-secret-0123456789',
-    redirectUri: REDIRECT,
-    autoCreateRole: 'developer',
-  };
-  api = createApi({
-    controlPlane: new FakeControlPlane(registry),
-    registry,
-    tokens,
-    access: new AccessControl({
-      tokens,
-      registry,
-      limits: { requestsPerMinute: 100_000, burst: 10_000 },
-      sessions: new Sessions(registry),
-    }),
-    oidc: settings,
-  });
+  ({ provider, home, registry } = oidc);
 });
 
 afterAll(async () => {
-  await registry?.close();
-  await provider?.close();
-  if (home) rmSync(home, { recursive: true, force: true });
+  await oidc?.close();
 });
 
 describe('OIDC sign-in of the console', () => {

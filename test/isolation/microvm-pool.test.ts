@@ -17,7 +17,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatProcessId, readStat } from '../../src/deploy/targets/local/proc.js';
 import { agentReady, handOver, poolInit } from '../../src/deploy/targets/microvm/agent.js';
 import { writeCpioFile } from '../../src/deploy/targets/microvm/cpio.js';
-import { findMicroVmHost, type MicroVmHost } from '../../src/deploy/targets/microvm/host.js';
+import type { MicroVmHost } from '../../src/deploy/targets/microvm/host.js';
 import {
   claimVm,
   listPool,
@@ -42,6 +42,7 @@ import {
   type TestHome,
   waitUntil,
 } from '../supervisor/helpers.js';
+import { microVmTestHost } from './microvm-host.js';
 
 const enabled = process.env.MCP_FACTORY_TEST_MICROVM === '1' || REQUIRE_SERVICES;
 
@@ -144,15 +145,7 @@ describe.skipIf(!enabled)('microvm pool: deploy from pre-booted VMs', () => {
 
   beforeAll(async () => {
     ensureBuilt();
-    try {
-      host = findMicroVmHost({ kernel: undefined, accel: 'auto' });
-    } catch (error) {
-      if (REQUIRE_SERVICES) throw error;
-      process.stderr.write(`\n[skip] ${(error as Error).message}\n`);
-    }
-    process.env.MCP_FACTORY_LOG_MAX_BYTES = String(1024 * 1024);
-    process.env.MCP_FACTORY_LOG_KEEP = '2';
-    if (host?.accel === 'tcg') process.env.MCP_FACTORY_MICROVM_START_TIMEOUT_MS ??= '240000';
+    host = microVmTestHost();
     t = newHome('microvm-pool', fastEnv('22300-22399'));
     qemuBefore = qemuOf(homeLayout(t.home).home).length;
     scratch = mkdtempSync(join(tmpdir(), 'mcpf-pool-'));

@@ -27,7 +27,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ServerSpec } from '../../src/core/spec/index.js';
 import { writeCpioFile } from '../../src/deploy/targets/microvm/cpio.js';
-import { findMicroVmHost, type MicroVmHost } from '../../src/deploy/targets/microvm/host.js';
+import type { MicroVmHost } from '../../src/deploy/targets/microvm/host.js';
 import { envScript, guestInit } from '../../src/deploy/targets/microvm/image.js';
 import { qemuArgs, vmRunning } from '../../src/deploy/targets/microvm/vmm.js';
 import { REQUIRE_SERVICES } from '../helpers/services.js';
@@ -39,6 +39,7 @@ import {
   textToolsSpec,
   waitUntil,
 } from '../supervisor/helpers.js';
+import { microVmTestHost } from './microvm-host.js';
 
 const enabled = process.env.MCP_FACTORY_TEST_MICROVM === '1' || REQUIRE_SERVICES;
 const SECRET = `host-secret-${randomBytes(8).toString('hex')}`;
@@ -150,17 +151,7 @@ describe.skipIf(!enabled)('microvm target: a server in its own VM', () => {
 
   beforeAll(async () => {
     ensureBuilt();
-    try {
-      host = findMicroVmHost({ kernel: undefined, accel: 'auto' });
-    } catch (error) {
-      if (REQUIRE_SERVICES) throw error;
-      process.stderr.write(`\n[skip] ${(error as Error).message}\n`);
-    }
-    // The microvm target runs in this process: its log cap comes from this environment.
-    process.env.MCP_FACTORY_LOG_MAX_BYTES = String(1024 * 1024);
-    process.env.MCP_FACTORY_LOG_KEEP = '2';
-    // Without KVM the guest is emulated (TCG): its boot takes tens of seconds, and more on a loaded CI machine.
-    if (host?.accel === 'tcg') process.env.MCP_FACTORY_MICROVM_START_TIMEOUT_MS ??= '240000';
+    host = microVmTestHost();
     t = newHome('microvm', fastEnv('22200-22299'));
     listener = createServer((s) => {
       connections++;
