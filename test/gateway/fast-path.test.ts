@@ -7,49 +7,23 @@
  * took the request (a counter around it) or that it declined. A client going away cancels the upstream call,
  * and a 2025-11-25 notifications/cancelled reaches a call the fast path runs.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort } from '../../src/conformance/server.js';
-import { parseGatewayConfig } from '../../src/gateway/config.js';
-import { Gateway, type GatewayCallEvent } from '../../src/gateway/gateway.js';
-import { AccessControl } from '../../src/identity/access.js';
-import { TokenStore } from '../../src/identity/tokens.js';
-import { openRegistry, type Registry } from '../../src/store/index.js';
-import { createGatewayHttp, type GatewayHttp } from '../../src/surfaces/gateway/http.js';
-import { type ServedHttp, serveFetch } from '../../src/surfaces/http/node.js';
+import type { ServedHttp } from '../../src/surfaces/http/node.js';
+import {
+  type Answer,
+  call,
+  type GatewayPair,
+  MAX_BODY,
+  post,
+  startGatewayPair,
+} from './fast-path-harness.js';
 
-const FIXTURE = join(import.meta.dirname, 'fixtures', 'upstream.mjs');
-const MAX_BODY = 8192;
-const ENVELOPE = {
-  'io.modelcontextprotocol/protocolVersion': '2026-07-28',
-  'io.modelcontextprotocol/clientInfo': { name: 'test', version: '1' },
-  'io.modelcontextprotocol/clientCapabilities': {},
-};
-type Era = 'modern' | 'legacy';
-
-let work: string;
-let registry: Registry;
-let tokens: TokenStore;
-let upstream: ChildProcess;
-let gateway: Gateway;
-let http: GatewayHttp;
+let h: GatewayPair;
 let fast: ServedHttp;
 let web: ServedHttp;
-/** Requests the fast path answered itself (declined ones are not counted). */
-let fastAnswers = 0;
-const events: GatewayCallEvent[] = [];
-const token = (name: string, extra: Record<string, unknown> = {}) => tokens.create({ name, ...extra }).token;
-const callLog = () => {
-  try {
-    return readFileSync(join(work, 'calls.log'), 'utf8').trim().split('\n').filter(Boolean);
-  } catch {
-    return [];
-  }
-};
+const token = (name: string, extra: Record<string, unknown> = {}) => h.token(name, extra);
+const callLog = () => h.callLog();
 const slowCalls = () => callLog().filter((l) => l === 'alpha slow').length;
 /** Until the upstream has logged one more slow call than `before` (at most 5 s after `started`). */
 async function untilStarted(before: number, started: number): Promise<void> {
@@ -58,119 +32,13 @@ async function untilStarted(before: number, started: number): Promise<void> {
 }
 
 beforeAll(async () => {
-  work = mkdtempSync(join(tmpdir(), 'mcpf-gw-fast-'));
-  registry = await openRegistry({ home: work });
-  tokens = TokenStore.open({ home: work });
-  const access = new AccessControl({
-    tokens,
-    registry,
-    limits: { requestsPerMinute: 100_000, burst: 10_000, maxBodyBytes: MAX_BODY },
-  });
-  const port = await freePort();
-  upstream = spawn(process.execPath, [FIXTURE, 'alpha', 'http', String(port)], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-    env: { ...process.env, CALL_LOG: join(work, 'calls.log') },
-  });
-  await new Promise((resolve) => upstream.stdout!.once('data', resolve));
-  gateway = new Gateway({
-    config: parseGatewayConfig({
-      servers: [{ name: 'alpha', url: `http://127.0.0.1:${port}/mcp` }],
-      metaTools: 'never',
-      limits: { perTool: { alpha__add: { perMinute: 1, burst: 1 } } },
-    }),
-    registry,
-  });
-  await gateway.start();
-  gateway.onCall((_u, _s, event) => events.push(event));
-  http = createGatewayHttp({ gateway, access });
-  fast = await serveFetch((r) => http.fetch(r), {
-    port: 0,
-    fast: (req, body, signal) =>
-      http.fastPath(req, body, signal)?.then((answer) => {
-        if (answer) fastAnswers++;
-        return answer;
-      }),
-  });
-  web = await serveFetch((r) => http.fetch(r), { port: 0 });
+  h = await startGatewayPair();
+  ({ fast, web } = h);
 }, 30_000);
 
 afterAll(async () => {
-  await fast?.close();
-  await web?.close();
-  await http?.close();
-  await gateway?.close();
-  upstream?.kill('SIGKILL');
-  await registry?.close();
-  rmSync(work, { recursive: true, force: true });
+  await h?.close();
 });
-
-interface Answer {
-  status: number;
-  headers: Record<string, string | string[] | undefined>;
-  /** The JSON-RPC message or error body (event stream unwrapped, timestamps dropped). */
-  message: unknown;
-}
-
-/** A raw POST /mcp (node:http, so Host can be anything); `signal` aborts it. */
-function post(
-  server: ServedHttp,
-  headers: Record<string, string>,
-  body: string,
-  signal?: AbortSignal,
-): Promise<Answer> {
-  return new Promise((resolve, reject) => {
-    const req = httpRequest(
-      {
-        host: '127.0.0.1',
-        port: server.port,
-        path: '/mcp',
-        method: 'POST',
-        headers: { 'content-length': String(Buffer.byteLength(body)), ...headers },
-        signal,
-      },
-      (res) => {
-        let text = '';
-        res.setEncoding('utf8');
-        res.on('data', (c: string) => {
-          text += c;
-        });
-        res.on('end', () => {
-          const data = (res.headers['content-type'] ?? '').startsWith('text/event-stream')
-            ? text
-                .split('\n')
-                .filter((l) => l.startsWith('data:'))
-                .map((l) => l.slice(5).trim())
-                .join('')
-            : text;
-          const { timestamp: _t, ...message } = JSON.parse(data) as Record<string, unknown>;
-          resolve({ status: res.statusCode ?? 0, headers: res.headers, message });
-        });
-      },
-    );
-    req.on('error', reject);
-    req.end(body);
-  });
-}
-
-/** A tools/call of the era, as a client of it sends one. */
-function call(
-  era: Era,
-  bearer: string | undefined,
-  tool: string,
-  args: Record<string, unknown>,
-  id: number | string = 1,
-): { headers: Record<string, string>; body: string } {
-  const headers: Record<string, string> = {
-    'content-type': 'application/json',
-    accept: 'application/json, text/event-stream',
-    ...(bearer ? { authorization: `Bearer ${bearer}` } : {}),
-    ...(era === 'modern'
-      ? { 'mcp-protocol-version': '2026-07-28', 'mcp-method': 'tools/call', 'mcp-name': tool }
-      : { 'mcp-protocol-version': '2025-11-25' }),
-  };
-  const params = { name: tool, arguments: args, ...(era === 'modern' ? { _meta: ENVELOPE } : {}) };
-  return { headers, body: JSON.stringify({ jsonrpc: '2.0', id, method: 'tools/call', params }) };
-}
 
 /** The same request to both servers: the fast path's answer, the web path's, and whether the fast path took it. */
 async function both(
@@ -179,11 +47,11 @@ async function both(
 ): Promise<{ viaFast: Answer; viaWeb: Answer; took: boolean }> {
   const withBearer = (b: string | undefined) =>
     b ? { ...request.headers, authorization: `Bearer ${b}` } : request.headers;
-  const before = fastAnswers;
+  const before = h.fastAnswers();
   const viaFast = await post(fast, withBearer(bearers?.fast), request.body);
-  const took = fastAnswers > before;
+  const took = h.fastAnswers() > before;
   const viaWeb = await post(web, withBearer(bearers?.web), request.body);
-  expect(fastAnswers - before).toBe(took ? 1 : 0);
+  expect(h.fastAnswers() - before).toBe(took ? 1 : 0);
   return { viaFast, viaWeb, took };
 }
 
@@ -286,11 +154,11 @@ describe.each(['modern', 'legacy'] as const)('the fast path (%s era)', (era) => 
   it('carries the request id into the call (span scope, call log) and onto the answer', async () => {
     const agent = token(`agent4-${era}`);
     const request = call(era, agent, 'alpha__echo', { message: 'id' });
-    const before = fastAnswers;
+    const before = h.fastAnswers();
     const answer = await post(fast, { ...request.headers, 'x-request-id': `req-${era}-1` }, request.body);
-    expect(fastAnswers).toBe(before + 1);
+    expect(h.fastAnswers()).toBe(before + 1);
     expect(answer.headers['x-request-id']).toBe(`req-${era}-1`);
-    expect(events.at(-1)).toMatchObject({ requestId: `req-${era}-1`, caller: `agent4-${era}`, ok: true });
+    expect(h.events.at(-1)).toMatchObject({ requestId: `req-${era}-1`, caller: `agent4-${era}`, ok: true });
   });
 
   it('cancels the upstream call when the client goes away', async () => {

@@ -50,10 +50,15 @@ function toolsCallOf(
   if (!isObject(body)) return undefined;
   const m = body as Message;
   if (m.jsonrpc !== '2.0' || m.method !== 'tools/call') return undefined;
+  // The SDK's JSON-RPC request schema is strict: a body with any other key (`__proto__` included) is a 400 there.
+  for (const key in m)
+    if (key !== 'jsonrpc' && key !== 'id' && key !== 'method' && key !== 'params') return undefined;
   const id = m.id;
-  if (!(typeof id === 'string' || (typeof id === 'number' && Number.isInteger(id)))) return undefined;
+  // A safe integer only: the SDK refuses 1e21 (an integer, not a safe one) as an id, so must this path.
+  if (!(typeof id === 'string' || (typeof id === 'number' && Number.isSafeInteger(id)))) return undefined;
   if (!isObject(m.params) || typeof m.params.name !== 'string') return undefined;
-  const args = m.params.arguments ?? {};
+  // Absent arguments mean none; `null` is refused by the SDK, so it is not read as absent here.
+  const args = m.params.arguments === undefined ? {} : m.params.arguments;
   if (!isObject(args)) return undefined;
   return { m, id, args };
 }

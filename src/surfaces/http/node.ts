@@ -201,7 +201,9 @@ export function nodeListener(
           response = await handler(request);
         }
       } catch (error) {
-        if (!(error instanceof FactoryError)) onError?.(error);
+        // A client that leaves mid-request is not a server error (and would let anyone flood the error log).
+        const clientLeft = abort.signal.aborted || req.socket.destroyed;
+        if (!(error instanceof FactoryError) && !clientLeft) onError?.(error);
         response = errorResponse(error, { connection: 'close' });
       }
       await writeResponse(req, res, response, abort.signal);
@@ -221,8 +223,15 @@ export async function serveFetch(handler: FetchHandler, options: ServeOptions = 
       'INVALID_ARGUMENTS',
       `refusing to listen on ${host}: not a loopback address (pass allowRemote / --allow-remote to do so)`,
     );
-  const server = createServer(nodeListener(handler, options.onError, options.fast));
+  const server = createServer(
+    { connectionsCheckingInterval: 5_000 },
+    nodeListener(handler, options.onError, options.fast),
+  );
   server.keepAliveTimeout = 65_000;
+  // A request must arrive whole in 30 s (headers in 15 s), checked every 5 s: a client trickling a body or headers
+  // (slowloris) is cut off instead of holding a socket for Node's default 300 s. Responses (streams) are not limited.
+  server.headersTimeout = 15_000;
+  server.requestTimeout = 30_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port ?? 0, host, () => {
