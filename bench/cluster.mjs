@@ -7,7 +7,7 @@
 // statement per request (shared by the instances): the figure includes that cost.
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -126,10 +126,12 @@ async function load(urls, method, path, body) {
 }
 
 try {
-  const a = await startServe('a');
+  // With a PostgreSQL registry tokens are registry rows: instance A imports its home's token file once at
+  // start, and B verifies the same rows.
+  mkdirSync(join(scratch, 'a'), { recursive: true });
   copyFileSync(join(scratch, 'api-tokens.json'), join(scratch, 'a', 'api-tokens.json'));
+  const a = await startServe('a');
   const b = await startServe('b');
-  copyFileSync(join(scratch, 'api-tokens.json'), join(scratch, 'b', 'api-tokens.json'));
   const cases = [
     ['GET /mcp/servers', 'GET', '/mcp/servers', undefined],
     ['POST /mcp/validate', 'POST', '/mcp/validate', SPEC],

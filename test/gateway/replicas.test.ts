@@ -169,6 +169,10 @@ describe('a replicated registry upstream', () => {
 
         // r2 dies: every call still succeeds (a write included: a refused connection sent nothing), on r1.
         await kill('r2');
+        // A replica that is dead before the calls: let the gateway see its pooled keep-alive sockets close (the
+        // FIN is already queued when the exit is reported, but may be read one loop turn later). A write sent
+        // on a socket in that same instant reached a dying replica and is, rightly, not replayed elsewhere.
+        await new Promise((r) => setTimeout(r, 100));
         const start = logged().length;
         for (let i = 0; i < 6; i++) {
           expect(text(await gateway.callTool('svc__add', { a: i, b: 2 }))).toBe(String(i + 2));
