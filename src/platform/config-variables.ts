@@ -178,7 +178,7 @@ export const CONFIG_VARIABLES: readonly ConfigVariable[] = [
     type: 'url',
     protocols: ['http', 'https'],
     defaultDoc: 'unset: the console shows no gateway',
-    doc: 'The gateway (`mcp-factory gateway --transport http`) that `mcp-factory serve` reads for the console: GET /gateway/api/v1/servers, /gateway/api/v1/tools, /gateway/health/detailed and /gateway/cache are answered from it (read-only, fixed paths, capped in size and time).',
+    doc: "The gateway (`mcp-factory gateway --transport http`) that `mcp-factory serve` reads for the console: GET /gateway/api/v1/servers, /gateway/api/v1/tools, /gateway/health/detailed and /gateway/cache are answered from it (read-only, fixed paths, capped in size and time), and the playground's POST /gateway/call goes to its POST /api/v1/tools/{name}/execute as the caller.",
     readBy: 'surfaces/console/gateway-proxy.ts (mcp-factory serve)',
   },
   {
@@ -196,7 +196,7 @@ export const CONFIG_VARIABLES: readonly ConfigVariable[] = [
     category: 'factory',
     type: 'string',
     defaultDoc: 'unset: no credential is sent',
-    doc: "The API token `mcp-factory serve` sends to MCP_FACTORY_GATEWAY_URL (needs servers.read and api.metrics there); the console caller's own credentials are never forwarded.",
+    doc: "The API token `mcp-factory serve` sends to MCP_FACTORY_GATEWAY_URL (needs servers.read and api.metrics there) for those reads, where the console caller's own credentials are never forwarded. A tool call through the gateway (POST /gateway/call) carries the caller's own credential instead, never this token: the gateway must share this factory's users and tokens (one registry), and applies that caller's allow-lists, limits and audit.",
     readBy: 'surfaces/console/gateway-proxy.ts (mcp-factory serve)',
   },
   {

@@ -15,13 +15,15 @@ import { freePort } from '../../src/conformance/server.js';
 import { parseGatewayConfig } from '../../src/gateway/config.js';
 import { Gateway } from '../../src/gateway/gateway.js';
 import { AccessControl } from '../../src/identity/access.js';
+import { Sessions } from '../../src/identity/sessions.js';
 import { TokenStore } from '../../src/identity/tokens.js';
 import { openRegistry, type Registry } from '../../src/store/index.js';
+import { csrfFor } from '../../src/surfaces/api/cookie-session.js';
 import { gatewayProxyConfig } from '../../src/surfaces/console/gateway-proxy.js';
 import { cacheSummary } from '../../src/surfaces/console/gateway-proxy-metrics.js';
 import { createGatewayHttp, type GatewayHttp } from '../../src/surfaces/gateway/http.js';
 import { serveFetch } from '../../src/surfaces/http/node.js';
-import { type Factory, LOCAL, PASSWORD, startFactory } from '../identity/auth-helpers.js';
+import { BASE, type Factory, LOCAL, PASSWORD, startFactory } from '../identity/auth-helpers.js';
 
 const FIXTURE = join(import.meta.dirname, '..', 'gateway', 'fixtures', 'upstream.mjs');
 const ROUTES = [
@@ -41,6 +43,7 @@ let gatewayUrl: string;
 let serveToken: string;
 let f: Factory;
 let viewer: string;
+let upstreamPort: number;
 
 /** A stand-in gateway that records every request and answers as `mode` says. */
 interface StandIn {
@@ -128,6 +131,7 @@ beforeAll(async () => {
   const tokens = TokenStore.open({ home: work });
   serveToken = tokens.create({ name: 'serve-reader' }).token;
   const port = await freePort();
+  upstreamPort = port;
   child = spawn(process.execPath, [FIXTURE, 'alpha', 'http', String(port)], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
@@ -308,6 +312,170 @@ describe('the gateway through serve', () => {
         MCP_FACTORY_GATEWAY_TIMEOUT_MS: '1',
       }),
     ).toThrow(/TIMEOUT/);
+  });
+});
+
+describe('tool calls through the gateway, as the caller (POST /gateway/call)', () => {
+  // A gateway that shares the factory's registry (users, sessions, tokens), as `mcp-factory gateway` beside
+  // `serve` on one home does: it authenticates the caller's own credential.
+  let shared: Gateway;
+  let sharedHttp: GatewayHttp;
+  let sharedServed: { port: number; close(): Promise<void> };
+  let sharedUrl: string;
+  let developer: string;
+  let narrowed: string;
+
+  beforeAll(async () => {
+    shared = new Gateway({
+      registry: f.registry,
+      config: parseGatewayConfig({
+        metaTools: 'never',
+        servers: [{ name: 'alpha', url: `http://127.0.0.1:${upstreamPort}/mcp` }],
+      }),
+      source: async () => [],
+      refreshMs: 0,
+    });
+    await shared.start();
+    const access = new AccessControl({
+      tokens: f.tokens,
+      registry: f.registry,
+      limits: { requestsPerMinute: 100_000, burst: 10_000 },
+      sessions: new Sessions(f.registry),
+    });
+    sharedHttp = createGatewayHttp({ gateway: shared, access, registry: f.registry });
+    sharedServed = await serveFetch((r) => sharedHttp.fetch(r), { port: 0 });
+    sharedUrl = `http://127.0.0.1:${sharedServed.port}`;
+    await f.users.create(LOCAL, 'test', { name: 'dora', role: 'developer', password: PASSWORD });
+    developer = (await f.login('dora')).access;
+    narrowed = f.tokens.create({ name: 'beta-only', role: 'developer', allowedServers: ['beta'] }).token;
+  }, 30_000);
+
+  afterAll(async () => {
+    await sharedHttp?.close();
+    await sharedServed?.close();
+    await shared?.close();
+  });
+
+  const call = (token: string, tool: unknown, args: unknown = { message: 'through' }) =>
+    f.send('POST', '/gateway/call', { token, body: { tool, arguments: args } });
+
+  it('calls the tool with the caller’s own credential and answers its result', async () => {
+    useGateway(sharedUrl);
+    const r = await call(developer, 'alpha__echo');
+    expect(r.status, r.text).toBe(200);
+    expect(r.body).toMatchObject({ isError: false });
+    expect(r.body.text).toContain('through');
+    expect(r.body.durationMs).toBeGreaterThan(0);
+    expect(r.text).not.toContain(serveToken);
+  });
+
+  it('from a console session too: the credential the cookie stands for goes, the cookie does not', async () => {
+    useGateway(`${standIn.url}/base`);
+    standIn.mode = 'json';
+    standIn.requests.length = 0;
+    const csrf = csrfFor(developer);
+    const response = await f.api.fetch(
+      new Request(`${BASE}/gateway/call`, {
+        method: 'POST',
+        headers: {
+          cookie: `mcpf_session=${developer}; mcpf_csrf=${csrf}`,
+          'x-csrf-token': csrf,
+          origin: BASE,
+          'content-type': 'application/json',
+        },
+        body: JSON.stringify({ tool: 'alpha__echo', arguments: {} }),
+      }),
+    );
+    expect(response.status, await response.clone().text()).toBe(200);
+    expect(standIn.requests).toEqual([
+      { path: '/base/api/v1/tools/alpha__echo/execute', authorization: `Bearer ${developer}` },
+    ]);
+    // Without the CSRF header the cookie request runs nothing.
+    const forged = await f.api.fetch(
+      new Request(`${BASE}/gateway/call`, {
+        method: 'POST',
+        headers: { cookie: `mcpf_session=${developer}`, origin: BASE, 'content-type': 'application/json' },
+        body: JSON.stringify({ tool: 'alpha__echo', arguments: {} }),
+      }),
+    );
+    expect(forged.status).toBe(403);
+    expect(standIn.requests).toHaveLength(1);
+  });
+
+  it('lets the gateway apply the caller’s allow-list: a token narrowed to other servers is refused there', async () => {
+    useGateway(sharedUrl);
+    const r = await call(narrowed, 'alpha__echo');
+    expect(r.status, r.text).toBe(502);
+    expect(r.body.error).toBe('GATEWAY_PROXY_FAILED');
+    expect(r.body.details).toMatchObject({ status: 404 });
+    expect(r.body.message).toMatch(/no tool alpha__echo that you may call/);
+  });
+
+  it('refuses a role without servers.call before anything reaches the gateway', async () => {
+    useGateway(`${standIn.url}/base`);
+    standIn.requests.length = 0;
+    const r = await call(viewer, 'alpha__echo');
+    expect(r.status).toBe(403);
+    expect(standIn.requests).toEqual([]);
+  });
+
+  it('keeps every tool name inside its one path segment and never sends serve’s token on a call', async () => {
+    useGateway(`${standIn.url}/base`);
+    standIn.mode = 'json';
+    standIn.requests.length = 0;
+    const hostile: unknown[] = [
+      '..',
+      '.',
+      '../metrics',
+      '../../api/v1/servers',
+      'alpha__echo/../../../metrics',
+      'a/b',
+      'a%2Fb',
+      '%2e%2e',
+      'a?x=1',
+      'a#b',
+      'a b',
+      'a\nb',
+      '',
+      'x'.repeat(201),
+      'alpha__echo\u2028',
+      ['alpha__echo'],
+      42,
+    ];
+    for (const tool of hostile) {
+      const r = await call(developer, tool);
+      expect(r.status, JSON.stringify(tool)).toBe(400);
+      expect(r.body.error).toBe('API_INVALID_REQUEST');
+    }
+    const big = await call(developer, 'alpha__echo', { blob: 'x'.repeat(1024 * 1024 + 1) });
+    expect(big.status).toBeGreaterThanOrEqual(400);
+    expect(standIn.requests).toEqual([]);
+    const ok = await call(developer, 'a.b-c_d');
+    expect(ok.status, ok.text).toBe(200);
+    expect(standIn.requests).toEqual([
+      { path: '/base/api/v1/tools/a.b-c_d/execute', authorization: `Bearer ${developer}` },
+    ]);
+  });
+
+  it('does not follow a redirect, passes no gateway text on, and cuts a huge answer; serve still answers', async () => {
+    useGateway(standIn.url);
+    standIn.mode = 'redirect';
+    standIn.redirectTo = `${elsewhere.url}/steal`;
+    const moved = await call(developer, 'alpha__echo');
+    expect(moved.status).toBe(502);
+    expect(elsewhere.hits).toBe(0);
+    standIn.mode = 'error';
+    const refused = await call(developer, 'alpha__echo');
+    expect(refused.status).toBe(502);
+    expect(refused.body.details).toMatchObject({ status: 401, gatewayCode: 'API_UNAUTHORIZED' });
+    expect(refused.body.message).toMatch(/does not accept your credential/);
+    expect(refused.text).not.toContain('secret-gateway-detail');
+    standIn.mode = 'huge';
+    const huge = await call(developer, 'alpha__echo');
+    expect(huge.status).toBe(502);
+    expect(huge.body.details).toMatchObject({ reason: 'too-large' });
+    useGateway(sharedUrl);
+    expect((await call(developer, 'alpha__echo')).status).toBe(200);
   });
 });
 

@@ -149,6 +149,28 @@ export function answer(
         status: 200,
         body: { isError: false, text: 'found 2', structuredContent: { count: 2 }, durationMs: 7 },
       };
+    case 'GET /gateway/api/v1/tools':
+      // The gateway's list, read through the factory: untrusted like any other, so a malformed entry is dropped.
+      return {
+        status: 200,
+        body: {
+          tools: [
+            { ...TOOLS.tools[0], name: 'demo__search_products' },
+            { name: 42, description: 'not a tool' },
+            { name: 'weather__forecast', description: null, inputSchema: 'nope' },
+          ],
+        },
+      };
+    case 'POST /gateway/call':
+      return {
+        status: 200,
+        body: {
+          isError: false,
+          text: 'via the gateway',
+          structuredContent: { via: 'gateway' },
+          durationMs: 4,
+        },
+      };
     case 'POST /mcp/validate':
       return {
         status: 200,

@@ -257,6 +257,46 @@ describe.skipIf(missing !== undefined && !REQUIRE_SERVICES)('console-flows pages
     await page.getByText('"count": 2').waitFor();
   });
 
+  it('playground through the gateway: offered only for a same-origin gateway, called as the caller', async () => {
+    // This factory reaches a gateway at /gateway (the scripted capabilities name a foreign host otherwise).
+    await page.route('**/mcp/capabilities', (route) =>
+      route.fulfill({
+        status: 200,
+        contentType: 'application/json',
+        body: JSON.stringify({ llm: false, toolsmith: true, gateway: { url: '/gateway' } }),
+      }),
+    );
+    await open('/playground', 'Playground');
+    await page.getByLabel('Server').selectOption({ label: "The gateway (every server's tools, as you)" });
+    await expect(page.getByLabel('Tool').locator('option').allTextContents()).resolves.toEqual([
+      'Choose a tool…',
+      'demo__search_products',
+    ]);
+    await page.getByLabel('Tool').selectOption('demo__search_products');
+    await page.getByLabel('query').fill('laptop');
+    await expect(page.locator('main img').count()).resolves.toBe(0);
+    await axe('playground-gateway');
+    await page.getByRole('button', { name: 'Call demo__search_products' }).click();
+    await page.getByText('via the gateway').first().waitFor();
+    const call = seen.find((s) => s.path === '/gateway/call');
+    expect(call).toMatchObject({
+      method: 'POST',
+      csrf: CSRF,
+      body: { tool: 'demo__search_products', arguments: { query: 'laptop' } },
+    });
+    expect(seen.some((s) => s.path.includes('/mcp/servers/') && s.path.endsWith('/call'))).toBe(false);
+    expect(new URL(page.url()).searchParams.get('server')).toBe('@gateway');
+  });
+
+  it('playground: no gateway choice when the gateway address has a host, and a link to one says so', async () => {
+    await open('/playground', 'Playground');
+    await page.getByRole('option', { name: 'demo (running)' }).waitFor({ state: 'attached' });
+    await expect(page.getByRole('option', { name: /gateway/ }).count()).resolves.toBe(0);
+    await open('/playground?server=%40gateway', 'Playground');
+    await page.getByText('No gateway is connected to this console').waitFor();
+    expect(seen.some((s) => s.path.startsWith('/gateway'))).toBe(false);
+  });
+
   it('search: matches grouped by server, linking to the playground', async () => {
     await open('/search', 'Search tools');
     await page.getByLabel('Search tools across servers').fill('products');

@@ -14,7 +14,7 @@ import {
 } from '@modelcontextprotocol/server';
 import { FactoryError } from '../../core/errors/index.js';
 import type { ControlPlane } from '../../deploy/types.js';
-import { AccessControl, type ApiLimits, type Principal } from '../../identity/access.js';
+import { AccessControl, type ApiLimits, bearerToken, type Principal } from '../../identity/access.js';
 import { OidcLogin, type OidcSettings } from '../../identity/oidc-login.js';
 import type { ApiTokens } from '../../identity/tokens.js';
 import { factoryVersion } from '../../platform/factory-files.js';
@@ -127,12 +127,14 @@ export function createApi(options: ApiOptions): Api {
     const definition = match.kind === 'route' ? match.route.definition : undefined;
     if (definition) label.route = definition.path;
     let principal: Principal | undefined;
+    let credential: string | undefined;
     if (!definition?.public) {
       try {
         // A browser's console session (cookie + CSRF) or, for every other caller, the bearer token.
         const viaCookie = await cookies.authenticate(request, url);
         if (viaCookie) setCookies.push(...viaCookie.setCookies);
         principal = viaCookie?.principal ?? (await access.authenticate(request));
+        credential = viaCookie?.credential ?? bearerToken(request);
       } catch (error) {
         if (error instanceof FactoryError) metrics.authFailure(String(error.details?.reason ?? 'invalid'));
         throw error;
@@ -156,7 +158,7 @@ export function createApi(options: ApiOptions): Api {
       );
     const def = match.route.definition;
     if (principal && def.permission) access.authorize(principal, def.permission);
-    return runRoute(def, { request, url, params: match.params, principal, maxBodyBytes });
+    return runRoute(def, { request, url, params: match.params, principal, maxBodyBytes, credential });
   }
 
   return {

@@ -76,6 +76,8 @@ function hostOf(origin: string): string | undefined {
 
 export interface CookieAuth {
   principal: Principal;
+  /** The credential the session stands for (after a refresh, the new access token). */
+  credential: string;
   /** Set-Cookie values to add to the answer (after a transparent refresh). */
   setCookies: string[];
 }
@@ -165,7 +167,7 @@ export class CookieSessions {
       setCookies.push(...this.issue(url, issued.accessToken, issued.refreshToken));
     }
     const principal = await this.principalOf(credential);
-    return { principal, setCookies };
+    return { principal, setCookies, credential };
   }
 
   /** The caller a credential (API token or access token) stands for; throws API_UNAUTHORIZED. */

@@ -454,6 +454,7 @@ function requestContext(
     reserveCreate: (server) => deps.access.reserveCreate(principal, server),
     toolsmith: deps.toolsmith,
     signal: ctx.request.signal,
+    credential: ctx.credential,
   };
 }
 

@@ -1,12 +1,17 @@
 /**
- * The console's read-only view of the gateway through `mcp-factory serve` (gateway-proxy.ts): the gateway's
- * upstreams, tools and detailed health as it answers them to serve's credential, and a cache/breaker summary
- * from its metrics. Permission servers.read, like reading the factory's own servers.
+ * The console's view of the gateway through `mcp-factory serve` (gateway-proxy.ts): the gateway's upstreams,
+ * tools and detailed health as it answers them to serve's credential, and a cache/breaker summary from its
+ * metrics (permission servers.read, like reading the factory's own servers); and the playground's tool calls
+ * through the gateway, made with the caller's own credential (permission servers.call, then the gateway's own
+ * checks of that caller).
  */
 import { z } from 'zod';
 import { FactoryError } from '../../core/errors/index.js';
+import { toolResultText } from '../../platform/mcp-client/call-tool.js';
 import { defineOperation } from '../operations/operation.js';
+import { ToolCallSchema } from '../operations/schemas.js';
 import {
+  callGateway,
   type GatewayProxyConfig,
   gatewayProxyConfig,
   readGateway,
@@ -77,4 +82,45 @@ export const gatewayCache = defineOperation({
   }),
 });
 
-export const GATEWAY_PROXY_OPERATIONS = [gatewayServers, gatewayTools, gatewayHealth, gatewayCache] as const;
+export const gatewayCall = defineOperation({
+  name: 'gateway_call',
+  title: 'Call a tool through the gateway',
+  description:
+    "Call one of the gateway's tools (by the name the gateway lists) as the caller: the gateway authenticates the caller's own credential and applies its allow-lists, rate limits and audit. Offered by the HTTP API only.",
+  input: z.object({
+    tool: z.string().min(1).max(200).describe("The tool's name at the gateway, e.g. orders__get_order."),
+    arguments: z.record(z.string(), z.unknown()).optional().describe('Tool arguments (default {}).'),
+  }),
+  output: ToolCallSchema,
+  annotations: { readOnly: false, destructive: true, idempotent: false, openWorld: true },
+  permission: 'servers.call',
+  handler: async (context, input) => {
+    const config = configured();
+    if (!context.credential)
+      throw new FactoryError(
+        'API_UNAUTHORIZED',
+        "a call through the gateway is made with the caller's own credential, which this surface does not have",
+        { details: { reason: 'missing' } },
+      );
+    const started = performance.now();
+    const result = await callGateway(
+      config,
+      { tool: input.tool, arguments: input.arguments ?? {}, credential: context.credential },
+      context.signal,
+    );
+    return {
+      isError: result.isError === true,
+      text: toolResultText(result),
+      ...(result.structuredContent !== undefined ? { structuredContent: result.structuredContent } : {}),
+      durationMs: performance.now() - started,
+    };
+  },
+});
+
+export const GATEWAY_PROXY_OPERATIONS = [
+  gatewayServers,
+  gatewayTools,
+  gatewayHealth,
+  gatewayCache,
+  gatewayCall,
+] as const;

@@ -27,6 +27,12 @@ export interface RouteContext<P, Q, B> {
   principal: Principal | undefined;
   /** Audit actor: the token's name. */
   actor: string;
+  /**
+   * The caller's own credential (its bearer token, or the one its console session stands for), for the few
+   * handlers that act at another part of the factory as the caller (the console's gateway calls). Never logged,
+   * stored or echoed.
+   */
+  credential?: string | undefined;
 }
 
 export interface RouteDefinition<
@@ -219,6 +225,7 @@ export async function runRoute(
     params: Record<string, string>;
     principal: Principal | undefined;
     maxBodyBytes: number;
+    credential?: string | undefined;
   },
 ): Promise<Response> {
   const { request, url, principal } = input;
@@ -255,5 +262,6 @@ export async function runRoute(
     body: body as never,
     principal,
     actor: principal?.name ?? 'anonymous',
+    ...(input.credential !== undefined ? { credential: input.credential } : {}),
   });
 }

@@ -38,6 +38,12 @@ export interface OperationContext {
   signal?: AbortSignal | undefined;
   /** Progress of a long operation (0..1, message), reported when it runs as a job; absent: nobody listens. */
   progress?: ((fraction: number, message?: string) => void) | undefined;
+  /**
+   * The caller's own credential, set by the HTTP API only: operations that act at the gateway as the caller
+   * (gateway_call) send it there, so the gateway applies that caller's roles, allow-lists, limits and audit.
+   * Absent on every other surface. Never logged, stored or echoed.
+   */
+  credential?: string | undefined;
 }
 
 export interface Operation<I extends z.ZodType = z.ZodType, O extends z.ZodType = z.ZodType> {

@@ -9,6 +9,7 @@ import {
   redactArguments,
   restorableArguments,
 } from '../../../console/src/pages/playground/history.ts';
+import { callRequest, GATEWAY } from '../../../console/src/pages/playground/tools.ts';
 import { groupByServer, playgroundHref, type ToolMatch } from '../../../console/src/pages/search/group.ts';
 
 function memoryStorage(initial: Record<string, string> = {}) {
@@ -75,6 +76,21 @@ describe('playground history', () => {
       },
     };
     expect(addToHistory(full, [], entry(1))).toHaveLength(1);
+  });
+});
+
+describe('where a playground call goes', () => {
+  it('a server through its own route, its name one encoded segment', () => {
+    expect(callRequest('shop', 't', { a: 1 }, '/gateway')).toEqual({
+      path: '/mcp/servers/shop/call',
+      body: { tool: 't', arguments: { a: 1 } },
+    });
+    expect(callRequest('a/../b', 't', {}, undefined).path).toBe('/mcp/servers/a%2F..%2Fb/call');
+  });
+
+  it('the gateway through the factory, only with a gateway base', () => {
+    expect(callRequest(GATEWAY, 'demo__t', {}, '/gateway').path).toBe('/gateway/call');
+    expect(() => callRequest(GATEWAY, 'demo__t', {}, undefined)).toThrow(/no gateway/);
   });
 });
 

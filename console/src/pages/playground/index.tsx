@@ -1,7 +1,8 @@
 /**
- * The playground: pick a server (?server=) and one of its tools (?tool=), fill the form generated from the
- * tool's input schema, call it through the API (POST /mcp/servers/:name/call) and read the result. Calls of
- * this tab are kept in a history (history.ts) and can be loaded back into the form.
+ * The playground: pick a server (?server=), or the gateway when the factory reaches one, and one of its tools
+ * (?tool=), fill the form generated from the tool's input schema, call it through the API (POST
+ * /mcp/servers/:name/call, or POST /gateway/call as the caller) and read the result. Calls of this tab are kept
+ * in a history (history.ts) and can be loaded back into the form.
  */
 import { useQuery } from '@tanstack/react-query';
 import { useEffect, useId, useMemo, useState } from 'react';
@@ -22,6 +23,8 @@ import {
   SchemaForm,
   safeText,
 } from '../../components/schema-form/index.ts';
+import { useCapabilities } from '../capabilities.ts';
+import { gatewayBase } from '../gateway/model.ts';
 import { HistoryList } from './HistoryList.tsx';
 import {
   addToHistory,
@@ -31,7 +34,7 @@ import {
   restorableArguments,
 } from './history.ts';
 import { ResultView } from './ResultView.tsx';
-import { type ToolInfo, useServerTools } from './tools.ts';
+import { callRequest, GATEWAY, type ToolInfo, useServerTools } from './tools.ts';
 
 const storage = typeof sessionStorage === 'undefined' ? undefined : sessionStorage;
 
@@ -48,8 +51,11 @@ export default function PlaygroundPage() {
     queryFn: ({ signal }) =>
       api<{ servers: Array<{ name: string; status: string }> }>('/mcp/servers', { signal }),
   });
-  const tools = useServerTools(server);
+  const capabilities = useCapabilities();
+  const gateway = gatewayBase(capabilities.data?.gateway?.url);
+  const tools = useServerTools(server, gateway);
   const tool = tools.data?.find((t) => t.name === toolName);
+  const label = server === GATEWAY ? 'the gateway' : server;
 
   const [history, setHistory] = useState<HistoryEntry[]>(() => readHistory(storage));
   const choose = (next: { server?: string; tool?: string }) => {
@@ -71,7 +77,10 @@ export default function PlaygroundPage() {
             disabled={servers.isPending}
           >
             <option value="">Choose a server…</option>
-            {server && !servers.data?.servers.some((s) => s.name === server) && (
+            {(gateway !== undefined || server === GATEWAY) && (
+              <option value={GATEWAY}>The gateway (every server's tools, as you)</option>
+            )}
+            {server && server !== GATEWAY && !servers.data?.servers.some((s) => s.name === server) && (
               <option value={server}>{server}</option>
             )}
             {servers.data?.servers.map((s) => (
@@ -99,22 +108,29 @@ export default function PlaygroundPage() {
         </div>
       </div>
       {servers.isError && <ErrorPanel error={servers.error} title="Could not list the servers" />}
-      {!server ? (
+      {server === GATEWAY && !gateway && !capabilities.isPending ? (
+        <EmptyState title="No gateway is connected to this console">
+          The operator connects one with MCP_FACTORY_GATEWAY_URL; the Gateway page says more.
+        </EmptyState>
+      ) : !server ? (
         <EmptyState title="Choose a server to try its tools">
           Only deployed servers answer calls: deploy one from its server page first.
         </EmptyState>
       ) : tools.isPending ? (
         <Spinner label="Loading the tools…" />
       ) : tools.isError ? (
-        <ErrorPanel error={tools.error} title={`Could not read the tools of ${server}`} />
+        <ErrorPanel error={tools.error} title={`Could not read the tools of ${label}`} />
       ) : tools.data.length === 0 ? (
-        <EmptyState title={`${server} has no tools`} />
+        <EmptyState title={`${label} has no tools`} />
       ) : !tool ? (
-        <EmptyState title="Choose a tool">{tools.data.length} tools on this server.</EmptyState>
+        <EmptyState title="Choose a tool">
+          {tools.data.length} tools on {server === GATEWAY ? 'the gateway' : 'this server'}.
+        </EmptyState>
       ) : (
         <ToolCaller
           key={`${server}/${tool.name}`}
           server={server}
+          gateway={gateway}
           tool={tool}
           canCall={can('servers.call')}
           onCalled={(entry) => setHistory((h) => addToHistory(storage, h, entry))}
@@ -133,12 +149,14 @@ export default function PlaygroundPage() {
 
 function ToolCaller({
   server,
+  gateway,
   tool,
   canCall,
   onCalled,
   loaded,
 }: {
   server: string;
+  gateway: string | undefined;
   tool: ToolInfo;
   canCall: boolean;
   onCalled: (entry: HistoryEntry) => void;
@@ -174,10 +192,8 @@ function ToolCaller({
     setBusy(true);
     const started = performance.now();
     try {
-      const result = await api<CallResult>(`/mcp/servers/${encodeURIComponent(server)}/call`, {
-        method: 'POST',
-        body: { tool: tool.name, arguments: args },
-      });
+      const request = callRequest(server, tool.name, args, gateway);
+      const result = await api<CallResult>(request.path, { method: 'POST', body: request.body });
       const roundTripMs = Math.round(performance.now() - started);
       setLast({ result, roundTripMs });
       onCalled(entry(server, tool.name, args, roundTripMs, { result }));
@@ -198,9 +214,18 @@ function ToolCaller({
     <div className="playground-call">
       <section className="card" aria-labelledby="tool-heading">
         <h2 id="tool-heading">
-          <code>{tool.name}</code> <span className="muted">on</span>{' '}
-          <Link href={`/servers/${encodeURIComponent(server)}`}>{server}</Link>
+          <code>{tool.name}</code> <span className="muted">{server === GATEWAY ? 'through' : 'on'}</span>{' '}
+          {server === GATEWAY ? (
+            <Link href="/gateway">the gateway</Link>
+          ) : (
+            <Link href={`/servers/${encodeURIComponent(server)}`}>{server}</Link>
+          )}
         </h2>
+        {server === GATEWAY && (
+          <p className="muted">
+            The gateway checks your own credential: its allow-lists, rate limits and audit apply to you.
+          </p>
+        )}
         {tool.description && <p className="tool-description">{safeText(tool.description, 1000)}</p>}
         {!tool.inputSchema && (
           <p className="muted">
