@@ -10,8 +10,8 @@ import { FactoryError } from '../../core/errors/index.js';
 import { toolResultText } from '../../platform/mcp-client/call-tool.js';
 import { defineOperation } from '../operations/operation.js';
 import { ToolCallSchema } from '../operations/schemas.js';
+import { callGateway } from './gateway-call.js';
 import {
-  callGateway,
   type GatewayProxyConfig,
   gatewayProxyConfig,
   readGateway,

@@ -4,10 +4,10 @@
  * without following redirects, and with the answer capped in bytes and time.
  * - Reads (readGateway): a fixed list of paths, with serve's own credential (MCP_FACTORY_GATEWAY_TOKEN, never
  *   the caller's). Nothing a caller sends becomes part of the URL: the resource is one of the names below.
- * - Tool calls (callGateway): the caller's own credential (never serve's), so the gateway decides and audits as
- *   for that caller; the tool name is checked and encoded as one path segment.
+ * - Tool calls (gateway-call.ts): the caller's own credential (never serve's), so the gateway decides and
+ *   audits as for that caller.
  */
-import { FactoryError, makeIssue } from '../../core/errors/index.js';
+import { FactoryError } from '../../core/errors/index.js';
 import { readCappedBody } from '../../platform/capped-body.js';
 import { loadConfig } from '../../platform/config.js';
 
@@ -68,147 +68,69 @@ export async function readGateway(
   signal?: AbortSignal,
 ): Promise<GatewayAnswer> {
   const path = GATEWAY_PROXY_PATHS[resource];
-  const timeout = AbortSignal.timeout(config.timeoutMs);
+  const answer = await exchangeWithGateway(
+    config,
+    {
+      path,
+      what: path,
+      timeoutMs: config.timeoutMs,
+      init: {
+        method: 'GET',
+        headers: {
+          accept: resource === 'metrics' ? 'text/plain' : 'application/json',
+          ...(config.token ? { authorization: `Bearer ${config.token}` } : {}),
+        },
+      },
+    },
+    signal,
+  );
+  if (answer.status !== 200)
+    throw failed(`the gateway answered ${path} with HTTP ${answer.status}`, {
+      path,
+      reason: 'status',
+      status: answer.status,
+      ...(gatewayCode(answer.text) ? { gatewayCode: gatewayCode(answer.text) } : {}),
+    });
+  return answer;
+}
+
+/**
+ * One request to the gateway at `{base}{path}`: redirects not followed, the answer capped in bytes and in time
+ * (`timeoutMs`, or the caller going away). A gateway that is down, slow or too large fails with
+ * GATEWAY_PROXY_FAILED naming `what` was asked; any status is answered, for the caller to judge.
+ */
+export async function exchangeWithGateway(
+  config: GatewayProxyConfig,
+  request: { path: string; what: string; timeoutMs: number; init: RequestInit },
+  signal?: AbortSignal,
+): Promise<GatewayAnswer> {
+  const { path, what, timeoutMs } = request;
+  const timeout = AbortSignal.timeout(timeoutMs);
   const aborted = signal ? AbortSignal.any([timeout, signal]) : timeout;
   let response: Response;
   let body: Uint8Array | null;
   try {
-    response = await fetch(`${config.base}${path}`, {
-      method: 'GET',
-      redirect: 'manual',
-      signal: aborted,
-      headers: {
-        accept: resource === 'metrics' ? 'text/plain' : 'application/json',
-        ...(config.token ? { authorization: `Bearer ${config.token}` } : {}),
-      },
-    });
+    response = await fetch(`${config.base}${path}`, { ...request.init, redirect: 'manual', signal: aborted });
     body = await readCappedBody(response, config.maxBytes);
   } catch (error) {
     const slow = timeout.aborted;
     throw failed(
-      slow
-        ? `the gateway did not answer ${path} within ${config.timeoutMs} ms`
-        : `the gateway is unreachable`,
+      slow ? `the gateway did not answer ${what} within ${timeoutMs} ms` : 'the gateway is unreachable',
       { path, reason: slow ? 'timeout' : 'unreachable' },
       error,
     );
   }
   if (body === null)
-    throw failed(`the gateway's answer to ${path} is larger than ${config.maxBytes} bytes`, {
+    throw failed(`the gateway's answer to ${what} is larger than ${config.maxBytes} bytes`, {
       path,
       reason: 'too-large',
       limit: config.maxBytes,
     });
-  const text = new TextDecoder().decode(body);
-  if (response.status !== 200)
-    throw failed(`the gateway answered ${path} with HTTP ${response.status}`, {
-      path,
-      reason: 'status',
-      status: response.status,
-      ...(gatewayCode(text) ? { gatewayCode: gatewayCode(text) } : {}),
-    });
-  return { status: response.status, contentType: response.headers.get('content-type') ?? '', text };
-}
-
-/** How long a tool call through the gateway may take (the reads keep the shorter MCP_FACTORY_GATEWAY_TIMEOUT_MS). */
-export const GATEWAY_CALL_TIMEOUT_MS = 120_000;
-/** The largest arguments object sent on (the gateway has its own, larger, body limit). */
-export const GATEWAY_CALL_MAX_BODY_BYTES = 1024 * 1024;
-/** A gateway tool name: what the gateway's names are made of (gateway/names.ts), so never a dot segment. */
-export const GATEWAY_TOOL_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,199}$/;
-
-/**
- * Call one tool at the gateway as the caller: POST {base}/api/v1/tools/{tool}/execute with the caller's own
- * credential (never serve's), so the gateway's authentication, allow-lists, rate limits and audit apply to the
- * caller exactly as if it had called the gateway itself. The tool name is checked against GATEWAY_TOOL_NAME and
- * percent-encoded as one path segment; redirects are not followed; the answer is capped in bytes and time.
- * Answers the gateway's result (a CallToolResult object) or fails with GATEWAY_PROXY_FAILED, with the gateway's
- * status and error code in details, and a message that says what to do for the usual refusals.
- */
-export async function callGateway(
-  config: GatewayProxyConfig,
-  call: { tool: string; arguments: Record<string, unknown>; credential: string },
-  signal?: AbortSignal,
-): Promise<Record<string, unknown>> {
-  if (!GATEWAY_TOOL_NAME.test(call.tool))
-    throw invalid(
-      'tool',
-      'not a gateway tool name',
-      'Use a name the gateway lists (letters, digits, _ . -).',
-    );
-  const body = JSON.stringify({ arguments: call.arguments });
-  if (Buffer.byteLength(body) > GATEWAY_CALL_MAX_BODY_BYTES)
-    throw invalid(
-      'arguments',
-      `larger than ${GATEWAY_CALL_MAX_BODY_BYTES} bytes`,
-      'Send smaller arguments, or call the gateway directly.',
-    );
-  const path = `/api/v1/tools/${encodeURIComponent(call.tool)}/execute`;
-  const timeout = AbortSignal.timeout(GATEWAY_CALL_TIMEOUT_MS);
-  const aborted = signal ? AbortSignal.any([timeout, signal]) : timeout;
-  let response: Response;
-  let answer: Uint8Array | null;
-  try {
-    response = await fetch(`${config.base}${path}`, {
-      method: 'POST',
-      redirect: 'manual',
-      signal: aborted,
-      headers: {
-        accept: 'application/json',
-        'content-type': 'application/json',
-        authorization: `Bearer ${call.credential}`,
-      },
-      body,
-    });
-    answer = await readCappedBody(response, config.maxBytes);
-  } catch (error) {
-    const slow = timeout.aborted;
-    throw failed(
-      slow
-        ? `the gateway did not answer the call of ${call.tool} within ${GATEWAY_CALL_TIMEOUT_MS} ms`
-        : 'the gateway is unreachable',
-      { path: 'execute', reason: slow ? 'timeout' : 'unreachable' },
-      error,
-    );
-  }
-  if (answer === null)
-    throw failed(`the gateway's answer to the call of ${call.tool} is larger than ${config.maxBytes} bytes`, {
-      path: 'execute',
-      reason: 'too-large',
-      limit: config.maxBytes,
-    });
-  const text = new TextDecoder().decode(answer);
-  if (response.status !== 200) {
-    const code = gatewayCode(text);
-    throw failed(refusal(response.status, code, call.tool), {
-      path: 'execute',
-      reason: 'status',
-      status: response.status,
-      ...(code ? { gatewayCode: code } : {}),
-    });
-  }
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    value = undefined;
-  }
-  if (typeof value !== 'object' || value === null || Array.isArray(value))
-    throw failed("the gateway's answer to the call is not a JSON object", {
-      path: 'execute',
-      reason: 'not-json',
-    });
-  return value as Record<string, unknown>;
-}
-
-/** What a refused call means to the person who made it (the gateway's own text is never passed on). */
-function refusal(status: number, code: string | undefined, tool: string): string {
-  if (status === 401)
-    return "the gateway does not accept your credential: it must share this factory's registry (users and tokens)";
-  if (status === 403) return `the gateway does not let you call ${tool} (${code ?? 'forbidden'})`;
-  if (status === 404) return `the gateway has no tool ${tool} that you may call`;
-  if (status === 429) return 'the gateway is limiting your calls: try again in a moment';
-  return `the gateway answered the call of ${tool} with HTTP ${status}${code ? ` (${code})` : ''}`;
+  return {
+    status: response.status,
+    contentType: response.headers.get('content-type') ?? '',
+    text: new TextDecoder().decode(body),
+  };
 }
 
 /** One JSON resource of the gateway, parsed (an object, or GATEWAY_PROXY_FAILED). */
@@ -217,23 +139,25 @@ export async function readGatewayJson(
   resource: Exclude<GatewayResource, 'metrics'>,
   signal?: AbortSignal,
 ): Promise<Record<string, unknown>> {
-  const answer = await readGateway(config, resource, signal);
+  const path = GATEWAY_PROXY_PATHS[resource];
+  return gatewayObject((await readGateway(config, resource, signal)).text, path, path);
+}
+
+/** A gateway answer that must be a JSON object (else GATEWAY_PROXY_FAILED, naming `what` was asked). */
+export function gatewayObject(text: string, what: string, path: string): Record<string, unknown> {
   let value: unknown;
   try {
-    value = JSON.parse(answer.text);
+    value = JSON.parse(text);
   } catch {
     value = undefined;
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value))
-    throw failed(`the gateway's answer to ${GATEWAY_PROXY_PATHS[resource]} is not a JSON object`, {
-      path: GATEWAY_PROXY_PATHS[resource],
-      reason: 'not-json',
-    });
+    throw failed(`the gateway's answer to ${what} is not a JSON object`, { path, reason: 'not-json' });
   return value as Record<string, unknown>;
 }
 
 /** The error code of a gateway error answer (`{ error: "CODE" }`), when it has a plausible one. */
-function gatewayCode(text: string): string | undefined {
+export function gatewayCode(text: string): string | undefined {
   try {
     const code = (JSON.parse(text) as { error?: unknown }).error;
     return typeof code === 'string' && /^[A-Z_]{1,64}$/.test(code) ? code : undefined;
@@ -242,16 +166,10 @@ function gatewayCode(text: string): string | undefined {
   }
 }
 
-function invalid(path: string, message: string, hint: string): FactoryError {
-  return new FactoryError('API_INVALID_REQUEST', `${path}: ${message}`, {
-    issues: [makeIssue('API_INVALID_REQUEST', message, path, hint)],
-  });
-}
-
 function notConfigured(message: string): FactoryError {
   return new FactoryError('GATEWAY_PROXY_NOT_CONFIGURED', message);
 }
 
-function failed(message: string, details: Record<string, unknown>, cause?: unknown): FactoryError {
+export function failed(message: string, details: Record<string, unknown>, cause?: unknown): FactoryError {
   return new FactoryError('GATEWAY_PROXY_FAILED', message, { details, ...(cause ? { cause } : {}) });
 }
