@@ -11,7 +11,7 @@ import {
   connectMcp,
   negotiatedProtocol,
   type ServerSession,
-  toolResultText,
+  toolCallSummary,
   upstreamCredentials,
 } from '../platform/mcp-client/index.js';
 import type { DeploymentRecord, Registry } from '../store/index.js';
@@ -93,12 +93,7 @@ export async function callDeployedTool(
   try {
     const result = await client.callTool({ name: tool, arguments: args });
     ok = !result.isError;
-    return {
-      isError: Boolean(result.isError),
-      text: toolResultText(result),
-      ...(result.structuredContent !== undefined ? { structuredContent: result.structuredContent } : {}),
-      durationMs: performance.now() - t0,
-    };
+    return toolCallSummary(result, performance.now() - t0);
   } finally {
     await registry
       .recordCalls([{ server: name, tool, ok, latencyMs: performance.now() - t0 }])

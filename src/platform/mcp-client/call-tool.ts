@@ -37,6 +37,19 @@ export function toolResultText(result: { content?: unknown }): string {
     .join('\n');
 }
 
+/** A tool's result as the factory reports it: the error flag, its text, its structured content when it has some. */
+export function toolCallSummary(
+  result: { isError?: unknown; content?: unknown; structuredContent?: unknown },
+  durationMs: number,
+): { isError: boolean; text: string; structuredContent?: unknown; durationMs: number } {
+  return {
+    isError: result.isError === true,
+    text: toolResultText(result),
+    ...(result.structuredContent !== undefined ? { structuredContent: result.structuredContent } : {}),
+    durationMs,
+  };
+}
+
 /** Start `node <bundle> --transport stdio` in `cwd` and connect to it (SERVER_START_FAILED with its stderr). */
 export async function connectStdio(
   bundle: string,
@@ -91,11 +104,5 @@ export async function callTool(
   }
   const t0 = performance.now();
   const result = await session.client.callTool({ name: tool, arguments: args });
-  return {
-    tool,
-    isError: Boolean(result.isError),
-    text: toolResultText(result),
-    ...(result.structuredContent !== undefined ? { structuredContent: result.structuredContent } : {}),
-    durationMs: performance.now() - t0,
-  };
+  return { tool, ...toolCallSummary(result, performance.now() - t0) };
 }

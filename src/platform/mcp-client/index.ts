@@ -7,6 +7,7 @@ export {
   type ProtocolChoice,
   type ServerSession,
   type ToolCallOutcome,
+  toolCallSummary,
   toolResultText,
 } from './call-tool.js';
 export { authHeaders, connectMcp, newMcpClient } from './client.js';

@@ -7,7 +7,7 @@
  */
 import { z } from 'zod';
 import { FactoryError } from '../../core/errors/index.js';
-import { toolResultText } from '../../platform/mcp-client/call-tool.js';
+import { toolCallSummary } from '../../platform/mcp-client/index.js';
 import { defineOperation } from '../operations/operation.js';
 import { ToolCallSchema } from '../operations/schemas.js';
 import { callGateway } from './gateway-call.js';
@@ -108,12 +108,7 @@ export const gatewayCall = defineOperation({
       { tool: input.tool, arguments: input.arguments ?? {}, credential: context.credential },
       context.signal,
     );
-    return {
-      isError: result.isError === true,
-      text: toolResultText(result),
-      ...(result.structuredContent !== undefined ? { structuredContent: result.structuredContent } : {}),
-      durationMs: performance.now() - started,
-    };
+    return toolCallSummary(result, performance.now() - started);
   },
 });
 

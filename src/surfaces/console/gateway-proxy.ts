@@ -84,13 +84,15 @@ export async function readGateway(
     },
     signal,
   );
-  if (answer.status !== 200)
+  if (answer.status !== 200) {
+    const code = gatewayCode(answer.text);
     throw failed(`the gateway answered ${path} with HTTP ${answer.status}`, {
       path,
       reason: 'status',
       status: answer.status,
-      ...(gatewayCode(answer.text) ? { gatewayCode: gatewayCode(answer.text) } : {}),
+      ...(code ? { gatewayCode: code } : {}),
     });
+  }
   return answer;
 }
 
