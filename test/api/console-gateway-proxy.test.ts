@@ -216,8 +216,10 @@ describe('the gateway through serve', () => {
     ]);
     const servers = await f.send('GET', '/gateway/api/v1/servers', { token: viewer });
     expect(servers.body.servers.map((s: { name: string }) => s.name)).toEqual(['alpha']);
+    // The tool list is asked as the caller: this gateway does not share the factory's users (see below).
     const tools = await f.send('GET', '/gateway/api/v1/tools', { token: viewer });
-    expect(tools.body.tools.map((t: { name: string }) => t.name)).toContain('alpha__echo');
+    expect(tools.status, tools.text).toBe(502);
+    expect(tools.body.details).toMatchObject({ status: 401 });
     const cache = await f.send('GET', '/gateway/cache', { token: viewer });
     expect(cache.status, cache.text).toBe(200);
     expect(cache.body).toEqual({
@@ -227,7 +229,7 @@ describe('the gateway through serve', () => {
     for (const path of ROUTES) expect((await f.send('GET', path)).status, path).toBe(401);
   });
 
-  it('sends serve’s credential, never the caller’s, and only to the fixed paths', async () => {
+  it('sends serve’s credential (the caller’s for the tool list, never serve’s there), only to the fixed paths', async () => {
     useGateway(`${standIn.url}/base/`);
     standIn.mode = 'json';
     standIn.requests.length = 0;
@@ -260,7 +262,9 @@ describe('the gateway through serve', () => {
     expect(standIn.requests.length).toBeGreaterThanOrEqual(4);
     for (const request of standIn.requests) {
       expect(allowed, request.path).toContain(request.path);
-      expect(request.authorization).toBe(`Bearer ${serveToken}`);
+      expect(request.authorization).toBe(
+        request.path === '/base/api/v1/tools' ? `Bearer ${viewer}` : `Bearer ${serveToken}`,
+      );
     }
     expect(elsewhere.hits).toBe(0);
   });
@@ -400,6 +404,24 @@ describe('tool calls through the gateway, as the caller (POST /gateway/call)', (
     );
     expect(forged.status).toBe(403);
     expect(standIn.requests).toHaveLength(1);
+  });
+
+  it('lists the tools the gateway lets the caller use, asked as the caller', async () => {
+    useGateway(sharedUrl);
+    const names = async (token: string) => {
+      const r = await f.send('GET', '/gateway/api/v1/tools', { token });
+      expect(r.status, r.text).toBe(200);
+      return (r.body.tools as Array<{ name: string }>).map((t) => t.name);
+    };
+    expect(await names(developer)).toContain('alpha__echo');
+    expect(await names(narrowed)).toEqual([]);
+    // A gateway that does not know the caller's credential says so, in the caller's words.
+    useGateway(gatewayUrl);
+    const refused = await f.send('GET', '/gateway/api/v1/tools', { token: developer });
+    expect(refused.status, refused.text).toBe(502);
+    expect(refused.body.details).toMatchObject({ status: 401 });
+    expect(refused.body.message).toMatch(/does not accept your credential/);
+    expect(refused.text).not.toContain(serveToken);
   });
 
   it('lets the gateway apply the caller’s allow-list: a token narrowed to other servers is refused there', async () => {

@@ -268,6 +268,8 @@ describe.skipIf(missing !== undefined && !REQUIRE_SERVICES)('console-flows pages
     );
     await open('/playground', 'Playground');
     await page.getByLabel('Server').selectOption({ label: "The gateway (every server's tools, as you)" });
+    // The gateway's tool list arrives after the choice: wait for it before reading the options.
+    await page.getByRole('option', { name: 'demo__search_products' }).waitFor({ state: 'attached' });
     await expect(page.getByLabel('Tool').locator('option').allTextContents()).resolves.toEqual([
       'Choose a tool…',
       'demo__search_products',

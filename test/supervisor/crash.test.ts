@@ -53,7 +53,8 @@ describe('crash loops', () => {
     expect((error as FactoryError).code).toBe('DEPLOY_FAILED');
     expect((error as FactoryError).message).toMatch(/failed to start 3 times in a row.*exited with code 1/);
     expect(String((error as FactoryError).details?.output)).toContain('boom: cannot start');
-    expect(Date.now() - t0).toBeLessThan(15_000);
+    // Well short of the deploy's own deadline: the third failure ends the wait (loose, for a loaded machine).
+    expect(Date.now() - t0).toBeLessThan(40_000);
 
     const registry = await t.cp.registry();
     const [d] = await registry.listDeployments({ server: 'crash-at-start' });

@@ -1,9 +1,9 @@
 /**
- * The console's view of the gateway through `mcp-factory serve` (gateway-proxy.ts): the gateway's upstreams,
- * tools and detailed health as it answers them to serve's credential, and a cache/breaker summary from its
- * metrics (permission servers.read, like reading the factory's own servers); and the playground's tool calls
- * through the gateway, made with the caller's own credential (permission servers.call, then the gateway's own
- * checks of that caller).
+ * The console's view of the gateway through `mcp-factory serve` (gateway-proxy.ts): the gateway's upstreams and
+ * detailed health as it answers them to serve's credential, and a cache/breaker summary from its metrics
+ * (permission servers.read, like reading the factory's own servers); the tools the gateway lets the caller use,
+ * asked with the caller's own credential; and the playground's tool calls through the gateway, made with the
+ * caller's own credential too (permission servers.call, then the gateway's own checks of that caller).
  */
 import { z } from 'zod';
 import { FactoryError } from '../../core/errors/index.js';
@@ -46,9 +46,16 @@ export const gatewayTools = defineOperation({
   ...common,
   name: 'gateway_tools',
   title: "The gateway's tools",
-  description: 'The tools the gateway serves, as GET /api/v1/tools answers them.',
+  description:
+    "The tools the gateway lets the caller use, as GET /api/v1/tools answers them to the caller's own credential (serve's, on a surface that has none).",
   output: GatewayJson,
-  handler: async (context) => readGatewayJson(configured(), 'tools', context.signal),
+  handler: async (context) =>
+    readGatewayJson(
+      configured(),
+      'tools',
+      context.signal,
+      context.credential ? { credential: context.credential } : undefined,
+    ),
 });
 
 export const gatewayHealth = defineOperation({

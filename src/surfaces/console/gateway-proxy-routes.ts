@@ -34,7 +34,9 @@ export const GATEWAY_PROXY_ROUTES: readonly OperationRoute[] = [
     operation: gatewayTools,
     path: '/gateway/api/v1/tools',
     operationId: 'gatewayTools',
-    summary: "The gateway's tools (read through this factory)",
+    summary: "The gateway's tools that the caller may use (read through this factory, as the caller)",
+    description:
+      "Asked with the caller's own credential, so the list is the gateway's answer to that caller; a gateway that does not share this factory's users and tokens answers 502 with status 401 in details.",
     response: "The gateway's answer.",
   }),
   bind({

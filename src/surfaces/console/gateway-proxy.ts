@@ -2,8 +2,9 @@
  * The bridge from `mcp-factory serve` to a gateway process for the console: the browser can only reach serve
  * (same origin, cookie session), so serve asks the gateway the operator configured (MCP_FACTORY_GATEWAY_URL),
  * without following redirects, and with the answer capped in bytes and time.
- * - Reads (readGateway): a fixed list of paths, with serve's own credential (MCP_FACTORY_GATEWAY_TOKEN, never
- *   the caller's). Nothing a caller sends becomes part of the URL: the resource is one of the names below.
+ * - Reads (readGateway): a fixed list of paths. The upstreams, health and metrics with serve's own credential
+ *   (MCP_FACTORY_GATEWAY_TOKEN, never the caller's); the tool list with the caller's, so it shows what the gateway
+ *   lets that caller use. Nothing a caller sends becomes part of the URL: the resource is one of the names below.
  * - Tool calls (gateway-call.ts): the caller's own credential (never serve's), so the gateway decides and
  *   audits as for that caller.
  */
@@ -66,8 +67,10 @@ export async function readGateway(
   config: GatewayProxyConfig,
   resource: GatewayResource,
   signal?: AbortSignal,
+  as?: { credential: string },
 ): Promise<GatewayAnswer> {
   const path = GATEWAY_PROXY_PATHS[resource];
+  const credential = as ? as.credential : config.token;
   const answer = await exchangeWithGateway(
     config,
     {
@@ -78,7 +81,7 @@ export async function readGateway(
         method: 'GET',
         headers: {
           accept: resource === 'metrics' ? 'text/plain' : 'application/json',
-          ...(config.token ? { authorization: `Bearer ${config.token}` } : {}),
+          ...(credential ? { authorization: `Bearer ${credential}` } : {}),
         },
       },
     },
@@ -86,7 +89,11 @@ export async function readGateway(
   );
   if (answer.status !== 200) {
     const code = gatewayCode(answer.text);
-    throw failed(`the gateway answered ${path} with HTTP ${answer.status}`, {
+    const message =
+      as && answer.status === 401
+        ? "the gateway does not accept your credential: it must share this factory's registry (users and tokens)"
+        : `the gateway answered ${path} with HTTP ${answer.status}`;
+    throw failed(message, {
       path,
       reason: 'status',
       status: answer.status,
@@ -140,9 +147,10 @@ export async function readGatewayJson(
   config: GatewayProxyConfig,
   resource: Exclude<GatewayResource, 'metrics'>,
   signal?: AbortSignal,
+  as?: { credential: string },
 ): Promise<Record<string, unknown>> {
   const path = GATEWAY_PROXY_PATHS[resource];
-  return gatewayObject((await readGateway(config, resource, signal)).text, path, path);
+  return gatewayObject((await readGateway(config, resource, signal, as)).text, path, path);
 }
 
 /** A gateway answer that must be a JSON object (else GATEWAY_PROXY_FAILED, naming `what` was asked). */
