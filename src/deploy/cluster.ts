@@ -20,6 +20,8 @@ import { loadConfig } from '../platform/config.js';
 import type { HomeLayout } from '../platform/home.js';
 import type { DeploymentRecord, NodeRecord, Registry } from '../store/index.js';
 import { artifactFiles, hashArtifacts } from './artifacts.js';
+import { type PlannedMove, planFailover } from './failover.js';
+import { SUPERVISOR_ACTOR } from './targets/local/state.js';
 
 export interface ClusterSettings {
   /** This home's node. */
@@ -27,6 +29,8 @@ export interface ClusterSettings {
   /** Where this node's API answers (recorded with the heartbeat). */
   nodeUrl: string | null;
   deadAfterMs: number;
+  /** How long a node is silent before live nodes take over its deployments (0 or absent: never). */
+  failoverAfterMs?: number;
 }
 
 const NODE_NAME = /^[a-z0-9][a-z0-9.-]{0,62}$/;
@@ -51,6 +55,7 @@ export function clusterSettings(
     node: checkNodeName(cluster.node, 'MCP_FACTORY_NODE'),
     nodeUrl: cluster.nodeUrl ?? null,
     deadAfterMs: cluster.deadAfterMs,
+    failoverAfterMs: cluster.failoverAfterMs,
   };
 }
 
@@ -213,9 +218,48 @@ export class NodeMembership {
     return registry.cluster.heartbeat(this.settings.node, this.settings.nodeUrl);
   }
 
-  /** The deployments this node runs: those placed on it, and unplaced ones it claims first. */
-  async own(registry: Registry, deployments: DeploymentRecord[]): Promise<DeploymentRecord[]> {
-    const placements = await registry.cluster.placements();
+  /**
+   * The deployments this node runs: those placed on it, unplaced ones it claims first, and its share of a gone
+   * node's (failover.ts), each moved with a compare-and-set and set pending (a fresh start here, audited as the
+   * supervisor's; `onMove` hears of each).
+   */
+  async own(
+    registry: Registry,
+    deployments: DeploymentRecord[],
+    onMove?: (move: PlannedMove & { server: string }) => void,
+  ): Promise<DeploymentRecord[]> {
+    const placements = new Map(await registry.cluster.placements());
+    const { node: me, deadAfterMs, failoverAfterMs = 0 } = this.settings;
+    if (failoverAfterMs > 0 && deployments.some((d) => d.desired === 'running')) {
+      const nodes = await registry.cluster.nodes();
+      const planned = planFailover({
+        me,
+        nodes,
+        placements,
+        deployments,
+        deadAfterMs,
+        failoverAfterMs,
+      });
+      for (const move of planned) {
+        if (!(await registry.cluster.move(move.deploymentId, move.from, me))) continue;
+        placements.set(move.deploymentId, me);
+        const index = deployments.findIndex((d) => d.id === move.deploymentId);
+        const moved = await registry.updateDeployment(
+          move.deploymentId,
+          {
+            status: 'pending',
+            processId: null,
+            // The gone node's port and address: this node picks a port from its own range.
+            port: null,
+            endpoint: null,
+            lastError: `moved from node ${move.from}, silent for ${Math.round(move.silentMs / 1000)} s`,
+          },
+          { actor: SUPERVISOR_ACTOR },
+        );
+        if (index >= 0) deployments[index] = moved;
+        onMove?.({ ...move, server: moved.server });
+      }
+    }
     const mine: DeploymentRecord[] = [];
     for (const d of deployments) {
       const node = placements.get(d.id) ?? (await registry.cluster.claim(d.id, this.settings.node));

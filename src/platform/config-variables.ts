@@ -105,6 +105,15 @@ export const CONFIG_VARIABLES: readonly ConfigVariable[] = [
     readBy: 'deploy/cluster.ts',
   },
   {
+    name: 'MCP_FACTORY_NODE_FAILOVER_AFTER_MS',
+    category: 'factory',
+    type: 'ms',
+    default: '300000',
+    min: 0,
+    doc: "A cluster node silent for this long (and at least MCP_FACTORY_NODE_DEAD_AFTER_MS) loses its deployments that should run: live nodes' supervisors take them over, the least loaded first, and start them from the registry's copy of the revision, on ports of their own range (0: never; `mcp-factory nodes` reports them stranded and a deploy moves them). A node that comes back stops what is no longer placed on it. Five minutes by default, as Kubernetes waits before evicting the pods of an unreachable node: a node only cut off from the registry runs its servers twice meanwhile.",
+    readBy: 'deploy/cluster.ts (the supervisor)',
+  },
+  {
     name: 'MCP_FACTORY_CONFIG',
     category: 'factory',
     type: 'path',

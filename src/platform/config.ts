@@ -86,7 +86,12 @@ export interface FactoryConfig {
   /** MCP_FACTORY_SUPERVISOR_AUTOSTART: CLI commands start a supervisor when none runs. */
   supervisorAutostart: boolean;
   /** MCP_FACTORY_NODE*: this home's place in a factory cluster (docs/cluster.md); node undefined: no cluster. */
-  cluster: { node: string | undefined; nodeUrl: string | undefined; deadAfterMs: number };
+  cluster: {
+    node: string | undefined;
+    nodeUrl: string | undefined;
+    deadAfterMs: number;
+    failoverAfterMs: number;
+  };
   /** The factory config file; `explicit` when MCP_FACTORY_CONFIG names it (then it must exist). */
   configFile: { path: string; explicit: boolean };
   supervisor: SupervisorSettings;
@@ -353,6 +358,7 @@ function resolveConfig(env: Env, onInvalid: 'throw' | 'default'): FactoryConfig 
       node: read.string('MCP_FACTORY_NODE'),
       nodeUrl: read.string('MCP_FACTORY_NODE_URL'),
       deadAfterMs: read.number('MCP_FACTORY_NODE_DEAD_AFTER_MS'),
+      failoverAfterMs: read.number('MCP_FACTORY_NODE_FAILOVER_AFTER_MS'),
     },
     configFile: explicitConfig
       ? { path: explicitConfig, explicit: true }

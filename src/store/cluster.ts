@@ -99,6 +99,22 @@ export class ClusterStore {
     });
   }
 
+  /**
+   * Move a deployment from `from` to `to` only if it is still on `from` (compare-and-set: of several nodes taking
+   * over a dead node's deployment, one wins). True when this call moved it.
+   */
+  async move(deploymentId: number, from: string, to: string): Promise<boolean> {
+    return this.#write('move a deployment', async (trx) => {
+      const result = await trx
+        .updateTable('mcpf_placements')
+        .set({ node: to, placed_at: now() })
+        .where('deployment_id', '=', deploymentId)
+        .where('node', '=', from)
+        .executeTakeFirst();
+      return Number(result.numUpdatedRows) === 1;
+    });
+  }
+
   /** Place an unplaced deployment on `node`; returns the node it is on now (the first claim wins). */
   async claim(deploymentId: number, node: string): Promise<string> {
     return this.#write('claim a deployment', async (trx) => {

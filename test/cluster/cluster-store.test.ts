@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashArtifacts } from '../../src/deploy/artifacts.js';
-import { chooseNode, packProject, unpackProject } from '../../src/deploy/cluster.js';
+import { chooseNode, NodeMembership, packProject, unpackProject } from '../../src/deploy/cluster.js';
+import { homeLayout } from '../../src/platform/home.js';
 import { openRegistry, type Registry } from '../../src/store/index.js';
 import { REQUIRE_SERVICES } from '../helpers/services.js';
 import { type BackendHandle, createPgDatabase, pgGate } from '../registry/backends.js';
@@ -103,6 +104,72 @@ describe.skipIf(!pgGate.url && !REQUIRE_SERVICES)('cluster registry (PostgreSQL)
       ['n2', null],
     ]);
     expect(nodes.every((n) => n.silentMs < 5_000)).toBe(true);
+  });
+
+  it('moves a gone node’s deployments to the live nodes, each once, even when both take over at once', async () => {
+    const home = mkdtempSync(join(tmpdir(), 'mcpf-cluster-fo-'));
+    try {
+      const ids: number[] = [];
+      for (let i = 0; i < 4; i++) {
+        const name = `fo-${i}`;
+        await one.createServerVersion({
+          name,
+          version: '1.0.0',
+          spec: { name, version: '1.0.0', tools: [] },
+          artifactHash: 'a'.repeat(64),
+          tools: [],
+          actor: 'test',
+        });
+        const d = await one.upsertDeployment({
+          server: name,
+          target: 'local',
+          actor: 'test',
+          port: 3000 + i,
+        });
+        await one.updateDeployment(d.id, { status: 'running', processId: '99999', endpoint: 'http://x/mcp' });
+        await one.cluster.place(d.id, 'fo-gone');
+        ids.push(d.id);
+      }
+      await one.cluster.heartbeat('fo-gone', null);
+      await sleep(700);
+      await one.cluster.heartbeat('fo-a', null);
+      await two.cluster.heartbeat('fo-b', null);
+      const settings = { nodeUrl: null, deadAfterMs: 300, failoverAfterMs: 500 };
+      const a = new NodeMembership({ ...settings, node: 'fo-a' }, homeLayout(home));
+      const b = new NodeMembership({ ...settings, node: 'fo-b' }, homeLayout(home));
+      const moves: string[] = [];
+      const [mineA, mineB] = await Promise.all([
+        a.own(one, await one.listDeployments({ target: 'local' }), (m) => moves.push(`${m.server}>a`)),
+        b.own(two, await two.listDeployments({ target: 'local' }), (m) => moves.push(`${m.server}>b`)),
+      ]);
+      const taken = [...mineA, ...mineB].filter((d) => ids.includes(d.id)).map((d) => d.id);
+      expect(taken.sort(), JSON.stringify({ moves, nodes: await one.cluster.nodes() })).toEqual(
+        [...ids].sort(),
+      );
+      expect(moves).toHaveLength(4);
+      expect(mineA.filter((d) => ids.includes(d.id)).length).toBeGreaterThan(0);
+      expect(mineB.filter((d) => ids.includes(d.id)).length).toBeGreaterThan(0);
+      const placed = await one.cluster.placements();
+      for (const id of ids) {
+        expect(['fo-a', 'fo-b']).toContain(placed.get(id));
+        const d = (await two.listDeployments({ target: 'local' })).find((x) => x.id === id)!;
+        // A fresh start on the new node: no process or endpoint of the gone node's is kept.
+        expect(d).toMatchObject({ status: 'pending', processId: null, endpoint: null, port: null });
+        expect(d.lastError).toMatch(/^moved from node fo-gone, silent for \d+ s$/);
+      }
+      const audit = await one.listAudit({ target: 'fo-0' });
+      expect(audit.some((e) => e.actor === 'supervisor' && e.action === 'deployment.update')).toBe(true);
+      // A compare-and-set: a stale second move changes nothing.
+      const first = ids[0]!;
+      expect(await one.cluster.move(first, 'fo-gone', 'fo-b')).toBe(false);
+      expect((await one.cluster.placements()).get(first)).toBe(placed.get(first));
+      // Nothing more to take on the next pass.
+      const again: string[] = [];
+      await a.own(one, await one.listDeployments({ target: 'local' }), (m) => again.push(m.server));
+      expect(again).toEqual([]);
+    } finally {
+      rmSync(home, { recursive: true, force: true });
+    }
   });
 
   it('stores a project once, unpacks it byte for byte, and refuses one that does not match its hash', async () => {

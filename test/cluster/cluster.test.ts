@@ -5,7 +5,8 @@
  * the registry); concurrent deploys of one server from both instances serialise into one deployment and one
  * process; a rate limit holds over both instances; logs of another node's server answer 421 with its address;
  * with one API instance killed the other still serves and deploys; a killed supervisor's node is reported dead
- * with its servers stranded.
+ * with its servers stranded, then the live node takes them over (failover) and the dead node, back, stops its
+ * stale copies.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { copyFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
@@ -82,6 +83,8 @@ describe.skipIf(!pgGate.url && !REQUIRE_SERVICES)(
     let registry: Registry;
     let token: string;
     let limited: string;
+    /** Node a's port range starts here, b's 10 above. */
+    let ports: number;
     const nodes: Node[] = [];
 
     const call = async (node: Node, method: string, path: string, body?: unknown, bearer = token) => {
@@ -116,7 +119,7 @@ describe.skipIf(!pgGate.url && !REQUIRE_SERVICES)(
       db = await createPgDatabase(pgGate.url);
       const url = db.options.url!;
       registry = await openRegistry({ url });
-      const ports = 41_000 + (process.pid % 400) * 20;
+      ports = 41_000 + (process.pid % 400) * 20;
       const tokenHome = mkdtempSync(join(tmpdir(), 'mcpf-cluster-tokens-'));
       const tokens = TokenStore.open({ home: tokenHome });
       token = tokens.create({ name: 'ops' }).token;
@@ -134,6 +137,9 @@ describe.skipIf(!pgGate.url && !REQUIRE_SERVICES)(
           MCP_FACTORY_NODE: name,
           MCP_FACTORY_NODE_URL: apiUrl,
           MCP_FACTORY_NODE_DEAD_AFTER_MS: '2000',
+          // Off at first, so the stranded report below is not raced by a takeover; a's supervisor is restarted
+          // with it on.
+          MCP_FACTORY_NODE_FAILOVER_AFTER_MS: '0',
           MCP_FACTORY_PORT_RANGE: `${ports + i * 10}-${ports + i * 10 + 9}`,
           MCP_FACTORY_RECONCILE_INTERVAL_MS: '300',
           MCP_FACTORY_MONITOR_INTERVAL_MS: '200',
@@ -308,9 +314,73 @@ describe.skipIf(!pgGate.url && !REQUIRE_SERVICES)(
         code: run.code,
       };
       expect(report.nodes.find((n) => n.name === 'b')?.live).toBe(false);
-      expect(report.code).toBe(6);
+      expect(report.code, run.err).toBe(6);
       expect(report.nodes.find((n) => n.name === 'a')?.live).toBe(true);
       expect(report.stranded).toEqual(expected);
-    }, 150_000);
+
+      // With failover on (a's supervisor restarted with it, adopting its running servers), node b is silent past
+      // the failover time: a's supervisor takes b's deployments over and runs them from the registry's copy, on
+      // ports of its own range; b's API (still alive) reaches them there.
+      const oneBefore = await deploymentOf('one-mcp');
+      await kill(a.supervisor);
+      a.supervisor = await start(
+        [bundles.daemon, '--home', a.home],
+        { ...a.env, MCP_FACTORY_NODE_FAILOVER_AFTER_MS: '3000' },
+        /supervisor started/,
+      );
+      const strandedIds = (await registry.listDeployments({ target: 'local' }))
+        .filter((d) => finalPlacements.get(d.id) === 'b' && d.desired === 'running')
+        .map((d) => d.id);
+      await waitUntil(
+        "b's deployments running on a",
+        async () => {
+          const placed = await placements();
+          const all = await registry.listDeployments({ target: 'local' });
+          return (
+            strandedIds.every(
+              (id) => placed.get(id) === 'a' && all.find((d) => d.id === id)?.status === 'running',
+            ) || undefined
+          );
+        },
+        60_000,
+        300,
+      );
+      for (const id of strandedIds) expect(runningIn(id)).toContain('a');
+      // a's own server was adopted by the restarted supervisor, not restarted.
+      expect((await deploymentOf('one-mcp')).processId).toBe(oneBefore.processId);
+      const twoNow = await deploymentOf('two-mcp');
+      expect(twoNow.lastError).toBeNull();
+      expect(Number(new URL(twoNow.endpoint!).port)).toBeGreaterThanOrEqual(ports);
+      expect(Number(new URL(twoNow.endpoint!).port)).toBeLessThan(ports + 10); // a's range
+      const audit = await registry.listAudit({ target: 'two-mcp' });
+      expect(
+        audit.some(
+          (e) => e.actor === 'supervisor' && JSON.stringify(e.details).includes('"status":"pending"'),
+        ),
+      ).toBe(true);
+      const moved = await call(b, 'POST', '/mcp/servers/two-mcp/call', {
+        tool: 'word_stats',
+        arguments: { text: 'moved to a' },
+      });
+      expect(moved.status, moved.text).toBe(200);
+      expect(moved.body.structuredContent).toMatchObject({ words: 3 });
+      const after = await runProcess(
+        process.execPath,
+        [bundles.cli, 'nodes', '--format', 'json', '--home', a.home],
+        { env: a.env },
+      );
+      expect((JSON.parse(after.out) as { stranded: string[] }).stranded).toEqual([]);
+
+      // Node b comes back: its supervisor stops the processes it kept running while silent (no longer its own).
+      b.supervisor = await start([bundles.daemon, '--home', b.home], b.env, /supervisor started/);
+      await waitUntil(
+        "b's stale processes stopped",
+        () => strandedIds.every((id) => !runningIn(id).includes('b')) || undefined,
+        30_000,
+        300,
+      );
+      for (const id of strandedIds) expect(runningIn(id)).toEqual(['a']);
+      expect((await deploymentOf('two-mcp')).status).toBe('running');
+    }, 240_000);
   },
 );

@@ -70,7 +70,16 @@ export class Reconciler {
     if (node) await node.heartbeat(registry);
     const all = await registry.listDeployments({ target: 'local' });
     // In a cluster, only the deployments placed on this node: another node's processes are not ours to run.
-    const deployments = node ? await node.own(registry, all) : all;
+    const deployments = node
+      ? await node.own(registry, all, (move) =>
+          this.#ctx.log('took over a deployment of a silent node', {
+            deployment: move.deploymentId,
+            server: move.server,
+            from: move.from,
+            silentMs: move.silentMs,
+          }),
+        )
+      : all;
     this.deploymentCount = deployments.length;
     const servers = new Map(
       (await this.#ctx.registry().listServers({ includeRemoved: true })).map((s) => [s.name, s] as const),
@@ -83,7 +92,13 @@ export class Reconciler {
     for (const [id, slot] of this.slots) {
       if (known.has(id)) continue;
       if (slot.instance)
-        this.#processes.stopInstance(slot, slot.instance, 'the deployment was deleted from the registry');
+        this.#processes.stopInstance(
+          slot,
+          slot.instance,
+          node
+            ? 'the deployment was deleted or placed on another node'
+            : 'the deployment was deleted from the registry',
+        );
       if (slot.stopping.size === 0) this.slots.delete(id);
     }
     const taken = new Set(deployments.flatMap((d) => (d.port === null ? [] : [d.port])));
