@@ -10,6 +10,7 @@ export const PERMISSIONS = [
   'servers.read',
   'servers.create',
   'servers.call',
+  'servers.logs',
   'specs.validate',
   'templates.read',
   'tools.search',
@@ -142,6 +143,34 @@ export function answer(
     }
     case 'GET /mcp/servers':
       return { status: 200, body: { servers: [{ name: 'demo', status: 'running' }] } };
+    case 'GET /mcp/servers/demo':
+      return {
+        status: 200,
+        body: {
+          server: {
+            name: 'demo',
+            status: 'running',
+            currentRevision: 1,
+            currentVersion: '1.0.0',
+            lastError: null,
+            createdAt: '2026-01-01T00:00:00Z',
+            updatedAt: '2026-01-01T00:00:00Z',
+          },
+          versions: [],
+          deployments: [],
+          tools: [],
+        },
+      };
+    case 'GET /mcp/servers/demo/logs':
+      // The server runs on another node of a cluster; its address comes from the shared registry.
+      return {
+        status: 421,
+        body: {
+          error: 'CLUSTER_REMOTE_NODE',
+          message: 'demo runs on node b; its logs are there',
+          details: { server: 'demo', node: 'b', url: 'http://127.0.0.1:7/', hint: 'GET …' },
+        },
+      };
     case 'GET /mcp/servers/demo/tools':
       return { status: 200, body: TOOLS };
     case 'POST /mcp/servers/demo/call':

@@ -299,6 +299,17 @@ describe.skipIf(missing !== undefined && !REQUIRE_SERVICES)('console-flows pages
     expect(seen.some((s) => s.path.startsWith('/gateway'))).toBe(false);
   });
 
+  it("logs of a server on another cluster node: a link to that node's console page of the server", async () => {
+    await open('/servers/demo?tab=logs', 'demo');
+    const link = page.getByRole('link', { name: "open it in node b's console" });
+    await link.waitFor();
+    await expect(link.getAttribute('href')).resolves.toBe('http://127.0.0.1:7/ui/servers/demo?tab=logs');
+    await axe('logs-remote-node');
+    expect(seen.some((s) => s.path.startsWith('/mcp/servers/demo/logs?tail=200&follow=1'))).toBe(true);
+    // The browser reports the refused stream (HTTP 421) as a failed resource: expected here.
+    problems = problems.filter((p) => !p.includes('421'));
+  });
+
   it('search: matches grouped by server, linking to the playground', async () => {
     await open('/search', 'Search tools');
     await page.getByLabel('Search tools across servers').fill('products');

@@ -4,6 +4,7 @@ import { useAuth } from '../../app/auth.tsx';
 import { appendCapped, filterLines, LOG_BUFFER_CAP, type LogLine, levelOf } from '../../app/log-buffer.ts';
 import { Button } from '../../components/Button.tsx';
 import { ErrorPanel } from '../../components/ErrorPanel.tsx';
+import { remoteNodeLogs } from './remote-node.ts';
 
 const TAIL = 200;
 /** Lines arriving faster than this are rendered in batches, so a burst costs one render, not thousands. */
@@ -84,6 +85,7 @@ export function LogsTab({ name }: { name: string }) {
     };
   }, [name, follow, allowed, reload]);
 
+  const remote = error ? remoteNodeLogs(error, name) : undefined;
   const shown = paused ? frozen : lines;
   const filtered = useMemo(() => filterLines(shown, filter), [shown, filter]);
   const newWhilePaused = paused ? lines.filter((l) => l.seq > (frozen.at(-1)?.seq ?? -1)).length : 0;
@@ -146,7 +148,15 @@ export function LogsTab({ name }: { name: string }) {
       {filtered.invalid ? (
         <p className="text-bad">The filter is not a valid regular expression: {filtered.invalid}</p>
       ) : null}
-      {error ? (
+      {remote ? (
+        <p className="help">
+          This server runs on node <strong>{remote.node}</strong>, and its log is kept there:{' '}
+          <a href={remote.href} rel="noopener noreferrer">
+            open it in node {remote.node}'s console
+          </a>
+          .
+        </p>
+      ) : error ? (
         <ErrorPanel title="The log stream stopped" error={error} onRetry={() => setReload((n) => n + 1)} />
       ) : null}
       {/* biome-ignore lint/a11y/noNoninteractiveTabindex: the log scrolls, so keyboard users must be able to focus it */}
