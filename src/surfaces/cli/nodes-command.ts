@@ -39,10 +39,14 @@ export function registerNodesCommand(program: Command, io: CliIo, exit: (code: n
           );
           for (const d of n.deployments) io.stdout(`    ${d.server.padEnd(30)} ${d.desired}/${d.status}\n`);
         }
-        if (report.stranded.length > 0)
-          io.stdout(
-            `Stranded on dead nodes: ${report.stranded.join(', ')} (a deploy moves them to a live node)\n`,
-          );
+        if (report.stranded.length > 0) {
+          const failover = config.cluster.failoverAfterMs;
+          const when =
+            failover > 0
+              ? `live nodes take them over once their node is silent for ${Math.round(Math.max(failover, config.cluster.deadAfterMs) / 1000)} s; a deploy moves one now`
+              : 'failover is off (MCP_FACTORY_NODE_FAILOVER_AFTER_MS=0): a deploy moves one to a live node';
+          io.stdout(`Stranded on dead nodes: ${report.stranded.join(', ')} (${when})\n`);
+        }
       }
       if (report.stranded.length > 0) exit(EXIT.DEPLOYMENT);
     });
