@@ -1,4 +1,7 @@
-/** Shapes of the API answers the console reads (src/surfaces/operations/schemas.ts, auth-routes.ts). */
+/**
+ * Shapes of the API answers the console reads (src/surfaces/operations/schemas.ts, auth-routes.ts), kept in step
+ * with them by test/contracts/console-api.ts (checked by `npm run typecheck`).
+ */
 
 export type Health = 'healthy' | 'degraded' | 'unhealthy' | 'unknown';
 

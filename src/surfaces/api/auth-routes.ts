@@ -101,7 +101,7 @@ const LoginsQuery = z.object({
   limit: z.coerce.number().int().min(1).max(1000).optional(),
 });
 
-const UserSchema = z.object({
+export const UserSchema = z.object({
   name: z.string(),
   email: z.string().nullable(),
   role: z.enum(USER_ROLES),
