@@ -227,7 +227,7 @@ describe('embeddings provider', () => {
     await expect(createEmbedder({ ...config, timeoutMs: 200 }, KEY).embed(['x'])).rejects.toMatchObject({
       code: 'LLM_TIMEOUT',
     });
-    expect(Date.now() - started).toBeLessThan(1500);
+    expect(Date.now() - started).toBeLessThan(3000);
     reset();
   });
 

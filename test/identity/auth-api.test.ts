@@ -125,7 +125,7 @@ describe('sign-in', () => {
         if (status === 200) await new Promise((r) => setTimeout(r, 50));
       }
       expect(status).toBe(401);
-      expect(Date.now() - started).toBeLessThan(1300);
+      expect(Date.now() - started).toBeLessThan(2500); // the 1 s cache, with room for a loaded machine
       expect((await f.send('POST', '/auth/refresh', { body: { refreshToken: refresh } })).status).toBe(401);
     } finally {
       await other.close();

@@ -202,7 +202,7 @@ describe('the pattern matcher and the allow-list rule', () => {
     // Many stars and a long name that almost matches: linear, not exponential (a regex would backtrack for ages).
     const started = performance.now();
     expect(matchesPattern(`${'*a'.repeat(30)}*b`, 'a'.repeat(5_000))).toBe(false);
-    expect(performance.now() - started).toBeLessThan(500);
+    expect(performance.now() - started).toBeLessThan(2000); // backtracking would take minutes
 
     // Same answers as the regular expression the matcher used to build (`*` → `.*`), on random inputs.
     const regex = (pattern: string, name: string) =>
