@@ -34,7 +34,7 @@ import type { LocalCreateRequest } from './create.js';
 import type { ToolSummary } from './deployed-server.js';
 import { HealthHistoryRecorder } from './health.js';
 import { logExcerpt } from './log-excerpt.js';
-import type { DeploymentTarget, SwarmOptions } from './target.js';
+import type { DeploymentTarget, TargetContext } from './target.js';
 import { describeTargetNames, isTargetName, TARGET_LOADERS } from './targets/loaders.js';
 import { SupervisorLink } from './targets/local/link.js';
 import type { SupervisorInfo } from './targets/local/supervisor.js';
@@ -98,19 +98,33 @@ function preferred(a: DeploymentRecord, b: DeploymentRecord): number {
   return Number(b.target === DEFAULT_TARGET) - Number(a.target === DEFAULT_TARGET);
 }
 
-/** The swarm options of a request (refused for other targets: they would be silently ignored). */
-function swarmOptionsOf(request: DeployRequest): { swarm?: SwarmOptions } {
-  const { replicas, cpus, memoryMb, constraints } = request;
-  const given = [replicas, cpus, memoryMb, constraints].some((v) => v !== undefined);
-  if (!given) return {};
-  if (request.target !== 'swarm') {
-    throw new FactoryError(
-      'INVALID_ARGUMENTS',
-      '--replicas, --cpus, --memory and --constraint are swarm target options',
-      { details: { hint: `Add --target swarm, or leave them out for --target ${request.target}.` } },
-    );
+/**
+ * The swarm or kubernetes options of a request, for its target; refused for a target they do not apply to (they
+ * would be silently ignored).
+ */
+function targetOptionsOf(request: DeployRequest): Pick<TargetContext, 'swarm' | 'kubernetes'> {
+  const { replicas, cpus, memoryMb, constraints, namespace, ingressHost, imagePrefix } = request;
+  const swarmOnly = [cpus, memoryMb, constraints].some((v) => v !== undefined);
+  const kubernetesOnly = [namespace, ingressHost, imagePrefix].some((v) => v !== undefined);
+  if (request.target === 'swarm' && !kubernetesOnly) {
+    const given = swarmOnly || replicas !== undefined;
+    return given ? { swarm: { replicas, cpus, memoryMb, constraints } } : {};
   }
-  return { swarm: { replicas, cpus, memoryMb, constraints } };
+  if (request.target === 'kubernetes' && !swarmOnly) {
+    const given = kubernetesOnly || replicas !== undefined;
+    return given ? { kubernetes: { replicas, namespace, ingressHost, imagePrefix } } : {};
+  }
+  if (!swarmOnly && !kubernetesOnly && replicas === undefined) return {};
+  throw new FactoryError(
+    'INVALID_ARGUMENTS',
+    '--replicas applies to the swarm and kubernetes targets; --cpus, --memory and --constraint to swarm; --namespace, --ingress-host and --image-prefix to kubernetes',
+    {
+      details: {
+        target: request.target,
+        hint: `Leave out the options of other targets for --target ${request.target}.`,
+      },
+    },
+  );
 }
 
 /** How often a wait lets targets keep converging (keepConverging). */
@@ -314,7 +328,7 @@ export class LocalControlPlane implements ControlPlane {
       projectDir,
       unsafeNoSandbox: request.unsafeNoSandbox,
       runtime: request.runtime,
-      ...swarmOptionsOf(request),
+      ...targetOptionsOf(request),
     });
     const node = cluster ? await this.#place(registry, cluster, request, version.artifactHash) : undefined;
     if (node === undefined && !existsSync(join(projectDir, 'dist', 'server.mjs'))) {

@@ -26,6 +26,19 @@ export interface TargetContext {
   runtime?: string | undefined;
   /** Swarm target: replicas, limits and placement (kept for later starts); others ignore it. */
   swarm?: SwarmOptions | undefined;
+  /**
+   * Kubernetes target: options given with the deploy, merged key by key into the server's kubernetes.json (kept
+   * for later rollouts and export); others refuse it.
+   */
+  kubernetes?: KubernetesDeployOptions | undefined;
+}
+
+/** The Kubernetes options a deploy can give (the rest of kubernetes.json is edited in the file). */
+export interface KubernetesDeployOptions {
+  replicas?: number | undefined;
+  namespace?: string | undefined;
+  ingressHost?: string | undefined;
+  imagePrefix?: string | undefined;
 }
 
 /** Deploy options of the swarm target (each validated by it; absent: the server's last value or the default). */

@@ -75,11 +75,19 @@ export interface DeployRequest {
   unsafeNoSandbox?: boolean;
   /** Docker target: OCI runtime for the container, e.g. `runsc` (gVisor); must be registered with the engine. */
   runtime?: string;
-  /** Swarm target: replicas (1-50, default 1), CPUs and memory per replica, placement constraints. */
+  /** Swarm and kubernetes targets: replicas (1-50, default 1). */
   replicas?: number;
+  /** Swarm target: CPUs and memory per replica, placement constraints. */
   cpus?: number;
   memoryMb?: number;
   constraints?: string[];
+  /**
+   * Kubernetes target: namespace, Ingress host and image registry prefix. Like `replicas`, merged into the
+   * server's kubernetes.json, so later rollouts and `export kubernetes` keep them.
+   */
+  namespace?: string;
+  ingressHost?: string;
+  imagePrefix?: string;
   /** Local target in a factory cluster: the node to run on (default: where it is, else the least loaded). */
   node?: string;
   actor: string;

@@ -77,10 +77,20 @@ export function writeEnvFile(file: string, env: Record<string, string>): void {
       .sort()
       .map((name) => `${checkEnvName(name)}=${JSON.stringify(env[name])}`),
   ];
+  writePrivateFile(file, `${lines.join('\n')}\n`);
+}
+
+/**
+ * Write `text` to `file` atomically (a new file in the same folder, synced, renamed over it: a reader sees the
+ * old content or the new, and a symbolic link at `file` is replaced, never followed), mode 0600.
+ */
+export function writePrivateFile(file: string, text: string): void {
+  const dir = dirname(file);
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
   const tmp = join(dir, `.${randomBytes(6).toString('hex')}.tmp`);
   const fd = openSync(tmp, 'wx', 0o600);
   try {
-    writeSync(fd, `${lines.join('\n')}\n`);
+    writeSync(fd, text);
     fsyncSync(fd);
   } finally {
     closeSync(fd);

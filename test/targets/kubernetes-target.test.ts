@@ -5,7 +5,16 @@
  * re-applies the earlier revision's objects; stop scales to 0; removal deletes by label only for servers
  * deployed here; without a cluster the target is unavailable and a deployment is recorded `failed`.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -15,6 +24,7 @@ import type { DeploymentStatus, KubernetesApi } from '../../src/deploy/targets/k
 import type { KubernetesObject } from '../../src/deploy/targets/kubernetes/manifests.js';
 import { KubernetesTarget } from '../../src/deploy/targets/kubernetes/target.js';
 import type { Registry } from '../../src/store/index.js';
+import { DeployBody } from '../../src/surfaces/operations/schemas.js';
 import { createText } from '../supervisor/helpers.js';
 import { byKind, validateObject } from './kubernetes-helpers.js';
 
@@ -192,6 +202,97 @@ describe('kubernetes target', () => {
     } finally {
       rmSync(settings, { force: true });
     }
+  });
+
+  it('keeps the options a deploy gives in kubernetes.json; refuses hostile ones and a namespace move, writing nothing', async () => {
+    const api = new FakeApi();
+    const target = new KubernetesTarget({
+      layout: cp.layout,
+      registry: () => cp.registry(),
+      api: async () => api,
+      pollMs: 10,
+    });
+    const settings = join(cp.layout.serverDir(SERVER), 'kubernetes.json');
+    mkdirSync(dirname(settings), { recursive: true });
+    try {
+      const resources = { cpuRequest: '200m', cpuLimit: '1', memoryRequest: '128Mi', memoryLimit: '512Mi' };
+      writeFileSync(settings, JSON.stringify({ resources }));
+      await target.ensureAvailable({
+        server: SERVER,
+        projectDir: home,
+        kubernetes: { replicas: 3, ingressHost: 'mcp.example.com', namespace: 'default' },
+      });
+      // Merged key by key: the file's resources stay, the deploy's options join it; private to the user.
+      const kept = JSON.parse(readFileSync(settings, 'utf8'));
+      expect(kept).toEqual({
+        resources,
+        replicas: 3,
+        ingressHost: 'mcp.example.com',
+        namespace: 'default',
+      });
+      expect(statSync(settings).mode & 0o777).toBe(0o600);
+      const d = await registry.upsertDeployment({
+        server: SERVER,
+        target: 'kubernetes',
+        revision: 1,
+        desired: 'running',
+        actor: 'test',
+      });
+      await target.apply([d]);
+      expect(byKind(api.applied, 'Deployment').spec.replicas).toBe(3);
+      expect(byKind(api.applied, 'Ingress').spec.rules[0].host).toBe('mcp.example.com');
+      for (const object of api.applied) validateObject(object);
+
+      // Refused before anything is written: hostile values, and another namespace for a deployed server.
+      const before = readFileSync(settings, 'utf8');
+      for (const kubernetes of [
+        { namespace: 'a\n---\nkind: Pod' },
+        { ingressHost: 'evil.example.com\n  - host: x' },
+        { imagePrefix: '../../' },
+        { replicas: 0 },
+        { replicas: 51 },
+        { namespace: 'other' },
+      ]) {
+        await expect(
+          target.ensureAvailable({ server: SERVER, projectDir: home, kubernetes }),
+          JSON.stringify(kubernetes),
+        ).rejects.toMatchObject({ code: 'INVALID_ARGUMENTS' });
+        expect(readFileSync(settings, 'utf8')).toBe(before);
+      }
+      // A symbolic link swapped in for the file is refused, and the file it points to is left alone.
+      const elsewhere = join(home, 'elsewhere.json');
+      writeFileSync(elsewhere, '{"replicas": 1}');
+      rmSync(settings);
+      symlinkSync(elsewhere, settings);
+      await expect(
+        target.ensureAvailable({ server: SERVER, projectDir: home, kubernetes: { replicas: 2 } }),
+      ).rejects.toMatchObject({ code: 'INVALID_ARGUMENTS' });
+      expect(readFileSync(elsewhere, 'utf8')).toBe('{"replicas": 1}');
+    } finally {
+      rmSync(settings, { force: true });
+    }
+  });
+
+  it('the control plane gives each target its own deploy options and refuses the others, recording nothing', async () => {
+    const settings = join(cp.layout.serverDir(SERVER), 'kubernetes.json');
+    const before = (await registry.listDeployments({ server: SERVER })).length;
+    for (const request of [
+      { target: 'local', namespace: 'mcp' },
+      { target: 'docker', replicas: 2 },
+      { target: 'swarm', ingressHost: 'mcp.example.com' },
+      { target: 'kubernetes', cpus: 1 },
+      { target: 'kubernetes', constraints: ['node.role==manager'] },
+      { target: 'kubernetes', namespace: 'Not_A_Label' },
+      { target: 'kubernetes', namespace: 'other' }, // deployed in default already
+    ] as const) {
+      const error = await cp.deploy({ name: SERVER, actor: 'test', ...request }).catch((e) => e);
+      expect(error?.code, JSON.stringify(request)).toBe('INVALID_ARGUMENTS');
+    }
+    expect((await registry.listDeployments({ server: SERVER })).length).toBe(before);
+    expect(existsSync(settings)).toBe(false);
+    // The API's and the MCP tool's schema take them (the target checks the values).
+    expect(DeployBody.safeParse({ target: 'kubernetes', replicas: 3, namespace: 'mcp' }).success).toBe(true);
+    expect(DeployBody.safeParse({ target: 'kubernetes', namespace: 'x'.repeat(64) }).success).toBe(false);
   });
 
   it('records a rollout whose replicas never become available as failed', async () => {

@@ -181,7 +181,7 @@ export function registerDeployCommands(program: Command, io: DeployIo, helpers: 
     .option('--spec <file>', 'create and register this spec first (a new revision when it exists)')
     .option('--no-tests', "with --spec: skip the generated server's own tests")
     .option('--runtime <name>', 'docker target: OCI runtime of the container, e.g. runsc (gVisor)')
-    .option('--replicas <n>', 'swarm target: number of replicas, 1-50 (default 1)')
+    .option('--replicas <n>', 'swarm and kubernetes targets: number of replicas, 1-50 (default 1)')
     .option('--cpus <n>', 'swarm target: CPUs per replica (default 1)')
     .option('--memory <mb>', 'swarm target: memory limit per replica in MB (default 256)')
     .option(
@@ -189,6 +189,12 @@ export function registerDeployCommands(program: Command, io: DeployIo, helpers: 
       'swarm target: placement constraint, repeatable (node.role==manager)',
       collect,
       [],
+    )
+    .option('--namespace <ns>', 'kubernetes target: namespace of every object (default: default)')
+    .option('--ingress-host <host>', 'kubernetes target: add an Ingress for this host')
+    .option(
+      '--image-prefix <registry/>',
+      'kubernetes target: registry prefix of the image, e.g. registry.example.com/team/',
     )
     .option('--pool <n>', 'microvm target: VMs kept booted ahead of time for this home, 0-16 (0: no pool)')
     .option('--node <name>', 'local target in a factory cluster: the node to run on (default: least loaded)')
@@ -215,6 +221,9 @@ export function registerDeployCommands(program: Command, io: DeployIo, helpers: 
           cpus?: string;
           memory?: string;
           constraint: string[];
+          namespace?: string;
+          ingressHost?: string;
+          imagePrefix?: string;
           node?: string;
           pool?: string;
           home?: string;
@@ -256,11 +265,15 @@ export function registerDeployCommands(program: Command, io: DeployIo, helpers: 
         // Numbers as given ("2.5", "abc" stay invalid): the target refuses them with the allowed range.
         const number = (text: string | undefined) =>
           text === undefined ? undefined : Number(text.trim() || Number.NaN);
-        const swarm = {
+        // The options of the swarm and kubernetes targets; the control plane refuses those of another target.
+        const targetOptions = {
           replicas: number(opts.replicas),
           cpus: number(opts.cpus),
           memoryMb: number(opts.memory),
           constraints: opts.constraint.length ? opts.constraint : undefined,
+          namespace: opts.namespace,
+          ingressHost: opts.ingressHost,
+          imagePrefix: opts.imagePrefix,
         };
         await withPlane(opts, async (cp) => {
           let name = nameArg;
@@ -307,7 +320,7 @@ export function registerDeployCommands(program: Command, io: DeployIo, helpers: 
             ...(opts.unsafeNoSandbox ? { unsafeNoSandbox: true } : {}),
             ...(opts.runtime !== undefined ? { runtime: opts.runtime } : {}),
             ...(opts.node !== undefined ? { node: opts.node } : {}),
-            ...Object.fromEntries(Object.entries(swarm).filter(([, v]) => v !== undefined)),
+            ...Object.fromEntries(Object.entries(targetOptions).filter(([, v]) => v !== undefined)),
             actor: cliActor(),
           });
           if (asJson) json({ ok: true, ...(created ? { created } : {}), deployment: d });

@@ -144,7 +144,7 @@ export const SwarmDeployOptions = {
     .min(1)
     .max(50)
     .optional()
-    .describe('swarm target: number of replicas, 1-50 (default 1).'),
+    .describe('swarm and kubernetes targets: number of replicas, 1-50 (default 1).'),
   cpus: z.number().min(0.01).max(64).optional().describe('swarm target: CPUs per replica (default 1).'),
   memoryMb: z
     .number()
@@ -158,6 +158,25 @@ export const SwarmDeployOptions = {
     .max(20)
     .optional()
     .describe('swarm target: placement constraints, e.g. node.role==manager.'),
+};
+
+/** Deploy options of the kubernetes target (checked by it, then kept in the server's kubernetes.json). */
+export const KubernetesDeployOptions = {
+  namespace: z
+    .string()
+    .max(63)
+    .optional()
+    .describe('kubernetes target: namespace of every object (a DNS-1123 label; default: default).'),
+  ingressHost: z
+    .string()
+    .max(253)
+    .optional()
+    .describe('kubernetes target: add an Ingress for this host name.'),
+  imagePrefix: z
+    .string()
+    .max(200)
+    .optional()
+    .describe('kubernetes target: registry prefix of the image, e.g. registry.example.com/team/.'),
 };
 
 /** A node of a factory cluster (deploy/cluster.ts checks the same pattern). */
@@ -179,6 +198,7 @@ export const DeployBody = named(
       .describe("Environment of the server process (values for the spec's env references; never stored)."),
     runtime: ContainerRuntime.optional(),
     ...SwarmDeployOptions,
+    ...KubernetesDeployOptions,
     node: ClusterNode.optional(),
   }),
 );

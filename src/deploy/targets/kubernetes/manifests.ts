@@ -9,7 +9,12 @@
 import { collectEnv } from '../../../build/generator/env.js';
 import type { ServerSpec } from '../../../core/spec/model.js';
 import { cidrOf, egressRules } from './egress.js';
-import { checkKubernetesOptions, type KubernetesOptions, kubernetesName } from './options.js';
+import {
+  checkKubernetesOptions,
+  DEFAULT_NAMESPACE,
+  type KubernetesOptions,
+  kubernetesName,
+} from './options.js';
 
 export interface KubernetesObject {
   apiVersion: string;
@@ -69,7 +74,7 @@ export function buildManifests(input: ManifestInput): KubernetesObject[] {
   if (!Number.isInteger(revision) || revision < 1)
     throw new RangeError(`revision ${revision} is not a revision`);
   const name = kubernetesName(server);
-  const namespace = options.namespace ?? 'default';
+  const namespace = options.namespace ?? DEFAULT_NAMESPACE;
   const port = spec.http?.port ?? 3000;
   const labels = {
     ...selectorLabels(name),

@@ -10,6 +10,7 @@ import { closeSync, constants, fstatSync, lstatSync, openSync, readFileSync } fr
 import { join } from 'node:path';
 import { FactoryError, makeIssue } from '../../../core/errors/index.js';
 import type { HomeLayout } from '../../../platform/home.js';
+import { writePrivateFile } from '../../../platform/secrets.js';
 import { checkKubernetesOptions, type KubernetesOptions } from './options.js';
 
 export const OPTIONS_FILE_NAME = 'kubernetes.json';
@@ -136,6 +137,19 @@ function checkedOptions(file: string, parsed: unknown): KubernetesOptions {
     Object.assign(options, one);
   }
   return options;
+}
+
+/**
+ * Merge the options given with a deploy into the server's file and write it back (atomically, mode 0600): what a
+ * deploy sets is kept for later rollouts and export. The file's options and the merged whole are checked first,
+ * so a hostile file or value writes nothing. Answers the merged options.
+ */
+export function updateKubernetesOptionsFile(file: string, given: KubernetesOptions): KubernetesOptions {
+  checkKubernetesOptions(given);
+  const merged = mergeKubernetesOptions(readKubernetesOptionsFile(file), given);
+  checkKubernetesOptions(merged);
+  writePrivateFile(file, `${JSON.stringify(merged, null, 2)}\n`);
+  return merged;
 }
 
 /** The file's options with every flag that was given (not undefined) in their place. */

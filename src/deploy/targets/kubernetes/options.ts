@@ -23,6 +23,8 @@ export interface KubernetesOptions {
 }
 
 export const MAX_REPLICAS = 50;
+/** Where the objects go without a namespace option. */
+export const DEFAULT_NAMESPACE = 'default';
 const DNS_LABEL = /^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$/;
 const DNS_SUBDOMAIN_PART = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 /** `host[:port]/path/` of an OCI reference, lower case: no tag, digest, quotes, spaces or `..`. */

@@ -18,6 +18,7 @@ import type { DeploymentRecord, Registry } from '../../../store/index.js';
 import type {
   DeploymentHealth,
   DeploymentTarget,
+  KubernetesDeployOptions,
   TargetContext,
   TargetFactoryContext,
 } from '../../target.js';
@@ -29,8 +30,17 @@ import {
   type DeploymentStatus as KubernetesDeploymentStatus,
 } from './cluster.js';
 import type { KubernetesObject } from './manifests.js';
-import { type KubernetesOptions, kubernetesName } from './options.js';
-import { kubernetesOptionsFile, readKubernetesOptionsFile } from './options-file.js';
+import {
+  checkKubernetesOptions,
+  DEFAULT_NAMESPACE,
+  type KubernetesOptions,
+  kubernetesName,
+} from './options.js';
+import {
+  kubernetesOptionsFile,
+  readKubernetesOptionsFile,
+  updateKubernetesOptionsFile,
+} from './options-file.js';
 
 const ACTOR = 'kubernetes-target';
 
@@ -99,13 +109,49 @@ export class KubernetesTarget implements DeploymentTarget {
         '--runtime and the swarm options do not apply to --target kubernetes',
         {
           details: {
-            hint: `Leave them out; set Kubernetes options in ${this.#settingsFile(context.server)}.`,
+            hint: `Leave them out; set Kubernetes options with --replicas, --namespace, --ingress-host and --image-prefix, or in ${this.#settingsFile(context.server)}.`,
           },
         },
       );
     kubernetesName(context.server);
-    this.settingsOf(context.server);
+    const current = this.settingsOf(context.server);
+    const given = context.kubernetes;
+    if (given === undefined) {
+      await this.#clusterApi();
+      return;
+    }
+    checkKubernetesOptions(given);
+    await this.#refuseNamespaceMove(context.server, current, given);
     await this.#clusterApi();
+    // Checked and reachable: what this deploy sets is kept for later rollouts and export.
+    updateKubernetesOptionsFile(this.#settingsFile(context.server), given);
+  }
+
+  /**
+   * A server already deployed here keeps its namespace: applying in another one would leave the first one's
+   * objects running, out of the factory's sight. Remove it from the cluster first (stop is not enough).
+   */
+  async #refuseNamespaceMove(
+    server: string,
+    current: KubernetesOptions,
+    given: KubernetesDeployOptions,
+  ): Promise<void> {
+    const from = current.namespace ?? DEFAULT_NAMESPACE;
+    if (given.namespace === undefined || given.namespace === from) return;
+    const registry = await this.#options.registry();
+    const deployed = await registry.listDeployments({ server, target: this.name });
+    if (deployed.length === 0) return;
+    throw new FactoryError(
+      'INVALID_ARGUMENTS',
+      `${server} is deployed in namespace ${from}; --namespace ${given.namespace} would leave its objects there`,
+      {
+        details: {
+          server,
+          namespace: from,
+          hint: `Remove it (mcp-factory remove ${server}) and create it again, or deploy without --namespace.`,
+        },
+      },
+    );
   }
 
   #envFile(server: string): string {
