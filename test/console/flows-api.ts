@@ -11,6 +11,7 @@ export const PERMISSIONS = [
   'servers.create',
   'servers.call',
   'servers.logs',
+  'servers.deploy',
   'specs.validate',
   'templates.read',
   'tools.search',
@@ -159,6 +160,20 @@ export function answer(
           versions: [],
           deployments: [],
           tools: [],
+        },
+      };
+    case 'GET /mcp/servers/demo/env':
+      return { status: 200, body: { variables: [] } };
+    case 'POST /mcp/deploy/demo':
+      return {
+        status: 200,
+        body: {
+          id: 7,
+          server: 'demo',
+          revision: 1,
+          target: (body as { target: string }).target,
+          status: 'running',
+          desired: 'running',
         },
       };
     case 'GET /mcp/servers/demo/logs':

@@ -310,6 +310,21 @@ describe.skipIf(missing !== undefined && !REQUIRE_SERVICES)('console-flows pages
     problems = problems.filter((p) => !p.includes('421'));
   });
 
+  it('deploy dialog: replicas offered for swarm and kubernetes only, sent as a number', async () => {
+    await open('/servers/demo', 'demo');
+    await page.getByRole('button', { name: 'Deploy', exact: true }).click();
+    const dialog = page.getByRole('dialog');
+    await dialog.getByLabel('Target').selectOption('local');
+    await expect(dialog.getByLabel('Replicas').count()).resolves.toBe(0);
+    await dialog.getByLabel('Target').selectOption('kubernetes');
+    await dialog.getByLabel('Replicas').fill('3');
+    await axe('deploy-dialog');
+    await dialog.getByRole('button', { name: 'Deploy', exact: true }).click();
+    await dialog.waitFor({ state: 'hidden' });
+    const deploy = seen.find((s) => s.path === '/mcp/deploy/demo');
+    expect(deploy).toMatchObject({ method: 'POST', csrf: CSRF, body: { target: 'kubernetes', replicas: 3 } });
+  });
+
   it('search: matches grouped by server, linking to the playground', async () => {
     await open('/search', 'Search tools');
     await page.getByLabel('Search tools across servers').fill('products');

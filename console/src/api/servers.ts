@@ -149,7 +149,7 @@ export function useTriggerRuns(name: string) {
 }
 
 export type ServerAction =
-  | { kind: 'deploy'; target: string; env?: Record<string, string> }
+  | { kind: 'deploy'; target: string; env?: Record<string, string>; replicas?: number }
   | { kind: 'stop' }
   | { kind: 'start' }
   | { kind: 'rollback'; revision: number }
@@ -169,6 +169,7 @@ export function actionRequest(
         body: {
           target: action.target,
           ...(action.env && Object.keys(action.env).length > 0 ? { env: action.env } : {}),
+          ...(action.replicas !== undefined ? { replicas: action.replicas } : {}),
         },
       };
     case 'stop':

@@ -111,6 +111,10 @@ describe('console API client', () => {
     expect(actionRequest('inv', { kind: 'deploy', target: 'local', env: {} }).body).toEqual({
       target: 'local',
     });
+    expect(actionRequest('inv', { kind: 'deploy', target: 'swarm', replicas: 3 }).body).toEqual({
+      target: 'swarm',
+      replicas: 3,
+    });
     expect(actionRequest('a/b', { kind: 'stop' }).path).toBe('/mcp/servers/a%2Fb/stop');
     expect(actionRequest('inv', { kind: 'rollback', revision: 3 })).toEqual({
       path: '/mcp/servers/inv/rollback',

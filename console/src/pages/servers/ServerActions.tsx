@@ -75,7 +75,12 @@ export function ServerActions({ status }: { status: ServerStatus }) {
         name={name}
         revision={status.server.currentRevision}
         defaultTarget={lastTarget}
-        onDeploy={(target, env) => run({ kind: 'deploy', target, env }, `Deployed ${name} to ${target}`)}
+        onDeploy={(target, env, replicas) =>
+          run(
+            { kind: 'deploy', target, env, ...(replicas !== undefined ? { replicas } : {}) },
+            `Deployed ${name} to ${target}`,
+          )
+        }
       />
       <ConfirmDialog
         open={open === 'stop'}
@@ -111,7 +116,7 @@ function DeployDialog({
   name: string;
   revision: number;
   defaultTarget: string;
-  onDeploy(target: string, env: Record<string, string>): Promise<void>;
+  onDeploy(target: string, env: Record<string, string>, replicas?: number): Promise<void>;
 }) {
   return (
     <Dialog
@@ -130,9 +135,13 @@ function DeployDialog({
   );
 }
 
+/** Targets that run several replicas of a server (the deploy request's `replicas`). */
+const REPLICATED_TARGETS = new Set(['swarm', 'kubernetes']);
+
 /**
- * The target and the values of the spec's environment variables. Values are typed into password fields, sent once
- * with the deploy request (the factory never stores them) and dropped with the form when the dialog closes.
+ * The target, its replicas where it has them, and the values of the spec's environment variables. Values are
+ * typed into password fields, sent once with the deploy request (the factory never stores them) and dropped with
+ * the form when the dialog closes.
  */
 function DeployForm({
   name,
@@ -142,7 +151,7 @@ function DeployForm({
 }: {
   name: string;
   defaultTarget: string;
-  onDeploy(target: string, env: Record<string, string>): Promise<void>;
+  onDeploy(target: string, env: Record<string, string>, replicas?: number): Promise<void>;
   onCancel(): void;
 }) {
   const [target, setTarget] = useState(defaultTarget);
@@ -161,9 +170,14 @@ function DeployForm({
           const value = form.get(`env:${v.name}`);
           if (typeof value === 'string' && value !== '') values[v.name] = value;
         }
+        const replicasText = form.get('replicas');
+        const replicas =
+          REPLICATED_TARGETS.has(target) && typeof replicasText === 'string' && replicasText !== ''
+            ? Number(replicasText)
+            : undefined;
         setBusy(true);
         try {
-          await onDeploy(target, values);
+          await onDeploy(target, values, replicas);
           onCancel();
         } catch {
           // The toast says what went wrong; the dialog stays open to retry or change the target.
@@ -182,6 +196,25 @@ function DeployForm({
           ))}
         </select>
       </div>
+      {REPLICATED_TARGETS.has(target) ? (
+        <div className="field">
+          <label htmlFor={`${id}-replicas`}>Replicas</label>
+          <input
+            id={`${id}-replicas`}
+            name="replicas"
+            type="number"
+            min={1}
+            max={50}
+            step={1}
+            inputMode="numeric"
+            placeholder="as before (default 1)"
+            aria-describedby={`${id}-replicas-help`}
+          />
+          <p className="help" id={`${id}-replicas-help`}>
+            1 to 50; empty keeps what the {target} target has.
+          </p>
+        </div>
+      ) : null}
       {variables.length > 0 ? (
         <fieldset className="plain-fieldset stack">
           <legend>Environment variables</legend>
