@@ -83,18 +83,36 @@ afterAll(async () => {
   rmSync(home, { recursive: true, force: true });
 });
 
+/** A target on a recording API, and the path of the server's options file (its folder made, no file). */
+function withOptionsFile() {
+  const api = new FakeApi();
+  const target = new KubernetesTarget({
+    layout: cp.layout,
+    registry: () => cp.registry(),
+    api: async () => api,
+    pollMs: 10,
+  });
+  const settings = join(cp.layout.serverDir(SERVER), 'kubernetes.json');
+  mkdirSync(dirname(settings), { recursive: true });
+  return { api, target, settings };
+}
+
+/** The kubernetes deployment of SERVER, wanted running at `revision` (recorded; the target is asked apart). */
+const wantRunning = (revision: number) =>
+  registry.upsertDeployment({
+    server: SERVER,
+    target: 'kubernetes',
+    revision,
+    desired: 'running',
+    actor: 'test',
+  });
+
 const imageOf = (objects: KubernetesObject[]) =>
   byKind(objects, 'Deployment').spec.template.spec.containers[0].image;
 
 describe('kubernetes target', () => {
   it('deploys, rolls to a new revision, rolls back, stops and forgets', async () => {
-    const api = new FakeApi();
-    const target = new KubernetesTarget({
-      layout: cp.layout,
-      registry: () => cp.registry(),
-      api: async () => api,
-      pollMs: 10,
-    });
+    const { api, target } = withOptionsFile();
     await target.ensureAvailable({ server: SERVER, projectDir: home });
     target.writeEnv(SERVER, { MCP_API_KEY: 'k8s-secret-value' });
     expect(target.readEnv(SERVER)).toEqual({ MCP_API_KEY: 'k8s-secret-value' });
@@ -150,27 +168,13 @@ describe('kubernetes target', () => {
   });
 
   it('takes per-server options from kubernetes.json, and refuses hostile ones before anything is applied', async () => {
-    const api = new FakeApi();
-    const target = new KubernetesTarget({
-      layout: cp.layout,
-      registry: () => cp.registry(),
-      api: async () => api,
-      pollMs: 10,
-    });
-    const settings = join(cp.layout.serverDir(SERVER), 'kubernetes.json');
-    mkdirSync(dirname(settings), { recursive: true });
+    const { api, target, settings } = withOptionsFile();
     try {
       writeFileSync(
         settings,
         JSON.stringify({ namespace: 'mcp', replicas: 2, imagePrefix: 'registry.example.com/t/' }),
       );
-      const d = await registry.upsertDeployment({
-        server: SERVER,
-        target: 'kubernetes',
-        revision: 1,
-        desired: 'running',
-        actor: 'test',
-      });
+      const d = await wantRunning(1);
       await target.apply([d]);
       expect((await registry.getDeployment(d.id)).endpoint).toBe('http://k8s-text.mcp.svc:3000/mcp');
       expect(imageOf(api.applied)).toBe('registry.example.com/t/mcp-factory/k8s.text:r1');
@@ -205,15 +209,7 @@ describe('kubernetes target', () => {
   });
 
   it('keeps the options a deploy gives in kubernetes.json; refuses hostile ones and a namespace move, writing nothing', async () => {
-    const api = new FakeApi();
-    const target = new KubernetesTarget({
-      layout: cp.layout,
-      registry: () => cp.registry(),
-      api: async () => api,
-      pollMs: 10,
-    });
-    const settings = join(cp.layout.serverDir(SERVER), 'kubernetes.json');
-    mkdirSync(dirname(settings), { recursive: true });
+    const { api, target, settings } = withOptionsFile();
     try {
       const resources = { cpuRequest: '200m', cpuLimit: '1', memoryRequest: '128Mi', memoryLimit: '512Mi' };
       writeFileSync(settings, JSON.stringify({ resources }));
@@ -231,13 +227,7 @@ describe('kubernetes target', () => {
         namespace: 'default',
       });
       expect(statSync(settings).mode & 0o777).toBe(0o600);
-      const d = await registry.upsertDeployment({
-        server: SERVER,
-        target: 'kubernetes',
-        revision: 1,
-        desired: 'running',
-        actor: 'test',
-      });
+      const d = await wantRunning(1);
       await target.apply([d]);
       expect(byKind(api.applied, 'Deployment').spec.replicas).toBe(3);
       expect(byKind(api.applied, 'Ingress').spec.rules[0].host).toBe('mcp.example.com');
