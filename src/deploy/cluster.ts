@@ -228,7 +228,7 @@ export class NodeMembership {
     deployments: DeploymentRecord[],
     onMove?: (move: PlannedMove & { server: string }) => void,
   ): Promise<DeploymentRecord[]> {
-    const placements = new Map(await registry.cluster.placements());
+    const placements = await registry.cluster.placements(); // a fresh map: this node's moves are added to it
     const { node: me, deadAfterMs, failoverAfterMs = 0 } = this.settings;
     if (failoverAfterMs > 0 && deployments.some((d) => d.desired === 'running')) {
       const nodes = await registry.cluster.nodes();

@@ -37,11 +37,16 @@ export interface PlannedMove {
   silentMs: number;
 }
 
+/** How long a node is silent before its deployments move (never less than dead-after); undefined: never. */
+export function failoverDelayMs(failoverAfterMs: number, deadAfterMs: number): number | undefined {
+  return failoverAfterMs > 0 ? Math.max(failoverAfterMs, deadAfterMs) : undefined;
+}
+
 /** The gone nodes' deployments that this node should take over now (by id). */
 export function planFailover(input: FailoverInput): PlannedMove[] {
   const { me, nodes, placements, deployments, deadAfterMs } = input;
-  if (input.failoverAfterMs <= 0) return [];
-  const goneAfter = Math.max(input.failoverAfterMs, deadAfterMs);
+  const goneAfter = failoverDelayMs(input.failoverAfterMs, deadAfterMs);
+  if (goneAfter === undefined) return [];
   const silence = new Map(nodes.map((n) => [n.name, n.silentMs] as const));
   const live = nodes.filter((n) => n.silentMs <= deadAfterMs).map((n) => n.name);
   if (!live.includes(me)) live.push(me); // this node is acting, so it is live whatever its last heartbeat says

@@ -17,9 +17,10 @@ export function registerNodesCommand(program: Command, io: CliIo, exit: (code: n
     .option('--home <dir>', 'factory home (default MCP_FACTORY_HOME or ~/.mcp-factory)')
     .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'))
     .action(async (opts: { home?: string; format: string }) => {
-      const [{ openRegistry }, { clusterReport }] = await Promise.all([
+      const [{ openRegistry }, { clusterReport }, { failoverDelayMs }] = await Promise.all([
         import('../../store/index.js'),
         import('../../deploy/cluster.js'),
+        import('../../deploy/failover.js'),
       ]);
       const config = loadConfig();
       const registry = await openRegistry({ home: opts.home ?? config.home, url: config.registryUrl });
@@ -40,10 +41,10 @@ export function registerNodesCommand(program: Command, io: CliIo, exit: (code: n
           for (const d of n.deployments) io.stdout(`    ${d.server.padEnd(30)} ${d.desired}/${d.status}\n`);
         }
         if (report.stranded.length > 0) {
-          const failover = config.cluster.failoverAfterMs;
+          const delay = failoverDelayMs(config.cluster.failoverAfterMs, config.cluster.deadAfterMs);
           const when =
-            failover > 0
-              ? `live nodes take them over once their node is silent for ${Math.round(Math.max(failover, config.cluster.deadAfterMs) / 1000)} s; a deploy moves one now`
+            delay !== undefined
+              ? `live nodes take them over once their node is silent for ${Math.round(delay / 1000)} s; a deploy moves one now`
               : 'failover is off (MCP_FACTORY_NODE_FAILOVER_AFTER_MS=0): a deploy moves one to a live node';
           io.stdout(`Stranded on dead nodes: ${report.stranded.join(', ')} (${when})\n`);
         }

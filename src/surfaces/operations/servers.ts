@@ -53,23 +53,8 @@ export const deployServer = defineOperation({
   annotations: { readOnly: false, destructive: false, idempotent: true, openWorld: false },
   permission: 'servers.deploy',
   server: (input) => input.name,
-  handler: (context, input) =>
-    context.controlPlane.deploy({
-      name: input.name,
-      target: input.target,
-      ...(input.port !== undefined ? { port: input.port } : {}),
-      ...(input.env !== undefined ? { env: input.env } : {}),
-      ...(input.runtime !== undefined ? { runtime: input.runtime } : {}),
-      ...(input.replicas !== undefined ? { replicas: input.replicas } : {}),
-      ...(input.cpus !== undefined ? { cpus: input.cpus } : {}),
-      ...(input.memoryMb !== undefined ? { memoryMb: input.memoryMb } : {}),
-      ...(input.constraints !== undefined ? { constraints: input.constraints } : {}),
-      ...(input.namespace !== undefined ? { namespace: input.namespace } : {}),
-      ...(input.ingressHost !== undefined ? { ingressHost: input.ingressHost } : {}),
-      ...(input.imagePrefix !== undefined ? { imagePrefix: input.imagePrefix } : {}),
-      ...(input.node !== undefined ? { node: input.node } : {}),
-      actor: context.actor,
-    }),
+  // The input's fields are the request's (the schema strips anything else, so unsafeNoSandbox cannot come in).
+  handler: (context, input) => context.controlPlane.deploy({ ...input, actor: context.actor }),
 });
 
 export const listServers = defineOperation({

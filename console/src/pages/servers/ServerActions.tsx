@@ -76,10 +76,7 @@ export function ServerActions({ status }: { status: ServerStatus }) {
         revision={status.server.currentRevision}
         defaultTarget={lastTarget}
         onDeploy={(target, env, replicas) =>
-          run(
-            { kind: 'deploy', target, env, ...(replicas !== undefined ? { replicas } : {}) },
-            `Deployed ${name} to ${target}`,
-          )
+          run({ kind: 'deploy', target, env, replicas }, `Deployed ${name} to ${target}`)
         }
       />
       <ConfirmDialog

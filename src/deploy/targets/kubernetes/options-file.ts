@@ -140,16 +140,11 @@ function checkedOptions(file: string, parsed: unknown): KubernetesOptions {
 }
 
 /**
- * Merge the options given with a deploy into the server's file and write it back (atomically, mode 0600): what a
- * deploy sets is kept for later rollouts and export. The file's options and the merged whole are checked first,
- * so a hostile file or value writes nothing. Answers the merged options.
+ * Write a server's options (checked ones: the caller checks them first, so a hostile value writes nothing),
+ * atomically and mode 0600, replacing a symbolic link at `file` rather than following it.
  */
-export function updateKubernetesOptionsFile(file: string, given: KubernetesOptions): KubernetesOptions {
-  checkKubernetesOptions(given);
-  const merged = mergeKubernetesOptions(readKubernetesOptionsFile(file), given);
-  checkKubernetesOptions(merged);
-  writePrivateFile(file, `${JSON.stringify(merged, null, 2)}\n`);
-  return merged;
+export function writeKubernetesOptionsFile(file: string, options: KubernetesOptions): void {
+  writePrivateFile(file, `${JSON.stringify(options, null, 2)}\n`);
 }
 
 /** The file's options with every flag that was given (not undefined) in their place. */

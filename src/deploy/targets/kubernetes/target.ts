@@ -38,8 +38,9 @@ import {
 } from './options.js';
 import {
   kubernetesOptionsFile,
+  mergeKubernetesOptions,
   readKubernetesOptionsFile,
-  updateKubernetesOptionsFile,
+  writeKubernetesOptionsFile,
 } from './options-file.js';
 
 const ACTOR = 'kubernetes-target';
@@ -120,11 +121,13 @@ export class KubernetesTarget implements DeploymentTarget {
       await this.#clusterApi();
       return;
     }
-    checkKubernetesOptions(given);
+    // The file's options with what this deploy gives, checked as a whole before anything is written.
+    const merged = mergeKubernetesOptions(current, given);
+    checkKubernetesOptions(merged);
     await this.#refuseNamespaceMove(context.server, current, given);
     await this.#clusterApi();
     // Checked and reachable: what this deploy sets is kept for later rollouts and export.
-    updateKubernetesOptionsFile(this.#settingsFile(context.server), given);
+    writeKubernetesOptionsFile(this.#settingsFile(context.server), merged);
   }
 
   /**
